@@ -1,0 +1,107 @@
+"""The custom actions of 小申: each builds a `Turn` from the tracker and sends the brain's reply."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions import texts
+from bot.actions.brain import Turn
+from bot.actions.runtime import runtime
+
+log = logging.getLogger(__name__)
+
+SLOTS = ("matter", "last_question", "last_answer", "last_article", "last_scope", "low_conf_count",
+         "awaiting_feedback")
+
+
+def turn_from_tracker(tracker: Tracker) -> Turn:
+    """The current user message, NLU result, client metadata and conversation slots."""
+    latest = tracker.latest_message or {}
+    intent = latest.get("intent") or {}
+    metadata = latest.get("metadata") or {}
+    if not metadata:
+        for event in reversed(tracker.events):
+            if event.get("event") == "user":
+                metadata = event.get("metadata") or {}
+                break
+    ranking = [(r.get("name"), float(r.get("confidence") or 0.0)) for r in latest.get("intent_ranking") or []]
+    return Turn(
+        intent=intent.get("name") or "nlu_fallback",
+        confidence=float(intent.get("confidence") or 0.0),
+        text=latest.get("text") or "",
+        entities=list(latest.get("entities") or []),
+        ranking=ranking,
+        hint_matter=metadata.get("matter") if isinstance(metadata, dict) else None,
+        slots={name: tracker.get_slot(name) for name in SLOTS},
+    )
+
+
+class _XiaoshenAction(Action):
+    """Base: run the brain for this action's name; never stay silent."""
+
+    action_name = ""
+
+    def name(self) -> str:
+        return self.action_name
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        turn = turn_from_tracker(tracker)
+        try:
+            brain = await runtime().brain()
+            reply = brain.respond(self.action_name, turn)
+        except Exception:  # the user must always get an answer
+            log.exception("action %s failed", self.action_name)
+            dispatcher.utter_message(json_message={
+                "text": "抱歉，小申这边出了点问题，正在为您转人工帮办。",
+                "meta": {"intent": turn.intent, "confidence": turn.confidence, "matter": turn.slots.get("matter"),
+                         "kb_article": None, "scope": "unknown"},
+                "buttons": texts.HUMAN_BUTTON,
+            })
+            return []
+        dispatcher.utter_message(json_message=reply.message)
+        return [SlotSet(k, v) for k, v in reply.slots.items() if k in SLOTS]
+
+
+class ActionAnswer(_XiaoshenAction):
+    action_name = "action_answer"
+
+
+class ActionPlatformTech(_XiaoshenAction):
+    action_name = "action_platform_tech"
+
+
+class ActionComplaintChannel(_XiaoshenAction):
+    action_name = "action_complaint_channel"
+
+
+class ActionSmalltalk(_XiaoshenAction):
+    action_name = "action_smalltalk"
+
+
+class ActionFeedbackResolved(_XiaoshenAction):
+    action_name = "action_feedback_resolved"
+
+
+class ActionFeedbackUnresolved(_XiaoshenAction):
+    action_name = "action_feedback_unresolved"
+
+
+class ActionHandoff(_XiaoshenAction):
+    action_name = "action_handoff"
+
+
+class ActionFallback(_XiaoshenAction):
+    action_name = "action_fallback"
+
+
+class ActionDefaultFallback(_XiaoshenAction):
+    """Overrides Rasa's `action_default_fallback` so even core fallbacks speak the wire format."""
+
+    action_name = "action_default_fallback"

@@ -1,0 +1,78 @@
+"""Process-wide resources of the action server: the store, the live KB index and the brain."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+
+from bot.actions.brain import Brain
+from core.catalogue import get_catalogue
+from core.db import connect
+from core.workcal import help_status
+from kb.loader import load_kb
+from kb.matching import MatterMatcher
+from kb.search import BM25Index, KBSearcher
+
+log = logging.getLogger(__name__)
+
+
+def _help_status(department: str):
+    return help_status(department)
+
+
+def _hours_text(department: str) -> str:
+    start, end = get_catalogue().hours_for(department)
+    return f"工作日 {start}-{end}"
+
+
+def build_brain(index: BM25Index) -> Brain:
+    """A brain over an index, with the matcher built from catalogue names and KB aliases."""
+    catalogue = get_catalogue()
+    aliases: dict[str, set[str]] = defaultdict(set)
+    for art in index.articles:
+        if art.matter:
+            aliases[art.matter].update(art.aliases)
+    names = {m.id: m.name for m in catalogue.matters.values()}
+    matcher = MatterMatcher.from_sources(names, aliases)
+    departments = {m.id: m.department for m in catalogue.matters.values()}
+    return Brain(index, matcher, departments, help_status=_help_status, hours_text=_hours_text)
+
+
+class Runtime:
+    """Lazily connects; serves a brain that follows the KB revision in MongoDB.
+
+    When MongoDB is unreachable or holds no articles yet, the KB files are used so
+    the bot still answers (logged as a warning).
+    """
+
+    def __init__(self) -> None:
+        self.store = connect()
+        self.searcher = KBSearcher(self.store)
+        self._brain: Brain | None = None
+        self._file_index: BM25Index | None = None
+
+    async def brain(self) -> Brain:
+        try:
+            index = await asyncio.wait_for(self.searcher.fresh(), timeout=2.0)
+        except Exception as exc:  # noqa: BLE001 - keep answering from what we have
+            log.warning("kb reload failed: %s", exc)
+            index = self.searcher.index
+        if not len(index):
+            if self._file_index is None:
+                log.warning("kb_articles is empty or unreachable: answering from data/kb files")
+                self._file_index = await asyncio.to_thread(lambda: BM25Index(load_kb().articles))
+            index = self._file_index
+        if self._brain is None or self._brain.index is not index:
+            self._brain = await asyncio.to_thread(build_brain, index)
+        return self._brain
+
+
+_runtime: Runtime | None = None
+
+
+def runtime() -> Runtime:
+    global _runtime
+    if _runtime is None:
+        _runtime = Runtime()
+    return _runtime

@@ -1,0 +1,1 @@
+"""The Bangban bridge: Socket.IO and HTTP server between users, the bot and agents."""

@@ -1,0 +1,26 @@
+"""Run one bridge process: `python -m bridge [--port N]`."""
+
+from __future__ import annotations
+
+import argparse
+
+from aiohttp import web
+
+from bridge.app import create_app
+from core.logs import setup_logging
+from core.settings import get_settings
+
+
+def main() -> None:
+    settings = get_settings()
+    parser = argparse.ArgumentParser(prog="bridge", description="Bangban bridge (aiohttp + Socket.IO)")
+    parser.add_argument("--host", default=settings.host)
+    parser.add_argument("--port", type=int, default=settings.port)
+    args = parser.parse_args()
+    setup_logging("bridge")
+    web.run_app(create_app(settings), host=args.host, port=args.port, print=None, access_log=None,
+                shutdown_timeout=5)
+
+
+if __name__ == "__main__":
+    main()

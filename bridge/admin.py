@@ -1,0 +1,119 @@
+"""Admin command line: `python -m bridge.admin <command>` (see --help)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+
+from pymongo.errors import DuplicateKeyError
+
+from bridge.auth import STAFF_ROLES, hash_password, password_problem
+from bridge.clock import now
+from bridge.errors import MESSAGES
+from core.catalogue import load_catalogue
+from core.db import Store, connect
+from core.settings import get_settings
+
+
+class CommandError(Exception):
+    pass
+
+
+async def create_agent(store: Store, username: str, password: str, name: str, departments: list[str],
+                       role: str = "agent", capacity: int | None = None) -> dict:
+    """Create a staff account; raise CommandError with a clear reason on bad input."""
+    settings = get_settings()
+    catalogue = load_catalogue(settings.data_dir)
+    if not username or not username.replace("_", "").replace("-", "").replace(".", "").isalnum():
+        raise CommandError("用户名只能包含字母、数字、下划线、点和连字符。")
+    if role not in STAFF_ROLES:
+        raise CommandError(f"角色必须是 {', '.join(STAFF_ROLES)} 之一。")
+    unknown = [d for d in departments if d not in catalogue.departments and d != "*"]
+    if unknown:
+        raise CommandError(f"未知部门：{', '.join(unknown)}（可用：{', '.join(catalogue.departments)}）")
+    if role in ("agent", "supervisor") and not departments:
+        raise CommandError("帮办人员和班长至少属于一个部门。")
+    if password_problem(password):
+        raise CommandError(MESSAGES["weak_password"])
+    cap = capacity if capacity is not None else settings.default_capacity
+    if not 1 <= cap <= 50:
+        raise CommandError("接待上限必须在1到50之间。")
+    doc = {"_id": username, "username": username, "name": name or username, "role": role,
+           "departments": departments, "capacity": cap, "password_hash": hash_password(password),
+           "status": "offline", "active": 0, "disabled": False, "disconnected_at": None,
+           "last_assigned_at": None, "created_at": now()}
+    try:
+        await store.agents.insert_one(doc)
+    except DuplicateKeyError:
+        raise CommandError(f"用户名 {username} 已存在。") from None
+    return doc
+
+
+async def seed(store: Store) -> tuple[int, int]:
+    """Load departments and matters of the catalogue into the database (idempotent)."""
+    catalogue = load_catalogue(get_settings().data_dir)
+    for d in catalogue.departments.values():
+        await store.departments.update_one({"_id": d.id}, {"$set": {"name": d.name}}, upsert=True)
+    for m in catalogue.matters.values():
+        await store.matters.update_one({"_id": m.id}, {"$set": {"name": m.name, "kind": m.kind,
+                                                               "department": m.department}}, upsert=True)
+    return len(catalogue.departments), len(catalogue.matters)
+
+
+async def _main(args: argparse.Namespace) -> int:
+    store = connect()
+    try:
+        await store.ensure_indexes()
+        if args.cmd == "create-agent":
+            password = args.password or getpass.getpass("密码: ")
+            deps = [d.strip() for d in args.departments.split(",") if d.strip()]
+            doc = await create_agent(store, args.username, password, args.name, deps, args.role, args.capacity)
+            print(f"已创建 {doc['role']} {doc['username']}（{doc['name']}），部门 {','.join(deps)}，"
+                  f"接待上限 {doc['capacity']}")
+        elif args.cmd == "list-agents":
+            async for a in store.agents.find({}, sort=[("username", 1)]):
+                flag = " [停用]" if a.get("disabled") else ""
+                print(f"{a['username']:<16} {a['role']:<10} {a['name']:<10} cap={a.get('capacity')} "
+                      f"status={a.get('status')} active={a.get('active', 0)} deps={','.join(a['departments'])}{flag}")
+        elif args.cmd == "disable-agent":
+            res = await store.agents.update_one({"username": args.username}, {"$set": {"disabled": True,
+                                                                                      "status": "offline"}})
+            if not res.matched_count:
+                raise CommandError(f"用户名 {args.username} 不存在。")
+            print(f"已停用 {args.username}")
+        elif args.cmd == "seed":
+            deps, matters = await seed(store)
+            print(f"已载入 {deps} 个部门、{matters} 个事项")
+        return 0
+    except CommandError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    finally:
+        await store.close()
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="bangban admin", description="Bangban administration")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    c = sub.add_parser("create-agent", help="create an agent, supervisor, trainer or admin")
+    c.add_argument("--username", required=True)
+    c.add_argument("--password", help="at least 10 characters with letters and digits (asked if omitted)")
+    c.add_argument("--name", default="", help="display name")
+    c.add_argument("--departments", default="", help="comma-separated department ids, * for all")
+    c.add_argument("--role", default="agent", choices=STAFF_ROLES)
+    c.add_argument("--capacity", type=int, default=None)
+    sub.add_parser("list-agents", help="list staff accounts")
+    d = sub.add_parser("disable-agent", help="disable a staff account")
+    d.add_argument("--username", required=True)
+    sub.add_parser("seed", help="load departments and matters from data/catalogue")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    return asyncio.run(_main(parser().parse_args(argv)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

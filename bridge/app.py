@@ -1,0 +1,105 @@
+"""Assembly of the bridge: aiohttp application, Socket.IO server, services, lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import logging
+from pathlib import Path
+
+import socketio
+from aiohttp import web
+
+from bridge import api, ns_agent, ns_user, openapi
+from bridge.context import Context, build_context
+from bridge.sweeper import Sweeper
+from core.catalogue import load_catalogue
+from core.db import connect
+from core.settings import Settings, get_settings
+
+log = logging.getLogger("bangban.app")
+PANES = Path(__file__).resolve().parent / "panes"
+PANE_NAMES = ("agent", "h5", "trainer", "dashboard")
+
+
+def make_sio(settings: Settings) -> socketio.AsyncServer:
+    manager = socketio.AsyncRedisManager(settings.redis_url) if settings.redis_url else None
+    origins = settings.extra.get("cors_origins") or "*"
+    return socketio.AsyncServer(
+        async_mode="aiohttp", client_manager=manager, cors_allowed_origins=origins,
+        max_http_buffer_size=settings.max_payload_bytes, ping_interval=20, ping_timeout=20,
+        logger=False, engineio_logger=False,
+    )
+
+
+async def _startup(app: web.Application) -> None:
+    ctx: Context = app["ctx"]
+    for attempt in range(60):
+        try:
+            await ctx.store.ensure_indexes()
+            break
+        except Exception:  # noqa: BLE001 - the database may still be starting
+            if attempt == 59:
+                raise
+            await asyncio.sleep(1)
+    app["sweeper"] = Sweeper(ctx)
+    app["sweeper"].start()
+    log.info("bridge started", extra={"process_id": ctx.presence.process_id})
+
+
+async def _cleanup(app: web.Application) -> None:
+    ctx: Context = app["ctx"]
+    await app["sweeper"].stop()
+    try:
+        await ctx.presence.shutdown()
+    except Exception:  # noqa: BLE001 - best effort on the way out
+        log.warning("presence shutdown failed", exc_info=True)
+    await ctx.rasa.close()
+    await ctx.escalation.close()
+    await ctx.store.close()
+
+
+def _pane(name: str):
+    async def handler(request: web.Request) -> web.StreamResponse:
+        path = PANES / name / "index.html"
+        if not path.exists():
+            raise web.HTTPNotFound()
+        return web.FileResponse(path, headers={"Cache-Control": "no-cache"})
+    return handler
+
+
+def create_app(settings: Settings | None = None) -> web.Application:
+    """Build the bridge application (no I/O until it starts)."""
+    settings = settings or get_settings()
+    settings.check()
+    sio = make_sio(settings)
+    app = web.Application(middlewares=[api.error_middleware], client_max_size=25 * 1024 * 1024)
+    sio.attach(app)
+    store = connect(settings)
+    ctx = build_context(settings, store, load_catalogue(settings.data_dir), sio)
+    app["ctx"] = ctx
+    app["sio"] = sio
+    ns_user.register(sio, ctx)
+    ns_agent.register(sio, ctx)
+    api.setup(app)
+    openapi.setup(app)
+    if importlib.util.find_spec("media.routes") is not None:
+        from media import routes as media_routes
+        media_routes.setup(app)
+    if importlib.util.find_spec("media.signalling") is not None:
+        from media import signalling
+        signalling.register(sio, ctx)
+    if importlib.util.find_spec("bridge.trainer_api") is not None:
+        from bridge import trainer_api
+        trainer_api.setup(app)
+    for name in PANE_NAMES:
+        app.router.add_get(f"/{name}", _pane(name))
+        app.router.add_get(f"/{name}/", _pane(name))
+    if PANES.exists():
+        app.router.add_static("/static/", PANES / "static", show_index=False) if (PANES / "static").exists() else None
+    media_static = Path(__file__).resolve().parent.parent / "media" / "static"
+    if media_static.exists():
+        app.router.add_static("/media-static/", media_static, show_index=False)
+    app.on_startup.append(_startup)
+    app.on_cleanup.append(_cleanup)
+    return app

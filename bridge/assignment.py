@@ -1,0 +1,121 @@
+"""Assignment of queued conversations to agents, atomic across bridge processes.
+
+Two guarded writes make an assignment: reserve a slot on the agent
+(`active < capacity`, `$inc`) and claim the conversation (`state: queued` →
+`with_agent`). Whoever loses either race undoes its own reservation, so no
+conversation ever goes to two agents and no agent exceeds their capacity.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bridge.clock import now
+from bridge.conversations import SYSTEM, Conversations, conversation_card
+from bridge.delivery import Delivery
+from bridge.messages import MessageStore, wire
+from bridge.queues import Queues
+from core.db import Store
+
+log = logging.getLogger("bangban.assignment")
+
+
+class Assignment:
+    def __init__(self, store: Store, conversations: Conversations, messages: MessageStore,
+                 queues: Queues, delivery: Delivery) -> None:
+        self.store = store
+        self.conversations = conversations
+        self.messages = messages
+        self.queues = queues
+        self.delivery = delivery
+
+    async def candidates(self, department: str) -> list[dict]:
+        """Online agents of `department` with free capacity: least loaded, then longest idle."""
+        agents = await self.store.agents.find(
+            {"departments": department, "status": "online", "disabled": {"$ne": True},
+             "role": {"$in": ["agent", "supervisor"]}}
+        ).to_list(None)
+        free = [a for a in agents if a.get("active", 0) < a.get("capacity", 5)]
+        epoch = now().replace(year=2000)
+        free.sort(key=lambda a: (a.get("active", 0), a.get("last_assigned_at") or epoch))
+        return free
+
+    async def reserve(self, agent_id: str) -> bool:
+        agent = await self.store.agents.find_one({"_id": agent_id}, {"capacity": 1})
+        if not agent:
+            return False
+        res = await self.store.agents.update_one(
+            {"_id": agent_id, "status": "online", "active": {"$lt": agent.get("capacity", 5)}},
+            {"$inc": {"active": 1}, "$set": {"last_assigned_at": now()}},
+        )
+        return res.modified_count == 1
+
+    async def release(self, agent_id: str) -> None:
+        await self.store.agents.update_one({"_id": agent_id, "active": {"$gt": 0}}, {"$inc": {"active": -1}})
+
+    async def claim(self, conv: dict, agent: dict, by: dict | None, from_states: tuple[str, ...] = ("queued",),
+                    extra_filter: dict | None = None) -> dict | None:
+        """Give `conv` to `agent` (slot already reserved); None if someone else got it."""
+        t = now()
+        updated = await self.conversations.transition(
+            conv["_id"], from_states,
+            {"state": "with_agent", "agent": {"id": agent["_id"], "name": agent["name"]},
+             "assigned_at": t, "first_response_at": None, "fr_alerted": False},
+            event="assigned", by=by, detail={"agent": agent["_id"]}, extra_filter=extra_filter,
+        )
+        if updated is None:
+            return None
+        await self.store.conversations.update_one({"_id": conv["_id"]}, {"$addToSet": {"served_by": agent["_id"]}})
+        await self.announce(updated, agent)
+        return updated
+
+    async def announce(self, conv: dict, agent: dict) -> None:
+        history = await self.messages.since(conv["_id"], 0, 1000)
+        await self.delivery.to_staff(
+            agent["_id"], "assigned",
+            {"conversation": conversation_card(conv), "messages": [wire(m) for m in history]},
+        )
+        doc, _ = await self.messages.append(
+            conv["_id"], SYSTEM, "text", f"帮办人员{agent['name']}已接入，将为您服务。",
+            meta={"event": "agent_joined", "agent": {"id": agent["_id"], "name": agent["name"]}},
+        )
+        await self.delivery.to_conversation(conv, "message", wire(doc))
+        await self.conversations.publish_state(conv)
+
+    async def dispatch(self, department: str, max_rounds: int = 50) -> int:
+        """Assign waiting conversations of `department` while agents have room; count assigned."""
+        assigned = 0
+        for _ in range(max_rounds):
+            head = await self.queues.head(department)
+            if head is None:
+                break
+            done = False
+            for agent in await self.candidates(department):
+                if not await self.reserve(agent["_id"]):
+                    continue
+                if await self.claim(head, agent, None) is not None:
+                    assigned += 1
+                    done = True
+                    break
+                await self.release(agent["_id"])
+                done = True  # the head was taken elsewhere: look again
+                break
+            if not done:
+                break
+        if assigned:
+            log.info("dispatched", extra={"department": department, "assigned": assigned})
+            await self.queues.notify(department)
+        return assigned
+
+    async def assign_to_agent(self, conv: dict, agent_id: str, by: dict, from_states: tuple[str, ...]) -> Any:
+        """Direct assignment (transfer to an agent, supervisor reassign)."""
+        agent = await self.store.agents.find_one({"_id": agent_id, "disabled": {"$ne": True}})
+        if agent is None or agent.get("status") != "online":
+            return None
+        if not await self.reserve(agent_id):
+            return None
+        updated = await self.claim(conv, agent, by, from_states=from_states)
+        if updated is None:
+            await self.release(agent_id)
+        return updated

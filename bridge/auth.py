@@ -1,0 +1,151 @@
+"""Identities: user JWTs from the portal, agent logins with argon2 and expiring tokens."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import jwt
+from aiohttp import web
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from bridge.errors import ApiError
+from core.settings import Settings
+
+USER_ROLES = ("user",)
+STAFF_ROLES = ("agent", "supervisor", "trainer", "admin")
+USER_KINDS = ("person", "enterprise")
+CHANNELS = ("pc", "app", "wechat", "alipay", "kiosk")
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a portal user or a staff member."""
+
+    id: str
+    role: str
+    name: str
+    kind: str = ""
+    channel: str = ""
+    departments: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    def public(self) -> dict:
+        return {"id": self.id, "name": self.name}
+
+
+class AuthError(Exception):
+    """Token refused; `code` is `unauthorized` or `token_expired`."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(stored_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def password_problem(password: str) -> str | None:
+    """Why a password is too weak, or None."""
+    if len(password) < 10 or not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
+        return "weak_password"
+    return None
+
+
+class TokenService:
+    """Issue and verify the JWTs of users (portal) and staff (this service)."""
+
+    ISSUER = "bangban"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def issue_user(self, sub: str, name: str, kind: str, channel: str, ttl_s: int | None = None) -> str:
+        now = int(time.time())
+        claims = {
+            "sub": sub, "name": name, "kind": kind, "channel": channel, "typ": "user",
+            "iat": now, "exp": now + (ttl_s or self.settings.user_token_ttl_s), "jti": uuid.uuid4().hex,
+        }
+        return jwt.encode(claims, self.settings.token_secret, algorithm="HS256")
+
+    def issue_staff(self, agent: dict, ttl_s: int | None = None) -> str:
+        now = int(time.time())
+        claims = {
+            "sub": agent["_id"], "name": agent["name"], "role": agent["role"], "typ": "staff",
+            "deps": list(agent.get("departments", [])), "iss": self.ISSUER,
+            "iat": now, "exp": now + (ttl_s or self.settings.agent_token_ttl_s), "jti": uuid.uuid4().hex,
+        }
+        return jwt.encode(claims, self.settings.token_secret, algorithm="HS256")
+
+    def verify(self, token: object) -> Principal:
+        """Decode a token into a Principal or raise AuthError."""
+        if not isinstance(token, str) or not token or len(token) > 4096:
+            raise AuthError("unauthorized", "missing token")
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise AuthError("unauthorized", "malformed token") from exc
+        alg = header.get("alg")
+        try:
+            if alg == "HS256":
+                claims = jwt.decode(
+                    token, self.settings.token_secret, algorithms=["HS256"],
+                    options={"require": ["exp", "sub"]},
+                )
+            elif alg == "RS256" and self.settings.portal_public_key:
+                claims = jwt.decode(
+                    token, self.settings.portal_public_key, algorithms=["RS256"],
+                    options={"require": ["exp", "sub"]},
+                )
+                claims["typ"] = "user"
+            else:
+                raise AuthError("unauthorized", f"algorithm {alg!r} not accepted")
+        except jwt.ExpiredSignatureError as exc:
+            raise AuthError("token_expired", "token expired") from exc
+        except jwt.PyJWTError as exc:
+            raise AuthError("unauthorized", "invalid token") from exc
+        return self._principal(claims)
+
+    @staticmethod
+    def _principal(claims: dict) -> Principal:
+        sub = claims.get("sub")
+        if not isinstance(sub, str) or not sub:
+            raise AuthError("unauthorized", "bad subject")
+        if claims.get("typ") == "staff":
+            role = claims.get("role")
+            if role not in STAFF_ROLES:
+                raise AuthError("unauthorized", "bad role")
+            return Principal(
+                id=sub, role=role, name=str(claims.get("name", "")),
+                departments=tuple(str(d) for d in claims.get("deps", [])),
+            )
+        if claims.get("typ") != "user":
+            raise AuthError("unauthorized", "bad token type")
+        kind = claims.get("kind") if claims.get("kind") in USER_KINDS else "person"
+        channel = claims.get("channel") if claims.get("channel") in CHANNELS else "app"
+        return Principal(id=sub, role="user", name=str(claims.get("name", ""))[:64], kind=kind, channel=channel)
+
+    def from_request(self, request: web.Request) -> Principal:
+        """The caller of an HTTP request (Bearer token) or an ApiError 401."""
+        header = request.headers.get("Authorization", "")
+        token = header[7:] if header.lower().startswith("bearer ") else request.query.get("token", "")
+        try:
+            return self.verify(token)
+        except AuthError as exc:
+            raise ApiError(401, exc.code) from exc

@@ -1,0 +1,141 @@
+"""Conversations: creation, reads, guarded state transitions and system notices."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from bridge.auth import Principal
+from bridge.clock import iso, now
+from bridge.delivery import Delivery
+from bridge.messages import MessageStore, wire
+from bridge.timeline import Timeline
+from core.db import Store
+
+STATES = ("bot", "queued", "with_agent", "escalated", "closed")
+OPEN_STATES = ("bot", "queued", "with_agent", "escalated")
+SYSTEM = {"role": "system", "id": "system", "name": "系统消息"}
+
+
+def conversation_card(conv: dict) -> dict[str, Any]:
+    """A conversation as agents see it in `assigned` and lists."""
+    return {
+        "id": conv["_id"],
+        "user": conv["user"],
+        "channel": conv.get("channel"),
+        "matter": conv.get("matter"),
+        "department": conv.get("department"),
+        "state": conv["state"],
+        "summary": conv.get("summary"),
+        "agent": conv.get("agent"),
+        "created_at": iso(conv.get("created_at")),
+        "queued_at": iso(conv.get("queued_at")),
+        "assigned_at": iso(conv.get("assigned_at")),
+        "first_response_at": iso(conv.get("first_response_at")),
+        "left_message": conv.get("left_message", False),
+        "scope": conv.get("scope"),
+    }
+
+
+def state_event(conv: dict, **extra: Any) -> dict[str, Any]:
+    """The contract's `state` event for a conversation."""
+    data: dict[str, Any] = {"conversation_id": conv["_id"], "state": conv["state"]}
+    if conv.get("department"):
+        data["department"] = conv["department"]
+    if conv.get("agent") and conv["state"] in ("with_agent", "escalated"):
+        data["agent"] = conv["agent"]
+    if conv.get("ticket"):
+        data["ticket"] = conv["ticket"]
+    data.update(extra)
+    return data
+
+
+class Conversations:
+    def __init__(self, store: Store, messages: MessageStore, timeline: Timeline, delivery: Delivery) -> None:
+        self.store = store
+        self.messages = messages
+        self.timeline = timeline
+        self.delivery = delivery
+
+    async def get(self, conversation_id: str) -> dict | None:
+        return await self.store.conversations.find_one({"_id": conversation_id})
+
+    def new(self, user: Principal, matter: str | None) -> dict:
+        """A conversation document for `user`'s first message (not yet stored)."""
+        t = now()
+        return {
+            "_id": uuid.uuid4().hex,
+            "user": {"id": user.id, "name": user.name, "kind": user.kind},
+            "channel": user.channel,
+            "state": "bot",
+            "matter": matter,
+            "scope": None,
+            "department": None,
+            "agent": None,
+            "served_by": [],
+            "created_at": t,
+            "updated_at": t,
+            "handed_off": False,
+            "escalated": False,
+            "bot_resolved": None,
+            "resolved": None,
+        }
+
+    async def insert(self, conv: dict) -> None:
+        await self.store.conversations.insert_one(conv)
+        await self.timeline.add(conv["_id"], "created", {"role": "user", "id": conv["user"]["id"]},
+                                {"channel": conv["channel"], "matter": conv.get("matter")})
+
+    async def transition(
+        self,
+        conversation_id: str,
+        from_states: tuple[str, ...],
+        fields: dict[str, Any],
+        *,
+        event: str,
+        by: dict | None,
+        detail: dict | None = None,
+        extra_filter: dict | None = None,
+        unset: dict | None = None,
+    ) -> dict | None:
+        """Atomically move a conversation from one of `from_states`; None if it was not there."""
+        query: dict[str, Any] = {"_id": conversation_id, "state": {"$in": list(from_states)}}
+        if extra_filter:
+            query.update(extra_filter)
+        update: dict[str, Any] = {"$set": {**fields, "updated_at": now()}}
+        if unset:
+            update["$unset"] = unset
+        result = await self.store.conversations.update_one(query, update)
+        if result.modified_count != 1:
+            return None
+        await self.timeline.add(conversation_id, event, by, detail)
+        return await self.get(conversation_id)
+
+    async def set_fields(self, conversation_id: str, fields: dict[str, Any]) -> None:
+        await self.store.conversations.update_one({"_id": conversation_id}, {"$set": fields})
+
+    async def notice(self, conv: dict, text: str, meta: dict | None = None, buttons: list | None = None) -> dict:
+        """Store and deliver a system message in the conversation."""
+        doc, _ = await self.messages.append(conv["_id"], SYSTEM, "text", text, meta=meta, buttons=buttons)
+        await self.delivery.to_conversation(conv, "message", wire(doc))
+        return doc
+
+    async def publish_state(self, conv: dict, **extra: Any) -> None:
+        await self.delivery.to_conversation(conv, "state", state_event(conv, **extra))
+
+
+def can_access(principal: Principal, conv: dict | None) -> bool:
+    """Whether `principal` may read and act on `conv` (None: never)."""
+    if conv is None:
+        return False
+    if principal.role == "user":
+        return conv["user"]["id"] == principal.id
+    if principal.role == "admin":
+        return True
+    if principal.role == "supervisor":
+        deps = set(principal.departments)
+        return "*" in deps or conv.get("department") in deps
+    if principal.role == "agent":
+        agent = conv.get("agent")
+        return bool(agent) and agent["id"] == principal.id and conv["state"] in ("with_agent", "escalated")
+    return False

@@ -1,0 +1,170 @@
+"""Conversation lifecycle: handoff to humans, requeue, transfer, handback, close."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bridge.assignment import Assignment
+from bridge.clock import now
+from bridge.conversations import Conversations
+from bridge.messages import MessageStore
+from bridge.queues import Queues, queue_key
+from core.catalogue import Catalogue
+from core.workcal import help_status
+
+log = logging.getLogger("bangban.lifecycle")
+
+
+class Lifecycle:
+    def __init__(self, conversations: Conversations, messages: MessageStore, queues: Queues,
+                 assignment: Assignment, catalogue: Catalogue) -> None:
+        self.conversations = conversations
+        self.messages = messages
+        self.queues = queues
+        self.assignment = assignment
+        self.catalogue = catalogue
+
+    async def summary_from_history(self, conv: dict) -> dict[str, Any]:
+        """A handoff summary built from the last messages (when the bot gave none)."""
+        question = answer = None
+        for m in reversed(await self.messages.last(conv["_id"], 30)):
+            role = m["sender"]["role"]
+            if question is None and role == "user" and m.get("text") and not m["text"].startswith("/"):
+                question = m["text"]
+            if answer is None and role == "bot" and m.get("text"):
+                answer = m["text"][:300]
+        return {"matter": conv.get("matter"), "scope": conv.get("scope"), "question": question,
+                "bot_answer": answer, "kb_article": None}
+
+    async def handoff(self, conv: dict, by: dict, reason: str, summary: dict | None = None) -> dict | None:
+        """Move a bot conversation to its department's queue; assign at once if an agent is free."""
+        summary = summary or await self.summary_from_history(conv)
+        matter = summary.get("matter") or conv.get("matter")
+        if matter not in self.catalogue.matters:
+            matter = None
+        scope = summary.get("scope") or conv.get("scope")
+        department = self.catalogue.route(matter, scope)
+        hours = help_status(department)
+        t = now()
+        updated = await self.conversations.transition(
+            conv["_id"], ("bot",),
+            {"state": "queued", "department": department, "matter": matter, "scope": scope,
+             "summary": {**summary, "reason": reason}, "queued_at": t, "queue_key": queue_key(t, False),
+             "handed_off": True, "handoff_at": t, "left_message": not hours.open},
+            event="handoff", by=by, detail={"reason": reason, "department": department},
+        )
+        if updated is None:
+            return None
+        dep_name = self.catalogue.departments[department].name
+        online = bool(await self.assignment.candidates(department))
+        if hours.open or online:
+            text = f"正在为您转接{dep_name}的帮办人员，请稍候。"
+        else:
+            text = (f"现在是非人工服务时间，您的问题已留言给{dep_name}，"
+                    f"帮办人员将于{hours.next_open:%m月%d日 %H:%M}后尽快回复您。")
+        await self.conversations.notice(updated, text, meta={"event": "handed_off", "department": department,
+                                                            "left_message": not (hours.open or online)})
+        if not await self.assignment.dispatch(department):
+            await self.queues.notify(department)
+        return await self.conversations.get(conv["_id"])
+
+    async def requeue(self, conv: dict, by: dict, reason: str, front: bool = True) -> dict | None:
+        """Put an agent's conversation back at the front of its queue (agent gone, reassign)."""
+        agent = conv.get("agent")
+        t = now()
+        updated = await self.conversations.transition(
+            conv["_id"], ("with_agent",),
+            {"state": "queued", "agent": None, "queued_at": conv.get("queued_at") or t,
+             "queue_key": queue_key(t, front)},
+            event="requeued", by=by, detail={"reason": reason, "from_agent": agent and agent["id"]},
+            extra_filter={"agent.id": agent["id"]} if agent else None,
+        )
+        if updated is None:
+            return None
+        if agent:
+            await self.assignment.release(agent["id"])
+            await self.assignment.delivery.to_staff(agent["id"], "unassigned",
+                                                    {"conversation_id": conv["_id"], "reason": reason})
+        await self.conversations.notice(updated, "正在为您重新安排帮办人员，请稍候。",
+                                        meta={"event": "requeued", "reason": reason})
+        await self.assignment.dispatch(updated["department"])
+        await self.queues.notify(updated["department"])
+        return await self.conversations.get(conv["_id"])
+
+    async def transfer_department(self, conv: dict, by: dict, department: str, note: str) -> dict | None:
+        t = now()
+        agent = conv.get("agent")
+        updated = await self.conversations.transition(
+            conv["_id"], ("with_agent", "queued"),
+            {"state": "queued", "agent": None, "department": department, "queued_at": t,
+             "queue_key": queue_key(t, True), "transfer_note": note},
+            event="transferred", by=by, detail={"department": department, "note": note},
+        )
+        if updated is None:
+            return None
+        if agent:
+            await self.assignment.release(agent["id"])
+            await self.assignment.delivery.to_staff(agent["id"], "unassigned",
+                                                    {"conversation_id": conv["_id"], "reason": "transferred"})
+        name = self.catalogue.departments[department].name
+        await self.conversations.notice(updated, f"您的咨询已转至{name}，请稍候。",
+                                        meta={"event": "transferred", "department": department, "note": note})
+        await self.assignment.dispatch(department)
+        await self.queues.notify(department)
+        if conv.get("department") and conv["department"] != department:
+            await self.queues.notify(conv["department"])
+        return await self.conversations.get(conv["_id"])
+
+    async def transfer_agent(self, conv: dict, by: dict, agent_id: str, note: str) -> dict | None:
+        old = conv.get("agent")
+        updated = await self.assignment.assign_to_agent(conv, agent_id, by, ("with_agent", "queued"))
+        if updated is None:
+            return None
+        await self.conversations.set_fields(conv["_id"], {"transfer_note": note})
+        if old and old["id"] != agent_id:
+            await self.assignment.release(old["id"])
+            await self.assignment.delivery.to_staff(old["id"], "unassigned",
+                                                    {"conversation_id": conv["_id"], "reason": "transferred"})
+        if conv["state"] == "queued" and conv.get("department"):
+            await self.queues.notify(conv["department"])
+        return updated
+
+    async def handback(self, conv: dict, by: dict) -> dict | None:
+        agent = conv.get("agent")
+        updated = await self.conversations.transition(
+            conv["_id"], ("with_agent", "queued"), {"state": "bot", "agent": None},
+            event="handback", by=by,
+        )
+        if updated is None:
+            return None
+        if agent and conv["state"] == "with_agent":
+            await self.assignment.release(agent["id"])
+        await self.conversations.notice(updated, "已为您转回智能客服小申，有问题可以继续提问。",
+                                        meta={"event": "handback"})
+        await self.conversations.publish_state(updated)
+        if conv.get("department"):
+            await self.queues.notify(conv["department"])
+            await self.assignment.dispatch(conv["department"])
+        return updated
+
+    async def close(self, conv: dict, by: dict, resolved: bool | None, *, from_states: tuple[str, ...],
+                    extra: dict | None = None) -> dict | None:
+        agent = conv.get("agent")
+        fields = {"state": "closed", "closed_at": now(), "resolved": resolved, **(extra or {})}
+        updated = await self.conversations.transition(
+            conv["_id"], from_states, fields, event="closed", by=by, detail={"resolved": resolved},
+        )
+        if updated is None:
+            return None
+        if agent and conv["state"] == "with_agent":
+            await self.assignment.release(agent["id"])
+        rate = ["bot", "agent"] if updated.get("served_by") else ["bot"]
+        await self.conversations.notice(updated, "本次服务已结束，请您对本次服务进行评价。",
+                                        meta={"event": "closed", "rate": rate, "resolved": resolved})
+        await self.conversations.publish_state(updated)
+        if conv["state"] == "queued" and conv.get("department"):
+            await self.queues.notify(conv["department"])
+        if agent and conv.get("department"):
+            await self.assignment.dispatch(conv["department"])
+        return updated

@@ -1,0 +1,166 @@
+"""Message storage: gap-free per-conversation numbering, idempotent sends, sync.
+
+A message is numbered by inserting it under the unique index (conversation_id,
+seq). The process keeps the next seq of the conversations it has seen; on a
+duplicate-key error on that index (another process wrote first) it re-reads the
+highest seq and tries again. A duplicate on (sender.id, client_msg_id) means a
+resend: nothing is stored and the first message is returned. One round trip per
+message in the common case; never an ack before the insert is acknowledged.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import OrderedDict
+from typing import Any
+
+from pymongo import DESCENDING
+from pymongo.errors import DuplicateKeyError
+
+from bridge.clock import iso, now
+from core.db import Store
+
+MAX_RETRIES = 20
+
+
+def wire(doc: dict[str, Any]) -> dict[str, Any]:
+    """A stored message as the contract's `message` event payload."""
+    out = {
+        "conversation_id": doc["conversation_id"],
+        "seq": doc["seq"],
+        "id": doc["_id"],
+        "sender": doc["sender"],
+        "type": doc["type"],
+        "text": doc.get("text") or "",
+        "meta": doc.get("meta") or {},
+        "ts": iso(doc["ts"]),
+    }
+    if doc.get("media"):
+        out["media"] = doc["media"]
+    if doc.get("media_id"):
+        out["media_id"] = doc["media_id"]
+    if doc.get("buttons"):
+        out["buttons"] = doc["buttons"]
+    if doc.get("client_msg_id"):
+        out["client_msg_id"] = doc["client_msg_id"]
+    return out
+
+
+class MessageStore:
+    """Append and read the messages of conversations."""
+
+    def __init__(self, store: Store, cache_size: int = 50_000) -> None:
+        self.store = store
+        self._next: OrderedDict[str, int] = OrderedDict()
+        self._cache_size = cache_size
+
+    async def _load_next(self, conversation_id: str) -> int:
+        last = await self.store.messages.find_one(
+            {"conversation_id": conversation_id}, {"seq": 1}, sort=[("seq", DESCENDING)]
+        )
+        return (last["seq"] + 1) if last else 1
+
+    def _remember(self, conversation_id: str, nxt: int) -> None:
+        self._next[conversation_id] = nxt
+        self._next.move_to_end(conversation_id)
+        while len(self._next) > self._cache_size:
+            self._next.popitem(last=False)
+
+    async def find_by_client_id(self, sender_id: str, client_msg_id: str) -> dict | None:
+        return await self.store.messages.find_one({"sender.id": sender_id, "client_msg_id": client_msg_id})
+
+    async def append(
+        self,
+        conversation_id: str,
+        sender: dict[str, Any],
+        type_: str = "text",
+        text: str = "",
+        *,
+        client_msg_id: str | None = None,
+        media_id: str | None = None,
+        media: dict | None = None,
+        buttons: list | None = None,
+        meta: dict | None = None,
+        new_conversation: bool = False,
+    ) -> tuple[dict, bool]:
+        """Store one message; return (doc, created). created=False means a resend."""
+        doc: dict[str, Any] = {
+            "_id": uuid.uuid4().hex,
+            "conversation_id": conversation_id,
+            "sender": sender,
+            "type": type_,
+            "text": text,
+            "meta": meta or {},
+            "ts": now(),
+        }
+        if client_msg_id:
+            doc["client_msg_id"] = client_msg_id
+        if media_id:
+            doc["media_id"] = media_id
+        if media:
+            doc["media"] = media
+        if buttons:
+            doc["buttons"] = buttons
+        if new_conversation:
+            nxt = 1
+        else:
+            nxt = self._next.get(conversation_id) or await self._load_next(conversation_id)
+        for _ in range(MAX_RETRIES):
+            doc["seq"] = nxt
+            try:
+                await self.store.messages.insert_one(doc)
+            except DuplicateKeyError as exc:
+                pattern = (exc.details or {}).get("keyPattern") or {}
+                if "client_msg_id" in pattern or "client_msg_unique" in str(exc):
+                    first = await self.find_by_client_id(sender["id"], client_msg_id or "")
+                    if first is not None:
+                        return first, False
+                    raise
+                nxt = await self._load_next(conversation_id)
+                continue
+            self._remember(conversation_id, nxt + 1)
+            return doc, True
+        raise RuntimeError(f"could not number a message of {conversation_id}")
+
+    async def append_many(self, conversation_id: str, items: list[dict[str, Any]]) -> list[dict]:
+        """Store several messages of one sender in order (bot replies): one round trip."""
+        if not items:
+            return []
+        for _ in range(MAX_RETRIES):
+            nxt = self._next.get(conversation_id) or await self._load_next(conversation_id)
+            docs = []
+            ts = now()
+            for i, item in enumerate(items):
+                doc = {"_id": uuid.uuid4().hex, "conversation_id": conversation_id, "seq": nxt + i,
+                       "ts": ts, "text": "", "meta": {}, "type": "text"}
+                doc.update(item)
+                docs.append(doc)
+            try:
+                await self.store.messages.insert_many(docs, ordered=True)
+            except Exception as exc:  # BulkWriteError: some may have been written
+                written = getattr(exc, "details", {}).get("nInserted", 0) if hasattr(exc, "details") else 0
+                if written:
+                    self._remember(conversation_id, nxt + written)
+                    rest = await self.append_many(conversation_id, items[written:])
+                    return docs[:written] + rest
+                if "duplicate key" not in str(exc).lower() and "E11000" not in str(exc):
+                    raise
+                self._next.pop(conversation_id, None)
+                continue
+            self._remember(conversation_id, nxt + len(docs))
+            return docs
+        raise RuntimeError(f"could not number messages of {conversation_id}")
+
+    async def since(self, conversation_id: str, after_seq: int = 0, limit: int = 500) -> list[dict]:
+        """Messages with seq > after_seq, in order."""
+        cursor = self.store.messages.find(
+            {"conversation_id": conversation_id, "seq": {"$gt": after_seq}}, sort=[("seq", 1)], limit=limit
+        )
+        return await cursor.to_list(None)
+
+    async def last(self, conversation_id: str, n: int = 20) -> list[dict]:
+        cursor = self.store.messages.find(
+            {"conversation_id": conversation_id}, sort=[("seq", DESCENDING)], limit=n
+        )
+        docs = await cursor.to_list(None)
+        return list(reversed(docs))

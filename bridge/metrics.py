@@ -1,0 +1,18 @@
+"""Prometheus metrics of the bridge."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+
+MESSAGES = Counter("bangban_messages_total", "Messages stored", ["role"])
+BOT_TURN = Histogram("bangban_bot_turn_seconds", "Rasa webhook time per bot turn",
+                     buckets=(0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5))
+CONNECTIONS = Gauge("bangban_connections", "Open Socket.IO connections of this process", ["namespace"])
+REFUSED = Counter("bangban_refused_total", "Refused events", ["code"])
+
+
+def render_metrics() -> web.Response:
+    resp = web.Response(body=generate_latest())
+    resp.content_type = CONTENT_TYPE_LATEST.split(";")[0]
+    return resp

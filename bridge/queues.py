@@ -1,0 +1,92 @@
+"""Per-department queues of waiting conversations, persisted in MongoDB.
+
+A queued conversation carries `queue_key` = "<priority>:<queued_at>"; priority 0
+puts requeued conversations (agent gone, reassigned) at the front, 1 is normal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from bridge.clock import now
+from bridge.conversations import Conversations, state_event
+from bridge.delivery import Delivery
+from core.db import Store
+
+DEFAULT_HANDLE_S = 90.0
+
+
+def queue_key(queued_at: dt.datetime, front: bool) -> str:
+    return f"{0 if front else 1}:{queued_at.isoformat(timespec='milliseconds')}"
+
+
+class Queues:
+    def __init__(self, store: Store, conversations: Conversations, delivery: Delivery) -> None:
+        self.store = store
+        self.conversations = conversations
+        self.delivery = delivery
+
+    async def waiting(self, department: str, limit: int = 1000) -> list[dict]:
+        cursor = self.store.conversations.find(
+            {"state": "queued", "department": department}, sort=[("queue_key", 1)], limit=limit
+        )
+        return await cursor.to_list(None)
+
+    async def head(self, department: str) -> dict | None:
+        return await self.store.conversations.find_one(
+            {"state": "queued", "department": department}, sort=[("queue_key", 1)]
+        )
+
+    async def position(self, conv: dict) -> int:
+        ahead = await self.store.conversations.count_documents(
+            {"state": "queued", "department": conv["department"], "queue_key": {"$lt": conv["queue_key"]}}
+        )
+        return ahead + 1
+
+    async def _capacity_online(self, department: str) -> int:
+        agents = await self.store.agents.find(
+            {"departments": department, "status": "online", "disabled": {"$ne": True}}, {"capacity": 1}
+        ).to_list(None)
+        return sum(a.get("capacity", 1) for a in agents)
+
+    async def estimated_wait(self, department: str, position: int, capacity: int | None = None) -> int:
+        """Seconds a user at `position` may wait: handle time spread over online capacity."""
+        if capacity is None:
+            capacity = await self._capacity_online(department)
+        per = DEFAULT_HANDLE_S / max(1, capacity)
+        return int(round(position * per)) if capacity else int(position * DEFAULT_HANDLE_S)
+
+    async def stats(self, departments: list[str] | None = None) -> list[dict[str, Any]]:
+        """Waiting count and oldest wait (s) per department."""
+        query: dict[str, Any] = {"state": "queued"}
+        if departments is not None and "*" not in departments:
+            query["department"] = {"$in": departments}
+        docs = await self.store.conversations.find(query, {"department": 1, "queued_at": 1}).to_list(None)
+        t = now()
+        out: dict[str, dict[str, Any]] = {}
+        for d in docs:
+            s = out.setdefault(d["department"], {"department": d["department"], "waiting": 0, "oldest_wait_s": 0})
+            s["waiting"] += 1
+            s["oldest_wait_s"] = max(s["oldest_wait_s"], int((t - d["queued_at"]).total_seconds()))
+        if departments is not None:
+            for dep in departments:
+                if dep != "*":
+                    out.setdefault(dep, {"department": dep, "waiting": 0, "oldest_wait_s": 0})
+        return sorted(out.values(), key=lambda s: s["department"])
+
+    async def notify(self, department: str) -> None:
+        """Tell every waiting user their position and wait; tell agents the queue size."""
+        waiting = await self.waiting(department)
+        capacity = await self._capacity_online(department)
+        for pos, conv in enumerate(waiting, start=1):
+            await self.delivery.to_conversation(
+                conv, "state",
+                state_event(conv, queue_position=pos,
+                            estimated_wait_s=await self.estimated_wait(department, pos, capacity)),
+            )
+        oldest = int((now() - waiting[0]["queued_at"]).total_seconds()) if waiting else 0
+        await self.delivery.to_department(
+            department, "queue", {"queues": [{"department": department, "waiting": len(waiting),
+                                              "oldest_wait_s": oldest}]}
+        )

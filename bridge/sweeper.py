@@ -1,0 +1,111 @@
+"""Periodic duties of every bridge process; each action is a guarded write, so it fires once.
+
+- heartbeat and reaping of dead processes' agent sessions;
+- agents gone longer than the grace period: conversations requeued at the front;
+- first-response alert at 60 s, optional reassignment at the configured limit;
+- dispatch of waiting conversations; delivery of due work orders.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+
+from bridge.clock import iso, now
+
+log = logging.getLogger("bangban.sweeper")
+
+
+class Sweeper:
+    def __init__(self, ctx) -> None:  # ctx: bridge.context.Context (avoid import cycle)
+        self.ctx = ctx
+        self._task: asyncio.Task | None = None
+        self._ticks = 0
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="sweeper")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - a failed sweep retries next tick (db restart etc.)
+                log.warning("sweep failed", exc_info=True)
+            await asyncio.sleep(self.ctx.settings.sweep_interval_s)
+
+    async def tick(self) -> None:
+        ctx = self.ctx
+        self._ticks += 1
+        await ctx.presence.heartbeat()
+        if self._ticks % 5 == 1:
+            await ctx.presence.reap_dead_processes()
+        await self.grace_expired()
+        await self.first_response()
+        await self.dispatch_waiting()
+        await ctx.escalation.deliver_due()
+
+    async def grace_expired(self) -> None:
+        ctx = self.ctx
+        limit = now() - dt.timedelta(seconds=ctx.settings.grace_period_s)
+        gone = await ctx.store.agents.find(
+            {"status": {"$in": ["online", "away"]}, "disconnected_at": {"$ne": None, "$lt": limit}}
+        ).to_list(None)
+        for agent in gone:
+            res = await ctx.store.agents.update_one(
+                {"_id": agent["_id"], "disconnected_at": agent["disconnected_at"]},
+                {"$set": {"status": "offline", "status_at": now()}},
+            )
+            if res.modified_count != 1:
+                continue
+            convs = await ctx.store.conversations.find({"state": "with_agent", "agent.id": agent["_id"]}).to_list(None)
+            log.info("agent grace expired", extra={"agent": agent["_id"], "conversations": len(convs)})
+            for conv in convs:
+                await ctx.lifecycle.requeue(conv, {"role": "system", "id": "system"}, "agent_disconnected")
+
+    async def first_response(self) -> None:
+        ctx = self.ctx
+        t = now()
+        alert_before = t - dt.timedelta(seconds=ctx.settings.first_response_alert_s)
+        late = await ctx.store.conversations.find(
+            {"state": "with_agent", "first_response_at": None, "fr_alerted": False,
+             "assigned_at": {"$lt": alert_before}}
+        ).to_list(None)
+        for conv in late:
+            res = await ctx.store.conversations.update_one(
+                {"_id": conv["_id"], "fr_alerted": False, "assigned_at": conv["assigned_at"]},
+                {"$set": {"fr_alerted": True}},
+            )
+            if res.modified_count != 1:
+                continue
+            alert = {"kind": "first_response_late", "conversation_id": conv["_id"], "agent": conv["agent"],
+                     "department": conv.get("department"), "assigned_at": iso(conv["assigned_at"]),
+                     "waited_s": int((t - conv["assigned_at"]).total_seconds())}
+            await ctx.store.alerts.insert_one({**alert, "ts": t})
+            await ctx.delivery.to_staff(conv["agent"]["id"], "alert", alert)
+            await ctx.delivery.to_supervisors(conv.get("department") or "", "alert", alert)
+        limit_s = ctx.settings.first_response_reassign_s
+        if limit_s <= 0:
+            return
+        stale = await ctx.store.conversations.find(
+            {"state": "with_agent", "first_response_at": None,
+             "assigned_at": {"$lt": t - dt.timedelta(seconds=limit_s)}}
+        ).to_list(None)
+        for conv in stale:
+            await ctx.lifecycle.requeue(conv, {"role": "system", "id": "system"}, "first_response_timeout")
+
+    async def dispatch_waiting(self) -> None:
+        ctx = self.ctx
+        for department in await ctx.store.conversations.distinct("department", {"state": "queued"}):
+            if department:
+                await ctx.assignment.dispatch(department)

@@ -1,0 +1,23 @@
+"""Every state change of a conversation, stored as a timeline entry (who, when, why)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bridge.clock import iso, now
+from core.db import Store
+
+
+class Timeline:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def add(self, conversation_id: str, event: str, by: dict | None, detail: dict | None = None) -> None:
+        await self.store.timeline.insert_one(
+            {"conversation_id": conversation_id, "ts": now(), "event": event,
+             "by": by or {"role": "system", "id": "system"}, "detail": detail or {}}
+        )
+
+    async def of(self, conversation_id: str) -> list[dict[str, Any]]:
+        docs = await self.store.timeline.find({"conversation_id": conversation_id}, sort=[("ts", 1)]).to_list(None)
+        return [{"ts": iso(d["ts"]), "event": d["event"], "by": d["by"], "detail": d.get("detail", {})} for d in docs]

@@ -1,0 +1,1 @@
+"""Shared foundation of Bangban: settings, storage, catalogue, calendar."""

@@ -1,0 +1,112 @@
+"""Storage layer: one AsyncMongoClient, the collection names, and the indexes.
+
+This module owns every collection name; other modules reach collections through
+`Store` attributes, never by string. `ensure_indexes()` is idempotent and runs at
+startup of every process that writes. The same code runs against the embedded
+secantusdb server and a real MongoDB 7+ replica set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+
+from core.settings import Settings, get_settings
+
+# name -> indexes
+INDEXES: dict[str, list[IndexModel]] = {
+    "agents": [
+        IndexModel([("username", ASCENDING)], unique=True, name="username_unique"),
+        IndexModel([("departments", ASCENDING), ("status", ASCENDING)], name="dept_status"),
+    ],
+    "conversations": [
+        IndexModel([("user.id", ASCENDING), ("created_at", DESCENDING)], name="user_recent"),
+        IndexModel(
+            [("state", ASCENDING), ("department", ASCENDING), ("queue_key", ASCENDING)],
+            name="queue_order",
+        ),
+        IndexModel([("agent.id", ASCENDING), ("state", ASCENDING)], name="agent_state"),
+        IndexModel([("created_at", DESCENDING)], name="created"),
+    ],
+    "messages": [
+        IndexModel([("conversation_id", ASCENDING), ("seq", ASCENDING)], unique=True, name="conv_seq"),
+        IndexModel(
+            [("sender.id", ASCENDING), ("client_msg_id", ASCENDING)],
+            unique=True,
+            name="client_msg_unique",
+            partialFilterExpression={"client_msg_id": {"$type": "string"}},
+        ),
+    ],
+    "timeline": [IndexModel([("conversation_id", ASCENDING), ("ts", ASCENDING)], name="conv_ts")],
+    "work_orders": [
+        IndexModel([("conversation_id", ASCENDING)], name="conv"),
+        IndexModel([("delivery.state", ASCENDING), ("delivery.next_try", ASCENDING)], name="outbox"),
+    ],
+    "ratings": [
+        IndexModel([("conversation_id", ASCENDING), ("target", ASCENDING)], unique=True, name="one_per_target"),
+    ],
+    "kb_articles": [
+        IndexModel([("matter", ASCENDING), ("aspect", ASCENDING)], name="matter_aspect"),
+    ],
+    "kb_drafts": [IndexModel([("status", ASCENDING), ("created_at", ASCENDING)], name="status_created")],
+    "unanswered": [
+        IndexModel([("status", ASCENDING), ("deadline", ASCENDING)], name="status_deadline"),
+        IndexModel([("matter", ASCENDING)], name="matter"),
+    ],
+    "ledger": [IndexModel([("status", ASCENDING), ("deadline", ASCENDING)], name="status_deadline")],
+    "audit": [IndexModel([("kind", ASCENDING), ("ts", DESCENDING)], name="kind_ts")],
+    "media": [IndexModel([("conversation_id", ASCENDING)], name="conv")],
+    "cobrowse_events": [IndexModel([("conversation_id", ASCENDING), ("ts", ASCENDING)], name="conv_ts")],
+    "departments": [],
+    "matters": [IndexModel([("department", ASCENDING)], name="department")],
+    "trainer_history": [IndexModel([("ts", DESCENDING)], name="ts")],
+    "locks": [],
+    "sessions": [
+        IndexModel([("agent_id", ASCENDING)], name="agent"),
+        IndexModel([("process_id", ASCENDING)], name="process"),
+    ],
+    "processes": [],
+    "alerts": [IndexModel([("ts", DESCENDING)], name="ts")],
+    "kb_meta": [],
+}
+
+
+@dataclass
+class Store:
+    """Typed access to the database and its collections."""
+
+    client: AsyncMongoClient
+    db: AsyncDatabase
+
+    def __getattr__(self, name: str) -> AsyncCollection:
+        if name in INDEXES:
+            return self.db[name]
+        raise AttributeError(f"unknown collection {name!r}")
+
+    async def ensure_indexes(self) -> None:
+        """Create every index; safe to call again and from several processes."""
+        for name, indexes in INDEXES.items():
+            if indexes:
+                await self.db[name].create_indexes(indexes)
+
+    async def ping(self) -> bool:
+        try:
+            await self.client.admin.command("ping")
+            return True
+        except Exception:  # noqa: BLE001 - any failure means "not ready"
+            return False
+
+    async def close(self) -> None:
+        await self.client.close()
+
+
+def connect(settings: Settings | None = None, **client_kwargs) -> Store:
+    """Open a client for the configured MongoDB (no I/O until first use)."""
+    settings = settings or get_settings()
+    opts = {"serverSelectionTimeoutMS": 3000, "connectTimeoutMS": 3000, "tz_aware": True}
+    opts.update(client_kwargs)
+    client: AsyncMongoClient = AsyncMongoClient(settings.mongo_url, **opts)
+    return Store(client=client, db=client[settings.mongo_db])

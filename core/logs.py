@@ -1,0 +1,36 @@
+"""Structured logs: one JSON object per line on stderr (structlog over stdlib logging)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import structlog
+
+
+def setup_logging(service: str) -> None:
+    """Configure stdlib logging to emit JSON lines tagged with `service`."""
+    level = os.environ.get("LOG_LEVEL", "INFO").upper()
+    shared = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.stdlib.ExtraAdder(),
+    ]
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            lambda _l, _m, ev: {**ev, "service": service},
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(ensure_ascii=False),
+        ],
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("aiohttp.access", "engineio", "socketio", "pymongo"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,0 +1,1 @@
+"""Knowledge base of the help desk: load, import, tokenize, search and match matters."""

@@ -1,0 +1,172 @@
+"""BM25 retrieval over knowledge-base articles, live-reloaded from MongoDB.
+
+`BM25Index` is pure and in memory (title, question, answer, steps and aliases,
+with field weights). `KBSearcher` loads the articles from the `kb_articles`
+collection and rebuilds the index whenever the KB revision (bumped by the
+importer and by any editor) changes, so an edited article is live without
+retraining the bot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from kb.loader import Article
+from kb.tokenize import add_words, tokenize
+
+FIELD_WEIGHTS = {"title": 2.0, "question": 2.0, "aliases": 1.5, "answer": 1.0, "steps": 0.7}
+REVISION_ID = "revision"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A ranked article."""
+
+    article: Article
+    score: float
+
+
+def _weighted_terms(article: Article) -> dict[str, float]:
+    fields = {
+        "title": article.title,
+        "question": article.question,
+        "aliases": " ".join((article.matter_name, *article.aliases)),
+        "answer": article.answer,
+        "steps": " ".join(article.steps),
+    }
+    tf: dict[str, float] = defaultdict(float)
+    for name, text in fields.items():
+        if text:
+            for term in tokenize(text):
+                tf[term] += FIELD_WEIGHTS[name]
+    return tf
+
+
+class BM25Index:
+    """Okapi BM25 over weighted article fields, with an inverted index."""
+
+    def __init__(self, articles: Iterable[Article], k1: float = 1.2, b: float = 0.75):
+        self.articles: list[Article] = list(articles)
+        add_words(w for a in self.articles for w in (*a.aliases, a.matter_name) if 1 < len(w) <= 12)
+        self.k1, self.b = k1, b
+        self.by_id = {a.id: i for i, a in enumerate(self.articles)}
+        self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        self.lengths: list[float] = []
+        for i, art in enumerate(self.articles):
+            tf = _weighted_terms(art)
+            self.lengths.append(sum(tf.values()))
+            for term, freq in tf.items():
+                self.postings[term].append((i, freq))
+        n = len(self.articles)
+        self.avg_len = (sum(self.lengths) / n) if n else 1.0
+        self.idf = {t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self.postings.items()}
+        self.matters = sorted({a.matter for a in self.articles if a.matter})
+
+    def __len__(self) -> int:
+        return len(self.articles)
+
+    def get(self, article_id: str) -> Article | None:
+        i = self.by_id.get(article_id)
+        return None if i is None else self.articles[i]
+
+    def scores(self, terms: Sequence[str]) -> dict[int, float]:
+        """Raw BM25 score of every article sharing a term with the query."""
+        out: dict[int, float] = defaultdict(float)
+        k1, b, avg = self.k1, self.b, self.avg_len
+        for term in set(terms):
+            plist = self.postings.get(term)
+            if not plist:
+                continue
+            idf = self.idf[term]
+            for i, freq in plist:
+                out[i] += idf * freq * (k1 + 1) / (freq + k1 * (1 - b + b * self.lengths[i] / avg))
+        return out
+
+    def search(
+        self,
+        query: str,
+        *,
+        matter: str | None = None,
+        matters: Sequence[str] | None = None,
+        aspect: str | None = None,
+        aspect_bonus: float = 0.5,
+        platform: bool | None = None,
+        limit: int = 5,
+    ) -> list[Hit]:
+        """Rank articles for a query.
+
+        `matter` / `matters` restrict to those matters; `platform=True` restricts to
+        platform-tech articles (matter null), `False` excludes them. An article of the
+        wanted `aspect` gets `aspect_bonus` times the best score on top (and is found
+        even when no word matches), so the asked aspect wins unless a more specific
+        article (e.g. a FAQ) matches clearly better.
+        """
+        allowed = set(matters or ()) | ({matter} if matter else set())
+
+        def keep(a: Article) -> bool:
+            if allowed and a.matter not in allowed:
+                return False
+            if platform is True and a.matter is not None:
+                return False
+            return not (platform is False and a.matter is None)
+
+        raw = {i: s for i, s in self.scores(tokenize(query)).items() if keep(self.articles[i])}
+        if aspect:
+            top = max(raw.values(), default=0.0)
+            bonus = max(aspect_bonus * top, 0.01)
+            for i, art in enumerate(self.articles):
+                if art.aspect == aspect and (allowed or platform) and keep(art):
+                    raw[i] = raw.get(i, 0.0) + bonus
+        ranked = sorted(raw.items(), key=lambda kv: (-kv[1], self.articles[kv[0]].id))[:limit]
+        return [Hit(self.articles[i], s) for i, s in ranked if s > 0]
+
+    def matter_scores(self, query: str, top_k: int = 8) -> list[tuple[str, float]]:
+        """Matters ranked by the summed score of their best articles for the query."""
+        sums: dict[str, float] = defaultdict(float)
+        hits = sorted(self.scores(tokenize(query)).items(), key=lambda kv: -kv[1])[:top_k]
+        for rank, (i, s) in enumerate(hits):
+            m = self.articles[i].matter
+            if m:
+                sums[m] += s / (1 + 0.5 * rank)
+        return sorted(sums.items(), key=lambda kv: -kv[1])
+
+
+class KBSearcher:
+    """An index over the `kb_articles` collection that follows the KB revision."""
+
+    def __init__(self, store, check_interval_s: float = 1.0):
+        self.store = store
+        self.check_interval_s = check_interval_s
+        self.index = BM25Index([])
+        self.revision: object = None
+        self._checked = 0.0
+        self._lock = asyncio.Lock()
+
+    async def current_revision(self) -> object:
+        doc = await self.store.kb_meta.find_one({"_id": REVISION_ID})
+        return doc.get("rev") if doc else None
+
+    async def reload(self) -> None:
+        """Load every article and rebuild the index."""
+        revision = await self.current_revision()
+        docs = await self.store.kb_articles.find({"status": {"$ne": "retired"}}).to_list(None)
+        index = await asyncio.to_thread(BM25Index, [Article.from_doc(d) for d in docs])
+        self.index, self.revision = index, revision
+
+    async def fresh(self) -> BM25Index:
+        """The index, reloaded first when the revision changed (checked at most once per interval)."""
+        now = time.monotonic()
+        if now - self._checked < self.check_interval_s and len(self.index):
+            return self.index
+        async with self._lock:
+            if time.monotonic() - self._checked >= self.check_interval_s or not len(self.index):
+                revision = await self.current_revision()
+                if revision != self.revision or not len(self.index):
+                    await self.reload()
+                self._checked = time.monotonic()
+        return self.index

@@ -1,0 +1,1 @@
+"""Media features of Bangban: uploads (images, voice, PDF), calls and co-browse."""

@@ -1,0 +1,36 @@
+"""PDF uploads: header and trailer checks, size limit, refusal of active content."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from media.errors import MediaError
+from media.limits import Limits, get_limits
+
+PDF_MIME = "application/pdf"
+# Names of PDF features that run code or carry files; refused (best effort: compressed object
+# streams can hide them, which is why downloads are also served as attachments with nosniff).
+_ACTIVE = re.compile(rb"/(JavaScript|JS|Launch|EmbeddedFile|RichMedia|XFA)\b")
+
+
+@dataclass(frozen=True)
+class ProcessedFile:
+    data: bytes
+    mime: str
+    pages: int | None
+
+
+def process_pdf(data: bytes, limits: Limits | None = None) -> ProcessedFile:
+    """Validate an uploaded PDF; raise MediaError when it is refused."""
+    limits = limits or get_limits()
+    if len(data) > limits.pdf_bytes:
+        raise MediaError("too_large", f"文件不能超过 {limits.pdf_bytes // (1024 * 1024)} MB", 413)
+    if not data.startswith(b"%PDF-"):
+        raise MediaError("unsupported_type", "仅支持 PDF 文件", 415)
+    if b"%%EOF" not in data[-2048:]:
+        raise MediaError("decode_failed", "PDF 文件不完整或已损坏，请重新导出后上传", 422)
+    if _ACTIVE.search(data):
+        raise MediaError("pdf_active_content", "PDF 中含有脚本或附件，出于安全原因无法接收", 422)
+    pages = len(re.findall(rb"/Type\s*/Page\b", data)) or None
+    return ProcessedFile(data=data, mime=PDF_MIME, pages=pages)

@@ -1,0 +1,161 @@
+"""HTTP routes of the media package: upload and download (with Range)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from aiohttp import web
+
+from media.errors import MediaError, error_response
+from media.limits import get_limits
+from media.ranges import RangeNotSatisfiable, parse_range
+from media.store import MediaStore
+from media.uploads import accept_upload, public_view
+
+log = logging.getLogger(__name__)
+STORE_KEY = web.AppKey("media_store", MediaStore)
+AUDIT_ROLES = {"supervisor", "admin"}
+
+
+def _store(app: web.Application) -> MediaStore:
+    return app[STORE_KEY]
+
+
+async def _open_store(app: web.Application) -> None:
+    ctx = app["ctx"]
+    app[STORE_KEY] = MediaStore(ctx.store.db, ctx.store.media)
+
+
+async def _principal(request: web.Request) -> Any:
+    return await request.app["ctx"].auth.principal_from_request(request)
+
+
+def _fail(exc: Exception) -> web.Response:
+    response = error_response(exc)
+    if response is None:
+        raise exc
+    return response
+
+
+async def _read_form(request: web.Request, max_bytes: int) -> tuple[str | None, bytes | None, str | None]:
+    """conversation_id, file bytes and file name of a multipart upload, read with a size cap."""
+    if request.content_length is not None and request.content_length > max_bytes + 64 * 1024:
+        raise MediaError("too_large", f"文件不能超过 {max_bytes // (1024 * 1024)} MB", 413)
+    try:
+        reader = await request.multipart()
+    except (AssertionError, ValueError, KeyError) as exc:
+        raise MediaError("bad_request", "请以 multipart/form-data 上传文件", 400) from exc
+    conversation_id = data = filename = None
+    while True:
+        part = await reader.next()
+        if part is None:
+            break
+        if part.name == "conversation_id":
+            conversation_id = (await part.read(decode=True)).decode("utf-8", "replace").strip()[:100]
+        elif part.name == "file":
+            filename = part.filename
+            buf = bytearray()
+            while chunk := await part.read_chunk(64 * 1024):
+                buf.extend(chunk)
+                if len(buf) > max_bytes:
+                    raise MediaError("too_large", f"文件不能超过 {max_bytes // (1024 * 1024)} MB", 413)
+            data = bytes(buf)
+        else:
+            await part.release()
+    return conversation_id, data, filename
+
+
+async def upload(request: web.Request) -> web.Response:
+    """POST /api/v1/media — multipart `conversation_id` + `file`; 201 with the media description."""
+    ctx = request.app["ctx"]
+    try:
+        principal = await _principal(request)
+        conversation_id, data, filename = await _read_form(request, get_limits().max_upload_bytes)
+        if not conversation_id or data is None:
+            raise MediaError("bad_request", "缺少会话编号或文件", 400)
+        if not await ctx.access.can_access(principal, conversation_id):
+            raise MediaError("forbidden", "您无权向该会话发送文件", 403)
+        uploader = {"id": principal.id, "role": principal.role, "name": getattr(principal, "name", None)}
+        doc = await accept_upload(
+            _store(request.app), data, conversation_id=conversation_id, uploader=uploader, filename=filename
+        )
+    except Exception as exc:  # noqa: BLE001 - mapped to JSON errors, unexpected ones re-raised
+        return _fail(exc)
+    log.info("media stored %s %s %s bytes", doc["_id"], doc["type"], doc["size"])
+    return web.json_response(public_view(doc), status=201)
+
+
+def _may_read(principal: Any, doc: dict[str, Any]) -> bool:
+    """Recordings of calls are for audit: supervisors and admins only."""
+    return doc["type"] != "recording" or principal.role in AUDIT_ROLES
+
+
+def _headers(doc: dict[str, Any], thumb: bool) -> dict[str, str]:
+    mime = doc["thumb_mime"] if thumb else doc["mime"]
+    etag = f'"{doc["sha256"][:32]}{"-t" if thumb else ""}"'
+    headers = {
+        "Content-Type": mime,
+        "Accept-Ranges": "bytes",
+        "ETag": etag,
+        "Cache-Control": "private, max-age=86400",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+    }
+    if doc["type"] == "file" and not thumb:
+        name = doc.get("filename") or f"{doc['_id']}.pdf"
+        headers["Content-Disposition"] = f"attachment; filename=\"{doc['_id']}.pdf\"; filename*=UTF-8''{quote(name)}"
+    else:
+        headers["Content-Disposition"] = "inline"
+    return headers
+
+
+async def download(request: web.Request) -> web.StreamResponse:
+    """GET /api/v1/media/{media_id}[?thumb=1] — the bytes, with HTTP Range (206) support."""
+    ctx = request.app["ctx"]
+    store = _store(request.app)
+    try:
+        principal = await _principal(request)
+        doc = await store.get(request.match_info["media_id"])
+        if (
+            doc is None
+            or not await ctx.access.can_access(principal, doc["conversation_id"])
+            or not _may_read(principal, doc)
+        ):
+            raise MediaError("not_found", "文件不存在或您无权查看", 404)
+        thumb = request.query.get("thumb") in ("1", "true")
+        if thumb and not doc.get("thumb_id"):
+            raise MediaError("not_found", "该文件没有缩略图", 404)
+    except Exception as exc:  # noqa: BLE001
+        return _fail(exc)
+    headers = _headers(doc, thumb)
+    size = doc["thumb_size"] if thumb else doc["size"]
+    if request.headers.get("If-None-Match") == headers["ETag"]:
+        return web.Response(status=304, headers={"ETag": headers["ETag"]})
+    range_header = request.headers.get("Range")
+    if_range = request.headers.get("If-Range")
+    if if_range is not None and if_range != headers["ETag"]:
+        range_header = None
+    try:
+        byte_range = parse_range(range_header, size)
+    except RangeNotSatisfiable:
+        return web.Response(status=416, headers={"Content-Range": f"bytes */{size}", "Accept-Ranges": "bytes"})
+    start, end = byte_range if byte_range else (0, size - 1)
+    response = web.StreamResponse(status=206 if byte_range else 200, headers=headers)
+    response.content_length = end - start + 1 if size else 0
+    if byte_range:
+        response.headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    await response.prepare(request)
+    if request.method != "HEAD" and size:
+        async for chunk in store.stream(doc, thumb=thumb, start=start, end=end):
+            await response.write(chunk)
+    await response.write_eof()
+    return response
+
+
+def setup(app: web.Application) -> None:
+    """Add the media routes to the bridge's application (which provides `app["ctx"]`)."""
+    app.on_startup.append(_open_store)
+    app.router.add_post("/api/v1/media", upload)
+    app.router.add_get("/api/v1/media/{media_id}", download)

@@ -1,0 +1,51 @@
+"""Recognise an upload from its first bytes (magic numbers), never from its name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+IMAGE, VOICE, FILE = "image", "voice", "file"
+
+
+@dataclass(frozen=True)
+class Sniffed:
+    kind: str  # image | voice | file
+    fmt: str  # png, jpeg, webp, gif, wav, mp3, aac, mp4, ogg, webm, amr, amr-wb, pdf
+
+
+_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"mif1", b"msf1", b"avif", b"avis"}
+
+
+def sniff(data: bytes) -> Sniffed | None:
+    """The kind and format the bytes announce, or None when unrecognised (or a format we refuse)."""
+    head = data[:64]
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return Sniffed(IMAGE, "png")
+    if head.startswith(b"\xff\xd8\xff"):
+        return Sniffed(IMAGE, "jpeg")
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return Sniffed(IMAGE, "webp")
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return Sniffed(IMAGE, "gif")
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return Sniffed(VOICE, "wav")
+    if head.startswith(b"#!AMR-WB\n"):
+        return Sniffed(VOICE, "amr-wb")
+    if head.startswith(b"#!AMR\n"):
+        return Sniffed(VOICE, "amr")
+    if head.startswith(b"OggS"):
+        return Sniffed(VOICE, "ogg")
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return Sniffed(VOICE, "webm")
+    if head[4:8] == b"ftyp":
+        if head[8:12] in _HEIF_BRANDS:
+            return None  # HEIC/AVIF photos: refused, the client converts to JPEG
+        return Sniffed(VOICE, "mp4")
+    if head.startswith(b"ID3"):
+        return Sniffed(VOICE, "mp3")
+    if len(head) >= 2 and head[0] == 0xFF and (head[1] & 0xE0) == 0xE0:
+        layer = (head[1] >> 1) & 0x03
+        return Sniffed(VOICE, "aac" if layer == 0 else "mp3")  # ADTS has layer 00
+    if head.startswith(b"%PDF-"):
+        return Sniffed(FILE, "pdf")
+    return None

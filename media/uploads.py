@@ -1,0 +1,92 @@
+"""Turn uploaded bytes into a stored media item: detect the kind, validate, re-encode, store."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from media.errors import MediaError
+from media.files import process_pdf
+from media.images import process_image
+from media.limits import Limits, get_limits
+from media.sniff import FILE, IMAGE, VOICE, sniff
+from media.store import MediaStore
+from media.voice import process_voice
+
+_slots: dict[int, asyncio.Semaphore] = {}
+
+
+def _semaphore(limits: Limits) -> asyncio.Semaphore:
+    sem = _slots.get(id(asyncio.get_running_loop()))
+    if sem is None:
+        sem = _slots[id(asyncio.get_running_loop())] = asyncio.Semaphore(limits.upload_concurrency)
+    return sem
+
+
+def prepare(data: bytes, limits: Limits | None = None) -> dict[str, Any]:
+    """Validate and re-encode (CPU-bound, run in a thread): the fields MediaStore.put needs."""
+    limits = limits or get_limits()
+    if not data:
+        raise MediaError("empty_file", "文件为空", 400)
+    sniffed = sniff(data)
+    if sniffed is None:
+        raise MediaError("unsupported_type", "不支持该文件类型，请发送图片（PNG/JPEG）、语音或 PDF 文件", 415)
+    if sniffed.kind == IMAGE:
+        img = process_image(data, limits)
+        return {
+            "kind": IMAGE,
+            "mime": img.mime,
+            "data": img.data,
+            "thumb": img.thumb,
+            "thumb_mime": img.thumb_mime,
+            "extra": {"width": img.width, "height": img.height, "source_format": img.source_format},
+        }
+    if sniffed.kind == VOICE:
+        voice = process_voice(data, limits)
+        return {
+            "kind": VOICE,
+            "mime": voice.mime,
+            "data": voice.data,
+            "extra": {"duration_s": voice.duration_s, "source_format": voice.source_format},
+        }
+    assert sniffed.kind == FILE
+    pdf = process_pdf(data, limits)
+    return {"kind": FILE, "mime": pdf.mime, "data": pdf.data, "extra": {"pages": pdf.pages}}
+
+
+async def accept_upload(
+    store: MediaStore,
+    data: bytes,
+    *,
+    conversation_id: str,
+    uploader: dict[str, Any],
+    filename: str | None = None,
+    limits: Limits | None = None,
+) -> dict[str, Any]:
+    """Validate off the event loop (bounded concurrency), then store; returns the metadata document."""
+    limits = limits or get_limits()
+    async with _semaphore(limits):
+        fields = await asyncio.to_thread(prepare, data, limits)
+    extra = fields.pop("extra")
+    if filename:
+        extra["filename"] = filename[:200]
+    extra["original_size"] = len(data)
+    return await store.put(conversation_id=conversation_id, uploader=uploader, extra=extra, **fields)
+
+
+def public_view(doc: dict[str, Any]) -> dict[str, Any]:
+    """What clients see of a media document."""
+    view = {
+        "media_id": doc["_id"],
+        "type": doc["type"],
+        "mime": doc["mime"],
+        "size": doc["size"],
+        "conversation_id": doc["conversation_id"],
+        "url": f"/api/v1/media/{doc['_id']}",
+    }
+    if doc.get("thumb_id"):
+        view["thumb_url"] = f"/api/v1/media/{doc['_id']}?thumb=1"
+    for key in ("width", "height", "duration_s", "pages", "filename"):
+        if doc.get(key) is not None:
+            view[key] = doc[key]
+    return view

@@ -1,0 +1,88 @@
+"""Voice messages: decode what phones, mini-programs and browsers record; transcode to AAC in M4A.
+
+AAC-LC in an MP4 (M4A) container plays in Chromium, Safari/iOS, Android WebView and the WeChat and
+Alipay mini-program audio players, so every client gets one format.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import av
+
+from media.errors import MediaError
+from media.limits import Limits, get_limits
+from media.sniff import VOICE, sniff
+
+OUT_RATE = 24_000
+OUT_BITRATE = 40_000
+OUT_MIME = "audio/mp4"
+_DEMUXERS = {
+    "wav": "wav",
+    "mp3": "mp3",
+    "aac": "aac",
+    "mp4": "mov",
+    "ogg": "ogg",
+    "webm": "matroska",
+    "amr": "amr",
+    "amr-wb": "amr",
+}
+
+
+@dataclass(frozen=True)
+class ProcessedVoice:
+    data: bytes
+    mime: str
+    duration_s: float
+    source_format: str
+
+
+def _too_long(limits: Limits) -> MediaError:
+    return MediaError("too_long", f"语音不能超过 {int(limits.voice_seconds)} 秒", 422)
+
+
+def _transcode(data: bytes, fmt: str, limits: Limits) -> tuple[bytes, float]:
+    max_samples = int((limits.voice_seconds + 0.5) * OUT_RATE)  # half a second of slack for padding
+    out_buf = io.BytesIO()
+    samples = 0
+    with av.open(io.BytesIO(data), mode="r", format=_DEMUXERS[fmt]) as src:
+        if not src.streams.audio:
+            raise MediaError("decode_failed", "文件中没有可播放的声音", 422)
+        with av.open(out_buf, mode="w", format="mp4") as dst:
+            out = dst.add_stream("aac", rate=OUT_RATE, layout="mono")
+            out.bit_rate = OUT_BITRATE
+            resampler = av.AudioResampler(format="fltp", layout="mono", rate=OUT_RATE)
+            for frame in src.decode(src.streams.audio[0]):
+                frame.pts = None
+                for chunk in resampler.resample(frame):
+                    samples += chunk.samples
+                    if samples > max_samples:
+                        raise _too_long(limits)
+                    dst.mux(out.encode(chunk))
+            for chunk in resampler.resample(None):
+                samples += chunk.samples
+                dst.mux(out.encode(chunk))
+            dst.mux(out.encode(None))
+    if samples == 0:
+        raise MediaError("decode_failed", "语音为空或已损坏，无法播放", 422)
+    if samples > max_samples:
+        raise _too_long(limits)
+    return out_buf.getvalue(), round(samples / OUT_RATE, 2)
+
+
+def process_voice(data: bytes, limits: Limits | None = None) -> ProcessedVoice:
+    """Validate and transcode a voice message; raise MediaError when it is refused."""
+    limits = limits or get_limits()
+    if len(data) > limits.voice_bytes:
+        raise MediaError("too_large", f"语音文件不能超过 {limits.voice_bytes // (1024 * 1024)} MB", 413)
+    sniffed = sniff(data)
+    if sniffed is None or sniffed.kind != VOICE:
+        raise MediaError("unsupported_type", "仅支持 AAC、M4A、MP3、WAV、Opus、AMR 格式的语音", 415)
+    try:
+        encoded, duration = _transcode(data, sniffed.fmt, limits)
+    except MediaError:
+        raise
+    except (av.FFmpegError, ValueError, IndexError, EOFError) as exc:
+        raise MediaError("decode_failed", "语音已损坏或格式不受支持，无法播放", 422) from exc
+    return ProcessedVoice(data=encoded, mime=OUT_MIME, duration_s=duration, source_format=sniffed.fmt)
