@@ -22,8 +22,16 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-ASK = {"ask_matter", "ask_conditions", "ask_materials", "ask_process", "ask_fees", "ask_time_limit",
-       "ask_progress", "ask_offline"}
+ASK = {
+    "ask_matter",
+    "ask_conditions",
+    "ask_materials",
+    "ask_process",
+    "ask_fees",
+    "ask_time_limit",
+    "ask_progress",
+    "ask_offline",
+}
 CHAT = {"chitchat", "greet", "thanks", "goodbye"}
 
 
@@ -77,8 +85,9 @@ def main() -> int:
         stats["intent"] += intent_ok(eff_intent, q)
         sender = f"heldout-{run}-{i}"
         meta = {"conversation_id": sender, "channel": "pc", "user_kind": "person", "user_id": "bench"}
-        replies, ms = post(f"{args.rasa}/webhooks/rest/webhook", {"sender": sender, "message": q["text"],
-                                                                     "metadata": meta})
+        replies, ms = post(
+            f"{args.rasa}/webhooks/rest/webhook", {"sender": sender, "message": q["text"], "metadata": meta}
+        )
         t_hook.append(ms)
         custom = next((r["custom"] for r in replies if "custom" in r), {})
         got = custom.get("meta", {})
@@ -98,13 +107,17 @@ def main() -> int:
             totals["aspect"] += 1
             stats["aspect"] += got["kb_article"].split(".")[1] == q["aspect"]
         if not (ok_matter and ok_scope and intent_ok(eff_intent, q)):
-            misses.append(f"  {q['text']}  want {want}/{q['scope']}/{q.get('aspect')}  "
-                          f"nlu {intent}({parsed['intent']['confidence']:.2f}) {nlu_matters}  "
-                          f"got {got.get('matter')}/{got.get('scope')}/{got.get('kb_article')}"
-                          f"{' handoff' if 'handoff' in custom else ''}")
+            misses.append(
+                f"  {q['text']}  want {want}/{q['scope']}/{q.get('aspect')}  "
+                f"nlu {intent}({parsed['intent']['confidence']:.2f}) {nlu_matters}  "
+                f"got {got.get('matter')}/{got.get('scope')}/{got.get('kb_article')}"
+                f"{' handoff' if 'handoff' in custom else ''}"
+            )
     print(f"held-out questions: {len(questions)}  (rasa {args.rasa})")
     print(f"matter identified (bot reply meta.matter, webhook): {pct(stats['matter'], totals['matter'])}")
-    print(f"matter from NLU entity alone (/model/parse):        {pct(stats['nlu_matter'], totals['nlu_matter'])}")
+    print(
+        f"NLU entity alone (/model/parse):  {pct(stats['nlu_matter'], totals['nlu_matter'])}"
+    )
     print(f"scope (webhook meta.scope):                         {pct(stats['scope'], totals['scope'])}")
     print(f"intent (/model/parse):                              {pct(stats['intent'], totals['intent'])}")
     print(f"aspect of the answering article:                    {pct(stats['aspect'], totals['aspect'])}")

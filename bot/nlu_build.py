@@ -82,7 +82,9 @@ def userdict_with(phrases: list[str]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.nlu_build", description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only check that the generated files are current")
+    parser.add_argument(
+        "--check", action="store_true", help="only check that the generated files are current"
+    )
     args = parser.parse_args(argv)
     owners = phrase_owners()
     problems = annotation_problems(owners)
@@ -90,8 +92,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {p}", file=sys.stderr)
     matters_yml = render(owners)
     userdict = userdict_with(sorted(owners))
-    stale = [p for p, body in ((OUT, matters_yml), (USERDICT, userdict))
-             if not p.exists() or p.read_text(encoding="utf-8") != body]
+    stale = [
+        p
+        for p, body in ((OUT, matters_yml), (USERDICT, userdict))
+        if not p.exists() or p.read_text(encoding="utf-8") != body
+    ]
     if args.check:
         for p in stale:
             print(f"stale: {p.relative_to(ROOT)} (run python -m bot.nlu_build)", file=sys.stderr)
@@ -103,7 +108,9 @@ def main(argv: list[str] | None = None) -> int:
         link.parent.mkdir(parents=True, exist_ok=True)
         link.symlink_to(Path("..") / "kb" / "userdict.txt")
     ambiguous = sum(1 for ms in owners.values() if len(ms) > 1)
-    print(f"{len(owners)} phrases ({ambiguous} shared by several matters, left to retrieval); wrote {OUT.name}")
+    print(
+        f"{len(owners)} phrases ({ambiguous} shared by several matters, left to retrieval); wrote {OUT.name}"
+    )
     return 1 if problems else 0
 
 

@@ -155,7 +155,7 @@ def load_settings() -> Settings:
         sweep_interval_s=_float("SWEEP_INTERVAL_S", 1.0),
         rasa_timeout_s=_float("RASA_TIMEOUT_S", 4.0),
         max_text_len=_int("MAX_TEXT_LEN", 2000),
-        max_payload_bytes=_int("MAX_PAYLOAD_BYTES", 64 * 1024),
+        max_payload_bytes=_int("MAX_PAYLOAD_BYTES", 1024 * 1024),
         rate_limit_per_10s=_int("RATE_LIMIT_PER_10S", 30),
         ice_servers=_env("ICE_SERVERS", ""),
     )

@@ -25,7 +25,9 @@ ORIGIN = "file"
 
 def content_hash(doc: dict) -> str:
     """Stable hash of an article's content (not its version or bookkeeping)."""
-    body = {k: v for k, v in doc.items() if k not in ("version", "updated_at", "content_hash", "origin", "_id")}
+    body = {
+        k: v for k, v in doc.items() if k not in ("version", "updated_at", "content_hash", "origin", "_id")
+    }
     return hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -38,8 +40,14 @@ async def bump_revision(store: Store, note: str = "", changed: list[str] | None 
     doc = await store.kb_meta.find_one({"_id": REVISION_ID})
     rev = int(doc["rev"])
     await store.kb_meta.insert_one(
-        {"_id": f"rev-{rev}-{now.timestamp():.6f}", "kind": "revision", "rev": rev, "ts": now,
-         "note": note, "changed": (changed or [])[:1000]}
+        {
+            "_id": f"rev-{rev}-{now.timestamp():.6f}",
+            "kind": "revision",
+            "rev": rev,
+            "ts": now,
+            "note": note,
+            "changed": (changed or [])[:1000],
+        }
     )
     return rev
 
@@ -47,8 +55,12 @@ async def bump_revision(store: Store, note: str = "", changed: list[str] | None 
 async def import_kb(store: Store, kb: KnowledgeBase, prune: bool = False) -> dict[str, int]:
     """Upsert every article of `kb`; returns counts (inserted, updated, unchanged, pruned)."""
     now = dt.datetime.now(dt.UTC)
-    existing = {d["_id"]: d for d in await store.kb_articles.find({}, {"version": 1, "content_hash": 1, "origin": 1})
-                .to_list(None)}
+    existing = {
+        d["_id"]: d
+        for d in await store.kb_articles.find({}, {"version": 1, "content_hash": 1, "origin": 1}).to_list(
+            None
+        )
+    }
     counts = {"inserted": 0, "updated": 0, "unchanged": 0, "pruned": 0}
     changed: list[str] = []
     for art in kb.articles:
@@ -91,15 +103,20 @@ async def _main(directory: Path | None, prune: bool) -> int:
         total = await store.kb_articles.count_documents({})
     finally:
         await store.close()
-    print(f"files {len(kb.files)}, articles {len(kb.articles)}: " + ", ".join(f"{k} {v}" for k, v in counts.items())
-          + f"; kb_articles now holds {total}")
+    print(
+        f"files {len(kb.files)}, articles {len(kb.articles)}: "
+        + ", ".join(f"{k} {v}" for k, v in counts.items())
+        + f"; kb_articles now holds {total}"
+    )
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kb.importer", description=__doc__.splitlines()[0])
     parser.add_argument("--dir", type=Path, default=None, help="KB directory (default: data/kb)")
-    parser.add_argument("--prune", action="store_true", help="delete imported articles no longer in the files")
+    parser.add_argument(
+        "--prune", action="store_true", help="delete imported articles no longer in the files"
+    )
     args = parser.parse_args(argv)
     return asyncio.run(_main(args.dir, args.prune))
 

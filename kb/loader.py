@@ -20,14 +20,16 @@ MIN_ALIASES = 5
 MAX_ANSWER = 120
 PLATFORM_FILE = "platform-tech"
 PLATFORM_DEPARTMENT = "bigdata-center"
-_ID = re.compile(r"^[a-z0-9-]+\.(?:[a-z_]+|faq\.\d{2,}|tech\.[a-z0-9_-]+)$")
+_ID = re.compile(r"^[a-z0-9-]+\.[a-z0-9_-]+(?:\.[a-z0-9_-]+)?$")
 
 
 class KBFormatError(ValueError):
     """The knowledge base files hold errors; `.problems` lists them."""
 
     def __init__(self, problems: list[str]):
-        super().__init__("; ".join(problems[:20]) + (f" (+{len(problems) - 20} more)" if len(problems) > 20 else ""))
+        super().__init__(
+            "; ".join(problems[:20]) + (f" (+{len(problems) - 20} more)" if len(problems) > 20 else "")
+        )
         self.problems = problems
 
 
@@ -143,7 +145,9 @@ def _read_file(path: Path, catalogue: dict[str, Matter] | None, kb: KnowledgeBas
     department = _text(raw.get("department")) or (PLATFORM_DEPARTMENT if platform else "")
     if catalogue is not None and matter in (catalogue or {}) and department != catalogue[matter].department:
         kb.warnings.append(f"{where}: department {department!r} differs from the catalogue")
-    name = _text(raw.get("name")) or (catalogue[matter].name if catalogue and matter in catalogue else path.stem)
+    name = _text(raw.get("name")) or (
+        catalogue[matter].name if catalogue and matter in catalogue else path.stem
+    )
     aliases = [_text(a) for a in raw.get("aliases") or [] if _text(a)]
     if not platform and len(aliases) < MIN_ALIASES:
         kb.warnings.append(f"{where}: only {len(aliases)} aliases (want >= {MIN_ALIASES})")
@@ -164,7 +168,13 @@ def _read_file(path: Path, catalogue: dict[str, Matter] | None, kb: KnowledgeBas
 
 
 def _read_article(
-    item: Any, where: str, matter: str | None, department: str, name: str, aliases: list[str], kb: KnowledgeBase
+    item: Any,
+    where: str,
+    matter: str | None,
+    department: str,
+    name: str,
+    aliases: list[str],
+    kb: KnowledgeBase,
 ) -> Article | None:
     if not isinstance(item, dict):
         kb.errors.append(f"{where}: article is not a mapping")

@@ -24,7 +24,7 @@ def name_variants(name: str) -> set[str]:
     plain = name.translate(_QUOTES)
     out = {plain, _PAREN.sub("", plain)}
     for inner in re.findall(r"[（(]([^）)]*)[）)]", plain):
-        out.update(p for p in re.split(r"[、，,]", inner) if len(p) >= 3)
+        out.update(p for p in re.split(r"[、，,]", inner) if len(p) >= 4)
     stripped = _PAREN.sub("", plain)
     if stripped.startswith("上海市"):
         out.add(stripped[3:])
@@ -93,7 +93,14 @@ EXTRA_ALIASES: dict[str, list[str]] = {
     "residence-permit": ["居住证", "居住证签注", "办居住证", "居住证续签", "居住证到期", "上海居住证"],
     "residence-points": ["居住证积分", "积分", "积分申请", "积分续办", "120分"],
     "social-security-card": ["社保卡", "社保卡补办", "补办社保卡", "社会保障卡", "社保卡丢了", "换社保卡"],
-    "housing-fund-withdrawal": ["提公积金", "提取公积金", "公积金提取", "取公积金", "公积金提现", "提取住房公积金"],
+    "housing-fund-withdrawal": [
+        "提公积金",
+        "提取公积金",
+        "公积金提取",
+        "取公积金",
+        "公积金提现",
+        "提取住房公积金",
+    ],
     "housing-fund-loan": ["公积金贷款", "公积金贷", "公积金买房贷款", "公积金房贷"],
     "medical-remote-filing": ["异地就医备案", "异地就医", "异地备案", "外地看病备案"],
     "medical-reimbursement": ["医保报销", "报销", "零星报销", "医药费报销", "医疗费报销"],

@@ -151,6 +151,11 @@ class KBSearcher:
         doc = await self.store.kb_meta.find_one({"_id": REVISION_ID})
         return doc.get("rev") if doc else None
 
+    def adopt(self, revision: object, index: BM25Index) -> None:
+        """Use an index built elsewhere (e.g. at start-up) for `revision`; checked again as usual."""
+        if not len(self.index):
+            self.index, self.revision = index, revision
+
     async def reload(self) -> None:
         """Load every article and rebuild the index."""
         revision = await self.current_revision()

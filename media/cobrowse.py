@@ -194,7 +194,19 @@ def batch_size(events: Any) -> int:
 
 # --- form sharing (mini-programs) ---
 
-FIELD_TYPES = {"text", "number", "idcard", "digit", "tel", "password", "date", "select", "textarea", "radio", "checkbox"}
+FIELD_TYPES = {
+    "text",
+    "number",
+    "idcard",
+    "digit",
+    "tel",
+    "password",
+    "date",
+    "select",
+    "textarea",
+    "radio",
+    "checkbox",
+}
 SENSITIVE_FIELD_TYPES = {"password", "idcard", "tel", "bankcard"}
 
 

@@ -70,7 +70,9 @@ class Cobrowse:
             agent_name=conv["agent"].get("name", ""),
             mode=mode,
             events_bucket=TokenBucket(lim.cobrowse_batches_per_s, lim.cobrowse_batches_per_s * 2),
-            bytes_bucket=TokenBucket(lim.cobrowse_bytes_per_s, max(lim.cobrowse_batch_bytes, lim.cobrowse_bytes_per_s) * 2),
+            bytes_bucket=TokenBucket(
+                lim.cobrowse_bytes_per_s, max(lim.cobrowse_batch_bytes, lim.cobrowse_bytes_per_s) * 2
+            ),
             pointer_bucket=TokenBucket(lim.cobrowse_pointer_per_s, lim.cobrowse_pointer_per_s),
         )
         self.by_conv[session.conversation_id] = session
@@ -90,7 +92,9 @@ class Cobrowse:
             "session_id": session.id,
             "ts": now(),
             "kind": kind,
-            "by": {"role": principal.role, "id": principal.id} if principal is not None else {"role": "system"},
+            "by": {"role": principal.role, "id": principal.id}
+            if principal is not None
+            else {"role": "system"},
         }
         doc.update(detail)
         try:
@@ -110,7 +114,9 @@ class Cobrowse:
         duration = round(time.monotonic() - session.started, 1)
         await self._audit(session, "stop", principal, reason=reason, batches=session.seq, bytes=session.bytes)
         await self.hub.timeline(
-            session.conversation_id, "cobrowse_ended", principal,
+            session.conversation_id,
+            "cobrowse_ended",
+            principal,
             {"session_id": session.id, "reason": reason, "duration_s": duration, "mode": session.mode},
         )
 
@@ -132,14 +138,22 @@ class Cobrowse:
             return {"ok": True, **current.public()}
         session = self._new(conv, mode)
         session.timer = asyncio.create_task(self._expire(session))
-        await self.hub.to_user(session.user_id, "cobrowse_request", session.public() | {
-            "agent": {"id": session.agent_id, "name": session.agent_name},
-            "notice": "客服人员请求查看您当前的页面，以便指导您办理。密码、身份证号、手机号、银行卡号等信息不会被看到。"
-                      "您可以随时结束共享。",
-            "timeout_s": self.limits.cobrowse_consent_timeout_s,
-        })
+        await self.hub.to_user(
+            session.user_id,
+            "cobrowse_request",
+            session.public()
+            | {
+                "agent": {"id": session.agent_id, "name": session.agent_name},
+                "notice": "客服人员请求查看您当前的页面，以便指导您办理。"
+                "密码、身份证号、手机号、银行卡号等信息不会被看到。"
+                "您可以随时结束共享。",
+                "timeout_s": self.limits.cobrowse_consent_timeout_s,
+            },
+        )
         await self._audit(session, "request", principal, mode=mode)
-        await self.hub.timeline(session.conversation_id, "cobrowse_requested", principal, {"session_id": session.id})
+        await self.hub.timeline(
+            session.conversation_id, "cobrowse_requested", principal, {"session_id": session.id}
+        )
         return {"ok": True, **session.public()}
 
     async def pointer(self, sid: str, data: dict) -> dict:
@@ -153,8 +167,13 @@ class Cobrowse:
             raise MediaError("bad_request", "指针数据不正确", 400)
         if not session.pointer_bucket.take():
             raise MediaError("rate_limited", "操作过于频繁", 429)
-        payload = {"conversation_id": session.conversation_id, "session_id": session.id, "kind": kind,
-                   "x": float(x), "y": float(y)}
+        payload = {
+            "conversation_id": session.conversation_id,
+            "session_id": session.id,
+            "kind": kind,
+            "x": float(x),
+            "y": float(y),
+        }
         if isinstance(data.get("node_id"), int):
             payload["node_id"] = data["node_id"]
         await self.hub.to_user(session.user_id, "cobrowse_pointer", payload)
@@ -169,10 +188,15 @@ class Cobrowse:
             raise MediaError("forbidden", "您无权操作该会话", 403)
         if session.control == "off":
             session.control = "requested"
-            await self.hub.to_user(session.user_id, "cobrowse_control_request", session.public() | {
-                "agent": {"id": session.agent_id, "name": session.agent_name},
-                "notice": "客服人员请求协助操作您的页面（点击、填写）。同意后您仍可随时收回控制权。",
-            })
+            await self.hub.to_user(
+                session.user_id,
+                "cobrowse_control_request",
+                session.public()
+                | {
+                    "agent": {"id": session.agent_id, "name": session.agent_name},
+                    "notice": "客服人员请求协助操作您的页面（点击、填写）。同意后您仍可随时收回控制权。",
+                },
+            )
             await self._audit(session, "control_request", principal)
         return {"ok": True, **session.public()}
 
@@ -188,8 +212,12 @@ class Cobrowse:
             raise MediaError("bad_request", "操作指令不正确", 400)
         if not session.pointer_bucket.take():
             raise MediaError("rate_limited", "操作过于频繁", 429)
-        payload = {"conversation_id": session.conversation_id, "session_id": session.id, "action": action,
-                   "node_id": data["node_id"]}
+        payload = {
+            "conversation_id": session.conversation_id,
+            "session_id": session.id,
+            "action": action,
+            "node_id": data["node_id"],
+        }
         if action == "input":
             payload["value"] = str(data.get("value", ""))[:500]
         if action == "scroll":
@@ -210,15 +238,30 @@ class Cobrowse:
         for item in items:
             if not isinstance(item, dict) or not isinstance(item.get("name"), str):
                 raise MediaError("bad_request", "填写建议不正确", 400)
-            suggestions.append({"name": item["name"][:100], "value": str(item.get("value", ""))[:500],
-                                "note": str(item.get("note", ""))[:200]})
+            suggestions.append(
+                {
+                    "name": item["name"][:100],
+                    "value": str(item.get("value", ""))[:500],
+                    "note": str(item.get("note", ""))[:200],
+                }
+            )
         suggestion_id = uuid.uuid4().hex[:12]
-        session.suggestions[suggestion_id] = {"form_id": data.get("form_id"), "names": [s["name"] for s in suggestions]}
-        payload = {"conversation_id": session.conversation_id, "session_id": session.id,
-                   "suggestion_id": suggestion_id, "form_id": data.get("form_id"), "suggestions": suggestions,
-                   "agent": {"id": session.agent_id, "name": session.agent_name}}
+        session.suggestions[suggestion_id] = {
+            "form_id": data.get("form_id"),
+            "names": [s["name"] for s in suggestions],
+        }
+        payload = {
+            "conversation_id": session.conversation_id,
+            "session_id": session.id,
+            "suggestion_id": suggestion_id,
+            "form_id": data.get("form_id"),
+            "suggestions": suggestions,
+            "agent": {"id": session.agent_id, "name": session.agent_name},
+        }
         await self.hub.to_user(session.user_id, "form_suggest", payload)
-        await self._audit(session, "form_suggest", principal, suggestion_id=suggestion_id, suggestions=suggestions)
+        await self._audit(
+            session, "form_suggest", principal, suggestion_id=suggestion_id, suggestions=suggestions
+        )
         return {"ok": True, "suggestion_id": suggestion_id}
 
     # --- user side ---
@@ -237,8 +280,12 @@ class Cobrowse:
             session.timer.cancel()
         await self.hub.to_both(session.user_id, session.agent_id, "cobrowse_state", session.public())
         await self._audit(session, "consent", principal)
-        await self.hub.timeline(session.conversation_id, "cobrowse_started", principal,
-                                {"session_id": session.id, "mode": session.mode})
+        await self.hub.timeline(
+            session.conversation_id,
+            "cobrowse_started",
+            principal,
+            {"session_id": session.id, "mode": session.mode},
+        )
         return {"ok": True, **session.public()}
 
     async def events(self, sid: str, data: dict) -> dict:
@@ -258,8 +305,12 @@ class Cobrowse:
         clean = [session.scrubber.scrub_event(event) for event in events]
         session.seq += 1
         session.bytes += size
-        payload = {"conversation_id": session.conversation_id, "session_id": session.id, "seq": session.seq,
-                   "events": clean}
+        payload = {
+            "conversation_id": session.conversation_id,
+            "session_id": session.id,
+            "seq": session.seq,
+            "events": clean,
+        }
         await self.hub.to_agent(session.agent_id, "cobrowse_events", payload)
         await self._audit(session, "events", principal, seq=session.seq, bytes=size, events=clean)
         return {"ok": True, "seq": session.seq}
@@ -275,8 +326,12 @@ class Cobrowse:
         session.control = "on" if accept else "off"
         await self.hub.to_both(session.user_id, session.agent_id, "cobrowse_state", session.public())
         await self._audit(session, "control_on" if accept else "control_off", principal)
-        await self.hub.timeline(session.conversation_id, "cobrowse_control_" + ("granted" if accept else "revoked"),
-                                principal, {"session_id": session.id})
+        await self.hub.timeline(
+            session.conversation_id,
+            "cobrowse_control_" + ("granted" if accept else "revoked"),
+            principal,
+            {"session_id": session.id},
+        )
         return {"ok": True, **session.public()}
 
     async def form_share(self, sid: str, data: dict) -> dict:
@@ -292,8 +347,12 @@ class Cobrowse:
         if session is None or session.state == "ended":
             session = self._new(conv, "form")  # sharing a form is the user's own act: it is the consent
             session.state = "active"
-            await self.hub.timeline(session.conversation_id, "cobrowse_started", principal,
-                                    {"session_id": session.id, "mode": "form"})
+            await self.hub.timeline(
+                session.conversation_id,
+                "cobrowse_started",
+                principal,
+                {"session_id": session.id, "mode": "form"},
+            )
         elif session.state == "requested":
             session.state = "active"
             if session.timer:
@@ -301,8 +360,12 @@ class Cobrowse:
         if not session.events_bucket.take():
             raise MediaError("rate_limited", "操作过于频繁，请稍候", 429)
         session.seq += 1
-        payload = {"conversation_id": session.conversation_id, "session_id": session.id, "seq": session.seq,
-                   "form": form}
+        payload = {
+            "conversation_id": session.conversation_id,
+            "session_id": session.id,
+            "seq": session.seq,
+            "form": form,
+        }
         await self.hub.to_agent(session.agent_id, "form_share", payload)
         await self._audit(session, "form_share", principal, form=form)
         return {"ok": True, **session.public()}
@@ -317,8 +380,13 @@ class Cobrowse:
             raise MediaError("not_found", "该填写建议不存在或已处理", 404)
         accepted = [n for n in data.get("accepted") or [] if n in pending["names"]]
         rejected = [n for n in pending["names"] if n not in accepted]
-        payload = {"conversation_id": session.conversation_id, "session_id": session.id,
-                   "suggestion_id": data["suggestion_id"], "accepted": accepted, "rejected": rejected}
+        payload = {
+            "conversation_id": session.conversation_id,
+            "session_id": session.id,
+            "suggestion_id": data["suggestion_id"],
+            "accepted": accepted,
+            "rejected": rejected,
+        }
         await self.hub.to_agent(session.agent_id, "form_suggest_reply", payload)
         await self._audit(session, "form_reply", principal, **scrub_value(payload))
         return {"ok": True}

@@ -75,7 +75,9 @@ class Hub:
         await self.to_user(user_id, event, data)
         await self.to_agent(agent_id, event, data)
 
-    async def timeline(self, conversation_id: str, event: str, principal: Any, detail: dict | None = None) -> None:
+    async def timeline(
+        self, conversation_id: str, event: str, principal: Any, detail: dict | None = None
+    ) -> None:
         by = {"role": principal.role, "id": principal.id} if principal is not None else {"role": "system"}
         try:
             await self.ctx.timeline.add(conversation_id, event, by, detail or {})

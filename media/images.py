@@ -67,7 +67,9 @@ def _encode(img: Image.Image, has_alpha: bool) -> tuple[bytes, str]:
     if has_alpha:
         img.save(out, "PNG", icc_profile=img.info.get("icc_profile"))
         return out.getvalue(), "image/png"
-    img.save(out, "JPEG", quality=85, optimize=True, progressive=True, icc_profile=img.info.get("icc_profile"))
+    img.save(
+        out, "JPEG", quality=85, optimize=True, progressive=True, icc_profile=img.info.get("icc_profile")
+    )
     return out.getvalue(), "image/jpeg"
 
 

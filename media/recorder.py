@@ -48,7 +48,9 @@ class RecordingResult:
 class CallRecorder:
     """Record labelled audio/video tracks of one call into one MP4 file."""
 
-    def __init__(self, path: str, labels: dict[str, str], *, width: int = 640, height: int = 360, fps: int = 15):
+    def __init__(
+        self, path: str, labels: dict[str, str], *, width: int = 640, height: int = 360, fps: int = 15
+    ):
         self.path = path
         self.labels = labels  # label -> "audio" | "video", all known before the first frame
         self.width, self.height, self.fps = width, height, fps
@@ -70,7 +72,7 @@ class CallRecorder:
         self._tasks.append(asyncio.ensure_future(self._consume(label, track)))
 
     async def _consume(self, label: str, track: MediaStreamTrack) -> None:
-        min_gap = 1.0 / self.fps
+        min_gap = 0.9 / self.fps  # tolerate jitter: a 30 fps source yields about `fps` frames
         while True:
             try:
                 frame = await track.recv()
@@ -85,7 +87,12 @@ class CallRecorder:
                     frame = frame.reformat(format="yuv420p")
                 item = (label, t, frame.to_ndarray(), None)
             else:
-                item = (label, t, frame.to_ndarray().copy(), (frame.format.name, frame.layout.name, frame.sample_rate))
+                item = (
+                    label,
+                    t,
+                    frame.to_ndarray().copy(),
+                    (frame.format.name, frame.layout.name, frame.sample_rate),
+                )
             try:
                 self._queue.put_nowait(item)
             except queue.Full:
@@ -139,7 +146,9 @@ class CallRecorder:
         # chroma planes: U then V, each (height/2) rows of width/2, stored as rows of `width` in the ndarray
         for plane in range(2):
             src = small[h + plane * h // 4 : h + (plane + 1) * h // 4].reshape(h // 2, w // 2)
-            dst = canvas[self.height + plane * self.height // 4 : self.height + (plane + 1) * self.height // 4]
+            dst = canvas[
+                self.height + plane * self.height // 4 : self.height + (plane + 1) * self.height // 4
+            ]
             dst = dst.reshape(self.height // 2, self.width // 2)
             dst[y0 // 2 : y0 // 2 + h // 2, x0 // 2 : x0 // 2 + w // 2] = src
             canvas[self.height + plane * self.height // 4 : self.height + (plane + 1) * self.height // 4] = (
@@ -158,7 +167,9 @@ class CallRecorder:
     def _silence(self, container: Any, s: _Stream, until_samples: int) -> None:
         while s.samples < until_samples:
             n = min(AUDIO_RATE // 10, until_samples - s.samples)
-            frame = av.AudioFrame.from_ndarray(np.zeros((1, n), dtype=np.float32), format="fltp", layout="mono")
+            frame = av.AudioFrame.from_ndarray(
+                np.zeros((1, n), dtype=np.float32), format="fltp", layout="mono"
+            )
             frame.sample_rate = AUDIO_RATE
             container.mux(s.stream.encode(frame))
             s.samples += n
@@ -192,15 +203,20 @@ class CallRecorder:
                     self._write_audio(container, s, data, fmt, t)
             for s in streams.values():
                 if s.kind == "video":
-                    last = s.last_frame or self._canvas(np.full((self.height * 3 // 2, self.width), 16, np.uint8))
-                    self._write_video(container, s, av.VideoFrame.from_ndarray(last.to_ndarray(), format="yuv420p"),
-                                      end_t)
+                    last = s.last_frame or self._canvas(
+                        np.full((self.height * 3 // 2, self.width), 16, np.uint8)
+                    )
+                    self._write_video(
+                        container, s, av.VideoFrame.from_ndarray(last.to_ndarray(), format="yuv420p"), end_t
+                    )
                     container.mux(s.stream.encode(None))
                 else:
                     self._silence(container, s, int(end_t * AUDIO_RATE))
                     container.mux(s.stream.encode(None))
             container.close()
-            self._result = RecordingResult(self.path, round(end_t, 2), {s.label: s.frames for s in streams.values()})
+            self._result = RecordingResult(
+                self.path, round(end_t, 2), {s.label: s.frames for s in streams.values()}
+            )
         except BaseException as exc:  # noqa: BLE001 - handed to stop()
             log.exception("call recorder failed")
             self._error = exc

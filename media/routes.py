@@ -105,7 +105,9 @@ def _headers(doc: dict[str, Any], thumb: bool) -> dict[str, str]:
     }
     if doc["type"] == "file" and not thumb:
         name = doc.get("filename") or f"{doc['_id']}.pdf"
-        headers["Content-Disposition"] = f"attachment; filename=\"{doc['_id']}.pdf\"; filename*=UTF-8''{quote(name)}"
+        headers["Content-Disposition"] = (
+            f"attachment; filename=\"{doc['_id']}.pdf\"; filename*=UTF-8''{quote(name)}"
+        )
     else:
         headers["Content-Disposition"] = "inline"
     return headers
@@ -140,7 +142,9 @@ async def download(request: web.Request) -> web.StreamResponse:
     try:
         byte_range = parse_range(range_header, size)
     except RangeNotSatisfiable:
-        return web.Response(status=416, headers={"Content-Range": f"bytes */{size}", "Accept-Ranges": "bytes"})
+        return web.Response(
+            status=416, headers={"Content-Range": f"bytes */{size}", "Accept-Ranges": "bytes"}
+        )
     start, end = byte_range if byte_range else (0, size - 1)
     response = web.StreamResponse(status=206 if byte_range else 200, headers=headers)
     response.content_length = end - start + 1 if size else 0

@@ -49,7 +49,9 @@ class MediaStore:
         await self.bucket.upload_from_stream_with_id(file_id, media_id, data, metadata=meta)
         try:
             if thumb is not None:
-                await self.bucket.upload_from_stream_with_id(thumb_id, f"{media_id}-thumb", thumb, metadata=meta)
+                await self.bucket.upload_from_stream_with_id(
+                    thumb_id, f"{media_id}-thumb", thumb, metadata=meta
+                )
             doc: dict[str, Any] = {
                 "_id": media_id,
                 "conversation_id": conversation_id,

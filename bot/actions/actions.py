@@ -15,8 +15,15 @@ from bot.actions.runtime import runtime
 
 log = logging.getLogger(__name__)
 
-SLOTS = ("matter", "last_question", "last_answer", "last_article", "last_scope", "low_conf_count",
-         "awaiting_feedback")
+SLOTS = (
+    "matter",
+    "last_question",
+    "last_answer",
+    "last_article",
+    "last_scope",
+    "low_conf_count",
+    "awaiting_feedback",
+)
 
 
 def turn_from_tracker(tracker: Tracker) -> Turn:
@@ -46,6 +53,9 @@ class _XiaoshenAction(Action):
 
     action_name = ""
 
+    def __init__(self) -> None:
+        runtime().start_warmup()
+
     def name(self) -> str:
         return self.action_name
 
@@ -58,12 +68,19 @@ class _XiaoshenAction(Action):
             reply = brain.respond(self.action_name, turn)
         except Exception:  # the user must always get an answer
             log.exception("action %s failed", self.action_name)
-            dispatcher.utter_message(json_message={
-                "text": "抱歉，小申这边出了点问题，正在为您转人工帮办。",
-                "meta": {"intent": turn.intent, "confidence": turn.confidence, "matter": turn.slots.get("matter"),
-                         "kb_article": None, "scope": "unknown"},
-                "buttons": texts.HUMAN_BUTTON,
-            })
+            dispatcher.utter_message(
+                json_message={
+                    "text": "抱歉，小申这边出了点问题，正在为您转人工帮办。",
+                    "meta": {
+                        "intent": turn.intent,
+                        "confidence": turn.confidence,
+                        "matter": turn.slots.get("matter"),
+                        "kb_article": None,
+                        "scope": "unknown",
+                    },
+                    "buttons": texts.HUMAN_BUTTON,
+                }
+            )
             return []
         dispatcher.utter_message(json_message=reply.message)
         return [SlotSet(k, v) for k, v in reply.slots.items() if k in SLOTS]

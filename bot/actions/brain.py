@@ -37,13 +37,31 @@ ASPECT_INTENTS = {
 }
 ASK_INTENTS = frozenset({"ask_matter", *ASPECT_INTENTS})
 COMPLAINT_WORDS = {
-    "投诉": "hotline", "举报": "hotline", "曝光": "hotline", "12345": "hotline",
-    "信访": "petition", "上访": "petition",
+    "投诉": "hotline",
+    "举报": "hotline",
+    "曝光": "hotline",
+    "12345": "hotline",
+    "信访": "petition",
+    "上访": "petition",
     "复议": "review",
-    "起诉": "court", "打官司": "court", "告他们": "court", "法院": "court", "诉讼": "court",
-    "仲裁": "arbitration", "劳动争议": "arbitration",
+    "起诉": "court",
+    "打官司": "court",
+    "告他们": "court",
+    "法院": "court",
+    "诉讼": "court",
+    "仲裁": "arbitration",
+    "劳动争议": "arbitration",
 }
 _STRONG_COMPLAINT = re.compile("投诉|举报|信访|上访|行政复议|起诉|打官司|仲裁")
+_COMPLAINT_CUES = re.compile(
+    "投诉|举报|信访|上访|复议|起诉|诉讼|打官司|官司|仲裁|法院|不服|维权|反映|曝光|刁难|态度|告"
+)
+_HUMAN_CUES = re.compile("人工|真人|客服|工作人员|坐席|人来|找人|人呢|懂的人|跟人|专人|接线")
+_PLATFORM_CUES = re.compile(
+    "登录|登陆|登不|登入|验证码|实名|刷脸|人脸|上传|传不上|传不了|闪退|白屏|报错|打不开|页面|网页|卡住|卡死|"
+    "密码|账号|帐号|一证通|附件|提交不了|系统繁忙|扫码|小程序|app|网站|转圈|404|500"
+)
+FEEDBACK_INTENTS = frozenset({"feedback_resolved", "feedback_unresolved", "affirm", "deny"})
 
 HelpStatusFn = Callable[[str], Any]  # department -> object with .open and .next_open
 
@@ -89,6 +107,7 @@ class Brain:
     # ---------------------------------------------------------------- dispatch
     def respond(self, action: str, turn: Turn) -> Reply:
         """Reply for a Rasa action name (see `bot.actions.actions`)."""
+        action = self.reroute(action, turn)
         handler = {
             "action_answer": self.answer,
             "action_platform_tech": self.platform_tech,
@@ -101,6 +120,32 @@ class Brain:
             "action_default_fallback": self.fallback,
         }.get(action, self.fallback)
         return handler(turn)
+
+    def reroute(self, action: str, turn: Turn) -> str:
+        """Second-guess a doubtful NLU prediction with cues from the text itself.
+
+        Button payloads ("/intent") are trusted. A complaint without any complaint
+        word, a request for a human without any word for one, feedback when no
+        answer awaits feedback, or small talk naming a matter, is answered from
+        the KB instead (as a low-confidence turn).
+        """
+        text = turn.text or ""
+        if not text or text.startswith("/"):
+            return action
+        named = bool(self.matcher.match(text).candidates) or bool(self.entity_matters(turn))
+        content = named or bool(_PLATFORM_CUES.search(text.lower()))
+        doubtful = (
+            (action == "action_complaint_channel" and not _COMPLAINT_CUES.search(text))
+            or (action == "action_handoff" and not _HUMAN_CUES.search(text))
+            or (turn.intent in FEEDBACK_INTENTS and not turn.slots.get("awaiting_feedback") and content)
+            or (action == "action_smalltalk" and named and turn.confidence < 0.9)
+        )
+        if not doubtful:
+            return action
+        runner_up = next((n for n, _ in turn.ranking if n != turn.intent and n != "nlu_fallback"), None)
+        if runner_up in ASK_INTENTS or runner_up == "platform_tech":
+            turn.ranking = [(runner_up, 0.0), *turn.ranking]
+        return "action_fallback"
 
     # ----------------------------------------------------------------- helpers
     def _meta(self, turn: Turn, scope: str, matter: str | None = None, article: str | None = None) -> dict:
@@ -209,8 +254,15 @@ class Brain:
             "outcome": "unanswered",
             "question": turn.text,
         }
-        return Reply(msg, {"low_conf_count": count, "last_question": turn.text, "awaiting_feedback": False,
-                           "matter": matter or turn.slots.get("matter")})
+        return Reply(
+            msg,
+            {
+                "low_conf_count": count,
+                "last_question": turn.text,
+                "awaiting_feedback": False,
+                "matter": matter or turn.slots.get("matter"),
+            },
+        )
 
     def complaint_kind(self, text: str) -> list[str]:
         kinds = []
@@ -222,15 +274,20 @@ class Brain:
     # ----------------------------------------------------------------- answers
     def answer(self, turn: Turn) -> Reply:
         """Answer an aspect (or the general case) of a matter from the KB."""
-        if _STRONG_COMPLAINT.search(turn.text or ""):
+        text = turn.text or ""
+        if _STRONG_COMPLAINT.search(text):
             return self.complaint(turn)
+        if _PLATFORM_CUES.search(text.lower()) and not self.matcher.match(text).candidates:
+            return self.platform_tech(turn)
         aspect = ASPECT_INTENTS.get(turn.intent)
         matter, _source = self.resolve_matter(turn, aspect)
         if matter is None:
             hits = self.index.search(turn.text, aspect=None, limit=1)
             if hits and hits[0].score >= MIN_GLOBAL_SCORE:
                 hit = hits[0]
-                return self._answer_reply(turn, hit, "platform_tech" if hit.article.matter is None else "in_scope")
+                return self._answer_reply(
+                    turn, hit, "platform_tech" if hit.article.matter is None else "in_scope"
+                )
             if aspect and not hits:
                 msg = {"text": texts.ASK_MATTER, "meta": self._meta(turn, "in_scope")}
                 return Reply(msg, {"last_question": turn.text, "awaiting_feedback": False})
@@ -249,7 +306,7 @@ class Brain:
         return hits[0] if hits else None
 
     def platform_tech(self, turn: Turn) -> Reply:
-        """Answer a portal technical fault from platform-tech articles, else hand off to the big-data center."""
+        """Answer a portal fault from platform-tech articles, else hand off to the big-data center."""
         hits = self.index.search(turn.text, platform=True, limit=1)
         if hits and hits[0].score > 1.0:
             return self._answer_reply(turn, hits[0], "platform_tech")
@@ -263,7 +320,9 @@ class Brain:
             lines.append("· " + texts.COMPLAINT_CHANNELS["hotline"])
         matter = self.matcher.match(turn.text or "").best
         msg = {"text": "\n".join(lines), "meta": self._meta(turn, "complaint_or_legal", matter)}
-        return Reply(msg, {"last_scope": "complaint_or_legal", "awaiting_feedback": False, "low_conf_count": 0})
+        return Reply(
+            msg, {"last_scope": "complaint_or_legal", "awaiting_feedback": False, "low_conf_count": 0}
+        )
 
     def smalltalk(self, turn: Turn) -> Reply:
         """Greetings, thanks, goodbyes, chitchat, and yes/no (which answer the feedback question if open)."""
@@ -282,8 +341,12 @@ class Brain:
     def resolved(self, turn: Turn) -> Reply:
         msg = {
             "text": texts.RESOLVED,
-            "meta": self._meta(turn, turn.slots.get("last_scope") or "in_scope", turn.slots.get("matter"),
-                               turn.slots.get("last_article")),
+            "meta": self._meta(
+                turn,
+                turn.slots.get("last_scope") or "in_scope",
+                turn.slots.get("matter"),
+                turn.slots.get("last_article"),
+            ),
             "outcome": "bot_resolved",
         }
         return Reply(msg, {"awaiting_feedback": False, "low_conf_count": 0})
@@ -316,7 +379,9 @@ class Brain:
             hits = self.index.search(text, limit=1)
             if hits and hits[0].score >= 2 * MIN_GLOBAL_SCORE:
                 hit = hits[0]
-                return self._answer_reply(turn, hit, "platform_tech" if hit.article.matter is None else "in_scope")
+                return self._answer_reply(
+                    turn, hit, "platform_tech" if hit.article.matter is None else "in_scope"
+                )
         return self._unanswered(turn, None, "unknown")
 
     # ----------------------------------------------------------------- handoff
@@ -340,7 +405,9 @@ class Brain:
             department = PLATFORM_DEPARTMENT
         else:
             department = self.departments.get(matter or "", FALLBACK_DEPARTMENT)
-        question = question or slots.get("last_question") or (turn.text if not turn.text.startswith("/") else None)
+        question = (
+            question or slots.get("last_question") or (turn.text if not turn.text.startswith("/") else None)
+        )
         summary = {
             "matter": matter,
             "scope": scope,
@@ -353,7 +420,9 @@ class Brain:
         if status is None or status.open:
             body = texts.HANDOFF_OPEN
         else:
-            body = texts.HANDOFF_CLOSED.format(hours=self.hours_text(department), when=_when(status.next_open, now))
+            body = texts.HANDOFF_CLOSED.format(
+                hours=self.hours_text(department), when=_when(status.next_open, now)
+            )
         msg = {
             "text": intro + body,
             "meta": self._meta(turn, scope, matter, summary["kb_article"]),

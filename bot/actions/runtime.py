@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections import defaultdict
+
+from pymongo import MongoClient
 
 from bot.actions.brain import Brain
 from core.catalogue import get_catalogue
 from core.db import connect
+from core.settings import get_settings
 from core.workcal import help_status
-from kb.loader import load_kb
+from kb.loader import Article, load_kb
 from kb.matching import MatterMatcher
-from kb.search import BM25Index, KBSearcher
+from kb.search import REVISION_ID, BM25Index, KBSearcher
+from kb.tokenize import tokenize
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +56,40 @@ class Runtime:
         self.searcher = KBSearcher(self.store)
         self._brain: Brain | None = None
         self._file_index: BM25Index | None = None
+        self._warm: threading.Thread | None = None
+        self._prebuilt: tuple[object, BM25Index] | None = None
+
+    def start_warmup(self) -> None:
+        """Load jieba and build the index in a thread at start, so the first user does not wait."""
+        if self._warm is None:
+            self._warm = threading.Thread(target=self._warmup, name="kb-warmup", daemon=True)
+            self._warm.start()
+
+    def _warmup(self) -> None:
+        try:
+            tokenize("公积金提取")
+            settings = get_settings()
+            client: MongoClient = MongoClient(settings.mongo_url, serverSelectionTimeoutMS=3000)
+            try:
+                db = client[settings.mongo_db]
+                rev = (db.kb_meta.find_one({"_id": REVISION_ID}) or {}).get("rev")
+                docs = list(db.kb_articles.find({"status": {"$ne": "retired"}}))
+            finally:
+                client.close()
+            if docs:
+                index = BM25Index(Article.from_doc(d) for d in docs)
+                build_brain(index)
+                self._prebuilt = (rev, index)
+            log.info("kb warm-up done: %d articles, revision %s", len(docs), rev)
+        except Exception as exc:  # noqa: BLE001 - warm-up is best effort
+            log.warning("kb warm-up failed: %s", exc)
 
     async def brain(self) -> Brain:
+        if self._warm is not None and self._warm.is_alive():
+            await asyncio.to_thread(self._warm.join, 15)
+        if self._prebuilt is not None:
+            self.searcher.adopt(*self._prebuilt)
+            self._prebuilt = None
         try:
             index = await asyncio.wait_for(self.searcher.fresh(), timeout=2.0)
         except Exception as exc:  # noqa: BLE001 - keep answering from what we have

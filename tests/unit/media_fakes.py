@@ -33,7 +33,12 @@ class FakeConversations:
 
     def add(self, cid: str, user_id: str, agent_id: str | None, state: str = "with_agent") -> None:
         agent = {"id": agent_id, "name": f"坐席{agent_id}"} if agent_id else None
-        self.items[cid] = {"_id": cid, "user": {"id": user_id, "name": "市民"}, "agent": agent, "state": state}
+        self.items[cid] = {
+            "_id": cid,
+            "user": {"id": user_id, "name": "市民"},
+            "agent": agent,
+            "state": state,
+        }
 
     async def get(self, cid: str) -> dict[str, Any] | None:
         return self.items.get(cid)

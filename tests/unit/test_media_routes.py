@@ -60,7 +60,9 @@ def form(data: bytes, conversation_id: str = "c1", name: str = "x.bin") -> aioht
 
 
 async def test_image_upload_download_and_thumb(client):
-    resp = await client.post("/api/v1/media", data=form(jpeg_with_gps((600, 400)), name="照片.jpg"), headers=USER)
+    resp = await client.post(
+        "/api/v1/media", data=form(jpeg_with_gps((600, 400)), name="照片.jpg"), headers=USER
+    )
     assert resp.status == 201, await resp.text()
     body = await resp.json()
     assert body["type"] == "image" and body["mime"] == "image/jpeg" and body["width"] == 400

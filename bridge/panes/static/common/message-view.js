@@ -1,0 +1,92 @@
+// Rendering of one chat message as DOM. Every piece of message data goes in as text.
+
+import { h } from './dom.js';
+import { clock, ROLES, bytes } from './format.js';
+
+const STATUS_TEXT = { sending: '发送中…', sent: '已发送', read: '已读', failed: '发送失败' };
+
+/**
+ * @param {object} msg a stored message (contract `message` event) or a pending local one
+ * @param {object} opts
+ *   self: the role that renders on the right ('user' on the H5 page, 'agent' in the pane)
+ *   mediaUrl(url): URL with the token for <img>/<audio>
+ *   onButton(button): called when a bot button is pressed (omit to show them inert)
+ *   onResend(msg): called from a failed message's "重发"
+ *   onImage(url, msg): called when an image is clicked (enlarge)
+ *   showNames: show the sender's name above the bubble
+ *   statusOf(msg): status of a stored message ('sent', 'read' or null)
+ */
+export function renderMessage(msg, opts = {}) {
+  const role = msg.sender?.role || 'user';
+  if (role === 'system') {
+    return h('div', { class: 'msg msg--system', dataset: { seq: msg.seq ?? '' } },
+      h('span', { class: 'msg__system-text' }, msg.text || ''));
+  }
+  const mine = role === opts.self;
+  const row = h('div', {
+    class: `msg msg--${role}${mine ? ' msg--mine' : ''}`,
+    dataset: { seq: msg.seq ?? '', cid: msg.client_msg_id || '' },
+  });
+  if (opts.showNames !== false) {
+    const name = msg.sender?.name || ROLES[role] || '';
+    row.append(h('div', { class: 'msg__meta' },
+      h('span', { class: 'msg__name' }, name), h('span', { class: 'msg__time' }, clock(msg.ts))));
+  }
+  row.append(h('div', { class: 'msg__bubble' }, body(msg, opts)));
+  if (msg.buttons?.length) row.append(buttons(msg, opts));
+  const state = msg.status || (mine && opts.statusOf ? opts.statusOf(msg) : null);
+  if (state) row.append(status({ ...msg, status: state }, opts));
+  return row;
+}
+
+function body(msg, opts) {
+  const media = msg.media;
+  const localUrl = msg.localUrl; // object URL of a pending upload
+  if (msg.type === 'image') {
+    const src = localUrl || opts.mediaUrl?.(media?.thumb_url || media?.url) || '';
+    const full = localUrl || opts.mediaUrl?.(media?.url) || '';
+    const img = h('img', { class: 'msg__image', src, alt: '截图', loading: 'lazy' });
+    if (opts.onImage) {
+      img.addEventListener('click', () => opts.onImage(full, msg));
+      img.classList.add('is-clickable');
+    }
+    return img;
+  }
+  if (msg.type === 'voice') {
+    const src = localUrl || opts.mediaUrl?.(media?.url) || '';
+    const wrap = h('div', { class: 'msg__voice' },
+      h('audio', { controls: true, preload: 'none', src }));
+    if (media?.duration_s) wrap.append(h('span', { class: 'msg__voice-len' }, `${Math.round(media.duration_s)}″`));
+    return wrap;
+  }
+  if (msg.type === 'file') {
+    const href = opts.mediaUrl?.(media?.url) || '#';
+    return h('a', { class: 'msg__file', href, target: '_blank', rel: 'noopener' },
+      media?.name || '附件', media?.size ? ` (${bytes(media.size)})` : '');
+  }
+  return h('span', { class: 'msg__text' }, msg.text || '');
+}
+
+function buttons(msg, opts) {
+  const box = h('div', { class: 'msg__buttons' });
+  for (const b of msg.buttons) {
+    box.append(h('button', {
+      type: 'button',
+      class: 'chip',
+      disabled: !opts.onButton,
+      onClick: () => opts.onButton?.(b, msg),
+    }, b.title || ''));
+  }
+  return box;
+}
+
+function status(msg, opts) {
+  const el = h('div', { class: `msg__status is-${msg.status}` }, STATUS_TEXT[msg.status] || '');
+  if (msg.status === 'failed') {
+    if (msg.error) el.append(h('span', { class: 'msg__error' }, `：${msg.error}`));
+    if (opts.onResend) {
+      el.append(h('button', { type: 'button', class: 'link', onClick: () => opts.onResend(msg) }, '重发'));
+    }
+  }
+  return el;
+}

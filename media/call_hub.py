@@ -1,0 +1,282 @@
+"""Call signalling over Socket.IO: invite, accept/decline, offer/ICE, hang-up, timeouts, recording."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from media.errors import MediaError
+from media.hub import AGENT_NS, USER_NS, Hub, conv_id, on
+from media.limits import Limits, get_limits, ice_servers
+from media.store import MediaStore
+
+log = logging.getLogger(__name__)
+RECORDING_NOTICE = "为保障服务质量，本次通话将全程录音录像并存档，仅用于服务监督。"
+
+
+@dataclass
+class Call:
+    id: str
+    conversation_id: str
+    kind: str  # audio | video
+    user_id: str
+    agent_id: str
+    caller: str  # user | agent
+    state: str = "ringing"  # ringing | connecting | active | ended
+    created: float = field(default_factory=time.monotonic)
+    started: float | None = None
+    media: Any = None
+    timer: asyncio.Task | None = None
+    end_reason: str | None = None
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "call_id": self.id,
+            "conversation_id": self.conversation_id,
+            "kind": self.kind,
+            "state": self.state,
+            "caller": self.caller,
+        }
+
+    def party(self, role: str) -> str:
+        return self.user_id if role == "user" else self.agent_id
+
+
+def _default_media_factory(call: Call, on_state) -> Any:
+    from media.calls import CallMedia
+
+    return CallMedia(
+        call.id,
+        call.kind,
+        ice_servers(),
+        record=os.environ.get("CALL_RECORDING", "1") != "0",
+        on_state=on_state,
+    )
+
+
+class Calls:
+    """The calls of this process (one per conversation)."""
+
+    def __init__(self, hub: Hub, limits: Limits | None = None, media_factory: Callable | None = None) -> None:
+        self.hub = hub
+        self.limits = limits or get_limits()
+        self.media_factory = media_factory or _default_media_factory
+        self.calls: dict[str, Call] = {}
+        self.by_conv: dict[str, Call] = {}
+        self.ended: list[dict] = []  # recent results, for tests and the benchmark
+
+    def _role(self, namespace: str) -> str:
+        return "user" if namespace == USER_NS else "agent"
+
+    async def _who(self, sid: str, namespace: str, data: dict) -> tuple[Any, str, Call]:
+        principal = await self.hub.principal(sid, namespace)
+        call = self.calls.get(data.get("call_id"))
+        role = self._role(namespace)
+        if call is None or call.party(role) != principal.id:
+            raise MediaError("call_not_found", "通话不存在或已结束", 404)
+        return principal, role, call
+
+    def _timer(self, call: Call, seconds: float, reason: str, states: tuple[str, ...]) -> None:
+        if call.timer is not None:
+            call.timer.cancel()
+
+        async def fire() -> None:
+            await asyncio.sleep(seconds)
+            if call.state in states:
+                call.timer = None
+                await self._end(call, None, reason)
+
+        call.timer = asyncio.ensure_future(fire())
+
+    async def _end(self, call: Call, principal: Any, reason: str) -> None:
+        if call.state == "ended":
+            return
+        was = call.state
+        call.state, call.end_reason = "ended", reason
+        if call.timer is not None and call.timer is not asyncio.current_task():
+            call.timer.cancel()
+        self.calls.pop(call.id, None)
+        self.by_conv.pop(call.conversation_id, None)
+        duration = round(time.monotonic() - call.started, 1) if call.started else 0.0
+        await self.hub.to_both(
+            call.user_id,
+            call.agent_id,
+            "call_state",
+            call.public() | {"reason": reason, "duration_s": duration},
+        )
+        result = {"call_id": call.id, "reason": reason, "duration_s": duration, "recording": None}
+        if call.media is not None:
+            try:
+                recording = await call.media.close()
+            except Exception:  # noqa: BLE001
+                log.exception("call %s: closing media failed", call.id)
+                recording = None
+            if recording is not None:
+                result["recording"] = await self._store_recording(call, recording)
+        event = "call_ended" if was == "active" else f"call_{reason}"
+        await self.hub.timeline(
+            call.conversation_id,
+            event,
+            principal,
+            {
+                "call_id": call.id,
+                "kind": call.kind,
+                "reason": reason,
+                "duration_s": duration,
+                "recording_media_id": result["recording"],
+            },
+        )
+        self.ended.append(result)
+        del self.ended[:-50]
+
+    async def _store_recording(self, call: Call, recording) -> str | None:
+        try:
+            data = await asyncio.to_thread(Path(recording.path).read_bytes)
+            store = MediaStore(self.hub.ctx.store.db, self.hub.ctx.store.media)
+            doc = await store.put(
+                conversation_id=call.conversation_id,
+                kind="recording",
+                mime="video/mp4" if call.kind == "video" else "audio/mp4",
+                data=data,
+                uploader={"id": "system", "role": "system", "name": "通话录制"},
+                extra={"duration_s": recording.duration_s, "call_id": call.id, "tracks": recording.streams},
+            )
+            return doc["_id"]
+        except Exception:  # noqa: BLE001 - the call is over either way; the failure is logged
+            log.exception("call %s: storing the recording failed", call.id)
+            return None
+        finally:
+            try:
+                os.unlink(recording.path)
+            except OSError:
+                pass
+
+    async def _media_state(self, call: Call, role: str, state: str) -> None:
+        if call.state == "ended":
+            return
+        if state == "connected" and call.state == "connecting" and all(call.media.connected.values()):
+            call.state, call.started = "active", time.monotonic()
+            if call.timer is not None:
+                call.timer.cancel()
+                call.timer = None
+            self._timer(call, self.limits.call_max_s, "max_duration", ("active",))
+            await self.hub.to_both(call.user_id, call.agent_id, "call_state", call.public())
+            await self.hub.timeline(
+                call.conversation_id, "call_started", None, {"call_id": call.id, "kind": call.kind}
+            )
+        elif state in ("failed", "closed"):
+            await self._end(call, None, "connection_lost" if call.state == "active" else "failed")
+
+    # --- handlers ---
+
+    def invite(self, namespace: str):
+        async def call_invite(sid: str, data: dict) -> dict:
+            principal = await self.hub.principal(sid, namespace)
+            conv = await self.hub.conversation(principal, data.get("conversation_id"))
+            kind = data.get("kind", "audio")
+            if kind not in ("audio", "video"):
+                raise MediaError("bad_request", "通话类型不正确", 400)
+            if conv_id(conv) in self.by_conv:
+                raise MediaError("call_busy", "当前会话已有进行中的通话", 409)
+            role = self._role(namespace)
+            call = Call(uuid.uuid4().hex, conv_id(conv), kind, conv["user"]["id"], conv["agent"]["id"], role)
+            self.calls[call.id] = call
+            self.by_conv[call.conversation_id] = call
+            self._timer(call, self.limits.call_ring_timeout_s, "missed", ("ringing",))
+            invite = call.public() | {
+                "from": {"role": role, "id": principal.id, "name": getattr(principal, "name", "")},
+                "recording": True,
+                "notice": RECORDING_NOTICE,
+                "timeout_s": self.limits.call_ring_timeout_s,
+            }
+            if role == "agent":
+                await self.hub.to_user(call.user_id, "call_invite", invite)
+            else:
+                await self.hub.to_agent(call.agent_id, "call_invite", invite)
+            await self.hub.timeline(
+                call.conversation_id, "call_invited", principal, {"call_id": call.id, "kind": kind}
+            )
+            return {"ok": True, **call.public(), "ice_servers": ice_servers(), "notice": RECORDING_NOTICE}
+
+        return call_invite
+
+    def accept(self, namespace: str):
+        async def call_accept(sid: str, data: dict) -> dict:
+            principal, role, call = await self._who(sid, namespace, data)
+            if call.state != "ringing" or role == call.caller:
+                raise MediaError("invalid_state", "当前通话状态下不能进行该操作", 409)
+            call.state = "connecting"
+            call.media = self.media_factory(call, lambda r, s: self._media_state(call, r, s))
+            self._timer(call, self.limits.call_connect_timeout_s, "failed", ("connecting",))
+            await self.hub.to_both(
+                call.user_id, call.agent_id, "call_state", call.public() | {"ice_servers": ice_servers()}
+            )
+            await self.hub.timeline(call.conversation_id, "call_accepted", principal, {"call_id": call.id})
+            return {"ok": True, **call.public(), "ice_servers": ice_servers(), "notice": RECORDING_NOTICE}
+
+        return call_accept
+
+    def decline(self, namespace: str):
+        async def call_decline(sid: str, data: dict) -> dict:
+            principal, role, call = await self._who(sid, namespace, data)
+            if call.state != "ringing" or role == call.caller:
+                raise MediaError("invalid_state", "当前通话状态下不能进行该操作", 409)
+            await self._end(call, principal, "declined")
+            return {"ok": True, **call.public()}
+
+        return call_decline
+
+    def offer(self, namespace: str):
+        async def call_offer(sid: str, data: dict) -> dict:
+            principal, role, call = await self._who(sid, namespace, data)
+            if call.state not in ("connecting", "active") or call.media is None:
+                raise MediaError("invalid_state", "通话尚未接通", 409)
+            sdp = data.get("sdp")
+            if not isinstance(sdp, str) or not sdp.startswith("v=0") or len(sdp) > 100_000:
+                raise MediaError("bad_request", "通话参数不正确", 400)
+            answer = await call.media.answer(role, sdp, data.get("type", "offer"))
+            payload = {"call_id": call.id, **answer}
+            await self.hub.sio.emit("call_answer", payload, to=sid, namespace=namespace)
+            return {"ok": True, **payload}
+
+        return call_offer
+
+    def ice(self, namespace: str):
+        async def call_ice(sid: str, data: dict) -> dict:
+            _, role, call = await self._who(sid, namespace, data)
+            if call.media is not None and isinstance(data.get("candidate"), dict):
+                await call.media.add_ice(role, data["candidate"])
+            return {"ok": True}
+
+        return call_ice
+
+    def hangup(self, namespace: str):
+        async def call_hangup(sid: str, data: dict) -> dict:
+            principal, role, call = await self._who(sid, namespace, data)
+            reason = "cancelled" if call.state == "ringing" else "hangup"
+            await self._end(call, principal, reason)
+            return {"ok": True, **call.public()}
+
+        return call_hangup
+
+    async def end_for_conversation(self, conversation_id: str, reason: str = "conversation_closed") -> None:
+        call = self.by_conv.get(conversation_id)
+        if call is not None:
+            await self._end(call, None, reason)
+
+    def register(self) -> None:
+        sio = self.hub.sio
+        for ns in (USER_NS, AGENT_NS):
+            on(sio, ns, "call_invite", self.invite(ns))
+            on(sio, ns, "call_accept", self.accept(ns))
+            on(sio, ns, "call_decline", self.decline(ns))
+            on(sio, ns, "call_offer", self.offer(ns))
+            on(sio, ns, "call_ice", self.ice(ns))
+            on(sio, ns, "call_hangup", self.hangup(ns))

@@ -1,0 +1,1 @@
+"""Operations: starting, training and stopping the processes of a Bangban system."""

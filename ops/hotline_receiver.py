@@ -1,0 +1,84 @@
+"""A small stand-in for the 12345 hotline's work-order intake (development and tests).
+
+`python -m ops.hotline_receiver --port 8090 --store var/hotline.jsonl`
+- POST /workorders: checks the HMAC signature, stores each work order once
+  (deduplicated by the Idempotency-Key) and answers 201 (200 for a repeat);
+- GET /workorders: what was received, with how many times each was posted;
+- POST /admin/down and /admin/up: simulate an outage (answers 503 while down).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import json
+from pathlib import Path
+
+from aiohttp import web
+
+
+def make_app(store: Path, secret: str) -> web.Application:
+    app = web.Application()
+    received: dict[str, dict] = {}
+    posts: dict[str, int] = {}
+    state = {"down": False}
+    if store.exists():
+        for line in store.read_text().splitlines():
+            if line.strip():
+                order = json.loads(line)
+                received[order["id"]] = order
+
+    async def intake(request: web.Request) -> web.Response:
+        if state["down"]:
+            return web.json_response({"error": "down"}, status=503)
+        body = await request.read()
+        sig = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(sig, request.headers.get("X-Bangban-Signature", "")):
+            return web.json_response({"error": "bad signature"}, status=401)
+        key = request.headers.get("Idempotency-Key", "")
+        order = json.loads(body)
+        if not key or key != order.get("id"):
+            return web.json_response({"error": "missing idempotency key"}, status=400)
+        posts[key] = posts.get(key, 0) + 1
+        if key in received:
+            return web.json_response({"ok": True, "duplicate": True})
+        received[key] = order
+        with store.open("a") as fh:
+            fh.write(json.dumps(order, ensure_ascii=False) + "\n")
+        return web.json_response({"ok": True}, status=201)
+
+    async def listing(request: web.Request) -> web.Response:
+        return web.json_response({"workorders": list(received.values()), "posts": posts})
+
+    async def down(request: web.Request) -> web.Response:
+        state["down"] = True
+        return web.json_response({"down": True})
+
+    async def up(request: web.Request) -> web.Response:
+        state["down"] = False
+        return web.json_response({"down": False})
+
+    app.router.add_post("/workorders", intake)
+    app.router.add_get("/workorders", listing)
+    app.router.add_post("/admin/down", down)
+    app.router.add_post("/admin/up", up)
+    return app
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description="12345 hotline stand-in")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8090)
+    p.add_argument("--store", default="var/hotline.jsonl")
+    p.add_argument("--secret", default=None)
+    args = p.parse_args()
+    import os
+    secret = args.secret or os.environ.get("HOTLINE_SECRET", "dev-hotline-secret")
+    store = Path(args.store)
+    store.parent.mkdir(parents=True, exist_ok=True)
+    web.run_app(make_app(store, secret), host=args.host, port=args.port, print=None, access_log=None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""`./bangban run`: start the whole system with the embedded defaults and keep it running.
+
+Stops every process it started on Ctrl-C or SIGTERM; refuses a second start
+while one runs (a lock in var/), instead of clashing on ports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from core.settings import ROOT
+from ops.demo import DEMO_PASSWORD, DEMO_STAFF
+from ops.procs import port_open
+from ops.system import System, SystemConfig
+
+
+def say(msg: str) -> None:
+    print(f"[bangban {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="bangban run")
+    p.add_argument("--bridges", type=int, default=int(os.environ.get("BANGBAN_BRIDGES", "1")),
+                   help="number of bridge processes (more than one uses Redis)")
+    p.add_argument("--config", default=os.environ.get("BANGBAN_RASA_CONFIG", "config.yml"),
+                   help="Rasa pipeline: config.yml (fast) or config-diet.yml (quality)")
+    args = p.parse_args(argv)
+    var = Path(os.environ.get("BANGBAN_VAR", ROOT / "var"))
+    var.mkdir(parents=True, exist_ok=True)
+    lock = open(var / "run.lock", "a+")  # noqa: SIM115 - held for the life of the process
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.seek(0)
+        say(f"Bangban is already running (pid {lock.read().strip() or '?'}); stop it first (Ctrl-C there).")
+        return 1
+    lock.seek(0)
+    lock.truncate()
+    lock.write(str(os.getpid()))
+    lock.flush()
+    port = int(os.environ.get("BANGBAN_PORT", "8080"))
+    cfg = SystemConfig(var_dir=var, bridge_ports=[port + i for i in range(args.bridges)],
+                       mongo_url=os.environ.get("MONGO_URL", ""), redis_url=os.environ.get("REDIS_URL", ""),
+                       rasa_config=args.config)
+    busy = [x for x in [*cfg.bridge_ports, cfg.rasa_port, cfg.actions_port, cfg.hotline_port]
+            + ([] if cfg.mongo_url else [cfg.db_port]) if port_open(x)]
+    if busy:
+        say(f"ports already in use: {busy}; is another Bangban or another service running?")
+        return 1
+    system = System(cfg, log=say)
+    stopping = {"flag": False}
+
+    def on_signal(signum, frame) -> None:
+        stopping["flag"] = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        system.start()
+        from ops.demo import ensure_demo_staff
+        import asyncio
+        os.environ.update(system.env())
+        asyncio.run(ensure_demo_staff())
+    except Exception as exc:  # noqa: BLE001
+        say(f"start failed: {exc}")
+        system.stop()
+        return 1
+    base = system.base_url
+    say("Bangban is running:")
+    for label, path in (("user chat page (H5)", "/h5"), ("agent pane", "/agent"), ("trainer console", "/trainer"),
+                        ("supervisor dashboard", "/dashboard"), ("health", "/healthz"),
+                        ("API document", "/api/v1/openapi.json")):
+        print(f"    {label:<22} {base}{path}")
+    print(f"    {'12345 stand-in':<22} {system.hotline_url}/workorders")
+    print(f"  demo accounts (password {DEMO_PASSWORD}):")
+    for username, name, deps, role in DEMO_STAFF:
+        print(f"    {username:<14} {role:<11} {name:<6} {','.join(deps) or '-'}")
+    print("  logs in var/logs/; press Ctrl-C to stop.", flush=True)
+    try:
+        while not stopping["flag"]:
+            dead = system.check_children()
+            if dead:
+                say(f"process exited: {', '.join(dead)}; see var/logs/. Stopping.")
+                break
+            time.sleep(0.5)
+    finally:
+        say("stopping ...")
+        system.stop()
+        say("stopped.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

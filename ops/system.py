@@ -1,0 +1,209 @@
+"""A whole Bangban system on this machine: database, Rasa, actions, hotline stand-in, bridges.
+
+Used by the launcher (`./bangban run`, fixed ports) and by the integration tests
+(free ports, a fresh data directory); both start exactly the same processes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.settings import ROOT
+from ops.model import ensure_model, rasa_bin, rasa_env
+from ops.procs import Group, Proc, free_port, wait_until
+
+PY = str(ROOT / ".venv" / "bin" / "python")
+
+
+def http_ok(url: str, timeout: float = 2.0) -> tuple[bool, dict | None]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            body = r.read()
+            try:
+                return r.status == 200, json.loads(body or b"null")
+            except ValueError:
+                return r.status == 200, None
+    except (urllib.error.URLError, OSError, ValueError):
+        return False, None
+
+
+@dataclass
+class SystemConfig:
+    var_dir: Path
+    db_port: int = 27017
+    rasa_port: int = 5005
+    actions_port: int = 5055
+    hotline_port: int = 8090
+    bridge_ports: list[int] = field(default_factory=lambda: [8080])
+    redis_port: int = 6379
+    mongo_url: str = ""          # external MongoDB: no embedded server
+    redis_url: str = ""          # external Redis
+    rasa_config: str = "config.yml"
+    with_rasa: bool = True
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def for_tests(cls, var_dir: Path, bridges: int = 1, **kw) -> SystemConfig:
+        return cls(var_dir=var_dir, db_port=free_port(), rasa_port=free_port(), actions_port=free_port(),
+                   hotline_port=free_port(), bridge_ports=[free_port() for _ in range(bridges)],
+                   redis_port=free_port(), **kw)
+
+
+class System:
+    def __init__(self, cfg: SystemConfig, log=print) -> None:
+        self.cfg = cfg
+        self.log = log
+        self.group = Group()
+        self.procs: dict[str, Proc] = {}
+        self.logs = cfg.var_dir / "logs"
+        self.model_path: Path | None = None
+
+    # --- addresses ---------------------------------------------------------
+    @property
+    def mongo_url(self) -> str:
+        return self.cfg.mongo_url or f"mongodb://127.0.0.1:{self.cfg.db_port}/?retryWrites=false"
+
+    @property
+    def redis_url(self) -> str:
+        if self.cfg.redis_url:
+            return self.cfg.redis_url
+        return f"redis://127.0.0.1:{self.cfg.redis_port}/0" if len(self.cfg.bridge_ports) > 1 else ""
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.cfg.bridge_ports[0]}"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.cfg.rasa_port}"
+
+    @property
+    def hotline_url(self) -> str:
+        return f"http://127.0.0.1:{self.cfg.hotline_port}"
+
+    def env(self) -> dict[str, str]:
+        env = {
+            "MONGO_URL": self.mongo_url, "BANGBAN_VAR": str(self.cfg.var_dir),
+            "RASA_URL": self.rasa_url, "ACTIONS_URL": f"http://127.0.0.1:{self.cfg.actions_port}",
+            "HOTLINE_URL": f"{self.hotline_url}/workorders", "BANGBAN_PUBLIC_URL": self.base_url,
+            "REDIS_URL": self.redis_url, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1",
+        }
+        env.update(self.cfg.extra_env)
+        return env
+
+    def _proc(self, name: str, argv: list[str], extra: dict[str, str] | None = None) -> Proc:
+        proc = Proc(name, argv, env={**self.env(), **(extra or {})}, cwd=ROOT, log_path=self.logs / f"{name}.log")
+        self.procs[name] = self.group.add(proc)
+        return proc
+
+    # --- start -------------------------------------------------------------
+    def start(self) -> System:
+        self.cfg.var_dir.mkdir(parents=True, exist_ok=True)
+        self.logs.mkdir(exist_ok=True)
+        t0 = time.monotonic()
+        try:
+            self._start(t0)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self, t0: float) -> None:
+        if not self.cfg.mongo_url:
+            db = self._proc("database", [str(ROOT / ".venv/bin/secantusd-py"), "--host", "127.0.0.1", "--port",
+                                         str(self.cfg.db_port), "--storage-path", str(self.cfg.var_dir / "db")])
+            wait_until(lambda: self._db_ready(), 30, "database", db)
+            self.log(f"database ready on {self.mongo_url} ({time.monotonic() - t0:.1f} s)")
+        self.run_cmd([PY, "-m", "bridge.admin", "seed"])
+        self.run_cmd([PY, "-m", "kb.importer"])
+        if self.cfg.with_rasa:
+            self.model_path = ensure_model(config=self.cfg.rasa_config, log=self.log)
+            self.start_actions()
+            self.start_rasa()
+        self._proc("hotline", [PY, "-m", "ops.hotline_receiver", "--port", str(self.cfg.hotline_port),
+                               "--store", str(self.cfg.var_dir / "hotline.jsonl")])
+        if self.redis_url and not self.cfg.redis_url:
+            redis = self._proc("redis", [shutil.which("redis-server") or "redis-server", "--port",
+                                         str(self.cfg.redis_port), "--bind", "127.0.0.1", "--save", "",
+                                         "--appendonly", "no"])
+            wait_until(lambda: _tcp(self.cfg.redis_port), 15, "redis", redis)
+        for i in range(len(self.cfg.bridge_ports)):
+            self.start_bridge(i)
+        for i, port in enumerate(self.cfg.bridge_ports):
+            wait_until(lambda p=port: self._bridge_up(p), 60, f"bridge {i}", self.procs[f"bridge-{i}"])
+        if self.cfg.with_rasa:
+            self.wait_bot(240)
+        self.log(f"system ready in {time.monotonic() - t0:.0f} s")
+
+    def run_cmd(self, argv: list[str]) -> str:
+        proc = subprocess.run(argv, cwd=ROOT, env={**os.environ, **self.env()}, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{' '.join(argv[1:])} failed:\n{proc.stdout}\n{proc.stderr}")
+        return proc.stdout
+
+    def start_actions(self) -> Proc:
+        return self._proc("actions", [PY, "-m", "rasa_sdk", "--actions", "bot.actions", "--port",
+                                      str(self.cfg.actions_port)], {"SANIC_HOST": "127.0.0.1"})
+
+    def start_rasa(self) -> Proc:
+        assert self.model_path is not None
+        return self._proc("rasa", [str(rasa_bin()), "run", "--enable-api", "-i", "127.0.0.1", "-p",
+                                   str(self.cfg.rasa_port), "-m", str(self.model_path), "--endpoints",
+                                   "endpoints.yml", "--cors", "*"],
+                          {**rasa_env(), "LOG_LEVEL": "INFO",
+                           "BANGBAN_ACTIONS_WEBHOOK": f"http://127.0.0.1:{self.cfg.actions_port}/webhook",
+                           "BANGBAN_TRACKER_MONGO_URL": self.mongo_url, "BANGBAN_TRACKER_DB": "rasa"})
+
+    def start_bridge(self, i: int) -> Proc:
+        return self._proc(f"bridge-{i}", [PY, "-m", "bridge", "--port", str(self.cfg.bridge_ports[i])],
+                          {"BANGBAN_PORT": str(self.cfg.bridge_ports[i])})
+
+    def wait_bot(self, timeout: float) -> None:
+        t0 = time.monotonic()
+        wait_until(lambda: http_ok(f"http://127.0.0.1:{self.cfg.actions_port}/health")[0], 60, "action server",
+                   self.procs.get("actions"))
+        wait_until(self._rasa_ready, timeout, "rasa server", self.procs.get("rasa"), interval=1.0)
+        wait_until(lambda: http_ok(f"{self.base_url}/healthz")[0], 30, "bridge health")
+        self.log(f"bot ready ({time.monotonic() - t0:.0f} s after the bridge)")
+
+    def _rasa_ready(self) -> bool:
+        ok, body = http_ok(f"{self.rasa_url}/status")
+        return ok and bool(body and (body.get("model_file") or body.get("model_id")))
+
+    def _db_ready(self) -> bool:
+        from pymongo import MongoClient
+        try:
+            with MongoClient(self.mongo_url, serverSelectionTimeoutMS=500) as c:
+                c.admin.command("ping")
+            return True
+        except Exception:  # noqa: BLE001
+            return False
+
+    @staticmethod
+    def _bridge_up(port: int) -> bool:
+        return _tcp(port)
+
+    def stop(self) -> None:
+        self.group.stop()
+
+    def check_children(self) -> list[str]:
+        """Names of processes that have exited."""
+        return [name for name, p in self.procs.items() if p.popen is not None and not p.alive]
+
+
+def _tcp(port: int) -> bool:
+    from ops.procs import port_open
+    return port_open(port)
+
+
+if __name__ == "__main__":  # pragma: no cover - manual smoke
+    sys.exit("use ./bangban run")

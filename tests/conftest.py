@@ -1,0 +1,43 @@
+"""Session fixtures: one real system (database, Rasa, actions, hotline stand-in, bridge) for the tests."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from ops.system import System, SystemConfig
+from tests.support import Harness, store_for
+
+TEST_ENV = {
+    "AGENT_GRACE_S": "3",
+    "FIRST_RESPONSE_ALERT_S": "2",
+    "FIRST_RESPONSE_REASSIGN_S": "0",
+    "SWEEP_INTERVAL_S": "0.5",
+    "RATE_LIMIT_PER_10S": "60",
+    "RASA_TIMEOUT_S": "4",
+    "LOG_LEVEL": "INFO",
+}
+
+
+@pytest.fixture(scope="session")
+def system() -> System:
+    """A whole system on free ports with a fresh data directory."""
+    var = Path(tempfile.mkdtemp(prefix="bangban-test-"))
+    os.environ.setdefault("BANGBAN_VAR", str(var))
+    sys_ = System(SystemConfig.for_tests(var, extra_env=TEST_ENV), log=lambda m: print(f"[system] {m}"))
+    sys_.start()
+    os.environ.update({k: v for k, v in sys_.env().items() if k != "PYTHONPATH"})
+    yield sys_
+    sys_.stop()
+
+
+@pytest.fixture
+async def h(system: System):
+    """The harness of one test: HTTP and Socket.IO helpers; closes the test's clients afterwards."""
+    harness = Harness(system, store_for(system))
+    yield harness
+    await harness.close_clients()
+    await harness.store.close()

@@ -1,0 +1,105 @@
+"""A Socket.IO + aiohttp server with the media events and a stand-in bridge context, for media tests."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from types import SimpleNamespace
+
+import pytest
+import pytest_asyncio
+import secantus
+import socketio
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from pymongo import AsyncMongoClient
+
+from media import signalling
+from tests.unit.media_fakes import FakeAccess, FakeConversations, FakeSessions, FakeTimeline, Principal
+
+
+@pytest.fixture(scope="module")
+def mongo_uri(tmp_path_factory):
+    server = secantus.SecantusDBServer(storage_path=str(tmp_path_factory.mktemp("db")), port=0)
+    server.start()
+    yield server.uri + ("&" if "?" in server.uri else "?") + "retryWrites=false"
+    server.stop()
+
+
+class Recorder:
+    """A Socket.IO client that keeps every event it receives."""
+
+    def __init__(self, url: str, namespace: str, token: str) -> None:
+        self.url, self.namespace, self.token = url, namespace, token
+        self.client = socketio.AsyncClient(reconnection=False)
+        self.events: dict[str, list] = defaultdict(list)
+        self.arrived = asyncio.Event()
+
+        @self.client.on("*", namespace=namespace)
+        async def any_event(event, data=None):
+            self.events[event].append(data)
+            self.arrived.set()
+
+    async def connect(self) -> Recorder:
+        await self.client.connect(
+            self.url, namespaces=[self.namespace], auth={"token": self.token}, transports=["websocket"]
+        )
+        return self
+
+    async def call(self, event: str, data: dict) -> dict:
+        return await self.client.call(event, data, namespace=self.namespace, timeout=15)
+
+    async def wait_for(self, event: str, count: int = 1, within: float = 5.0, where=None) -> list:
+        deadline = asyncio.get_running_loop().time() + within
+        while True:
+            got = [d for d in self.events[event] if where is None or where(d)]
+            if len(got) >= count:
+                return got
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise AssertionError(
+                    f"{self.namespace}: no {event} within {within}s; got {dict(self.events)}"
+                )
+            self.arrived.clear()
+            try:
+                await asyncio.wait_for(self.arrived.wait(), remaining)
+            except TimeoutError:
+                pass
+
+
+@pytest_asyncio.fixture
+async def media_server(mongo_uri):
+    """(base_url, ctx, media hub) of a server whose clients authenticate with token `<id>:<role>`."""
+    mongo = AsyncMongoClient(mongo_uri)
+    db = mongo["media_signalling"]
+    sio = socketio.AsyncServer(async_mode="aiohttp", max_http_buffer_size=2 * 1024 * 1024)
+    app = web.Application()
+    sio.attach(app)
+    conversations = FakeConversations()
+    conversations.add("c1", "u1", "a1")
+    conversations.add("c2", "u2", "a2")
+    sessions = FakeSessions()
+    ctx = SimpleNamespace(
+        store=SimpleNamespace(db=db, media=db["media"], cobrowse_events=db["cobrowse_events"]),
+        access=FakeAccess(conversations),
+        conversations=conversations,
+        sessions=sessions,
+        timeline=FakeTimeline(),
+    )
+    for ns, room in (("/user", "u"), ("/agent", "a")):
+
+        def make(ns=ns, room=room):
+            async def connect(sid, environ, auth):
+                pid, role = auth["token"].split(":")
+                sessions.by_sid[(sid, ns)] = Principal(pid, role, name=pid)
+                await sio.enter_room(sid, f"{room}:{pid}", namespace=ns)
+
+            return connect
+
+        sio.on("connect", handler=make(), namespace=ns)
+    media = signalling.register(sio, ctx)
+    server = TestServer(app)
+    await server.start_server()
+    yield str(server.make_url("")).rstrip("/"), ctx, media
+    await server.close()
+    await mongo.close()
