@@ -115,9 +115,7 @@ def main() -> int:
             )
     print(f"held-out questions: {len(questions)}  (rasa {args.rasa})")
     print(f"matter identified (bot reply meta.matter, webhook): {pct(stats['matter'], totals['matter'])}")
-    print(
-        f"NLU entity alone (/model/parse):  {pct(stats['nlu_matter'], totals['nlu_matter'])}"
-    )
+    print(f"NLU entity alone (/model/parse):  {pct(stats['nlu_matter'], totals['nlu_matter'])}")
     print(f"scope (webhook meta.scope):                         {pct(stats['scope'], totals['scope'])}")
     print(f"intent (/model/parse):                              {pct(stats['intent'], totals['intent'])}")
     print(f"aspect of the answering article:                    {pct(stats['aspect'], totals['aspect'])}")

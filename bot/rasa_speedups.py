@@ -19,6 +19,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
 _validator: Any = None
 
@@ -63,5 +64,5 @@ class RemoteActionSpeedup(GraphComponent):
     def process(self, messages: List[Message]) -> List[Message]:
         return messages
 
-    def process_training_data(self, training_data: Any) -> Any:
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data

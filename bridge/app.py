@@ -88,7 +88,8 @@ def create_app(settings: Settings | None = None) -> web.Application:
         media_routes.setup(app)
     if importlib.util.find_spec("media.signalling") is not None:
         from media import signalling
-        signalling.register(sio, ctx)
+        hub = signalling.register(sio, ctx)
+        ctx.lifecycle.ended_listeners.append(hub.conversation_ended)
     if importlib.util.find_spec("bridge.trainer_api") is not None:
         from bridge import trainer_api
         trainer_api.setup(app)

@@ -1,14 +1,19 @@
 """KPI figures, defined once (docs/kpis.md) and used by the HTTP API and the dashboard.
 
 All figures are computed from the stored conversations, ratings and queue of
-one filter (date range on creation time, department, channel).
+one filter (date range on creation time, department, channel), plus the
+knowledge-base figures: catalogue coverage and on-time rates.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable, Iterable
 from typing import Any
+
+from core.workcal import SHANGHAI
+from kb.versions import in_force, parse_day, publish_by
 
 FIRST_RESPONSE_TARGET_S = 60.0
 ESCALATION_CEILING = 0.10
@@ -27,8 +32,13 @@ def ratio(num: int, den: int) -> float | None:
     return round(num / den, 4) if den else None
 
 
-def compute(conversations: list[dict], ratings: list[dict]) -> dict[str, Any]:
-    """All KPI figures for the given conversations and their ratings."""
+def compute(conversations: list[dict], ratings: list[dict],
+            in_hours: Callable[[dict], bool] | None = None) -> dict[str, Any]:
+    """All conversation KPI figures for the given conversations and their ratings.
+
+    `in_hours(conv)` says whether a conversation was assigned during its department's
+    human help hours; first-response figures count only those (all when None).
+    """
     total = len(conversations)
     handed = [c for c in conversations if c.get("handed_off")]
     bot_only = [c for c in conversations if not c.get("handed_off")]
@@ -39,7 +49,7 @@ def compute(conversations: list[dict], ratings: list[dict]) -> dict[str, Any]:
     human_resolved = [c for c in finished if c.get("resolved") is True and not c.get("escalated")]
     escalated = [c for c in served if c.get("escalated")]
     fr = [(c["first_response_at"] - c["assigned_at"]).total_seconds()
-          for c in served if c.get("first_response_at") and c.get("assigned_at")]
+          for c in served if c.get("first_response_at") and c.get("assigned_at") and (in_hours is None or in_hours(c))]
     waits = [(c["assigned_at"] - c["queued_at"]).total_seconds()
              for c in handed if c.get("assigned_at") and c.get("queued_at")]
     dist: dict[str, dict[str, int]] = {"bot": {str(i): 0 for i in range(1, 6)},
@@ -65,6 +75,67 @@ def compute(conversations: list[dict], ratings: list[dict]) -> dict[str, Any]:
     }
 
 
+def _local_day(t: dt.datetime | None) -> dt.date | None:
+    if t is None:
+        return None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.UTC)
+    return t.astimezone(SHANGHAI).date()
+
+
+def coverage(matters: Iterable[str], articles: Iterable[dict], day: dt.date,
+             aspects: Iterable[str]) -> dict[str, Any]:
+    """Share of catalogue matters whose in-force KB articles cover every required aspect."""
+    wanted = list(matters)
+    need = set(aspects)
+    have: dict[str, set[str]] = {}
+    for a in in_force([a for a in articles if a.get("status", "published") == "published"], day):
+        if a.get("matter"):
+            have.setdefault(a["matter"], set()).add(a.get("aspect"))
+    covered = [m for m in wanted if need <= have.get(m, set())]
+    return {"matters": len(wanted), "covered": len(covered), "rate": ratio(len(covered), len(wanted)),
+            "missing": sorted(m for m in wanted if m not in covered)}
+
+
+def unanswered_on_time(entries: Iterable[dict], today: dt.date) -> dict[str, Any]:
+    """On-time rate of answering unanswered questions into the KB.
+
+    Due: entries answered, and open entries whose deadline has passed (dismissed ones
+    are left out). On time: answered on or before the deadline (Shanghai date).
+    """
+    due = on_time = 0
+    for e in entries:
+        deadline = parse_day(e.get("deadline"))
+        if deadline is None or e.get("status") == "dismissed":
+            continue
+        answered = _local_day(e.get("answered_at")) if e.get("status") == "answered" else None
+        if answered is None and deadline >= today:
+            continue
+        due += 1
+        on_time += answered is not None and answered <= deadline
+    return {"due": due, "on_time": on_time, "rate": ratio(on_time, due)}
+
+
+def policy_on_time(versions: Iterable[dict], today: dt.date) -> dict[str, Any]:
+    """On-time rate of publishing policy changes (at least 1 working day before they take effect).
+
+    Due: versions with a `policy_effective_date` that are published, or whose last
+    publish day has passed unpublished. On time: published on or before that day.
+    """
+    due = on_time = 0
+    for v in versions:
+        effective = parse_day(v.get("policy_effective_date"))
+        if effective is None:
+            continue
+        last = publish_by(effective)
+        published = _local_day(v.get("published_at")) if v.get("status") == "published" else None
+        if published is None and today <= last:
+            continue
+        due += 1
+        on_time += published is not None and published <= last
+    return {"due": due, "on_time": on_time, "rate": ratio(on_time, due)}
+
+
 def conversation_filter(start: dt.datetime | None, end: dt.datetime | None, department: str | None,
                         channel: str | None) -> dict[str, Any]:
     q: dict[str, Any] = {}
@@ -81,6 +152,53 @@ def conversation_filter(start: dt.datetime | None, end: dt.datetime | None, depa
     return q
 
 
+def assigned_in_hours(conv: dict) -> bool:
+    """Whether the conversation was assigned while its department's human help was open."""
+    from core.workcal import help_status
+
+    t = conv.get("assigned_at")
+    if t is None:
+        return False
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.UTC)
+    try:
+        return help_status(conv.get("department") or "", t).open
+    except KeyError:
+        return True
+
+
+def _range(field: str, start: dt.datetime | None, end: dt.datetime | None, as_day: bool = False) -> dict:
+    if not (start or end):
+        return {}
+    cond: dict[str, Any] = {}
+    if start:
+        cond["$gte"] = _local_day(start).isoformat() if as_day else start
+    if end:
+        cond["$lt"] = _local_day(end).isoformat() if as_day else end
+    return {field: cond}
+
+
+async def kb_figures(store, start=None, end=None, department=None, today: dt.date | None = None) -> dict[str, Any]:
+    """Catalogue coverage and KB on-time rates (unanswered questions, policy changes)."""
+    from core.catalogue import get_catalogue
+    from kb.loader import MATTER_ASPECTS
+
+    today = today or _local_day(dt.datetime.now(dt.UTC))
+    catalogue = get_catalogue()
+    matters = [m.id for m in catalogue.matters.values() if not department or m.department == department]
+    articles = await store.kb_articles.find({}, {"matter": 1, "aspect": 1, "status": 1, "version": 1,
+                                                 "policy_effective_date": 1}).to_list(None)
+    dep = {"department": department} if department else {}
+    entries = await store.unanswered.find({**dep, **_range("first_asked", start, end)},
+                                          {"deadline": 1, "status": 1, "answered_at": 1}).to_list(None)
+    versions = await store.kb_versions.find(
+        {**dep, "policy_effective_date": {"$ne": None}, **_range("policy_effective_date", start, end, True)},
+        {"policy_effective_date": 1, "status": 1, "published_at": 1}).to_list(None)
+    return {"coverage": coverage(matters, articles, today, MATTER_ASPECTS),
+            "kb_on_time": {"unanswered": unanswered_on_time(entries, today),
+                           "policy": policy_on_time(versions, today)}}
+
+
 async def figures(store, start=None, end=None, department=None, channel=None) -> dict[str, Any]:
     """KPI figures read from the database for one filter."""
     q = conversation_filter(start, end, department, channel)
@@ -90,7 +208,8 @@ async def figures(store, start=None, end=None, department=None, channel=None) ->
     convs = await store.conversations.find(q, fields).to_list(None)
     ids = [c["_id"] for c in convs]
     ratings = await store.ratings.find({"conversation_id": {"$in": ids}}).to_list(None) if ids else []
-    out = compute(convs, ratings)
+    out = compute(convs, ratings, assigned_in_hours)
+    out.update(await kb_figures(store, start, end, department))
     out["filter"] = {"from": start.isoformat() if start else None, "to": end.isoformat() if end else None,
                      "department": department, "channel": channel}
     return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bridge.assignment import Assignment
@@ -24,6 +25,16 @@ class Lifecycle:
         self.queues = queues
         self.assignment = assignment
         self.catalogue = catalogue
+        # called with (conversation_id, reason) when a conversation closes, moves or goes back to the bot,
+        # e.g. by media to stop co-browse sessions and hang up calls
+        self.ended_listeners: list[Callable[[str, str], Awaitable[None]]] = []
+
+    async def _ended(self, conversation_id: str, reason: str) -> None:
+        for listener in self.ended_listeners:
+            try:
+                await listener(conversation_id, reason)
+            except Exception:  # a listener's failure must not undo the state change
+                log.exception("ended listener failed", extra={"conversation_id": conversation_id})
 
     async def summary_from_history(self, conv: dict) -> dict[str, Any]:
         """A handoff summary built from the last messages (when the bot gave none)."""
@@ -107,6 +118,7 @@ class Lifecycle:
             await self.assignment.release(agent["id"])
             await self.assignment.delivery.to_staff(agent["id"], "unassigned",
                                                     {"conversation_id": conv["_id"], "reason": "transferred"})
+        await self._ended(conv["_id"], "transferred")
         name = self.catalogue.departments[department].name
         await self.conversations.notice(updated, f"您的咨询已转至{name}，请稍候。",
                                         meta={"event": "transferred", "department": department, "note": note})
@@ -122,6 +134,7 @@ class Lifecycle:
         if updated is None:
             return None
         await self.conversations.set_fields(conv["_id"], {"transfer_note": note})
+        await self._ended(conv["_id"], "transferred")
         if old and old["id"] != agent_id:
             await self.assignment.release(old["id"])
             await self.assignment.delivery.to_staff(old["id"], "unassigned",
@@ -140,6 +153,7 @@ class Lifecycle:
             return None
         if agent and conv["state"] == "with_agent":
             await self.assignment.release(agent["id"])
+        await self._ended(conv["_id"], "handback")
         await self.conversations.notice(updated, "已为您转回智能客服小申，有问题可以继续提问。",
                                         meta={"event": "handback"})
         await self.conversations.publish_state(updated)
@@ -159,6 +173,7 @@ class Lifecycle:
             return None
         if agent and conv["state"] == "with_agent":
             await self.assignment.release(agent["id"])
+        await self._ended(conv["_id"], "conversation_closed")
         rate = ["bot", "agent"] if updated.get("served_by") else ["bot"]
         await self.conversations.notice(updated, "本次服务已结束，请您对本次服务进行评价。",
                                         meta={"event": "closed", "rate": rate, "resolved": resolved})

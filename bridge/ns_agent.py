@@ -76,12 +76,13 @@ def register(sio: socketio.AsyncServer, ctx) -> None:
             raise ApiError(400, "invalid_payload", "缺少会话编号。")
         if m.text and len(m.text) > ctx.settings.max_text_len:
             raise ApiError(400, "text_too_long", max_len=ctx.settings.max_text_len)
-        conv = await mine(p, m.conversation_id)
-        first = await ctx.messages.find_by_client_id(p.id, m.client_msg_id)
-        if first is not None:
-            return msg_ack(first)
-        if conv["state"] not in ("with_agent", "escalated"):
-            raise ApiError(409, "invalid_state")
+        conv = await ctx.conversations.get(m.conversation_id)
+        allowed = can_access(p, conv)
+        if not allowed or conv["state"] not in ("with_agent", "escalated"):
+            first = await ctx.messages.find_by_client_id(p.id, m.client_msg_id)
+            if first is not None and first["conversation_id"] == m.conversation_id:
+                return msg_ack(first)  # a resend after the conversation moved on
+            raise ApiError(403, "forbidden") if not allowed else ApiError(409, "invalid_state")
         if m.text:
             phrase = ctx.banned.find(m.text)
             if phrase:

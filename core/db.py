@@ -63,6 +63,11 @@ INDEXES: dict[str, list[IndexModel]] = {
     "departments": [],
     "matters": [IndexModel([("department", ASCENDING)], name="department")],
     "trainer_history": [IndexModel([("ts", DESCENDING)], name="ts")],
+    "trainer_jobs": [IndexModel([("started_at", DESCENDING)], name="started")],
+    "kb_versions": [
+        IndexModel([("article_id", ASCENDING), ("version", DESCENDING)], name="article_version"),
+        IndexModel([("status", ASCENDING), ("applied", ASCENDING)], name="status_applied"),
+    ],
     "locks": [],
     "sessions": [
         IndexModel([("agent_id", ASCENDING)], name="agent"),

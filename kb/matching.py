@@ -102,7 +102,7 @@ EXTRA_ALIASES: dict[str, list[str]] = {
         "提取住房公积金",
     ],
     "housing-fund-loan": ["公积金贷款", "公积金贷", "公积金买房贷款", "公积金房贷"],
-    "medical-remote-filing": ["异地就医备案", "异地就医", "异地备案", "外地看病备案"],
+    "medical-remote-filing": ["异地就医备案", "异地就医", "异地备案", "外地看病备案", "就医备案"],
     "medical-reimbursement": ["医保报销", "报销", "零星报销", "医药费报销", "医疗费报销"],
     "maternity-benefit": ["生育津贴", "生育保险", "产假工资", "生育金"],
     "birth-one-thing": ["报户口", "出生一件事", "出生医学证明", "新生儿落户", "新生儿报户口", "宝宝上户口"],

@@ -7,6 +7,7 @@ while one runs (a lock in var/), instead of clashing on ports.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import fcntl
 import os
 import signal
@@ -15,7 +16,7 @@ import time
 from pathlib import Path
 
 from core.settings import ROOT
-from ops.demo import DEMO_PASSWORD, DEMO_STAFF
+from ops.demo import DEMO_PASSWORD, DEMO_STAFF, ensure_demo_staff
 from ops.procs import port_open
 from ops.system import System, SystemConfig
 
@@ -63,8 +64,6 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     try:
         system.start()
-        from ops.demo import ensure_demo_staff
-        import asyncio
         os.environ.update(system.env())
         asyncio.run(ensure_demo_staff())
     except Exception as exc:  # noqa: BLE001

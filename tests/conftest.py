@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -22,12 +23,24 @@ TEST_ENV = {
 }
 
 
+def copy_project(target: Path) -> Path:
+    """A copy of the Rasa project for the trainer console to edit (the repository's data/ stays untouched)."""
+    root = Path(__file__).resolve().parent.parent
+    target.mkdir(parents=True)
+    for name in ("config.yml", "domain.yml"):
+        shutil.copy2(root / name, target / name)
+    shutil.copytree(root / "data", target / "data", symlinks=True)
+    return target
+
+
 @pytest.fixture(scope="session")
 def system() -> System:
     """A whole system on free ports with a fresh data directory."""
     var = Path(tempfile.mkdtemp(prefix="bangban-test-"))
     os.environ.setdefault("BANGBAN_VAR", str(var))
-    sys_ = System(SystemConfig.for_tests(var, extra_env=TEST_ENV), log=lambda m: print(f"[system] {m}"))
+    trainer_root = copy_project(var / "project")
+    env = {**TEST_ENV, "BANGBAN_TRAINER_ROOT": str(trainer_root)}
+    sys_ = System(SystemConfig.for_tests(var, extra_env=env), log=lambda m: print(f"[system] {m}"))
     sys_.start()
     os.environ.update({k: v for k, v in sys_.env().items() if k != "PYTHONPATH"})
     yield sys_

@@ -191,10 +191,11 @@ class Brain:
         hint = self._valid_matter(turn.hint_matter)
         context = self._valid_matter(turn.slots.get("matter"))
         content = [t for t in tokenize(text) if len(t) > 1]
-        guess = self.guess_matter(text) if len(content) >= 2 else None
+        if hint or context:  # a follow-up: only a clear, longer question changes the matter
+            guess = self.guess_matter(text, strong=True) if len(content) >= 3 else None
+        else:
+            guess = self.guess_matter(text) if len(content) >= 2 else None
         if guess:
-            if hint and guess != hint and len(content) < 4:
-                return hint, "hint"
             return guess, "search"
         if hint:
             return hint, "hint"
@@ -202,10 +203,10 @@ class Brain:
             return context, "context"
         return None, "none"
 
-    def guess_matter(self, text: str) -> str | None:
-        """A matter from retrieval alone, when it is clear enough."""
+    def guess_matter(self, text: str, strong: bool = False) -> str | None:
+        """A matter from retrieval alone, when it is clear enough (`strong`: twice the usual score)."""
         ranked = self.index.matter_scores(text)
-        if not ranked or ranked[0][1] < MIN_GLOBAL_SCORE:
+        if not ranked or ranked[0][1] < MIN_GLOBAL_SCORE * (2 if strong else 1):
             return None
         if len(ranked) > 1 and ranked[0][1] < MIN_MATTER_SHARE * ranked[1][1]:
             return None

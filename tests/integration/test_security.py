@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import jwt
@@ -27,7 +28,7 @@ async def test_forged_expired_and_missing_tokens_are_refused(h, system):
     err = await _refused(h, "/user", forged)
     assert err.get("data", {}).get("code") == "unauthorized"
     expired = await h.user_token(ttl_s=1)
-    time.sleep(2)
+    await asyncio.sleep(2)
     err = await _refused(h, "/user", expired)
     assert err.get("data", {}).get("code") == "token_expired"
     err = await _refused(h, "/user", None)

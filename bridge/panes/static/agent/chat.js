@@ -121,7 +121,10 @@ export function mountChat() {
   };
   desk.addEventListener('current', renderCurrent);
   desk.addEventListener('messages', (e) => {
-    if (e.detail.id === desk.currentId && desk.current) renderMessages(desk.current);
+    if (e.detail.id === desk.currentId && desk.current) {
+      renderMessages(desk.current);
+      paintTimer($('#chat-timer'), desk.current.card);
+    }
   });
   desk.addEventListener('typing', () => {
     $('#typing').textContent = desk.current?.typing ? '用户正在输入…' : '';

@@ -11,12 +11,12 @@ export function hbars(items, { width = 560, row = 24, labelWidth = 190, color = 
   const max = Math.max(1, ...items.map((i) => i.value));
   const height = items.length * row + 4;
   const barMax = width - labelWidth - 60;
-  const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, width: '100%', role: 'img', class: 'svg-chart' });
+  const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, width, role: 'img', class: 'svg-chart' });
   items.forEach((item, i) => {
     const y = i * row + 2;
     const w = Math.max(item.value ? 2 : 0, (item.value / max) * barMax);
     root.append(
-      svg('text', { x: labelWidth - 8, y: y + row / 2 + 4, 'text-anchor': 'end', class: 'lbl' }, truncate(item.label, 16)),
+      svg('text', { x: labelWidth - 8, y: y + row / 2 + 4, 'text-anchor': 'end', class: 'lbl' }, truncate(item.label, Math.floor(labelWidth / 12))),
       svg('rect', { x: labelWidth, y: y + 4, width: w, height: row - 8, rx: 3, fill: item.color || color }),
       svg('text', { x: labelWidth + w + 6, y: y + row / 2 + 4, class: 'val' }, item.display ?? String(item.value)),
       svg('title', {}, `${item.label}：${item.display ?? item.value}`),
@@ -27,7 +27,7 @@ export function hbars(items, { width = 560, row = 24, labelWidth = 190, color = 
 
 /** Grouped columns: categories on x, one bar per series. */
 export function columns(categories, series, { width = 420, height = 200 } = {}) {
-  const max = Math.max(1, ...series.flatMap((s) => s.values));
+  const max = niceMax(Math.max(...series.flatMap((s) => s.values)));
   const pad = { l: 30, r: 8, t: 14, b: 40 };
   const innerW = width - pad.l - pad.r;
   const innerH = height - pad.t - pad.b;
@@ -93,6 +93,14 @@ export function rateBar(rate, ceiling, { width = 420, scale = Math.max(0.2, ceil
     svg('text', { x: pad, y: 56, class: 'axis' }, '0%'),
     svg('text', { x: width - pad, y: 56, 'text-anchor': 'end', class: 'axis' }, `${(scale * 100).toFixed(0)}%`));
   return root;
+}
+
+/** A round axis maximum divisible into 4 integer ticks. */
+function niceMax(v) {
+  if (v <= 4) return 4;
+  const step = 10 ** Math.floor(Math.log10(v / 4));
+  const unit = [1, 2, 2.5, 5, 10].map((m) => m * step).find((u) => u * 4 >= v);
+  return Math.ceil(unit) * 4;
 }
 
 function truncate(text, n) {

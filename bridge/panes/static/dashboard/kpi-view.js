@@ -57,7 +57,8 @@ export function renderKpis(k) {
   replaceChildren($('#chart-channels'), donut(Object.entries(k.by_channel).map(([id, n]) => ({ label: CHANNELS[id] || id, value: n }))));
 
   const matters = Object.entries(k.by_matter).sort((a, b) => b[1] - a[1]).slice(0, 12);
-  replaceChildren($('#chart-matters'), hbars(matters.map(([id, n]) => ({ label: id === 'unknown' ? '未识别事项' : matterName(id), value: n }))));
+  replaceChildren($('#chart-matters'), hbars(matters.map(([id, n]) => ({ label: id === 'unknown' ? '未识别事项' : matterName(id), value: n })),
+    { width: 860, labelWidth: 300 }));
 
   replaceChildren($('#chart-queues'), hbars(queues.map((q) => ({
     label: departmentName(q.department), value: q.waiting,

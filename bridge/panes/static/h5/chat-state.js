@@ -19,6 +19,7 @@ export class ChatState extends EventTarget {
     this.state = null; // bot | queued | with_agent | escalated | closed
     this.info = {}; // last state event: queue_position, estimated_wait_s, agent…
     this.rated = [];
+    this.readSeq = 0; // highest seq the agent has read
   }
 
   emit(type, detail) {

@@ -12,6 +12,7 @@ export class ChatClient {
     this.chat = chat;
     this.socket = null;
     this.chain = Promise.resolve();
+    this.matter = null; // matter id the page was opened from (`?matter=`), sent with the first message
   }
 
   start() {
@@ -127,7 +128,7 @@ export class ChatClient {
       if (chat.conversationId) payload.conversation_id = chat.conversationId;
       if (p.type === 'text') payload.text = p.text;
       else payload.media_id = p.media_id;
-      if (p.matter) payload.matter = p.matter;
+      if (!chat.conversationId && this.matter) payload.matter = this.matter;
       const ack = await call(this.socket, 'message', payload, 15000);
       if (!chat.conversationId) {
         chat.conversationId = ack.conversation_id;

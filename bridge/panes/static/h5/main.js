@@ -21,12 +21,14 @@ async function boot() {
   }
   const chat = new ChatState(identity.sub);
   const client = new ChatClient(chat);
+  client.matter = new URLSearchParams(location.search).get('matter');
   const onButton = (b) => client.send({ type: 'text', text: b.payload || b.title, displayText: b.title });
   const onResend = (m) => client.resend(m.client_msg_id);
   const paint = () => renderMessages(chat, { onButton, onResend });
 
   let readSent = 0;
-  chat.addEventListener('messages', () => {
+  chat.addEventListener('messages', (e) => {
+    if (e.detail?.added?.some((m) => m.sender?.role === 'agent')) $('#typing').textContent = '';
     paint();
     const last = chat.log.last((m) => m.sender?.role === 'agent');
     if (last && last.seq > readSent && document.visibilityState === 'visible') {
@@ -36,6 +38,7 @@ async function boot() {
   });
   let announced = chat.conversationId;
   chat.addEventListener('state', () => {
+    if (chat.state !== 'with_agent') $('#typing').textContent = '';
     renderState(chat);
     paint();
     if (announced !== chat.conversationId) {

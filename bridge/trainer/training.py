@@ -1,0 +1,180 @@
+""""Train and reload": validate, train to a temp dir, evaluate, and only then load the model.
+
+One job at a time (a `locks` document); the job's progress and log lines live in
+`trainer_jobs`, so any bridge process can answer the status endpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from pymongo.errors import DuplicateKeyError
+
+from bridge.auth import Principal
+from bridge.clock import iso, now
+from bridge.trainer import evaluation, project
+from bridge.trainer.validate import validate_change
+from bridge.trainer.worker_client import RasaWorker
+from core.settings import ROOT, Settings
+from ops.model import rasa_bin, rasa_env
+
+log = logging.getLogger("bangban.trainer.training")
+LOCK_ID = "trainer-training"
+STALE_AFTER = dt.timedelta(minutes=30)
+MAX_LOG = 400
+_PROGRESS = (("Starting to train component", 2), ("Finished training component", 3))
+
+
+class TrainingBusy(Exception):
+    """Another training job is running."""
+
+
+def job_wire(doc: dict[str, Any]) -> dict[str, Any]:
+    return {"id": doc["_id"], "status": doc["status"], "stage": doc.get("stage"), "progress": doc.get("progress", 0),
+            "log": doc.get("log", []), "evaluation": doc.get("evaluation"), "model": doc.get("model"),
+            "by": doc.get("by"), "started_at": iso(doc.get("started_at")), "finished_at": iso(doc.get("finished_at")),
+            "error": doc.get("error")}
+
+
+class Trainer:
+    def __init__(self, store, settings: Settings, worker: RasaWorker) -> None:
+        self.store = store
+        self.settings = settings
+        self.worker = worker
+        self.tasks: set[asyncio.Task] = set()
+
+    async def start(self, who: Principal) -> dict[str, Any]:
+        """Start a job (raises TrainingBusy when one is running)."""
+        job_id = uuid.uuid4().hex
+        t = now()
+        await self.store.locks.delete_many({"_id": LOCK_ID, "ts": {"$lt": t - STALE_AFTER}})
+        try:
+            await self.store.locks.insert_one({"_id": LOCK_ID, "job": job_id, "ts": t})
+        except DuplicateKeyError:
+            raise TrainingBusy() from None
+        doc = {"_id": job_id, "status": "running", "stage": "validate", "progress": 0, "log": [],
+               "by": {"id": who.id, "name": who.name}, "started_at": t}
+        await self.store.trainer_jobs.insert_one(doc)
+        task = asyncio.create_task(self._run(job_id))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return job_wire(doc)
+
+    async def get(self, job_id: str) -> dict[str, Any] | None:
+        doc = await self.store.trainer_jobs.find_one({"_id": job_id})
+        return job_wire(doc) if doc else None
+
+    async def recent(self, limit: int = 10) -> list[dict[str, Any]]:
+        docs = await self.store.trainer_jobs.find({}, {"log": 0}, sort=[("started_at", -1)], limit=limit).to_list(None)
+        return [job_wire(d) for d in docs]
+
+    async def _set(self, job_id: str, line: str | None = None, **fields: Any) -> None:
+        update: dict[str, Any] = {}
+        if fields:
+            update["$set"] = fields
+        if line:
+            update["$push"] = {"log": f"{now().astimezone(dt.timezone(dt.timedelta(hours=8))):%H:%M:%S} {line}"}
+        if update:
+            await self.store.trainer_jobs.update_one({"_id": job_id}, update)
+
+    async def _run(self, job_id: str) -> None:
+        tmp = Path(tempfile.mkdtemp(prefix="bangban-train-"))
+        try:
+            await self._set(job_id, "校验训练数据（结构检查 + rasa data validate）……", stage="validate", progress=5)
+            check = await validate_change(self.worker, {})
+            if not check["ok"]:
+                await self._set(job_id, "校验未通过：" + "；".join(check["errors"][:5]), status="failed",
+                                error="训练数据校验未通过。", finished_at=now())
+                return
+            await self._set(job_id, "校验通过，开始训练模型……", stage="train", progress=10)
+            model = await self._train(job_id, tmp)
+            await self._set(job_id, "训练完成，开始评估（留出集意图准确率）……", stage="evaluate", progress=75)
+            result = await self._evaluate(model)
+            await self._set(job_id, result["verdict"], evaluation=result, progress=90)
+            if not result["passed"]:
+                await self._set(job_id, status="rejected", finished_at=now(), error=result["verdict"])
+                return
+            live = self.settings.var_dir / "models" / f"trainer-{job_id}.tar.gz"
+            live.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(model, live)
+            await self._set(job_id, "评估通过，正在加载到线上机器人……", stage="load", progress=92)
+            await self._load(live)
+            await self._set(job_id, "新模型已上线。", status="done", stage="done", progress=100, model=live.name,
+                            finished_at=now())
+        except Exception as exc:  # noqa: BLE001 - the job reports every failure
+            log.exception("training job %s failed", job_id)
+            await self._set(job_id, f"失败：{exc}", status="failed", error=str(exc)[:500], finished_at=now())
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+            await self.store.locks.delete_one({"_id": LOCK_ID, "job": job_id})
+
+    async def _train(self, job_id: str, out: Path) -> Path:
+        root = project.project_root()
+        cmd = [str(rasa_bin()), "train", "--config", "config.yml", "--domain", "domain.yml", "--data", "data/nlu",
+               "data/rules.yml", "data/stories.yml", "--out", str(out), "--fixed-model-name", "model"]
+        env = {**os.environ, **rasa_env(), "PYTHONPATH": str(ROOT), "LOG_LEVEL": "INFO"}
+        proc = await asyncio.create_subprocess_exec(*cmd, cwd=str(root), env=env, stdout=asyncio.subprocess.PIPE,
+                                                    stderr=asyncio.subprocess.STDOUT, limit=1024 * 1024)
+        assert proc.stdout
+        progress, lines, tail = 10, 0, []
+        async for raw in proc.stdout:
+            line = raw.decode("utf-8", "replace").strip()
+            tail = (tail + [line])[-20:]
+            if any(m in line for m, _ in _PROGRESS):
+                progress = min(70, progress + next(s for m, s in _PROGRESS if m in line))
+                lines += 1
+                if lines <= MAX_LOG:
+                    await self._set(job_id, line.split(" - ", 1)[-1][:200], progress=progress)
+        code = await proc.wait()
+        if code != 0:
+            raise RuntimeError(f"rasa train 退出码 {code}：" + " | ".join(tail[-5:]))
+        return out / "model.tar.gz"
+
+    async def _evaluate(self, model: Path) -> dict[str, Any]:
+        questions = evaluation.load_heldout()
+        texts = [q["text"] for q in questions]
+        res = await self.worker.call({"cmd": "parse", "model": str(model), "texts": texts})
+        if not res.get("ok"):
+            raise RuntimeError("评估失败：" + "；".join(res.get("errors") or []))
+        new_intents = [r["intent"] for r in res["results"]]
+        live_intents = await self._live_intents(texts)
+        new_acc = evaluation.accuracy(questions, new_intents)
+        live_acc = evaluation.accuracy(questions, live_intents) if live_intents else None
+        verdict = evaluation.gate(new_acc, live_acc)
+        wrong = [{"text": q["text"], "intent": i, "scope": q.get("scope"), "aspect": q.get("aspect")}
+                 for q, i in zip(questions, new_intents, strict=True) if not evaluation.intent_ok(i, q)]
+        return {"questions": len(questions), "accuracy": new_acc, "live_accuracy": live_acc,
+                "passed": verdict.passed, "verdict": verdict.reason, "errors": wrong[:30]}
+
+    async def _live_intents(self, texts: list[str]) -> list[str | None] | None:
+        timeout = aiohttp.ClientTimeout(total=10)
+        sem = asyncio.Semaphore(4)
+        try:
+            async with aiohttp.ClientSession(timeout=timeout) as s:
+                async def one(text: str) -> str | None:
+                    async with sem, s.post(f"{self.settings.rasa_url}/model/parse", json={"text": text}) as r:
+                        body = await r.json(content_type=None)
+                        return (body.get("intent") or {}).get("name")
+                return list(await asyncio.gather(*(one(t) for t in texts)))
+        except (aiohttp.ClientError, TimeoutError, ValueError):
+            return None
+
+    async def _load(self, model: Path) -> None:
+        timeout = aiohttp.ClientTimeout(total=300)
+        async with aiohttp.ClientSession(timeout=timeout) as s:
+            async with s.put(f"{self.settings.rasa_url}/model", json={"model_file": str(model)}) as r:
+                if r.status >= 300:
+                    raise RuntimeError(f"Rasa 加载模型失败（HTTP {r.status}）：{(await r.text())[:300]}")
+            async with s.get(f"{self.settings.rasa_url}/status") as r:
+                body = await r.json(content_type=None)
+                if model.name not in str(body.get("model_file", "")):
+                    log.warning("rasa status after load: %s", body)

@@ -1,0 +1,62 @@
+"""Browser fixtures: Debian's Chromium driven by Playwright (async API, the tests' event loop)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page, async_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync"]
+HAVE_CHROMIUM = Path(CHROMIUM).exists()
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+async def browser() -> Browser:
+    if not HAVE_CHROMIUM:
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    async with async_playwright() as pw:
+        b = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        await b.close()
+
+
+@pytest.fixture
+async def new_page(browser: Browser):
+    """Open pages in fresh contexts (own storage); page errors fail the test."""
+    contexts = []
+    errors: list[str] = []
+
+    async def make(width: int = 1440, height: int = 900, mobile: bool = False) -> Page:
+        ctx = await browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN",
+                                        timezone_id="Asia/Shanghai", is_mobile=mobile, has_touch=mobile,
+                                        device_scale_factor=2 if mobile else 1)
+        contexts.append(ctx)
+        page = await ctx.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        return page
+
+    yield make
+    for ctx in contexts:
+        await ctx.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+async def screenshot(page: Page, name: str) -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    await page.screenshot(path=str(path))
+    return path
+
+
+async def agent_login(page: Page, base_url: str, username: str, password: str, path: str = "/agent") -> None:
+    await page.goto(f"{base_url}{path}")
+    await page.fill("#login-form [name=username]", username)
+    await page.fill("#login-form [name=password]", password)
+    await page.click("#login-form button[type=submit]")
+    await page.wait_for_selector("#app:not([hidden])", timeout=20000)

@@ -1,0 +1,156 @@
+"""小申's decisions over the real KB: answers, feedback, handoff, scopes, hours (pure logic)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.actions.brain import Brain, Turn, _when
+from tests.unit.kb_fixtures import real_brain
+
+SH = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass
+class Status:
+    open: bool
+    next_open: dt.datetime
+
+
+@pytest.fixture(scope="module")
+def brain() -> Brain:
+    b = real_brain()
+    b.help_status = lambda department: Status(True, dt.datetime.now(SH))
+    return b
+
+
+def say(brain: Brain, action: str, intent: str, text: str, conf: float = 0.9, **slots):
+    return brain.respond(action, Turn(intent=intent, confidence=conf, text=text, slots=dict(slots)))
+
+
+def test_aspect_answer_has_short_answer_steps_buttons_and_meta(brain):
+    r = say(brain, "action_answer", "ask_materials", "提取公积金要带什么材料")
+    m = r.message
+    assert m["meta"] == {
+        "intent": "ask_materials",
+        "confidence": 0.9,
+        "matter": "housing-fund-withdrawal",
+        "kb_article": "housing-fund-withdrawal.materials",
+        "scope": "in_scope",
+    }
+    assert "\n1. " in m["text"] and m["text"].endswith("以上能解决您的问题吗？")
+    assert [b["payload"] for b in m["buttons"]] == [
+        "/feedback_resolved",
+        "/feedback_unresolved",
+        "/request_human",
+    ]
+    assert r.slots["matter"] == "housing-fund-withdrawal" and r.slots["awaiting_feedback"] is True
+
+
+def test_follow_up_uses_the_matter_of_the_conversation(brain):
+    r = say(brain, "action_answer", "ask_time_limit", "那要多久", matter="residence-points")
+    assert r.message["meta"]["matter"] == "residence-points"
+    assert r.message["meta"]["kb_article"] == "residence-points.time_limit"
+
+
+def test_client_hint_names_the_matter(brain):
+    turn = Turn(intent="ask_fees", confidence=0.8, text="要收费吗", hint_matter="drivers-license")
+    assert brain.respond("action_answer", turn).message["meta"]["kb_article"] == "drivers-license.fees"
+
+
+def test_resolved_and_unresolved(brain):
+    slots = {
+        "matter": "housing-fund-withdrawal",
+        "last_question": "提公积金要什么材料",
+        "last_answer": "身份证",
+        "last_article": "housing-fund-withdrawal.materials",
+        "last_scope": "in_scope",
+        "awaiting_feedback": True,
+    }
+    ok = say(brain, "action_feedback_resolved", "feedback_resolved", "/feedback_resolved", 1.0, **slots)
+    assert ok.message["outcome"] == "bot_resolved" and "handoff" not in ok.message
+    assert ok.message["meta"]["kb_article"] == "housing-fund-withdrawal.materials"
+    bad = say(
+        brain, "action_feedback_unresolved", "feedback_unresolved", "/feedback_unresolved", 1.0, **slots
+    )
+    h = bad.message["handoff"]
+    assert h["reason"] == "unresolved" and h["department"] == "housing-fund"
+    assert h["summary"] == {
+        "matter": "housing-fund-withdrawal",
+        "scope": "in_scope",
+        "question": "提公积金要什么材料",
+        "bot_answer": "身份证",
+        "kb_article": "housing-fund-withdrawal.materials",
+    }
+    # a typed "yes"/"no" answers the open feedback question
+    assert say(brain, "action_smalltalk", "affirm", "嗯", **slots).message["outcome"] == "bot_resolved"
+    assert (
+        say(brain, "action_smalltalk", "deny", "不是", **slots).message["handoff"]["reason"] == "unresolved"
+    )
+
+
+def test_explicit_request_for_a_human(brain):
+    r = say(brain, "action_handoff", "request_human", "转人工", matter="residence-permit")
+    assert r.message["handoff"]["reason"] == "user_request"
+    assert r.message["handoff"]["summary"]["matter"] == "residence-permit"
+
+
+def test_complaint_gets_the_channel_and_no_handoff(brain):
+    r = say(brain, "action_complaint_channel", "complaint_or_legal", "窗口态度差我要投诉")
+    assert r.message["meta"]["scope"] == "complaint_or_legal"
+    assert "handoff" not in r.message and "12345" in r.message["text"]
+    r = say(brain, "action_answer", "ask_offline", "劳动仲裁去哪里申请")
+    assert r.message["meta"]["scope"] == "complaint_or_legal" and "仲裁" in r.message["text"]
+
+
+def test_complaint_without_complaint_words_is_answered(brain):
+    r = say(brain, "action_complaint_channel", "complaint_or_legal", "异地就医备案怎么做", conf=0.45)
+    assert r.message["meta"]["scope"] == "in_scope"
+    assert r.message["meta"]["matter"] == "medical-remote-filing"
+
+
+def test_platform_tech_answers_from_platform_articles_then_hands_off_to_bigdata(brain):
+    r = say(brain, "action_platform_tech", "platform_tech", "短信验证码一直收不到")
+    assert r.message["meta"]["scope"] == "platform_tech"
+    assert r.message["meta"]["kb_article"].startswith("platform-tech.")
+    h = say(brain, "action_handoff", "request_human", "转人工", **r.slots).message["handoff"]
+    assert h["department"] == "bigdata-center" and h["summary"]["scope"] == "platform_tech"
+
+
+def test_low_confidence_twice_hands_off(brain):
+    first = say(brain, "action_fallback", "nlu_fallback", "啊啊啊哦哦", conf=0.3)
+    assert first.message["outcome"] == "unanswered" and first.message["question"] == "啊啊啊哦哦"
+    assert "handoff" not in first.message and first.slots["low_conf_count"] == 1
+    second = say(brain, "action_fallback", "nlu_fallback", "嗯嗯哈哈", conf=0.3, low_conf_count=1)
+    assert second.message["handoff"]["reason"] == "low_confidence"
+    assert second.slots["low_conf_count"] == 0
+
+
+def test_low_confidence_with_a_named_matter_still_answers(brain):
+    r = say(brain, "action_fallback", "nlu_fallback", "老年综合津贴咋领", conf=0.3)
+    assert r.message["meta"]["matter"] == "elderly-allowance" and r.message["meta"]["kb_article"]
+
+
+def test_smalltalk_scope(brain):
+    for intent in ("greet", "thanks", "goodbye", "chitchat"):
+        r = say(brain, "action_smalltalk", intent, "你好")
+        assert r.message["meta"]["scope"] == "chitchat" and "handoff" not in r.message
+
+
+def test_out_of_hours_handoff_says_when_people_are_back():
+    b = real_brain()
+    monday = dt.datetime(2026, 3, 2, 9, 0, tzinfo=SH)
+    b.help_status = lambda department: Status(False, monday)
+    r = say(b, "action_handoff", "request_human", "转人工", matter="residence-permit")
+    assert "handoff" in r.message and r.message["handoff"]["after_hours"] is True
+    assert "留言" in r.message["text"] and "9:00" in r.message["text"]
+
+
+def test_when_wording():
+    now = dt.datetime(2026, 3, 6, 20, 0, tzinfo=SH)  # a Friday evening
+    assert _when(dt.datetime(2026, 3, 6, 21, 0, tzinfo=SH), now) == "今天21:00"
+    assert _when(dt.datetime(2026, 3, 7, 9, 0, tzinfo=SH), now) == "明天9:00"
+    assert _when(dt.datetime(2026, 3, 9, 9, 0, tzinfo=SH), now) == "3月9日（周一）9:00"

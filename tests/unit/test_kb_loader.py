@@ -1,0 +1,98 @@
+"""KB files: format validation, and every catalogue matter covered (trainer discipline)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kb.loader import MATTER_ASPECTS, MIN_FAQ, KBFormatError, load_catalogue, load_kb, load_valid_kb
+
+
+def test_repository_kb_has_no_errors():
+    kb = load_kb(catalogue=load_catalogue())
+    assert kb.errors == []
+
+
+def test_every_catalogue_matter_has_all_aspects_and_faqs():
+    kb = load_kb(catalogue=load_catalogue())
+    by_matter = kb.by_matter()
+    missing = []
+    for matter in load_catalogue():
+        mf = by_matter.get(matter)
+        if mf is None:
+            missing.append(f"{matter}: no KB file")
+            continue
+        aspects = {a.aspect for a in mf.articles}
+        missing += [f"{matter}: no {a} article" for a in MATTER_ASPECTS if a not in aspects]
+        faqs = sum(a.aspect == "faq" for a in mf.articles)
+        if faqs < MIN_FAQ:
+            missing.append(f"{matter}: {faqs} faq articles")
+        if len(mf.aliases) < 5:
+            missing.append(f"{matter}: {len(mf.aliases)} aliases")
+    assert missing == []
+
+
+def test_platform_tech_articles_exist():
+    kb = load_kb()
+    platform = kb.by_matter().get(None)
+    assert platform is not None and len(platform.articles) >= 5
+    assert all(a.aspect == "tech" and a.department == "bigdata-center" for a in platform.articles)
+
+
+def test_articles_carry_source_date_and_version():
+    for art in load_kb().articles:
+        assert art.source and art.effective_date and art.version >= 1, art.id
+
+
+def _write(tmp: Path, name: str, body: str) -> None:
+    (tmp / name).write_text(body, encoding="utf-8")
+
+
+def test_format_errors_are_reported(tmp_path: Path):
+    _write(
+        tmp_path,
+        "residence-permit.yml",
+        """
+matter: residence-permit
+department: public-security
+name: 居住证
+aliases: [居住证]
+articles:
+  - {id: residence-permit.conditions, aspect: conditions, title: t, answer: a,
+     source: s, effective_date: 2024-01-01}
+  - {id: residence-permit.conditions, aspect: conditions, title: t, answer: a}
+  - {id: residence-permit.x, aspect: nonsense, title: t, answer: a}
+  - {id: residence-permit.faq.01, aspect: faq, title: t, answer: a}
+  - {id: other.materials, aspect: materials, title: t, answer: a}
+""",
+    )
+    _write(tmp_path, "broken.yml", "articles: [")
+    kb = load_kb(tmp_path)
+    text = "\n".join(kb.errors)
+    assert "duplicate article id" in text
+    assert "bad aspect 'nonsense'" in text
+    assert "faq article without question" in text
+    assert "does not start with the matter id" in text
+    assert "not valid YAML" in text
+    assert any("aliases" in w for w in kb.warnings)
+    with pytest.raises(KBFormatError):
+        load_valid_kb(tmp_path)
+
+
+def test_dates_become_iso_strings(tmp_path: Path):
+    _write(
+        tmp_path,
+        "platform-tech.yml",
+        """
+matter: null
+department: bigdata-center
+name: 平台技术问题
+articles:
+  - {id: platform-tech.login, aspect: tech, title: 登录失败, answer: 清缓存再试,
+     source: s, effective_date: 2024-05-01}
+""",
+    )
+    (art,) = load_valid_kb(tmp_path).articles
+    assert art.matter is None and art.effective_date == "2024-05-01"
+    assert art.to_doc()["steps"] == []

@@ -1,0 +1,142 @@
+"""BM25 retrieval: ranking, filters, aspect preference, speed, and revision-driven reload."""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+from kb.search import BM25Index, KBSearcher
+from tests.unit.kb_fixtures import article, real_index
+
+ARTICLES = [
+    article(
+        "housing-fund-withdrawal.materials",
+        "materials",
+        "住房公积金提取需要的材料",
+        "身份证和银行卡",
+        aliases=("提公积金",),
+        matter_name="住房公积金提取",
+    ),
+    article(
+        "housing-fund-withdrawal.time_limit",
+        "time_limit",
+        "住房公积金提取多久到账",
+        "一般3个工作日到账",
+        aliases=("提公积金",),
+        matter_name="住房公积金提取",
+    ),
+    article(
+        "housing-fund-withdrawal.faq.01",
+        "faq",
+        "租房提取公积金每月额度",
+        "每月可提取租金",
+        question="租房每月能提多少公积金",
+        matter_name="住房公积金提取",
+    ),
+    article(
+        "social-security-card.materials",
+        "materials",
+        "社保卡补办需要的材料",
+        "身份证",
+        aliases=("社保卡",),
+        matter_name="社会保障卡申领与补换",
+    ),
+    article("platform-tech.sms-code", "tech", "收不到短信验证码", "检查手机拦截设置"),
+]
+
+
+def test_ranks_the_matching_article_first():
+    idx = BM25Index(ARTICLES)
+    hits = idx.search("社保卡补办要带什么材料")
+    assert hits[0].article.id == "social-security-card.materials"
+
+
+def test_matter_filter_and_aspect_bonus():
+    idx = BM25Index(ARTICLES)
+    hits = idx.search("要多久", matter="housing-fund-withdrawal", aspect="time_limit")
+    assert hits[0].article.id == "housing-fund-withdrawal.time_limit"
+    assert {h.article.matter for h in hits} == {"housing-fund-withdrawal"}
+    # the aspect article is found even when no word matches
+    hits = idx.search("咋整", matter="housing-fund-withdrawal", aspect="materials")
+    assert hits[0].article.id == "housing-fund-withdrawal.materials"
+
+
+def test_a_specific_faq_beats_the_generic_aspect_article():
+    idx = BM25Index(ARTICLES)
+    hits = idx.search("租房每月能提多少公积金", matter="housing-fund-withdrawal", aspect="materials")
+    assert hits[0].article.id == "housing-fund-withdrawal.faq.01"
+
+
+def test_platform_filter():
+    idx = BM25Index(ARTICLES)
+    assert [h.article.id for h in idx.search("验证码收不到", platform=True)] == ["platform-tech.sms-code"]
+    assert all(h.article.matter for h in idx.search("验证码收不到", platform=False))
+
+
+def test_matter_scores_pick_the_matter():
+    idx = real_index()
+    assert idx.matter_scores("租房提取公积金每个月能取多少")[0][0] == "housing-fund-withdrawal"
+
+
+def test_query_is_fast_on_the_real_kb():
+    idx = real_index()
+    assert len(idx) >= 300
+    queries = [
+        "提取公积金要带什么材料",
+        "孩子上小学怎么报名",
+        "公司不想开了怎么注销",
+        "验证码收不到",
+        "居住证积分多久能审核下来",
+        "二手房过户要交哪些税",
+    ]
+    times = []
+    for _ in range(20):
+        for q in queries:
+            t0 = time.perf_counter()
+            idx.search(q, limit=5)
+            times.append((time.perf_counter() - t0) * 1000)
+    assert statistics.median(times) < 5.0
+
+
+class FakeCollection:
+    def __init__(self, docs):
+        self.docs = docs
+
+    async def find_one(self, query):
+        return next((d for d in self.docs if d["_id"] == query["_id"]), None)
+
+    def find(self, query):
+        docs = self.docs
+
+        class Cursor:
+            async def to_list(self, n):
+                return list(docs)
+
+        return Cursor()
+
+
+class FakeStore:
+    def __init__(self):
+        self.kb_meta = FakeCollection([{"_id": "revision", "rev": 1}])
+        self.kb_articles = FakeCollection(
+            [
+                {
+                    "_id": "a.materials",
+                    "matter": "a",
+                    "aspect": "materials",
+                    "title": "甲事项材料",
+                    "answer": "旧答案",
+                },
+            ]
+        )
+
+
+async def test_searcher_reloads_when_the_revision_changes():
+    store = FakeStore()
+    searcher = KBSearcher(store, check_interval_s=0.0)
+    idx = await searcher.fresh()
+    assert idx.get("a.materials").answer == "旧答案"
+    store.kb_articles.docs[0]["answer"] = "新答案"
+    assert (await searcher.fresh()).get("a.materials").answer == "旧答案"  # same revision: no reload
+    store.kb_meta.docs[0]["rev"] = 2
+    assert (await searcher.fresh()).get("a.materials").answer == "新答案"
