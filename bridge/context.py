@@ -102,6 +102,6 @@ def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: s
         escalation=Escalation(store, settings.hotline_url, settings.hotline_secret, settings.public_url),
         unanswered=unanswered,
         banned=BannedPhrases.load(settings.data_dir / "desk" / "banned_phrases.yml"),
-        presence=Presence(store), limiter=RateLimiter(settings.rate_limit_per_10s),
+        presence=Presence(store, settings.process_dead_s), limiter=RateLimiter(settings.rate_limit_per_10s),
         access=Access(conversations), sessions=Sessions(sio), kb_loop=KbLoop(store),
     )

@@ -19,8 +19,9 @@ DEAD_AFTER_S = 15.0
 
 
 class Presence:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, dead_after_s: float = DEAD_AFTER_S) -> None:
         self.store = store
+        self.dead_after_s = dead_after_s
         self.process_id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
     async def heartbeat(self) -> None:
@@ -28,7 +29,7 @@ class Presence:
 
     async def reap_dead_processes(self) -> int:
         """Remove sessions of processes that stopped beating; return how many processes."""
-        limit = now() - dt.timedelta(seconds=DEAD_AFTER_S)
+        limit = now() - dt.timedelta(seconds=self.dead_after_s)
         dead = await self.store.processes.find({"seen": {"$lt": limit}}).to_list(None)
         for proc in dead:
             affected = await self.store.sessions.distinct("agent_id", {"process_id": proc["_id"]})

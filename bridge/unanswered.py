@@ -1,8 +1,10 @@
 """The ledger of questions nobody answered: near-duplicates merged, a 5-working-day deadline.
 
-Questions are tokenized with jieba (`kb.tokenize`); a new question joins an open
-entry of the same matter when the Jaccard similarity of their token sets reaches
-`SIMILARITY`, and that entry counts how often it was asked. Entries past their
+Questions are tokenized with jieba (`kb.tokenize`); the features of a question are
+its jieba tokens plus the characters of those tokens (so different segmentations of
+the same words still overlap). A new question joins an open entry of the same matter
+when the Jaccard similarity of their feature sets reaches `SIMILARITY`, and that
+entry counts how often it was asked. Entries past their
 deadline are flagged to the supervisors of their department once.
 """
 
@@ -37,10 +39,11 @@ def deadline_for(asked: dt.datetime) -> dt.date:
 
 
 def question_tokens(text: str) -> list[str]:
-    """The sorted set of jieba search tokens of a question (stopwords dropped)."""
+    """The sorted features of a question: jieba search tokens (stopwords dropped) and their characters."""
     from kb.tokenize import tokenize
 
-    return sorted(set(tokenize(text)))
+    words = set(tokenize(text))
+    return sorted(words | {ch for w in words for ch in w})
 
 
 def jaccard(a: Iterable[str], b: Iterable[str]) -> float:

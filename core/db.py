@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pymongo
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -97,9 +98,11 @@ class Store:
             if indexes:
                 await self.db[name].create_indexes(indexes)
 
-    async def ping(self) -> bool:
+    async def ping(self, timeout_s: float = 1.5) -> bool:
+        """True when the server answers a ping within `timeout_s` (readiness checks must answer fast)."""
         try:
-            await self.client.admin.command("ping")
+            with pymongo.timeout(timeout_s):
+                await self.client.admin.command("ping")
             return True
         except Exception:  # noqa: BLE001 - any failure means "not ready"
             return False

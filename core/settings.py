@@ -72,6 +72,7 @@ class Settings:
     first_response_alert_s: float
     first_response_reassign_s: float
     sweep_interval_s: float
+    process_dead_s: float
     rasa_timeout_s: float
     max_text_len: int
     max_payload_bytes: int
@@ -153,6 +154,7 @@ def load_settings() -> Settings:
         first_response_alert_s=_float("FIRST_RESPONSE_ALERT_S", 60.0),
         first_response_reassign_s=_float("FIRST_RESPONSE_REASSIGN_S", 120.0),
         sweep_interval_s=_float("SWEEP_INTERVAL_S", 1.0),
+        process_dead_s=_float("PROCESS_DEAD_S", 15.0),
         rasa_timeout_s=_float("RASA_TIMEOUT_S", 4.0),
         max_text_len=_int("MAX_TEXT_LEN", 2000),
         max_payload_bytes=_int("MAX_PAYLOAD_BYTES", 1024 * 1024),

@@ -137,7 +137,12 @@ class BM25Index:
 
 
 class KBSearcher:
-    """An index over the `kb_articles` collection that follows the KB revision."""
+    """An index over the `kb_articles` collection that follows the KB revision.
+
+    `fresh()` never makes a caller wait for a rebuild once an index exists: it checks
+    the revision at most once per `check_interval_s` and rebuilds in the background,
+    serving the previous index meanwhile. `refresh()` checks and rebuilds at once.
+    """
 
     def __init__(self, store, check_interval_s: float = 1.0):
         self.store = store
@@ -146,6 +151,7 @@ class KBSearcher:
         self.revision: object = None
         self._checked = 0.0
         self._lock = asyncio.Lock()
+        self._task: asyncio.Task | None = None
 
     async def current_revision(self) -> object:
         doc = await self.store.kb_meta.find_one({"_id": REVISION_ID})
@@ -158,20 +164,28 @@ class KBSearcher:
 
     async def reload(self) -> None:
         """Load every article and rebuild the index."""
-        revision = await self.current_revision()
-        docs = await self.store.kb_articles.find({"status": {"$ne": "retired"}}).to_list(None)
-        index = await asyncio.to_thread(BM25Index, [Article.from_doc(d) for d in docs])
-        self.index, self.revision = index, revision
+        async with self._lock:
+            revision = await self.current_revision()
+            docs = await self.store.kb_articles.find({"status": {"$ne": "retired"}}).to_list(None)
+            index = await asyncio.to_thread(BM25Index, [Article.from_doc(d) for d in docs])
+            self.index, self.revision = index, revision
+
+    async def refresh(self) -> BM25Index:
+        """Check the revision now and rebuild before returning when it changed."""
+        self._checked = time.monotonic()
+        if not len(self.index) or await self.current_revision() != self.revision:
+            await self.reload()
+        return self.index
 
     async def fresh(self) -> BM25Index:
-        """The index, reloaded first when the revision changed (checked at most once per interval)."""
+        """The current index; starts a background rebuild when the revision changed."""
+        if not len(self.index):
+            return await self.refresh()
         now = time.monotonic()
-        if now - self._checked < self.check_interval_s and len(self.index):
+        if now - self._checked < self.check_interval_s:
             return self.index
-        async with self._lock:
-            if time.monotonic() - self._checked >= self.check_interval_s or not len(self.index):
-                revision = await self.current_revision()
-                if revision != self.revision or not len(self.index):
-                    await self.reload()
-                self._checked = time.monotonic()
+        self._checked = now
+        revision = await self.current_revision()
+        if revision != self.revision and (self._task is None or self._task.done()):
+            self._task = asyncio.create_task(self.reload())
         return self.index

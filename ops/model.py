@@ -26,6 +26,7 @@ def rasa_bin() -> Path:
 
 def rasa_env() -> dict[str, str]:
     return {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore",
+            "PYTHONPATH": str(ROOT),
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "LOG_LEVEL": "WARNING"}
 
 

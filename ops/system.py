@@ -172,8 +172,20 @@ class System:
         wait_until(lambda: http_ok(f"http://127.0.0.1:{self.cfg.actions_port}/health")[0], 60, "action server",
                    self.procs.get("actions"))
         wait_until(self._rasa_ready, timeout, "rasa server", self.procs.get("rasa"), interval=1.0)
+        self._warm_up()
         wait_until(lambda: http_ok(f"{self.base_url}/healthz")[0], 30, "bridge health")
         self.log(f"bot ready ({time.monotonic() - t0:.0f} s after the bridge)")
+
+    def _warm_up(self) -> None:
+        """One full bot turn, so that the first user does not pay for lazy loading (jieba, actions, tracker)."""
+        body = json.dumps({"sender": "warm-up", "message": "你好"}).encode()
+        req = urllib.request.Request(f"{self.rasa_url}/webhooks/rest/webhook", data=body,
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=120) as r:
+                r.read()
+        except (urllib.error.URLError, OSError) as exc:
+            self.log(f"bot warm-up failed: {exc}")
 
     def _rasa_ready(self) -> bool:
         ok, body = http_ok(f"{self.rasa_url}/status")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -48,16 +49,14 @@ def turn_from_tracker(tracker: Tracker) -> Turn:
     )
 
 
-class _XiaoshenAction(Action):
+class _XiaoshenAction(Action, ABC):
     """Base: run the brain for this action's name; never stay silent."""
-
-    action_name = ""
 
     def __init__(self) -> None:
         runtime().start_warmup()
 
-    def name(self) -> str:
-        return self.action_name
+    @abstractmethod
+    def name(self) -> str: ...
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
@@ -65,9 +64,9 @@ class _XiaoshenAction(Action):
         turn = turn_from_tracker(tracker)
         try:
             brain = await runtime().brain()
-            reply = brain.respond(self.action_name, turn)
+            reply = brain.respond(self.name(), turn)
         except Exception:  # the user must always get an answer
-            log.exception("action %s failed", self.action_name)
+            log.exception("action %s failed", self.name())
             dispatcher.utter_message(
                 json_message={
                     "text": "抱歉，小申这边出了点问题，正在为您转人工帮办。",
@@ -87,38 +86,47 @@ class _XiaoshenAction(Action):
 
 
 class ActionAnswer(_XiaoshenAction):
-    action_name = "action_answer"
+    def name(self) -> str:
+        return "action_answer"
 
 
 class ActionPlatformTech(_XiaoshenAction):
-    action_name = "action_platform_tech"
+    def name(self) -> str:
+        return "action_platform_tech"
 
 
 class ActionComplaintChannel(_XiaoshenAction):
-    action_name = "action_complaint_channel"
+    def name(self) -> str:
+        return "action_complaint_channel"
 
 
 class ActionSmalltalk(_XiaoshenAction):
-    action_name = "action_smalltalk"
+    def name(self) -> str:
+        return "action_smalltalk"
 
 
 class ActionFeedbackResolved(_XiaoshenAction):
-    action_name = "action_feedback_resolved"
+    def name(self) -> str:
+        return "action_feedback_resolved"
 
 
 class ActionFeedbackUnresolved(_XiaoshenAction):
-    action_name = "action_feedback_unresolved"
+    def name(self) -> str:
+        return "action_feedback_unresolved"
 
 
 class ActionHandoff(_XiaoshenAction):
-    action_name = "action_handoff"
+    def name(self) -> str:
+        return "action_handoff"
 
 
 class ActionFallback(_XiaoshenAction):
-    action_name = "action_fallback"
+    def name(self) -> str:
+        return "action_fallback"
 
 
 class ActionDefaultFallback(_XiaoshenAction):
     """Overrides Rasa's `action_default_fallback` so even core fallbacks speak the wire format."""
 
-    action_name = "action_default_fallback"
+    def name(self) -> str:
+        return "action_default_fallback"

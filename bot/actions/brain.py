@@ -215,7 +215,12 @@ class Brain:
     def _article_text(self, article: Article) -> str:
         label = texts.ASPECT_LABELS.get(article.aspect, "")
         name = article.matter_name or "一网通办"
-        head = f"【{name}·{label}】" if article.aspect != "faq" else f"【{name}】{article.question}"
+        if article.aspect == "tech":
+            head = f"【{article.title}】"
+        elif article.aspect == "faq":
+            head = f"【{name}】{article.question}"
+        else:
+            head = f"【{name}·{label}】"
         lines = [head, article.answer]
         lines += [f"{i}. {s}" for i, s in enumerate(article.steps[:MAX_STEPS], 1)]
         lines.append(texts.ASK_SOLVED)

@@ -88,14 +88,15 @@ class Runtime:
 
     async def brain(self) -> Brain:
         if self._warm is not None and self._warm.is_alive():
-            await asyncio.to_thread(self._warm.join, 15)
+            await asyncio.to_thread(self._warm.join, 10)
         if self._prebuilt is not None:
             self.searcher.adopt(*self._prebuilt)
             self._prebuilt = None
         try:
-            index = await asyncio.wait_for(self.searcher.fresh(), timeout=2.0)
+            # shielded: a slow first load goes on in the background instead of being cancelled
+            index = await asyncio.wait_for(asyncio.shield(self.searcher.fresh()), timeout=3.0)
         except Exception as exc:  # noqa: BLE001 - keep answering from what we have
-            log.warning("kb reload failed: %s", exc)
+            log.warning("kb reload failed or slow: %r", exc)
             index = self.searcher.index
         if not len(index):
             if self._file_index is None:

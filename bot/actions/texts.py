@@ -40,13 +40,13 @@ NO_ARTICLE = "抱歉，这个问题小申暂时没有找到答案，已经记录
 ASK_MATTER = "您想办理的是哪个事项呢？比如居住证、公积金提取、社保卡、营业执照等，告诉小申就能帮您查。"
 TECH_NOT_FOUND = "这个技术问题小申暂时没查到处理办法，帮您转给大数据中心的技术人员看看。"
 
-HANDOFF_OPEN = "好的，正在为您转接人工帮办，请稍候～您刚才的问题已一并转给工作人员，不用重复描述。"
+HANDOFF_OPEN = "正在为您转接人工帮办，请稍候～您刚才的问题已一并转给工作人员，不用重复描述。"
 HANDOFF_CLOSED = (
     "现在不在人工帮办服务时间（{hours}），工作人员将于{when}上线。"
     "您可以直接留言，您的问题已记录，届时会第一时间回复您。"
 )
 HANDOFF_INTRO = {
-    "user_request": "",
+    "user_request": "好的。",
     "unresolved": "抱歉没能帮您解决。",
     "low_confidence": "抱歉，小申好像没理解您的问题。",
     "platform_tech": TECH_NOT_FOUND,

@@ -134,9 +134,15 @@ class FakeStore:
 async def test_searcher_reloads_when_the_revision_changes():
     store = FakeStore()
     searcher = KBSearcher(store, check_interval_s=0.0)
-    idx = await searcher.fresh()
+    idx = await searcher.fresh()  # first load waits
     assert idx.get("a.materials").answer == "旧答案"
     store.kb_articles.docs[0]["answer"] = "新答案"
-    assert (await searcher.fresh()).get("a.materials").answer == "旧答案"  # same revision: no reload
+    assert (await searcher.refresh()).get("a.materials").answer == "旧答案"  # same revision: no reload
     store.kb_meta.docs[0]["rev"] = 2
+    # fresh() keeps serving the old index and rebuilds in the background
+    assert (await searcher.fresh()).get("a.materials").answer == "旧答案"
+    await searcher._task
     assert (await searcher.fresh()).get("a.materials").answer == "新答案"
+    store.kb_articles.docs[0]["answer"] = "第三版"
+    store.kb_meta.docs[0]["rev"] = 3
+    assert (await searcher.refresh()).get("a.materials").answer == "第三版"
