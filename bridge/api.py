@@ -8,6 +8,7 @@ import logging
 from typing import Any
 
 import aiohttp
+import yaml
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pymongo.errors import PyMongoError
@@ -171,7 +172,6 @@ def setup(app: web.Application) -> None:
     @routes.get("/api/v1/canned")
     async def canned(request: web.Request) -> web.Response:
         staff(request)
-        import yaml
         data = yaml.safe_load((ctx.settings.data_dir / "desk" / "canned_responses.yml").read_text("utf-8"))
         return ok({"responses": data.get("responses", [])})
 

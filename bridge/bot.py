@@ -9,12 +9,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import defaultdict
+import weakref
 from typing import Any
 
 from bridge.conversations import Conversations
 from bridge.lifecycle import Lifecycle
 from bridge.messages import MessageStore, wire
+from bridge.metrics import BOT_TURN
 from bridge.rasa_client import BotUnavailable, RasaClient
 from bridge.unanswered import Unanswered
 
@@ -49,19 +50,20 @@ class Bot:
         self.messages = messages
         self.lifecycle = lifecycle
         self.unanswered = unanswered
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # one lock per conversation while a turn runs or waits; dropped when nobody holds it
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self.last_turn_ms: float = 0.0
 
     async def turn(self, conv: dict, user_msg: dict) -> None:
         """Answer one user message; one turn at a time per conversation, in order."""
-        lock = self._locks[conv["_id"]]
+        lock = self._locks.get(conv["_id"])
+        if lock is None:
+            lock = self._locks[conv["_id"]] = asyncio.Lock()
         async with lock:
             try:
                 await self._turn(conv, user_msg)
             except Exception:  # a failed turn must never kill the caller's task
                 log.exception("bot turn failed", extra={"conversation_id": conv["_id"]})
-        if not lock.locked() and not lock._waiters:  # type: ignore[attr-defined]
-            self._locks.pop(conv["_id"], None)
 
     async def _turn(self, conv: dict, user_msg: dict) -> None:
         text = user_msg.get("text") or ""
@@ -85,6 +87,7 @@ class Bot:
                                                                               "error": "bot_unavailable"}}])
             return
         self.last_turn_ms = (time.perf_counter() - t0) * 1000
+        BOT_TURN.observe(self.last_turn_ms / 1000)
         replies = [normalise(o) for o in outputs if isinstance(o, dict)]
         stored = await self._reply(conv, [r for r in replies if r["text"] or r["buttons"]])
         if stored is None:

@@ -16,6 +16,7 @@ import socketio
 from pymongo.errors import PyMongoError
 
 from bridge.errors import ApiError, ack_error
+from bridge.metrics import REFUSED
 from bridge.schemas import Payload, parse
 
 log = logging.getLogger("bangban.events")
@@ -54,6 +55,8 @@ class EventRouter:
                 except Exception:
                     log.exception("handler %s failed", event)
                     return ack_error("internal")
+                if result is not None and result.get("ok") is False:
+                    REFUSED.labels(result["error"]["code"]).inc()
                 return result if result is not None else {"ok": True}
 
             self.sio.on(event, namespace=self.namespace)(wrapped)

@@ -18,6 +18,7 @@ from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
 
 from bridge.clock import iso, now
+from bridge.metrics import MESSAGES
 from core.db import Store
 
 MAX_RETRIES = 20
@@ -119,6 +120,7 @@ class MessageStore:
                 nxt = await self._load_next(conversation_id)
                 continue
             self._remember(conversation_id, nxt + 1)
+            MESSAGES.labels(sender.get("role", "unknown")).inc()
             return doc, True
         raise RuntimeError(f"could not number a message of {conversation_id}")
 
@@ -148,6 +150,8 @@ class MessageStore:
                 self._next.pop(conversation_id, None)
                 continue
             self._remember(conversation_id, nxt + len(docs))
+            for doc in docs:
+                MESSAGES.labels(doc.get("sender", {}).get("role", "unknown")).inc()
             return docs
         raise RuntimeError(f"could not number messages of {conversation_id}")
 

@@ -15,6 +15,7 @@ from bridge.errors import MESSAGES, ApiError
 from bridge.escalation import ticket_wire
 from bridge.events import EventRouter
 from bridge.messages import wire
+from bridge.metrics import CONNECTIONS
 from bridge.ns_user import attach_media, msg_ack, state_payload
 
 log = logging.getLogger("bangban.agent")
@@ -46,12 +47,14 @@ def register(sio: socketio.AsyncServer, ctx) -> None:
             if p.role in SUPERVISORS:
                 await sio.enter_room(sid, f"sup:{dep}", namespace=NS)
         await ctx.presence.connected(sid, p.id)
+        CONNECTIONS.labels(NS).inc()
 
     @sio.on("disconnect", namespace=NS)
     async def disconnect(sid: str, *args: Any) -> None:
         ctx.limiter.forget(f"{NS}:{sid}")
         p = await ctx.sessions.principal(sid, NS)
         if p is not None:
+            CONNECTIONS.labels(NS).dec()
             await ctx.presence.disconnected(sid, p.id)
 
     async def mine(p: Principal, conversation_id: str) -> dict:

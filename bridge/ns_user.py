@@ -16,6 +16,7 @@ from bridge.conversations import can_access, state_event
 from bridge.errors import MESSAGES, ApiError
 from bridge.events import EventRouter
 from bridge.messages import wire
+from bridge.metrics import CONNECTIONS
 
 log = logging.getLogger("bangban.user")
 NS = "/user"
@@ -69,10 +70,12 @@ def register(sio: socketio.AsyncServer, ctx) -> None:
                 MESSAGES["forbidden"], {"code": "forbidden", "reason": "staff token on /user"})
         await sio.save_session(sid, {"principal": principal}, namespace=NS)
         await sio.enter_room(sid, f"u:{principal.id}", namespace=NS)
+        CONNECTIONS.labels(NS).inc()
 
     @sio.on("disconnect", namespace=NS)
     async def disconnect(sid: str, *args: Any) -> None:
         ctx.limiter.forget(f"{NS}:{sid}")
+        CONNECTIONS.labels(NS).dec()
 
     async def own(p: Principal, conversation_id: str) -> dict:
         conv = await ctx.conversations.get(conversation_id)
