@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from kb.loader import Article
 from kb.tokenize import add_words, tokenize
+from kb.versions import INACTIVE
 
 FIELD_WEIGHTS = {"title": 2.0, "question": 2.0, "aliases": 1.5, "answer": 1.0, "steps": 0.7}
 REVISION_ID = "revision"
@@ -166,7 +167,7 @@ class KBSearcher:
         """Load every article and rebuild the index."""
         async with self._lock:
             revision = await self.current_revision()
-            docs = await self.store.kb_articles.find({"status": {"$ne": "retired"}}).to_list(None)
+            docs = await self.store.kb_articles.find({"status": {"$nin": list(INACTIVE)}}).to_list(None)
             index = await asyncio.to_thread(BM25Index, [Article.from_doc(d) for d in docs])
             self.index, self.revision = index, revision
 

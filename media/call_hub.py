@@ -77,7 +77,8 @@ class Calls:
 
     async def _who(self, sid: str, namespace: str, data: dict) -> tuple[Any, str, Call]:
         principal = await self.hub.principal(sid, namespace)
-        call = self.calls.get(data.get("call_id"))
+        key = data.get("call_id")
+        call = self.calls.get(key) if isinstance(key, str) else None
         role = self._role(namespace)
         if call is None or call.party(role) != principal.id:
             raise MediaError("call_not_found", "通话不存在或已结束", 404)

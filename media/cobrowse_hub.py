@@ -79,7 +79,8 @@ class Cobrowse:
         return session
 
     def _session(self, data: dict, states: tuple[str, ...] = ("active",)) -> Session:
-        session = self.by_conv.get(data.get("conversation_id"))
+        key = data.get("conversation_id")
+        session = self.by_conv.get(key) if isinstance(key, str) else None
         if session is None or (data.get("session_id") and data["session_id"] != session.id):
             raise MediaError("cobrowse_not_found", "当前没有进行中的屏幕共享", 404)
         if session.state not in states:

@@ -61,6 +61,9 @@ _PLATFORM_CUES = re.compile(
     "登录|登陆|登不|登入|验证码|实名|刷脸|人脸|上传|传不上|传不了|闪退|白屏|报错|打不开|页面|网页|卡住|卡死|"
     "密码|账号|帐号|一证通|附件|提交不了|系统繁忙|扫码|小程序|app|网站|转圈|404|500"
 )
+_PLATFORM_STRONG = re.compile(
+    "登录|登陆|登不|登入|验证码|实名|刷脸|人脸|闪退|白屏|报错|打不开|密码|账号|帐号|一证通|系统繁忙|转圈|传不上|传不了|上传失败"
+)
 FEEDBACK_INTENTS = frozenset({"feedback_resolved", "feedback_unresolved", "affirm", "deny"})
 
 HelpStatusFn = Callable[[str], Any]  # department -> object with .open and .next_open
@@ -283,7 +286,10 @@ class Brain:
         text = turn.text or ""
         if _STRONG_COMPLAINT.search(text):
             return self.complaint(turn)
-        if _PLATFORM_CUES.search(text.lower()) and not self.matcher.match(text).candidates:
+        lowered = text.lower()
+        in_context = bool(turn.slots.get("matter") or turn.hint_matter)
+        platform_cue = _PLATFORM_STRONG.search(lowered) or (_PLATFORM_CUES.search(lowered) and not in_context)
+        if platform_cue and not self.matcher.match(text).candidates:
             return self.platform_tech(turn)
         aspect = ASPECT_INTENTS.get(turn.intent)
         matter, _source = self.resolve_matter(turn, aspect)

@@ -18,6 +18,7 @@ from kb.loader import Article, load_kb
 from kb.matching import EXTRA_ALIASES, MatterMatcher
 from kb.search import REVISION_ID, BM25Index, KBSearcher
 from kb.tokenize import tokenize
+from kb.versions import INACTIVE
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ class Runtime:
             try:
                 db = client[settings.mongo_db]
                 rev = (db.kb_meta.find_one({"_id": REVISION_ID}) or {}).get("rev")
-                docs = list(db.kb_articles.find({"status": {"$ne": "retired"}}))
+                docs = list(db.kb_articles.find({"status": {"$nin": list(INACTIVE)}}))
             finally:
                 client.close()
             if docs:
@@ -88,7 +89,7 @@ class Runtime:
 
     async def brain(self) -> Brain:
         if self._warm is not None and self._warm.is_alive():
-            await asyncio.to_thread(self._warm.join, 10)
+            await asyncio.to_thread(self._warm.join, 3)
         if self._prebuilt is not None:
             self.searcher.adopt(*self._prebuilt)
             self._prebuilt = None

@@ -10,9 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import threading
 import time
-from typing import Any
 
 import aiohttp
 import pytest
@@ -39,22 +37,16 @@ async def mh(faulty: System):
     await h.store.close()
 
 
-_rasa_boot: dict[str, Any] = {}
+def boot_rasa(system: System) -> None:
+    """Start actions and Rasa once, without waiting for them (the model is trained only on a cache miss).
 
-
-def boot_rasa(system: System) -> threading.Thread:
-    """Start actions and Rasa once, in the background (training only if the model cache misses)."""
-    if "thread" not in _rasa_boot:
-        def run() -> None:
-            try:
-                system.model_path = ensure_model(config=system.cfg.rasa_config, log=system.log)
-                system.start_actions()
-                system.start_rasa()
-            except BaseException as exc:  # noqa: BLE001 - reported by the test that waits
-                _rasa_boot["error"] = exc
-        _rasa_boot["thread"] = threading.Thread(target=run, daemon=True)
-        _rasa_boot["thread"].start()
-    return _rasa_boot["thread"]
+    Called from the main thread: children die with the thread that started them (PR_SET_PDEATHSIG).
+    """
+    if "rasa" in system.procs:
+        return
+    system.model_path = ensure_model(config=system.cfg.rasa_config, log=system.log)
+    system.start_actions()
+    system.start_rasa()
 
 
 async def health(system: System, i: int) -> tuple[int, dict]:
@@ -110,6 +102,15 @@ class Pump:
             await asyncio.sleep(pause)
 
 
+async def until(cond, timeout: float = 30, step: float = 0.05) -> None:
+    """Wait until `cond()` is true."""
+    for _ in range(int(timeout / step)):
+        if cond():
+            return
+        await asyncio.sleep(step)
+    raise AssertionError(f"condition not met within {timeout} s")
+
+
 async def check_stored_once(mh: MultiHarness, cid: str, acked: dict[str, int]) -> list[dict]:
     docs = await mh.store.messages.find({"conversation_id": cid}, sort=[("seq", 1)]).to_list(None)
     seqs = [d["seq"] for d in docs]
@@ -138,14 +139,16 @@ async def test_rasa_down_gives_apology_with_handoff_button_fast_and_loses_nothin
     assert {"title": "转人工", "payload": "/request_human"} in reply["buttons"]
     second = await user.call("message", text_msg(cid, "需要什么材料"))
     assert second["ok"]
-    await user.wait_for("message", timeout=5, conversation_id=cid, pred=lambda d: bot_reply(d) and d["seq"] > second["seq"])
+    await user.wait_for("message", timeout=5, conversation_id=cid,
+                        pred=lambda d: bot_reply(d) and d["seq"] > second["seq"])
     # the button works while the bot is down
     press = await user.call("message", text_msg(cid, "/request_human"))
     assert press["ok"]
     state = await user.wait_for("state", timeout=5, conversation_id=cid)
     assert state["state"] == "queued" and state["department"] == "public-security"
     docs = await check_stored_once(mh, cid, {})
-    assert [d["text"] for d in docs if d["sender"]["role"] == "user"] == ["居住证怎么办理", "需要什么材料", "/request_human"]
+    texts = [d["text"] for d in docs if d["sender"]["role"] == "user"]
+    assert texts == ["居住证怎么办理", "需要什么材料", "/request_human"]
 
 
 async def test_database_restart_refuses_writes_then_recovers(mh: MultiHarness, faulty: System):
@@ -154,14 +157,12 @@ async def test_database_restart_refuses_writes_then_recovers(mh: MultiHarness, f
     cid = await start_conversation(user, "社保卡补办")
     pump = Pump(user, cid, "db", timeout=20)
     task = asyncio.create_task(pump.run(limit=10_000, pause=0.05))
-    while len(pump.acked) < 5:
-        await asyncio.sleep(0.05)
+    await until(lambda: len(pump.acked) >= 5)
     db = faulty.procs["database"]
     argv = db.argv
     db.kill9()
     took = await wait_health(faulty, False, timeout=10)
-    while len(pump.refused) < 3:
-        await asyncio.sleep(0.1)
+    await until(lambda: len(pump.refused) >= 3)
     assert set(pump.refused.values()) == {"db_unavailable"}, pump.refused
     other = await mh.connect("/user", user.token, bridge_url(faulty, 1))
     ack = await other.call("message", text_msg(None, "新的咨询"), timeout=20)
@@ -170,8 +171,7 @@ async def test_database_restart_refuses_writes_then_recovers(mh: MultiHarness, f
     faulty._proc("database", argv)
     wait_until(faulty._db_ready, 30, "database restart", faulty.procs["database"])
     back = await wait_health(faulty, True, timeout=30)
-    while len(pump.acked) < down_acks + 5:  # the same connection works again
-        await asyncio.sleep(0.1)
+    await until(lambda: len(pump.acked) >= down_acks + 5)  # the same connection works again
     pump.stop = True
     await task
     print(f"healthz unready after {took:.1f} s; ready again {back:.1f} s after the restart; "
@@ -208,8 +208,7 @@ async def test_kill9_bridge_clients_resume_on_the_other_process(mh: MultiHarness
 
     pumps = [Pump(u1, cid1, "用户"), Pump(a1, cid1, "坐席")]
     tasks = [asyncio.create_task(p.run()) for p in pumps]
-    while sum(len(p.acked) for p in pumps) < 12:
-        await asyncio.sleep(0.02)
+    await until(lambda: sum(len(p.acked) for p in pumps) >= 12)
     faulty.procs["bridge-1"].kill9()
     t_kill = time.monotonic()
     await asyncio.gather(*tasks)
@@ -287,7 +286,8 @@ async def test_work_order_pending_across_restart_of_all_bridges_arrives_once(mh:
         for i in range(2):
             faulty.start_bridge(i)
         for i in range(2):
-            wait_until(lambda i=i: port_open(faulty.cfg.bridge_ports[i]), 60, f"bridge {i}", faulty.procs[f"bridge-{i}"])
+            wait_until(lambda i=i: port_open(faulty.cfg.bridge_ports[i]), 60, f"bridge {i}",
+                       faulty.procs[f"bridge-{i}"])
         for _ in range(160):
             order = await mh.store.work_orders.find_one({"_id": ticket})
             if order["delivery"]["state"] == "delivered":
@@ -302,9 +302,7 @@ async def test_work_order_pending_across_restart_of_all_bridges_arrives_once(mh:
 
 
 async def test_rasa_returns_and_a_hung_rasa_still_gets_the_apology_in_time(mh: MultiHarness, faulty: System):
-    thread = boot_rasa(faulty)
-    await asyncio.to_thread(thread.join, 600)
-    assert "error" not in _rasa_boot, _rasa_boot.get("error")
+    boot_rasa(faulty)
     await asyncio.to_thread(faulty.wait_bot, 300)
     status, body = await health(faulty, 0)
     assert status == 200 and body["ok"], body

@@ -154,3 +154,10 @@ def test_when_wording():
     assert _when(dt.datetime(2026, 3, 6, 21, 0, tzinfo=SH), now) == "今天21:00"
     assert _when(dt.datetime(2026, 3, 7, 9, 0, tzinfo=SH), now) == "明天9:00"
     assert _when(dt.datetime(2026, 3, 9, 9, 0, tzinfo=SH), now) == "3月9日（周一）9:00"
+
+
+def test_a_how_to_question_in_context_is_not_taken_for_a_fault(brain):
+    r = say(brain, "action_answer", "ask_process", "在app上怎么弄", matter="residence-permit")
+    assert r.message["meta"]["scope"] == "in_scope" and r.message["meta"]["matter"] == "residence-permit"
+    r = say(brain, "action_answer", "ask_process", "随申办登录不上怎么办")
+    assert r.message["meta"]["scope"] == "platform_tech"

@@ -1,0 +1,27 @@
+"""A light system for the attack and fuzz tests: one bridge, no Rasa, a high rate limit.
+
+Started only when a test asks for it, once per session; separate from the shared `system`
+so that fuzzing never disturbs the other tests' data or rate limits.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from ops.system import System
+from tests.integration.systems import MultiHarness, harness, start_own_system
+
+
+@pytest.fixture(scope="session")
+def lite_system() -> System:
+    system = start_own_system("lite", bridges=1, RATE_LIMIT_PER_10S="2000")
+    yield system
+    system.stop()
+
+
+@pytest.fixture
+async def lh(lite_system: System) -> MultiHarness:
+    h = harness(lite_system)
+    yield h
+    await h.close_clients()
+    await h.store.close()
