@@ -10,7 +10,7 @@ from pathlib import Path
 import socketio
 from aiohttp import web
 
-from bridge import api, ns_agent, ns_user, openapi
+from bridge import api, kb_api, ns_agent, ns_user, openapi
 from bridge.context import Context, build_context
 from bridge.sweeper import Sweeper
 from core.catalogue import load_catalogue
@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     ns_user.register(sio, ctx)
     ns_agent.register(sio, ctx)
     api.setup(app)
+    kb_api.setup(app)
     openapi.setup(app)
     if importlib.util.find_spec("media.routes") is not None:
         from media import routes as media_routes

@@ -21,6 +21,14 @@ OBJ = {"type": "object"}
 BEARER = [{"bearer": []}]
 Q = lambda name, desc="": {"name": name, "in": "query", "required": False, "schema": {"type": "string"},  # noqa: E731
                            "description": desc}
+DATE = {"type": "string", "format": "date"}
+
+
+def QS(name: str, schema: dict, desc: str = "") -> dict:  # noqa: N802 - reads like Q
+    """A query parameter with its own schema."""
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": desc}
+
+
 CID = {"name": "cid", "in": "path", "required": True, "schema": {"type": "string"}}
 
 
@@ -65,8 +73,9 @@ def document() -> dict[str, Any]:
             "/api/v1/canned": {"get": {"security": BEARER, "responses": {"200": _json(OBJ), **staff_errors}}},
             "/api/v1/conversations": {"get": {
                 "security": BEARER, "summary": "Search conversations (staff)",
-                "parameters": [Q("state"), Q("matter"), Q("channel"), Q("department"), Q("user"), Q("from"),
-                               Q("to"), Q("limit")],
+                "parameters": [Q("state"), Q("matter"), Q("channel"), Q("department"), Q("user"),
+                               QS("from", DATE, "YYYY-MM-DD (Asia/Shanghai)"), QS("to", DATE, "YYYY-MM-DD, exclusive"),
+                               QS("limit", {"type": "integer"}, "at most 200 (clamped to 1..200), default 50")],
                 "responses": {"200": _json(OBJ), "400": _err("bad filter"), **staff_errors}}},
             "/api/v1/conversations/{cid}": {"get": {
                 "security": BEARER, "parameters": [CID],
@@ -89,7 +98,8 @@ def document() -> dict[str, Any]:
             "/api/v1/ratings": {"get": {"security": BEARER, "responses": {"200": _json(OBJ), **staff_errors}}},
             "/api/v1/kpis": {"get": {
                 "security": BEARER, "summary": "KPI figures (docs/kpis.md)",
-                "parameters": [Q("from", "YYYY-MM-DD"), Q("to", "YYYY-MM-DD"), Q("department"), Q("channel")],
+                "parameters": [QS("from", DATE, "YYYY-MM-DD"), QS("to", DATE, "YYYY-MM-DD"), Q("department"),
+                               Q("channel")],
                 "responses": {"200": _json(OBJ), "400": _err("bad filter"), **staff_errors}}},
             "/api/v1/alerts": {"get": {"security": BEARER, "responses": {"200": _json(OBJ), **staff_errors}}},
             "/metrics": {"get": {"summary": "Prometheus metrics",

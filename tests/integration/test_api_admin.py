@@ -93,3 +93,21 @@ async def test_disabled_agent_cannot_log_in(h, system):
     assert admin(system, "disable-agent", "--username", username).returncode == 0
     status, body = await h.http("POST", "/api/v1/agents/login", json={"username": username, "password": password})
     assert status == 403 and body["error"]["code"] == "account_disabled"
+
+
+async def test_kb_search_for_agents(h):
+    username, _ = await h.make_staff(["housing-fund"])
+    token = await h.staff_token(username)
+    status, body = await h.http("GET", "/api/v1/kb/search?q=租房提取公积金&matter=housing-fund-withdrawal", token=token)
+    assert status == 200 and body["results"]
+    top = body["results"][0]
+    assert top["matter"] == "housing-fund-withdrawal" and top["answer"] and top["id"].startswith("housing-fund")
+    status, body = await h.http("GET", "/api/v1/kb/search?q=护照", token=token)
+    assert status == 200 and body["results"][0]["matter"] == "exit-entry-documents"
+    status, _ = await h.http("GET", "/api/v1/kb/search?q=", token=token)
+    assert status == 400
+    status, _ = await h.http("GET", "/api/v1/kb/search?q=x&matter=nope", token=token)
+    assert status == 400
+    user_token = await h.user_token()
+    status, _ = await h.http("GET", "/api/v1/kb/search?q=护照", token=user_token)
+    assert status == 403
