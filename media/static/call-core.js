@@ -79,7 +79,7 @@ export function createCall(opts) {
     current = { ...current, ...st };
     if (st.state === 'connecting' && !pc) {
       connect(current).catch((err) => {
-        onState({ ...current, state: 'error', message: err.message || String(err) });
+        notify(`通话失败：${err.message || err}`);
         api.hangup();
       });
     }
@@ -105,10 +105,15 @@ export function createCall(opts) {
     decline() {
       return current ? request(socket, 'call_decline', { call_id: current.call_id }) : Promise.resolve({ ok: false });
     },
-    hangup() {
-      const id = current && current.call_id;
-      cleanup();
-      return id ? request(socket, 'call_hangup', { call_id: id }) : Promise.resolve({ ok: true });
+    async hangup() {
+      const call = current;
+      if (!call) return { ok: true };
+      const ack = await request(socket, 'call_hangup', { call_id: call.call_id });
+      if (current && current.call_id === call.call_id) { // no call_state came (already gone, or offline)
+        cleanup();
+        onState({ ...call, state: 'ended', reason: call.state === 'ringing' ? 'cancelled' : 'hangup' });
+      }
+      return ack;
     },
     stats() { return pc ? pc.getStats() : Promise.resolve(null); },
     get peer() { return pc; },
@@ -170,8 +175,9 @@ export function mountCall(hook, { role }) {
     el('div', { class: 'bb-call__actions' }, acceptBtn, declineBtn, hangupBtn));
   document.body.append(panel);
 
-  const voiceBtn = el('button', { type: 'button', class: 'bb-call-btn h5-btn btn', 'data-call': 'audio' }, '语音通话');
-  const videoBtn = el('button', { type: 'button', class: 'bb-call-btn h5-btn btn', 'data-call': 'video' }, '视频通话');
+  const look = role === 'agent' ? 'btn btn--sm' : 'h5-btn';
+  const voiceBtn = el('button', { type: 'button', class: `bb-call-btn ${look}`, 'data-call': 'audio' }, '语音通话');
+  const videoBtn = el('button', { type: 'button', class: `bb-call-btn ${look}`, 'data-call': 'video' }, '视频通话');
   hook.slot.append(voiceBtn, videoBtn);
 
   let conversationId = null;
@@ -255,6 +261,5 @@ export function mountCall(hook, { role }) {
     voiceBtn.disabled = videoBtn.disabled = busy || !conversationId;
   });
   hook.call = engine; // for diagnostics and tests
-  void role;
   return engine;
 }
