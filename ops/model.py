@@ -13,6 +13,7 @@ from pathlib import Path
 from core.settings import ROOT
 
 TRAINING_INPUTS = ("config.yml", "domain.yml", "data/nlu", "data/rules.yml", "data/stories.yml", "data/jieba",
+                   "bot/rasa_speedups.py",
                    "requirements/rasa-py310.lock")
 
 
