@@ -131,5 +131,9 @@ class Bot:
             elif r["outcome"] == "unanswered":
                 await self.unanswered.record(str(r.get("question") or text), meta.get("matter") or conv.get("matter"),
                                              conv["_id"])
+        if ("matter" in fields or "scope" in fields) and conv.get("state") == "bot":
+            # a bot conversation belongs to the department its matter routes to (supervisors see it)
+            fields["department"] = self.lifecycle.catalogue.route(
+                fields.get("matter") or conv.get("matter"), fields.get("scope") or conv.get("scope"))
         if fields:
             await self.conversations.set_fields(conv["_id"], fields)

@@ -97,6 +97,8 @@ def register(sio: socketio.AsyncServer, ctx) -> None:
             if m.type != "text":
                 raise ApiError(400, "invalid_payload", "请先用文字描述您的问题。")
             conv = ctx.conversations.new(p, m.matter)
+            if m.matter:
+                conv["department"] = ctx.catalogue.route(m.matter)
             await ctx.conversations.insert(conv)
             try:
                 doc, created = await ctx.messages.append(
