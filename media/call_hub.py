@@ -18,6 +18,8 @@ from media.limits import Limits, get_limits, ice_servers
 from media.store import MediaStore
 
 log = logging.getLogger(__name__)
+# timeline event of a call that ended before it was active (the reason is in its detail)
+UNANSWERED_EVENTS = {"declined": "call_declined", "missed": "call_missed", "failed": "call_failed"}
 RECORDING_NOTICE = "为保障服务质量，本次通话将全程录音录像并存档，仅用于服务监督。"
 
 
@@ -121,7 +123,7 @@ class Calls:
                 recording = None
             if recording is not None:
                 result["recording"] = await self._store_recording(call, recording)
-        event = "call_ended" if was == "active" else f"call_{reason}"
+        event = "call_ended" if was == "active" else UNANSWERED_EVENTS.get(reason, "call_cancelled")
         await self.hub.timeline(
             call.conversation_id,
             event,

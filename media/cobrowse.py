@@ -105,6 +105,11 @@ def is_sensitive_element(tag: str, attributes: dict[str, Any]) -> bool:
     return False
 
 
+def strip_query(url: str) -> str:
+    """A page address without query and fragment (the user page's carries the login token)."""
+    return url.split("#", 1)[0].split("?", 1)[0]
+
+
 class Scrubber:
     """Per co-browse session state: which rrweb node ids are sensitive."""
 
@@ -144,6 +149,8 @@ class Scrubber:
             self._walk(data["node"], False)
         elif etype == 3 and isinstance(data, dict):
             self._incremental(data)
+        elif etype == 4 and isinstance(data, dict) and isinstance(data.get("href"), str):
+            data["href"] = strip_query(data["href"])
         return scrub_value(event)
 
     def _incremental(self, data: dict[str, Any]) -> None:

@@ -54,7 +54,7 @@ class CallRecorder:
         self.path = path
         self.labels = labels  # label -> "audio" | "video", all known before the first frame
         self.width, self.height, self.fps = width, height, fps
-        self.t0 = time.monotonic()
+        self.t0: float | None = None  # the recording starts with the first frame of any track
         self._queue: queue.Queue = queue.Queue(maxsize=600)
         self._tasks: list[asyncio.Task] = []
         self._last_video_t: dict[str, float] = {}
@@ -78,6 +78,8 @@ class CallRecorder:
                 frame = await track.recv()
             except MediaStreamError:
                 return
+            if self.t0 is None:
+                self.t0 = time.monotonic()
             t = time.monotonic() - self.t0
             if isinstance(frame, av.VideoFrame):
                 if t - self._last_video_t.get(label, -1.0) < min_gap:
@@ -100,7 +102,7 @@ class CallRecorder:
 
     async def stop(self) -> RecordingResult:
         """Stop consuming, flush the encoders and close the file (waits for the worker)."""
-        end_t = time.monotonic() - self.t0
+        end_t = time.monotonic() - self.t0 if self.t0 is not None else 0.0
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -20,6 +20,7 @@ TEST_ENV = {
     "RATE_LIMIT_PER_10S": "60",
     "RASA_TIMEOUT_S": "4",
     "LOG_LEVEL": "INFO",
+    "MEDIA_ICE_HOST_ADDRESSES": "127.0.0.1",  # calls stay on loopback (Chromium: --allow-loopback-in-peer-connection)
 }
 
 

@@ -131,6 +131,9 @@ const CSS = `
 .bb-call__status{font-weight:600}
 .bb-call__timer{font-variant-numeric:tabular-nums;opacity:.8}
 .bb-call__notice{background:#fff3cd;color:#6b4e00;padding:6px 12px;font-size:12px}
+.bb-call__notice[hidden]{display:none}
+.bb-call__rec{display:inline-block;width:8px;height:8px;border-radius:50%;background:#d93025;margin-right:6px;
+  vertical-align:middle}
 .bb-call__stage{position:relative;background:#000;aspect-ratio:4/3}
 .bb-call__stage[hidden]{display:none}
 .bb-call__remote{width:100%;height:100%;object-fit:cover}
@@ -192,7 +195,7 @@ export function mountCall(hook, { role }) {
 
   function showNotice(text) {
     notice.hidden = !text;
-    notice.textContent = text ? `🔴 ${text}` : '';
+    notice.replaceChildren(el('span', { class: 'bb-call__rec', 'aria-hidden': 'true' }), text || '');
   }
 
   function startTimer() {

@@ -103,6 +103,12 @@ def test_scrubber_masks_sensitive_nodes_and_later_input():
     assert "余额 99" not in out and "abc" not in out and "秘密" not in out
 
 
+def test_scrubber_drops_the_query_of_the_page_address():
+    meta = {"type": 4, "timestamp": 1, "data": {"href": "https://x.gov.cn/h5?token=eyJ.secret#top", "width": 375}}
+    out = Scrubber().scrub_event(meta)
+    assert out["data"]["href"] == "https://x.gov.cn/h5" and "secret" not in json.dumps(out)
+
+
 def test_mask_form():
     form = mask_form(
         {

@@ -1,0 +1,319 @@
+"""Load benchmark: many simulated users and agents in separate processes over loopback.
+
+Reports, for N bridge processes: concurrent connections held, bridge memory per connection
+(RSS delta / connections), messages per second, delivery latency p50/p95/p99 (user→agent and
+agent→user, measured across processes with the wall clock), and bot turns per second (against a
+Rasa stand-in that answers at once, so that the bridge's own cost is measured, not the model's).
+
+    .venv/bin/python -m bench.load --bridges 1 --users 5000 --agents 100 --rate 200 --seconds 30
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import random
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import jwt
+
+from bench.common import make_staff, pct, start_system, store_of
+
+DEP, MATTER = "housing-fund", "housing-fund-withdrawal"
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def user_token(secret: str, sub: str) -> str:
+    t = int(time.time())
+    return jwt.encode({"sub": sub, "name": "压测用户", "kind": "person", "channel": "app", "typ": "user",
+                       "iat": t, "exp": t + 7200, "jti": uuid.uuid4().hex}, secret, algorithm="HS256")
+
+
+# --- a Rasa stand-in ---------------------------------------------------------------------------
+def rasa_stub(port: int) -> None:
+    from aiohttp import web
+
+    async def webhook(request: web.Request) -> web.Response:
+        body = await request.json()
+        return web.json_response([{"recipient_id": body.get("sender"), "text": f"小申收到：{body.get('message')}"}])
+
+    async def status(request: web.Request) -> web.Response:
+        return web.json_response({"model_file": "stub"})
+
+    app = web.Application()
+    app.router.add_post("/webhooks/rest/webhook", webhook)
+    app.router.add_get("/status", status)
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+# --- worker processes --------------------------------------------------------------------------
+async def _connect(url: str, ns: str, token: str, handlers: dict[str, Any]):
+    import socketio
+    sio = socketio.AsyncClient(reconnection=False)
+    for event, fn in handlers.items():
+        sio.on(event, fn, namespace=ns)
+    await sio.connect(url, namespaces=[ns], auth={"token": token}, transports=["websocket"], wait_timeout=30)
+    return sio
+
+
+def user_worker(idx: int, urls: list[str], tokens: list[str], n_active: int, n_bot: int, rate: float,
+                seconds: float, bot_seconds: float, ctl: Any, out: Any) -> None:
+    asyncio.run(_user_worker(idx, urls, tokens, n_active, n_bot, rate, seconds, bot_seconds, ctl, out))
+
+
+async def _user_worker(idx, urls, tokens, n_active, n_bot, rate, seconds, bot_seconds, ctl, out) -> None:
+    lat: list[float] = []
+    bot_replies = {"n": 0}
+    waiting: dict[str, asyncio.Future] = {}
+    clients = []
+    sem = asyncio.Semaphore(40)
+
+    def on_message(data: dict) -> None:
+        role = data["sender"]["role"]
+        if role == "agent" and "@" in data["text"]:
+            lat.append((time.time() - float(data["text"].rsplit("@", 1)[1])) * 1000)
+        elif role == "bot":
+            bot_replies["n"] += 1
+            fut = waiting.pop(data["conversation_id"], None)
+            if fut and not fut.done():
+                fut.set_result(None)
+
+    async def one(i: int, token: str):
+        async with sem:
+            return await _connect(urls[i % len(urls)], "/user", token, {"message": on_message})
+
+    results = await asyncio.gather(*(one(i, t) for i, t in enumerate(tokens)), return_exceptions=True)
+    clients = [r for r in results if not isinstance(r, BaseException)]
+    out.put(("connected", idx, len(clients), len(tokens) - len(clients)))
+    ctl["go_conversations"].wait()
+    active = []
+    for sio in clients[:n_active]:
+        ack = await sio.call("message", {"client_msg_id": uuid.uuid4().hex, "text": "公积金提取", "matter": MATTER},
+                             namespace="/user", timeout=30)
+        await sio.call("handoff", {"conversation_id": ack["conversation_id"]}, namespace="/user", timeout=30)
+        active.append((sio, ack["conversation_id"]))
+    bot_convs = []  # bot users open their conversation now, so that every later turn is awaited
+    for sio in clients[n_active:n_active + n_bot]:
+        ack = await sio.call("message", {"client_msg_id": uuid.uuid4().hex, "text": "你好"}, namespace="/user",
+                             timeout=30)
+        bot_convs.append((sio, ack["conversation_id"]))
+    out.put(("conversations", idx, len(active)))
+    await asyncio.get_running_loop().run_in_executor(None, ctl["go_load"].wait)
+    errors = {"n": 0}
+
+    async def send(sio, cid):
+        try:
+            ack = await sio.call("message", {"conversation_id": cid, "client_msg_id": uuid.uuid4().hex,
+                                             "text": f"请问进度@{time.time():.6f}"}, namespace="/user", timeout=10)
+            if not ack.get("ok"):
+                errors["n"] += 1
+        except Exception:  # noqa: BLE001
+            errors["n"] += 1
+
+    t0 = time.perf_counter()
+    sent = 0
+    tasks = set()
+    while active and time.perf_counter() - t0 < seconds:
+        sio, cid = random.choice(active)
+        task = asyncio.create_task(send(sio, cid))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+        sent += 1
+        await asyncio.sleep(max(0.0, t0 + sent / rate - time.perf_counter()))
+    await asyncio.sleep(3)
+    out.put(("load", idx, sent, errors["n"], lat))
+    # bot turns: closed loop, each bot user waits for the reply before sending again
+    await asyncio.get_running_loop().run_in_executor(None, ctl["go_bot"].wait)
+    bot_replies["n"] = 0
+    t_end = time.perf_counter() + bot_seconds
+
+    async def bot_loop(sio, cid: str) -> None:
+        while time.perf_counter() < t_end:
+            fut = asyncio.get_running_loop().create_future()
+            waiting[cid] = fut
+            await sio.call("message", {"conversation_id": cid, "client_msg_id": uuid.uuid4().hex,
+                                       "text": "居住证怎么办理"}, namespace="/user", timeout=30)
+            try:
+                await asyncio.wait_for(fut, 10)
+            except TimeoutError:
+                waiting.pop(cid, None)
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(bot_loop(s, c) for s, c in bot_convs), return_exceptions=True)
+    out.put(("bot", idx, bot_replies["n"], time.perf_counter() - t0))
+    await asyncio.get_running_loop().run_in_executor(None, ctl["done"].wait)
+    await asyncio.gather(*(sio.disconnect() for sio in clients), return_exceptions=True)
+
+
+async def _quiet(coro) -> None:
+    try:
+        await coro
+    except Exception:  # noqa: BLE001 - a lost reply shows in the latency counts
+        pass
+
+
+def agent_worker(urls: list[str], tokens: list[str], ctl: Any, out: Any) -> None:
+    asyncio.run(_agent_worker(urls, tokens, ctl, out))
+
+
+async def _agent_worker(urls, tokens, ctl, out) -> None:
+    lat: list[float] = []
+    agents = []
+
+    def handler(sio_ref: list):
+        async def on_message(data: dict) -> None:
+            if data["sender"]["role"] != "user" or "@" not in data["text"]:
+                return
+            lat.append((time.time() - float(data["text"].rsplit("@", 1)[1])) * 1000)
+            asyncio.create_task(_quiet(sio_ref[0].call("message", {
+                "conversation_id": data["conversation_id"], "client_msg_id": uuid.uuid4().hex,
+                "text": f"您好，已收到@{time.time():.6f}"}, namespace="/agent", timeout=10)))
+        return on_message
+
+    for i, token in enumerate(tokens):
+        ref: list = []
+        sio = await _connect(urls[i % len(urls)], "/agent", token, {"message": handler(ref)})
+        ref.append(sio)
+        await sio.call("presence", {"status": "online"}, namespace="/agent")
+        agents.append(sio)
+    out.put(("agents", 0, len(agents)))
+    await asyncio.get_running_loop().run_in_executor(None, ctl["load_done"].wait)
+    out.put(("agent_lat", 0, lat))
+    await asyncio.get_running_loop().run_in_executor(None, ctl["done"].wait)
+    for sio in agents:
+        await sio.disconnect()
+
+
+# --- driver ------------------------------------------------------------------------------------
+def expect(out: Any, kind: str, n: int, timeout: float = 600) -> list[tuple]:
+    got = []
+    deadline = time.monotonic() + timeout
+    while len(got) < n:
+        msg = out.get(timeout=max(1.0, deadline - time.monotonic()))
+        if msg[0] == kind:
+            got.append(msg)
+        else:
+            raise RuntimeError(f"expected {kind}, got {msg[0]}")
+    return got
+
+
+def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_users: int, bot_seconds: float,
+        workers: int) -> dict[str, Any]:
+    system = start_system(bridges=bridges, with_rasa=False, FIRST_RESPONSE_ALERT_S="3600", AGENT_CAPACITY="5")
+    stub = mp.get_context("spawn").Process(target=rasa_stub, args=(system.cfg.rasa_port,), daemon=True)
+    stub.start()
+    ctx = mp.get_context("spawn")
+    procs: list[mp.Process] = []
+    try:
+        urls = [f"http://127.0.0.1:{p}" for p in system.cfg.bridge_ports]
+        pids = [system.procs[f"bridge-{i}"].popen.pid for i in range(bridges)]
+        secret = (system.cfg.var_dir / "token_secret").read_text().strip()
+        store = store_of(system)
+        loop = asyncio.new_event_loop()
+        names = [loop.run_until_complete(make_staff(store, [DEP], capacity=5)) for _ in range(agents)]
+        from bench.common import staff_token
+        staff = [loop.run_until_complete(staff_token(urls[0], n)) for n in names]
+        time.sleep(2)
+        rss0 = [rss_kib(p) for p in pids]
+        manager = ctx.Manager()
+        ctl = {k: manager.Event() for k in ("go_conversations", "go_load", "load_done", "go_bot", "done")}
+        out = ctx.Queue()
+        n_active = agents * 5
+        procs.append(ctx.Process(target=agent_worker, args=(urls, staff, ctl, out)))
+        procs[-1].start()
+        expect(out, "agents", 1)
+        per = users // workers
+        t_conn = time.perf_counter()
+        for w in range(workers):
+            toks = [user_token(secret, f"load-{w}-{i}") for i in range(per)]
+            procs.append(ctx.Process(target=user_worker, args=(
+                w, urls, toks, n_active // workers, bot_users // workers, rate / 2 / workers, seconds, bot_seconds,
+                ctl, out)))
+            procs[-1].start()
+        conn = expect(out, "connected", workers)
+        connect_s = time.perf_counter() - t_conn
+        held = sum(c[2] for c in conn)
+        time.sleep(3)
+        rss1 = [rss_kib(p) for p in pids]
+        ctl["go_conversations"].set()
+        expect(out, "conversations", workers)
+        time.sleep(3)
+        with_agent = loop.run_until_complete(store.conversations.count_documents({"state": "with_agent"}))
+        db_pid = system.procs["database"].popen.pid
+        cpu0 = [_cpu(p) for p in pids]
+        db0 = _cpu(db_pid)
+        ctl["go_load"].set()
+        t0 = time.perf_counter()
+        loads = expect(out, "load", workers, timeout=seconds + 120)
+        elapsed = time.perf_counter() - t0
+        cpu1 = [_cpu(p) for p in pids]
+        db1 = _cpu(db_pid)
+        ctl["load_done"].set()
+        agent_lat = expect(out, "agent_lat", 1)[0][2]
+        user_lat = [x for r in loads for x in r[4]]
+        ctl["go_bot"].set()
+        bots = expect(out, "bot", workers, timeout=bot_seconds + 120)
+        ctl["done"].set()
+        load1 = os.getloadavg()[0]
+        result = {
+            "bridges": bridges, "users_asked": users, "connections_held": held + agents,
+            "user_connections": held, "connect_s": round(connect_s, 1),
+            "failed_connections": sum(c[3] for c in conn), "conversations_with_agent": with_agent,
+            "rss_mib_before": [round(r / 1024) for r in rss0], "rss_mib_after": [round(r / 1024) for r in rss1],
+            "kib_per_connection": round(sum(rss1[i] - rss0[i] for i in range(bridges)) / max(1, held), 1),
+            "msgs_sent_per_s": round(sum(r[2] for r in loads) / elapsed, 1),
+            "send_errors": sum(r[3] for r in loads),
+            "delivered_per_s": round((len(agent_lat) + len(user_lat)) / elapsed, 1),
+            "user_to_agent_ms": {p: round(pct(agent_lat, p), 1) for p in (50, 95, 99)},
+            "agent_to_user_ms": {p: round(pct(user_lat, p), 1) for p in (50, 95, 99)},
+            "bridge_cpu_during_load": [round((cpu1[i] - cpu0[i]) / elapsed, 2) for i in range(bridges)],
+            "database_cpu_during_load": round((db1 - db0) / elapsed, 2),
+            "bot_turns_per_s": round(sum(b[2] for b in bots) / max(b[3] for b in bots), 1),
+            "machine_load_1min": round(load1, 1),
+        }
+        loop.run_until_complete(store.close())
+        return result
+    finally:
+        for p in procs:
+            p.join(30)
+            if p.is_alive():
+                p.kill()
+        stub.kill()
+        system.stop()
+
+
+def _cpu(pid: int) -> float:
+    """CPU seconds used by a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--bridges", type=int, default=1)
+    p.add_argument("--users", type=int, default=5000)
+    p.add_argument("--agents", type=int, default=100, help="capacity 5 each: agents×5 users talk to agents")
+    p.add_argument("--rate", type=float, default=200, help="messages per second, both directions together")
+    p.add_argument("--seconds", type=float, default=30)
+    p.add_argument("--bot-users", type=int, default=200)
+    p.add_argument("--bot-seconds", type=float, default=15)
+    p.add_argument("--workers", type=int, default=4, help="user processes")
+    a = p.parse_args()
+    result = run(a.bridges, a.users, a.agents, a.rate, a.seconds, a.bot_users, a.bot_seconds, a.workers)
+    print(json.dumps(result, ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    main()
