@@ -42,6 +42,7 @@ async def _startup(app: web.Application) -> None:
             if attempt == 59:
                 raise
             await asyncio.sleep(1)
+    await ctx.conversations.cache.start()
     app["sweeper"] = Sweeper(ctx)
     app["sweeper"].start()
     log.info("bridge started", extra={"process_id": ctx.presence.process_id})
@@ -54,6 +55,7 @@ async def _cleanup(app: web.Application) -> None:
         await ctx.presence.shutdown()
     except Exception:  # noqa: BLE001 - best effort on the way out
         log.warning("presence shutdown failed", exc_info=True)
+    await ctx.conversations.cache.close()
     await ctx.rasa.close()
     await ctx.escalation.close()
     await ctx.store.close()

@@ -66,7 +66,7 @@ class Assignment:
         )
         if updated is None:
             return None
-        await self.store.conversations.update_one({"_id": conv["_id"]}, {"$addToSet": {"served_by": agent["_id"]}})
+        await self.conversations.update(conv["_id"], {}, {"$addToSet": {"served_by": agent["_id"]}})
         await self.announce(updated, agent)
         return updated
 

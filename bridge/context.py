@@ -10,6 +10,7 @@ from bridge.assignment import Assignment
 from bridge.auth import Principal, TokenService
 from bridge.banned import BannedPhrases
 from bridge.bot import Bot
+from bridge.conv_cache import ConversationCache
 from bridge.conversations import Conversations, can_access
 from bridge.delivery import Delivery
 from bridge.escalation import Escalation
@@ -88,7 +89,7 @@ def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: s
     delivery = Delivery(sio)
     timeline = Timeline(store)
     messages = MessageStore(store)
-    conversations = Conversations(store, messages, timeline, delivery)
+    conversations = Conversations(store, messages, timeline, delivery, ConversationCache(settings.redis_url))
     queues = Queues(store, conversations, delivery)
     assignment = Assignment(store, conversations, messages, queues, delivery)
     lifecycle = Lifecycle(conversations, messages, queues, assignment, catalogue)

@@ -7,6 +7,7 @@ from typing import Any
 
 from bridge.auth import Principal
 from bridge.clock import iso, now
+from bridge.conv_cache import ConversationCache
 from bridge.delivery import Delivery
 from bridge.messages import MessageStore, wire
 from bridge.timeline import Timeline
@@ -51,14 +52,34 @@ def state_event(conv: dict, **extra: Any) -> dict[str, Any]:
 
 
 class Conversations:
-    def __init__(self, store: Store, messages: MessageStore, timeline: Timeline, delivery: Delivery) -> None:
+    def __init__(self, store: Store, messages: MessageStore, timeline: Timeline, delivery: Delivery,
+                 cache: ConversationCache | None = None) -> None:
         self.store = store
         self.messages = messages
         self.timeline = timeline
         self.delivery = delivery
+        self.cache = cache or ConversationCache()
 
-    async def get(self, conversation_id: str) -> dict | None:
-        return await self.store.conversations.find_one({"_id": conversation_id})
+    async def get(self, conversation_id: str, fresh: bool = False) -> dict | None:
+        """The conversation (from the coherent cache unless `fresh`), or None."""
+        if not fresh:
+            doc = self.cache.get(conversation_id)
+            if doc is not None:
+                return doc
+        doc = await self.store.conversations.find_one({"_id": conversation_id})
+        if doc is not None:
+            self.cache.put(doc)
+        return doc
+
+    async def update(self, conversation_id: str, query: dict[str, Any], update: dict[str, Any]) -> int:
+        """A guarded update of one conversation; every write goes through here (cache coherence)."""
+        result = await self.store.conversations.update_one({"_id": conversation_id, **query}, update)
+        await self.cache.invalidate(conversation_id)
+        return result.modified_count
+
+    async def delete(self, conversation_id: str) -> None:
+        await self.store.conversations.delete_one({"_id": conversation_id})
+        await self.cache.invalidate(conversation_id)
 
     def new(self, user: Principal, matter: str | None) -> dict:
         """A conversation document for `user`'s first message (not yet stored)."""
@@ -83,6 +104,7 @@ class Conversations:
 
     async def insert(self, conv: dict) -> None:
         await self.store.conversations.insert_one(conv)
+        self.cache.put(conv)
         await self.timeline.add(conv["_id"], "created", {"role": "user", "id": conv["user"]["id"]},
                                 {"channel": conv["channel"], "matter": conv.get("matter")})
 
@@ -99,20 +121,19 @@ class Conversations:
         unset: dict | None = None,
     ) -> dict | None:
         """Atomically move a conversation from one of `from_states`; None if it was not there."""
-        query: dict[str, Any] = {"_id": conversation_id, "state": {"$in": list(from_states)}}
+        query: dict[str, Any] = {"state": {"$in": list(from_states)}}
         if extra_filter:
             query.update(extra_filter)
         update: dict[str, Any] = {"$set": {**fields, "updated_at": now()}}
         if unset:
             update["$unset"] = unset
-        result = await self.store.conversations.update_one(query, update)
-        if result.modified_count != 1:
+        if await self.update(conversation_id, query, update) != 1:
             return None
         await self.timeline.add(conversation_id, event, by, detail)
-        return await self.get(conversation_id)
+        return await self.get(conversation_id, fresh=True)
 
     async def set_fields(self, conversation_id: str, fields: dict[str, Any]) -> None:
-        await self.store.conversations.update_one({"_id": conversation_id}, {"$set": fields})
+        await self.update(conversation_id, {}, {"$set": fields})
 
     async def notice(self, conv: dict, text: str, meta: dict | None = None, buttons: list | None = None) -> dict:
         """Store and deliver a system message in the conversation."""

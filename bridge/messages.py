@@ -15,7 +15,7 @@ from collections import OrderedDict
 from typing import Any
 
 from pymongo import DESCENDING
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from bridge.clock import iso, now
 from bridge.metrics import MESSAGES
@@ -119,6 +119,10 @@ class MessageStore:
                     raise
                 nxt = await self._load_next(conversation_id)
                 continue
+            except PyMongoError:
+                # the database may have restarted: learn the next seq from it again rather than trust ours
+                self._next.pop(conversation_id, None)
+                raise
             self._remember(conversation_id, nxt + 1)
             MESSAGES.labels(sender.get("role", "unknown")).inc()
             return doc, True

@@ -104,8 +104,8 @@ def register(sio: socketio.AsyncServer, ctx) -> None:
         if created:
             agent = conv.get("agent")
             if conv.get("first_response_at") is None and agent and agent["id"] == p.id:
-                await ctx.store.conversations.update_one(
-                    {"_id": conv["_id"], "first_response_at": None, "assigned_at": conv.get("assigned_at")},
+                await ctx.conversations.update(
+                    conv["_id"], {"first_response_at": None, "assigned_at": conv.get("assigned_at")},
                     {"$set": {"first_response_at": doc["ts"]}})
             await ctx.delivery.to_conversation(conv, "message", wire(doc), skip_sid=sid)
         return {k: v for k, v in msg_ack(doc).items()}

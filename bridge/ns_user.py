@@ -108,7 +108,7 @@ def register(sio: socketio.AsyncServer, ctx) -> None:
                 created = False
                 doc = None
             if not created:  # the same message raced in from another device
-                await ctx.store.conversations.delete_one({"_id": conv["_id"]})
+                await ctx.conversations.delete(conv["_id"])
                 doc = doc or await ctx.messages.find_by_client_id(p.id, m.client_msg_id)
                 return msg_ack(doc)
         else:
@@ -165,6 +165,7 @@ def register(sio: socketio.AsyncServer, ctx) -> None:
     @r.on("read", s.ReadIn, cost=0.2)
     async def read(sid: str, p: Principal, m: s.ReadIn) -> dict:
         conv = await own(p, m.conversation_id)
+        # read marks are never read from the conversation cache: written without invalidating it
         await ctx.store.conversations.update_one(
             {"_id": conv["_id"], "$or": [{"user_read_seq": {"$lt": m.seq}}, {"user_read_seq": {"$exists": False}}]},
             {"$set": {"user_read_seq": m.seq}})

@@ -82,11 +82,8 @@ class Sweeper:
              "assigned_at": {"$lt": alert_before}}
         ).to_list(None)
         for conv in late:
-            res = await ctx.store.conversations.update_one(
-                {"_id": conv["_id"], "fr_alerted": False, "assigned_at": conv["assigned_at"]},
-                {"$set": {"fr_alerted": True}},
-            )
-            if res.modified_count != 1:
+            if await ctx.conversations.update(conv["_id"], {"fr_alerted": False, "assigned_at": conv["assigned_at"]},
+                                              {"$set": {"fr_alerted": True}}) != 1:
                 continue
             alert = {"kind": "first_response_late", "conversation_id": conv["_id"], "agent": conv["agent"],
                      "department": conv.get("department"), "assigned_at": iso(conv["assigned_at"]),

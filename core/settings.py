@@ -124,7 +124,7 @@ def load_settings() -> Settings:
     mongo_url = _env("MONGO_URL")
     embedded = not mongo_url
     if embedded:
-        mongo_url = f"mongodb://127.0.0.1:{_int('BANGBAN_DB_PORT', 27017)}/?retryWrites=false"
+        mongo_url = f"mongodb://127.0.0.1:{_int('BANGBAN_DB_PORT', 27017)}/?retryWrites=false&journal=true"
     secret, generated = _token_secret(var_dir)
     host = _env("BANGBAN_HOST", "127.0.0.1")
     port = _int("BANGBAN_PORT", 8080)

@@ -70,7 +70,7 @@ class System:
     # --- addresses ---------------------------------------------------------
     @property
     def mongo_url(self) -> str:
-        return self.cfg.mongo_url or f"mongodb://127.0.0.1:{self.cfg.db_port}/?retryWrites=false"
+        return self.cfg.mongo_url or f"mongodb://127.0.0.1:{self.cfg.db_port}/?retryWrites=false&journal=true"
 
     @property
     def redis_url(self) -> str:

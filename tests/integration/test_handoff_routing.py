@@ -44,8 +44,8 @@ async def test_unknown_matter_goes_to_triage_and_tech_to_bigdata(h):
     assert ack["queue_position"] == 1 and ack["estimated_wait_s"] > 0
     # a conversation the bot classified as a portal technical fault goes to the big-data center
     cid2 = await start_conversation(user, "随申办登录不上，一直提示验证码错误")
-    await user.wait_for("message", conversation_id=cid2, pred=lambda d: d["sender"]["role"] == "bot")
-    await h.store.conversations.update_one({"_id": cid2}, {"$set": {"scope": "platform_tech"}})
+    reply = await user.wait_for("message", conversation_id=cid2, pred=lambda d: d["sender"]["role"] == "bot")
+    assert reply["meta"]["scope"] == "platform_tech"
     ack2 = await user.call("handoff", {"conversation_id": cid2})
     assert ack2["department"] == "bigdata-center"
 
