@@ -61,7 +61,7 @@ class Assignment:
         updated = await self.conversations.transition(
             conv["_id"], from_states,
             {"state": "with_agent", "agent": {"id": agent["_id"], "name": agent["name"]},
-             "assigned_at": t, "first_response_at": None, "fr_alerted": False},
+             "assigned_at": t, "first_response_at": None, "fr_alerted": False, "fr_pending": True},
             event="assigned", by=by, detail={"agent": agent["_id"]}, extra_filter=extra_filter,
         )
         if updated is None:

@@ -106,7 +106,7 @@ def register(sio: socketio.AsyncServer, ctx) -> None:
             if conv.get("first_response_at") is None and agent and agent["id"] == p.id:
                 await ctx.conversations.update(
                     conv["_id"], {"first_response_at": None, "assigned_at": conv.get("assigned_at")},
-                    {"$set": {"first_response_at": doc["ts"]}})
+                    {"$set": {"first_response_at": doc["ts"]}, "$unset": {"fr_pending": ""}})
             await ctx.delivery.to_conversation(conv, "message", wire(doc), skip_sid=sid)
         return {k: v for k, v in msg_ack(doc).items()}
 

@@ -77,10 +77,19 @@ class Sweeper:
         ctx = self.ctx
         t = now()
         alert_before = t - dt.timedelta(seconds=ctx.settings.first_response_alert_s)
-        late = await ctx.store.conversations.find(
-            {"state": "with_agent", "first_response_at": None, "fr_alerted": False,
-             "assigned_at": {"$lt": alert_before}}
-        ).to_list(None)
+        limit_s = ctx.settings.first_response_reassign_s
+        reassign_before = t - dt.timedelta(seconds=limit_s) if limit_s > 0 else None
+        # `fr_pending` (sparse index) marks only conversations awaiting a first reply: no scan of the open ones
+        pending = await ctx.store.conversations.find({"fr_pending": True}).to_list(None)
+        late, stale = [], []
+        for conv in pending:
+            if conv["state"] != "with_agent" or conv.get("first_response_at") is not None:
+                await ctx.conversations.update(conv["_id"], {"fr_pending": True}, {"$unset": {"fr_pending": ""}})
+            else:
+                if not conv.get("fr_alerted") and conv["assigned_at"] < alert_before:
+                    late.append(conv)
+                if reassign_before is not None and conv["assigned_at"] < reassign_before:
+                    stale.append(conv)
         for conv in late:
             if await ctx.conversations.update(conv["_id"], {"fr_alerted": False, "assigned_at": conv["assigned_at"]},
                                               {"$set": {"fr_alerted": True}}) != 1:
@@ -91,13 +100,6 @@ class Sweeper:
             await ctx.store.alerts.insert_one({**alert, "ts": t})
             await ctx.delivery.to_staff(conv["agent"]["id"], "alert", alert)
             await ctx.delivery.to_supervisors(conv.get("department") or "", "alert", alert)
-        limit_s = ctx.settings.first_response_reassign_s
-        if limit_s <= 0:
-            return
-        stale = await ctx.store.conversations.find(
-            {"state": "with_agent", "first_response_at": None,
-             "assigned_at": {"$lt": t - dt.timedelta(seconds=limit_s)}}
-        ).to_list(None)
         for conv in stale:
             await ctx.lifecycle.requeue(conv, {"role": "system", "id": "system"}, "first_response_timeout")
 

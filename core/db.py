@@ -30,6 +30,8 @@ INDEXES: dict[str, list[IndexModel]] = {
             name="queue_order",
         ),
         IndexModel([("agent.id", ASCENDING), ("state", ASCENDING)], name="agent_state"),
+        # set only while an assigned conversation awaits the agent's first reply: the timers' lookup
+        IndexModel([("fr_pending", ASCENDING)], name="fr_pending", sparse=True),
         IndexModel([("created_at", DESCENDING)], name="created"),
     ],
     "messages": [
