@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import time
 from typing import Any
 
 import aiohttp
@@ -70,6 +71,32 @@ async def body_of(request: web.Request, model: type[BaseModel]) -> Any:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ())) or "body"
         raise ApiError(400, "invalid_payload", detail=f"{where}: {first.get('msg')}") from None
+
+
+def staff_guard(ctx, ttl_s: float = 5.0):
+    """Middleware: a staff token stops working as soon as its account is disabled (checked every few s)."""
+    seen: dict[str, tuple[float, bool]] = {}
+
+    @web.middleware
+    async def guard(request: web.Request, handler) -> web.StreamResponse:
+        header = request.headers.get("Authorization", "")
+        token = header[7:] if header.lower().startswith("bearer ") else request.query.get("token", "")
+        if token:
+            try:
+                p = ctx.tokens.verify(token)
+            except Exception:  # noqa: BLE001 - the handler answers bad tokens itself
+                p = None
+            if p is not None and p.is_staff:
+                hit = seen.get(p.id)
+                if hit is None or time.monotonic() - hit[0] > ttl_s:
+                    agent = await ctx.store.agents.find_one({"_id": p.id}, {"disabled": 1})
+                    hit = (time.monotonic(), agent is None or bool(agent.get("disabled")))
+                    seen[p.id] = hit
+                if hit[1]:
+                    return json_error(403, "account_disabled")
+        return await handler(request)
+
+    return guard
 
 
 def parse_date(value: str | None, name: str) -> dt.datetime | None:

@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app["sio"] = sio
     ns_user.register(sio, ctx)
     ns_agent.register(sio, ctx)
+    app.middlewares.append(api.staff_guard(ctx))
     api.setup(app)
     kb_api.setup(app)
     openapi.setup(app)

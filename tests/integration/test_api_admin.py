@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -90,7 +91,12 @@ def test_admin_cli_creates_lists_disables_and_refuses_bad_input(system):
 
 async def test_disabled_agent_cannot_log_in(h, system):
     username, password = await h.make_staff(["taxation"])
+    old_token = await h.staff_token(username, password)
+    assert (await h.http("GET", "/api/v1/queues", token=old_token))[0] == 200
     assert admin(system, "disable-agent", "--username", username).returncode == 0
+    await asyncio.sleep(5.5)  # the guard re-reads an account at most every 5 s
+    status, body = await h.http("GET", "/api/v1/queues", token=old_token)
+    assert status == 403 and body["error"]["code"] == "account_disabled"
     status, body = await h.http("POST", "/api/v1/agents/login", json={"username": username, "password": password})
     assert status == 403 and body["error"]["code"] == "account_disabled"
 
