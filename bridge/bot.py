@@ -10,6 +10,7 @@ import asyncio
 import logging
 import time
 import weakref
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bridge.conversations import Conversations
@@ -89,10 +90,11 @@ class Bot:
         self.last_turn_ms = (time.perf_counter() - t0) * 1000
         BOT_TURN.observe(self.last_turn_ms / 1000)
         replies = [normalise(o) for o in outputs if isinstance(o, dict)]
-        stored = await self._reply(conv, [r for r in replies if r["text"] or r["buttons"]])
+        # learn before delivering: once the user sees the reply, the conversation knows its matter and scope
+        stored = await self._reply(conv, [r for r in replies if r["text"] or r["buttons"]],
+                                   before_delivery=lambda: self._learn(conv, replies, text))
         if stored is None:
             return
-        await self._learn(conv, replies, text)
         handoff = next((r["handoff"] for r in replies if r["handoff"]), None)
         if handoff:
             fresh = await self.conversations.get(conv["_id"])
@@ -100,9 +102,9 @@ class Bot:
                 summary = handoff.get("summary") if isinstance(handoff.get("summary"), dict) else None
                 await self.lifecycle.handoff(fresh, BOT, str(handoff.get("reason") or "bot"), summary)
 
-    async def _reply(self, conv: dict, replies: list[dict[str, Any]]) -> list[dict] | None:
-        if not replies:
-            return []
+    async def _reply(self, conv: dict, replies: list[dict[str, Any]],
+                     before_delivery: Callable[[], Awaitable[None]] | None = None) -> list[dict] | None:
+        """Store the replies and deliver them; None when the bot is muted (a human took over)."""
         fresh = await self.conversations.get(conv["_id"])
         if fresh is None or fresh["state"] != "bot":
             return None  # muted: a human took over while the bot was thinking
@@ -111,6 +113,8 @@ class Bot:
             [{"sender": BOT, "type": "text", "text": r["text"], "buttons": r.get("buttons") or [],
               "meta": r["meta"]} for r in replies],
         )
+        if before_delivery is not None:
+            await before_delivery()
         for doc in docs:
             await self.conversations.delivery.to_conversation(fresh, "message", wire(doc))
         return docs
