@@ -18,8 +18,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 async def browser() -> Browser:
-    if not HAVE_CHROMIUM:
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    if not HAVE_CHROMIUM:  # ./bangban test installs it; a missing browser is a failure, not a skip
+        pytest.fail("Chromium is not installed (apt-get install chromium)")
     async with async_playwright() as pw:
         b = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield b
