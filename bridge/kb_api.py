@@ -41,7 +41,13 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/api/v1/kb/search", search)
     add_paths({"/api/v1/kb/search": {"get": {
         "security": [{"bearer": []}], "summary": "Knowledge-base search (staff)",
-        "parameters": [{"name": n, "in": "query", "required": n == "q", "schema": {"type": "string"}}
-                       for n in ("q", "matter", "limit")],
+        "parameters": [
+            {"name": "q", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1,
+                                                                        "maxLength": 500, "pattern": r"\S"}},
+            {"name": "matter", "in": "query", "required": False,
+             "schema": {"type": "string", "enum": sorted(ctx.catalogue.matters)}},
+            {"name": "limit", "in": "query", "required": False,
+             "schema": {"type": "integer", "minimum": 1, "maximum": 20}},
+        ],
         "responses": {"200": {"description": "ranked articles"}, "400": {"description": "bad query"},
                       "401": {"description": "no token"}, "403": {"description": "not staff"}}}}})
