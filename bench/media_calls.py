@@ -18,7 +18,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from types import SimpleNamespace
 
 os.environ.setdefault("MEDIA_ICE_HOST_ADDRESSES", "127.0.0.1")
 HZ = os.sysconf("SC_CLK_TCK")
@@ -44,43 +43,16 @@ def rss_mb(pid: int) -> float:
 
 async def serve(port: int, conversations: int) -> None:
     import secantus
-    import socketio
     from aiohttp import web
     from pymongo import AsyncMongoClient
 
-    from media import signalling
-    from tests.unit.media_fakes import FakeAccess, FakeConversations, FakeSessions, FakeTimeline, Principal
+    from tests.unit.media_fakes import signalling_app
 
     db_server = secantus.SecantusDBServer(storage_path=tempfile.mkdtemp(prefix="bench-db-"), port=0)
     db_server.start()
     mongo = AsyncMongoClient(db_server.uri + ("&" if "?" in db_server.uri else "?") + "retryWrites=false")
     db = mongo["bench"]
-    sio = socketio.AsyncServer(async_mode="aiohttp")
-    app = web.Application()
-    sio.attach(app)
-    convs = FakeConversations()
-    for i in range(conversations):
-        convs.add(f"c{i}", f"u{i}", f"a{i}")
-    sessions = FakeSessions()
-    ctx = SimpleNamespace(
-        store=SimpleNamespace(db=db, media=db["media"], cobrowse_events=db["cobrowse_events"]),
-        access=FakeAccess(convs),
-        conversations=convs,
-        sessions=sessions,
-        timeline=FakeTimeline(),
-    )
-    for ns, room in (("/user", "u"), ("/agent", "a")):
-
-        def make(ns=ns, room=room):
-            async def connect(sid, environ, auth):
-                pid, role = auth["token"].split(":")
-                sessions.by_sid[(sid, ns)] = Principal(pid, role, name=pid)
-                await sio.enter_room(sid, f"{room}:{pid}", namespace=ns)
-
-            return connect
-
-        sio.on("connect", handler=make(), namespace=ns)
-    media = signalling.register(sio, ctx)
+    app, _ctx, media = signalling_app(db, [(f"c{i}", f"u{i}", f"a{i}") for i in range(conversations)])
 
     async def results(request):
         return web.json_response(media.calls.ended)

@@ -73,3 +73,41 @@ class FakeSessions:
 
     def principal(self, sid: str, namespace: str) -> Principal | None:
         return self.by_sid.get((sid, namespace))
+
+
+def signalling_app(db: Any, conversations: list[tuple[str, str, str]], **sio_kwargs: Any) -> tuple[Any, Any, Any]:
+    """An aiohttp app with only the media events, over fakes of the bridge's context.
+
+    `conversations` are (conversation id, user id, agent id); clients authenticate with the token
+    `<id>:<role>`. Returns (app, ctx, media hub).
+    """
+    from types import SimpleNamespace
+
+    import socketio
+    from aiohttp import web
+
+    from media import signalling
+
+    sio = socketio.AsyncServer(async_mode="aiohttp", **sio_kwargs)
+    app = web.Application()
+    sio.attach(app)
+    convs = FakeConversations()
+    for cid, uid, aid in conversations:
+        convs.add(cid, uid, aid)
+    sessions = FakeSessions()
+    ctx = SimpleNamespace(
+        store=SimpleNamespace(db=db, media=db["media"], cobrowse_events=db["cobrowse_events"]),
+        access=FakeAccess(convs), conversations=convs, sessions=sessions, timeline=FakeTimeline(),
+    )
+    for ns, room in (("/user", "u"), ("/agent", "a")):
+
+        def make(ns: str = ns, room: str = room):
+            async def connect(sid, environ, auth):
+                pid, role = auth["token"].split(":")
+                sessions.by_sid[(sid, ns)] = Principal(pid, role, name=pid)
+                await sio.enter_room(sid, f"{room}:{pid}", namespace=ns)
+
+            return connect
+
+        sio.on("connect", handler=make(), namespace=ns)
+    return app, ctx, signalling.register(sio, ctx)

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from types import SimpleNamespace
 
 import pytest
 import pytest_asyncio
 import secantus
 import socketio
-from aiohttp import web
 from aiohttp.test_utils import TestServer
 from pymongo import AsyncMongoClient
 
-from media import signalling
-from tests.unit.media_fakes import FakeAccess, FakeConversations, FakeSessions, FakeTimeline, Principal
+from tests.unit.media_fakes import signalling_app
 
 
 @pytest.fixture(scope="module")
@@ -72,32 +69,8 @@ async def media_server(mongo_uri):
     """(base_url, ctx, media hub) of a server whose clients authenticate with token `<id>:<role>`."""
     mongo = AsyncMongoClient(mongo_uri)
     db = mongo["media_signalling"]
-    sio = socketio.AsyncServer(async_mode="aiohttp", max_http_buffer_size=2 * 1024 * 1024)
-    app = web.Application()
-    sio.attach(app)
-    conversations = FakeConversations()
-    conversations.add("c1", "u1", "a1")
-    conversations.add("c2", "u2", "a2")
-    sessions = FakeSessions()
-    ctx = SimpleNamespace(
-        store=SimpleNamespace(db=db, media=db["media"], cobrowse_events=db["cobrowse_events"]),
-        access=FakeAccess(conversations),
-        conversations=conversations,
-        sessions=sessions,
-        timeline=FakeTimeline(),
-    )
-    for ns, room in (("/user", "u"), ("/agent", "a")):
-
-        def make(ns=ns, room=room):
-            async def connect(sid, environ, auth):
-                pid, role = auth["token"].split(":")
-                sessions.by_sid[(sid, ns)] = Principal(pid, role, name=pid)
-                await sio.enter_room(sid, f"{room}:{pid}", namespace=ns)
-
-            return connect
-
-        sio.on("connect", handler=make(), namespace=ns)
-    media = signalling.register(sio, ctx)
+    app, ctx, media = signalling_app(db, [("c1", "u1", "a1"), ("c2", "u2", "a2")],
+                                     max_http_buffer_size=2 * 1024 * 1024)
     server = TestServer(app)
     await server.start_server()
     yield str(server.make_url("")).rstrip("/"), ctx, media
