@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
@@ -16,26 +19,29 @@ SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-async def browser() -> Browser:
-    if not HAVE_CHROMIUM:  # ./bangban test installs it; a missing browser is a failure, not a skip
+@contextlib.asynccontextmanager
+async def launched(args: list[str]) -> AsyncIterator[Browser]:
+    """Debian's Chromium with `args`; a missing browser fails the test (./bangban test installs it)."""
+    if not HAVE_CHROMIUM:
         pytest.fail("Chromium is not installed (apt-get install chromium)")
     async with async_playwright() as pw:
-        b = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        await b.close()
+        b = await pw.chromium.launch(executable_path=CHROMIUM, args=args)
+        try:
+            yield b
+        finally:
+            await b.close()
 
 
-@pytest.fixture
-async def new_page(browser: Browser):
-    """Open pages in fresh contexts (own storage); page errors fail the test."""
+@contextlib.asynccontextmanager
+async def page_factory(browser: Browser, **context_options: Any) -> AsyncIterator[Callable[..., Awaitable[Page]]]:
+    """Open pages in fresh contexts (own storage); JavaScript errors on any page fail the test."""
     contexts = []
     errors: list[str] = []
 
     async def make(width: int = 1440, height: int = 900, mobile: bool = False) -> Page:
         ctx = await browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN",
                                         timezone_id="Asia/Shanghai", is_mobile=mobile, has_touch=mobile,
-                                        device_scale_factor=2 if mobile else 1)
+                                        device_scale_factor=2 if mobile else 1, **context_options)
         contexts.append(ctx)
         page = await ctx.new_page()
         page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -45,6 +51,18 @@ async def new_page(browser: Browser):
     for ctx in contexts:
         await ctx.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    async with launched(ARGS) as b:
+        yield b
+
+
+@pytest.fixture
+async def new_page(browser: Browser):
+    async with page_factory(browser) as make:
+        yield make
 
 
 async def screenshot(page: Page, name: str) -> Path:

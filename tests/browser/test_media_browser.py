@@ -14,9 +14,9 @@ import time
 import aiohttp
 import av
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
-from tests.browser.conftest import ARGS, CHROMIUM, HAVE_CHROMIUM, screenshot
+from tests.browser.conftest import ARGS, launched, page_factory, screenshot
 from tests.browser.test_agent_and_h5 import DEPARTMENT, handed_off
 
 pytestmark = pytest.mark.browser
@@ -38,34 +38,15 @@ SECRETS = {"#cb-password": "Secr3t-pw-xyz", "#cb-idcard": "310101199003074518", 
 
 @pytest.fixture(scope="module")
 async def media_browser() -> Browser:
-    if not HAVE_CHROMIUM:
-        pytest.fail("Chromium is not installed (apt-get install chromium)")
-    async with async_playwright() as pw:
-        b = await pw.chromium.launch(executable_path=CHROMIUM, args=MEDIA_ARGS)
+    async with launched(MEDIA_ARGS) as b:
         yield b
-        await b.close()
 
 
 @pytest.fixture
 async def media_page(media_browser: Browser):
     """Pages in fresh contexts with camera and microphone allowed; page errors fail the test."""
-    contexts = []
-    errors: list[str] = []
-
-    async def make(width: int = 1440, height: int = 900, mobile: bool = False) -> Page:
-        ctx = await media_browser.new_context(
-            viewport={"width": width, "height": height}, locale="zh-CN", timezone_id="Asia/Shanghai",
-            is_mobile=mobile, has_touch=mobile, device_scale_factor=2 if mobile else 1,
-            permissions=["camera", "microphone"])
-        contexts.append(ctx)
-        page = await ctx.new_page()
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        return page
-
-    yield make
-    for ctx in contexts:
-        await ctx.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    async with page_factory(media_browser, permissions=["camera", "microphone"]) as make:
+        yield make
 
 
 async def timeline(h, cid: str, event: str, timeout: float = 20) -> dict:
