@@ -13,9 +13,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import multiprocessing as mp
 import os
 import random
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -68,8 +70,14 @@ async def _connect(url: str, ns: str, token: str, handlers: dict[str, Any]):
     return sio
 
 
+def _quiet_client_logs() -> None:
+    # engine.io's client logs "packet queue is empty, aborting" as an error on every normal disconnect
+    logging.getLogger("engineio.client").setLevel(logging.CRITICAL)
+
+
 def user_worker(idx: int, urls: list[str], tokens: list[str], n_active: int, n_bot: int, rate: float,
                 seconds: float, bot_seconds: float, ctl: Any, out: Any) -> None:
+    _quiet_client_logs()
     asyncio.run(_user_worker(idx, urls, tokens, n_active, n_bot, rate, seconds, bot_seconds, ctl, out))
 
 
@@ -98,17 +106,20 @@ async def _user_worker(idx, urls, tokens, n_active, n_bot, rate, seconds, bot_se
     clients = [r for r in results if not isinstance(r, BaseException)]
     out.put(("connected", idx, len(clients), len(tokens) - len(clients)))
     ctl["go_conversations"].wait()
-    active = []
-    for sio in clients[:n_active]:
-        ack = await sio.call("message", {"client_msg_id": uuid.uuid4().hex, "text": "公积金提取", "matter": MATTER},
-                             namespace="/user", timeout=30)
-        await sio.call("handoff", {"conversation_id": ack["conversation_id"]}, namespace="/user", timeout=30)
-        active.append((sio, ack["conversation_id"]))
-    bot_convs = []  # bot users open their conversation now, so that every later turn is awaited
-    for sio in clients[n_active:n_active + n_bot]:
-        ack = await sio.call("message", {"client_msg_id": uuid.uuid4().hex, "text": "你好"}, namespace="/user",
-                             timeout=30)
-        bot_convs.append((sio, ack["conversation_id"]))
+    async def open_conversation(sio, handoff: bool):
+        async with sem:
+            text = {"text": "公积金提取", "matter": MATTER} if handoff else {"text": "你好"}
+            ack = await sio.call("message", {"client_msg_id": uuid.uuid4().hex, **text}, namespace="/user",
+                                 timeout=60)
+            if handoff:
+                await sio.call("handoff", {"conversation_id": ack["conversation_id"]}, namespace="/user",
+                               timeout=60)
+            return sio, ack["conversation_id"]
+
+    active = list(await asyncio.gather(*(open_conversation(s, True) for s in clients[:n_active])))
+    # bot users open their conversation now, so that every later turn is awaited
+    bot_convs = list(await asyncio.gather(*(open_conversation(s, False)
+                                            for s in clients[n_active:n_active + n_bot])))
     out.put(("conversations", idx, len(active)))
     await asyncio.get_running_loop().run_in_executor(None, ctl["go_load"].wait)
     errors = {"n": 0}
@@ -165,6 +176,7 @@ async def _quiet(coro) -> None:
 
 
 def agent_worker(urls: list[str], tokens: list[str], ctl: Any, out: Any) -> None:
+    _quiet_client_logs()
     asyncio.run(_agent_worker(urls, tokens, ctl, out))
 
 
@@ -255,6 +267,7 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
         cpu0 = [_cpu(p) for p in pids]
         db0 = _cpu(db_pid)
         ctl["go_load"].set()
+        phase("load", pids + [db_pid])
         t0 = time.perf_counter()
         loads = expect(out, "load", workers, timeout=seconds + 120)
         elapsed = time.perf_counter() - t0
@@ -264,6 +277,7 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
         agent_lat = expect(out, "agent_lat", 1)[0][2]
         user_lat = [x for r in loads for x in r[4]]
         ctl["go_bot"].set()
+        phase("bot turns", pids + [db_pid])
         bots = expect(out, "bot", workers, timeout=bot_seconds + 120)
         ctl["done"].set()
         load1 = os.getloadavg()[0]
@@ -292,6 +306,11 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
                 p.kill()
         stub.kill()
         system.stop()
+
+
+def phase(name: str, pids: list[int]) -> None:
+    """Say on stderr which phase starts (and which processes to profile during it)."""
+    print(f"  [bench] {name} phase starts; bridge and database pids: {pids}", file=sys.stderr, flush=True)
 
 
 def _cpu(pid: int) -> float:

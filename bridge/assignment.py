@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from bridge.clock import now
+from bridge.coalesce import Coalescer
 from bridge.conversations import SYSTEM, Conversations, conversation_card
 from bridge.delivery import Delivery
 from bridge.messages import MessageStore, wire
@@ -29,6 +30,7 @@ class Assignment:
         self.messages = messages
         self.queues = queues
         self.delivery = delivery
+        self._dispatcher = Coalescer(self._dispatch)
 
     async def candidates(self, department: str) -> list[dict]:
         """Online agents of `department` with free capacity: least loaded, then longest idle."""
@@ -83,8 +85,15 @@ class Assignment:
         await self.delivery.to_conversation(conv, "message", wire(doc))
         await self.conversations.publish_state(conv)
 
-    async def dispatch(self, department: str, max_rounds: int = 50) -> int:
-        """Assign waiting conversations of `department` while agents have room; count assigned."""
+    async def dispatch(self, department: str) -> int:
+        """Assign waiting conversations of `department` while agents have room; count assigned.
+
+        Concurrent calls in this process share runs (the running one looks again); other
+        processes may dispatch at the same time, the guarded writes keep that safe.
+        """
+        return await self._dispatcher.run(department)
+
+    async def _dispatch(self, department: str, max_rounds: int = 50) -> int:
         assigned = 0
         for _ in range(max_rounds):
             head = await self.queues.head(department)

@@ -5,7 +5,8 @@ seq). The process keeps the next seq of the conversations it has seen; on a
 duplicate-key error on that index (another process wrote first) it re-reads the
 highest seq and tries again. A duplicate on (sender.id, client_msg_id) means a
 resend: nothing is stored and the first message is returned. One round trip per
-message in the common case; never an ack before the insert is acknowledged.
+message in the common case (inserts arriving together share one, see
+`bridge/write_batch.py`); never an ack before the insert is acknowledged.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from bridge.clock import iso, now
 from bridge.metrics import MESSAGES
+from bridge.write_batch import InsertBatcher
 from core.db import Store
 
 MAX_RETRIES = 20
@@ -54,6 +56,7 @@ class MessageStore:
         self.store = store
         self._next: OrderedDict[str, int] = OrderedDict()
         self._cache_size = cache_size
+        self._inserts = InsertBatcher(store.messages)
 
     async def _load_next(self, conversation_id: str) -> int:
         last = await self.store.messages.find_one(
@@ -109,7 +112,7 @@ class MessageStore:
         for _ in range(MAX_RETRIES):
             doc["seq"] = nxt
             try:
-                await self.store.messages.insert_one(doc)
+                await self._inserts.insert(doc)
             except DuplicateKeyError as exc:
                 pattern = (exc.details or {}).get("keyPattern") or {}
                 if "client_msg_id" in pattern or "client_msg_unique" in str(exc):

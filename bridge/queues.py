@@ -10,11 +10,13 @@ import datetime as dt
 from typing import Any
 
 from bridge.clock import now
+from bridge.coalesce import Coalescer
 from bridge.conversations import Conversations, state_event
 from bridge.delivery import Delivery
 from core.db import Store
 
 DEFAULT_HANDLE_S = 90.0
+NOTIFY_PAUSE_S = 0.25  # under a burst of handoffs, positions are refreshed at most 4 times a second
 
 
 def queue_key(queued_at: dt.datetime, front: bool) -> str:
@@ -26,6 +28,7 @@ class Queues:
         self.store = store
         self.conversations = conversations
         self.delivery = delivery
+        self._notifier = Coalescer(self._notify, pause_s=NOTIFY_PAUSE_S)
 
     async def waiting(self, department: str, limit: int = 1000) -> list[dict]:
         cursor = self.store.conversations.find(
@@ -76,7 +79,14 @@ class Queues:
         return sorted(out.values(), key=lambda s: s["department"])
 
     async def notify(self, department: str) -> None:
-        """Tell every waiting user their position and wait; tell agents the queue size."""
+        """Tell every waiting user their position and wait; tell agents the queue size.
+
+        Requests that arrive while a notification of the department is going out share the
+        next one.
+        """
+        await self._notifier.run(department)
+
+    async def _notify(self, department: str) -> None:
         waiting = await self.waiting(department)
         capacity = await self._capacity_online(department)
         for pos, conv in enumerate(waiting, start=1):
