@@ -95,14 +95,15 @@ def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: s
     lifecycle = Lifecycle(conversations, messages, queues, assignment, catalogue)
     rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_s)
     unanswered = Unanswered(store, catalogue)
+    presence = Presence(store, settings.process_dead_s)
     return Context(
         settings=settings, store=store, catalogue=catalogue, sio=sio,
         tokens=TokenService(settings), delivery=delivery, timeline=timeline, messages=messages,
         conversations=conversations, queues=queues, assignment=assignment, lifecycle=lifecycle,
-        rasa=rasa, bot=Bot(rasa, conversations, messages, lifecycle, unanswered),
+        rasa=rasa, bot=Bot(rasa, conversations, messages, lifecycle, unanswered, presence.process_id),
         escalation=Escalation(store, settings.hotline_url, settings.hotline_secret, settings.public_url),
         unanswered=unanswered,
         banned=BannedPhrases.load(settings.data_dir / "desk" / "banned_phrases.yml"),
-        presence=Presence(store, settings.process_dead_s), limiter=RateLimiter(settings.rate_limit_per_10s),
+        presence=presence, limiter=RateLimiter(settings.rate_limit_per_10s),
         access=Access(conversations), sessions=Sessions(sio), kb_loop=KbLoop(store),
     )

@@ -99,6 +99,7 @@ def register(sio: socketio.AsyncServer, ctx) -> None:
             conv = ctx.conversations.new(p, m.matter)
             if m.matter:
                 conv["department"] = ctx.catalogue.route(m.matter)
+            conv["bot_pending"] = ctx.bot.new_conversation_mark(conv["_id"])  # the first turn's mark, no extra write
             await ctx.conversations.insert(conv)
             try:
                 doc, created = await ctx.messages.append(
@@ -108,6 +109,7 @@ def register(sio: socketio.AsyncServer, ctx) -> None:
                 created = False
                 doc = None
             if not created:  # the same message raced in from another device
+                ctx.bot.forget(conv["_id"])
                 await ctx.conversations.delete(conv["_id"])
                 doc = doc or await ctx.messages.find_by_client_id(p.id, m.client_msg_id)
                 return msg_ack(doc)

@@ -3,7 +3,8 @@
 - heartbeat and reaping of dead processes' agent sessions;
 - agents gone longer than the grace period: conversations requeued at the front;
 - first-response alert at 60 s, optional reassignment at the configured limit;
-- dispatch of waiting conversations; delivery of due work orders.
+- dispatch of waiting conversations; delivery of due work orders;
+- bot turns left pending by a dead process (or stuck): re-run once, by one sweeper.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class Sweeper:
         await self.first_response()
         await self.dispatch_waiting()
         await ctx.escalation.deliver_due()
+        await ctx.bot.recover_pending(ctx.settings.process_dead_s, ctx.settings.bot_turn_stuck_s)
 
     async def grace_expired(self) -> None:
         ctx = self.ctx

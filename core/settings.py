@@ -74,6 +74,7 @@ class Settings:
     sweep_interval_s: float
     process_dead_s: float
     rasa_timeout_s: float
+    bot_turn_stuck_s: float
     max_text_len: int
     max_payload_bytes: int
     rate_limit_per_10s: int
@@ -156,6 +157,7 @@ def load_settings() -> Settings:
         sweep_interval_s=_float("SWEEP_INTERVAL_S", 1.0),
         process_dead_s=_float("PROCESS_DEAD_S", 15.0),
         rasa_timeout_s=_float("RASA_TIMEOUT_S", 4.0),
+        bot_turn_stuck_s=_float("BOT_TURN_STUCK_S", 60.0),
         max_text_len=_int("MAX_TEXT_LEN", 2000),
         max_payload_bytes=_int("MAX_PAYLOAD_BYTES", 1024 * 1024),
         rate_limit_per_10s=_int("RATE_LIMIT_PER_10S", 30),

@@ -1,20 +1,26 @@
-"""Faults on a system of two bridge processes: Rasa down, database restart, kill -9 of a bridge,
-12345 outage across bridge restarts. The tests run in file order and leave the system healthy.
+"""Faults on a system of two bridge processes: Rasa down, database restart, kill -9 of a bridge
+(in the middle of a bot turn, and mid-conversation), 12345 outage across bridge restarts. The tests
+run in file order and leave the system healthy.
 
-Rasa is not started with the system (Rasa down from the start); the kill test starts it in the
-background so that the last test can check recovery when it comes back (one extra Rasa only).
+Rasa is not started with the system (Rasa down from the start); the bot-turn test puts a stand-in
+on Rasa's port for its own duration; the kill test starts the real Rasa in the background so that
+the last test can check recovery when it comes back (one extra Rasa only).
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import signal
 import time
+import uuid
 
 import aiohttp
 import pytest
+from aiohttp import web
 
+from bridge.clock import now
 from ops.model import ensure_model
 from ops.procs import port_open, wait_until
 from ops.system import System
@@ -183,6 +189,105 @@ async def test_database_restart_refuses_writes_then_recovers(mh: MultiHarness, f
         pump.acked[mid] = again["seq"]
     await check_stored_once(mh, cid, pump.acked)
     assert (await other.call("message", text_msg(None, "新的咨询")))["ok"]
+
+
+class RasaStandIn:
+    """Rasa's REST webhook on Rasa's port: answers "小申答：<text>" at once, except that the first
+    request for a text in `hold` is kept unanswered (the bridge's turn is in flight) until released."""
+
+    def __init__(self, port: int, hold: set[str]) -> None:
+        self.port, self.hold = port, hold
+        self.requests: list[tuple[str, str]] = []  # (sender, message)
+        self.held = asyncio.Event()
+        self.release = asyncio.Event()
+        self.runner: web.AppRunner | None = None
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        sender, text = body.get("sender"), body.get("message")
+        self.requests.append((sender, text))
+        if text in self.hold:
+            self.hold.discard(text)
+            self.held.set()
+            await self.release.wait()
+        return web.json_response([{"recipient_id": sender, "text": f"小申答：{text}"}])
+
+    async def start(self) -> RasaStandIn:
+        app = web.Application()
+        app.router.add_post("/webhooks/rest/webhook", self.webhook)
+        self.runner = web.AppRunner(app, access_log=None)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
+        return self
+
+    async def stop(self) -> None:
+        self.release.set()
+        if self.runner is not None:
+            await self.runner.cleanup()
+
+    def count(self, text: str) -> int:
+        return sum(1 for _, t in self.requests if t == text)
+
+
+async def test_kill9_during_a_bot_turn_the_reply_comes_once_from_the_other_process(mh: MultiHarness,
+                                                                                   faulty: System):
+    held = "公积金提取需要哪些材料"
+    rasa = await RasaStandIn(faulty.cfg.rasa_port, {held}).start()
+    try:
+        user = await mh.user_on(1)
+        cid = await start_conversation(user, "公积金怎么提取", matter="housing-fund-withdrawal")
+        first = await user.wait_for("message", timeout=10, conversation_id=cid, pred=bot_reply)
+        assert first["text"] == "小申答：公积金怎么提取"
+        conv = await mh.store.conversations.find_one({"_id": cid})
+        assert "bot_pending" not in conv, conv  # settled with the turn
+
+        ack = await user.call("message", text_msg(cid, held))
+        assert ack["ok"], ack
+        await asyncio.wait_for(rasa.held.wait(), 10)  # the turn is in flight on bridge 1
+        mark = (await mh.store.conversations.find_one({"_id": cid}))["bot_pending"]
+        owner = mark["process"]
+        assert mark["seq"] == ack["seq"] and owner in {p["_id"] for p in await mh.store.processes.find().to_list(None)}
+        faulty.procs["bridge-1"].kill9()
+        t_kill = time.monotonic()
+
+        back = await mh.connect("/user", user.token, bridge_url(faulty, 0))
+        reply = await back.wait_for("message", timeout=30, conversation_id=cid,
+                                    pred=lambda d: bot_reply(d) and d["seq"] > ack["seq"])
+        took = time.monotonic() - t_kill
+        assert reply["text"] == f"小申答：{held}"
+        print(f"bot reply {took:.1f} s after the kill (PROCESS_DEAD_S=4)")
+        synced = await back.call("sync", {"conversation_id": cid, "after_seq": 0})
+        bots = [m["text"] for m in synced["messages"] if bot_reply(m)]
+        assert bots == ["小申答：公积金怎么提取", f"小申答：{held}"], bots
+        assert rasa.count(held) == 2  # the turn in flight when bridge 1 died, and the one re-run
+        await check_stored_once(mh, cid, {})
+        conv = await mh.store.conversations.find_one({"_id": cid})
+        assert "bot_pending" not in conv, conv["bot_pending"]
+
+        # the killed process comes back; with two sweepers, an orphaned mark is taken up once:
+        # a reply already stored is not asked again, an unanswered message is answered once
+        faulty.start_bridge(1)
+        wait_until(lambda: port_open(faulty.cfg.bridge_ports[1]), 60, "bridge 1 restart", faulty.procs["bridge-1"])
+        await asyncio.sleep(1)  # both sweepers beat
+        orphan = "提取到账要多久"
+        last = synced["messages"][-1]["seq"]
+        await mh.store.messages.insert_one({
+            "_id": uuid.uuid4().hex, "conversation_id": cid, "seq": last + 1, "ts": now(), "type": "text",
+            "sender": {"role": "user", "id": conv["user"]["id"], "name": conv["user"]["name"]},
+            "text": orphan, "meta": {}, "client_msg_id": cmid()})
+        await mh.store.conversations.update_one({"_id": cid}, {"$set": {"bot_pending": {
+            "seq": ack["seq"], "process": f"gone-{uuid.uuid4().hex[:8]}", "at": now() - dt.timedelta(seconds=30)}}})
+        again = await back.wait_for("message", timeout=15, conversation_id=cid,
+                                    pred=lambda d: bot_reply(d) and d["seq"] > last + 1)
+        assert again["text"] == f"小申答：{orphan}"
+        await asyncio.sleep(2)  # both sweepers run a few more rounds
+        assert rasa.count(orphan) == 1 and rasa.count(held) == 2, rasa.requests
+        docs = await check_stored_once(mh, cid, {})
+        assert [d["text"] for d in docs if bot_reply(d)] == [
+            "小申答：公积金怎么提取", f"小申答：{held}", f"小申答：{orphan}"]
+        assert "bot_pending" not in await mh.store.conversations.find_one({"_id": cid})
+    finally:
+        await rasa.stop()
 
 
 async def test_kill9_bridge_clients_resume_on_the_other_process(mh: MultiHarness, faulty: System):
