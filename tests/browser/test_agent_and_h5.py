@@ -1,4 +1,5 @@
-"""The agent pane and the mobile user page together: handoff, reply, forbidden words, close, rating."""
+"""The agent pane and the mobile user page together: handoff, reply, forbidden words, close, rating,
+knowledge-base suggestions inserted into a reply."""
 
 from __future__ import annotations
 
@@ -153,3 +154,70 @@ async def test_both_pages_resume_after_a_drop_without_loss_or_doubles(h, new_pag
         shown = await seqs(page, selector)
         assert shown == sorted(set(shown)), shown
         assert shown == list(range(1, len(shown) + 1)), shown
+
+
+def answer_text(result: dict) -> str:
+    """What the pane inserts for a knowledge-base result: the answer, then the numbered steps."""
+    steps = [s if isinstance(s, str) else s.get("text", "") for s in result.get("steps") or []]
+    numbered = "".join(f"\n{i}. {s}" for i, s in enumerate(steps, start=1))
+    return f"{result.get('answer') or ''}{numbered}".strip()
+
+
+async def test_agent_pane_suggests_kb_answers_and_inserts_one_into_the_reply(h, new_page):
+    agent, user = await handed_off(h, new_page, "赵敏", "孙先生")
+    username, password = await h.make_staff([], role="trainer")
+    staff = await h.staff_token(username, password)
+
+    async def kb(q: str, matter: str | None = MATTER) -> list[dict]:
+        params = {"q": q, **({"matter": matter} if matter else {})}
+        status, body = await h.http("GET", "/api/v1/kb/search", staff, params=params)
+        assert status == 200, body
+        return body["results"]
+
+    # Opening the conversation suggests articles for the user's question, in the matter of the conversation.
+    question = "公积金提取需要准备哪些材料？"
+    expected = await kb(question)
+    assert expected, "the knowledge base has no article for the question"
+    note, items = agent.locator("#kb-note"), agent.locator("#kb-results .kb-item")
+    await expect(note).to_have_text("为用户最近的问题推荐：")
+    await expect(items).to_have_count(min(len(expected), 8))
+    await expect(items.locator(".kb-item__title")).to_have_text([r["title"] or r["question"] for r in expected[:8]])
+    await expect(items.first.locator(".pill--blue")).to_have_text("住房公积金提取")
+    await expect(items.first.locator(".kb-item__a")).to_have_text(answer_text(expected[0]))
+
+    # The agent starts a reply, inserts the first suggestion after it, and sends: the user gets it.
+    await agent.fill("#input", "您好，")
+    await agent.press("#input", "Control+End")
+    await items.first.locator("button:has-text('插入')").click()
+    reply = "您好，" + answer_text(expected[0])
+    await expect(agent.locator("#input")).to_have_value(reply)
+    await expect(agent.locator("#input")).to_be_focused()
+    await agent.keyboard.press("Control+Enter")
+    await expect(agent.locator("#input")).to_have_value("")
+    await expect(agent.locator(".msg--agent .msg__status").last).to_have_text(SENT)
+    first_line = reply.splitlines()[0]
+    await expect(user.locator(".msg--agent").last).to_contain_text(first_line)
+
+    # The suggestions follow the user's latest question.
+    follow_up = "提取公积金申请后多久能到账？"
+    later = await kb(follow_up)
+    assert later and later[0]["title"] != expected[0]["title"], "the two questions should suggest different articles"
+    await user.fill("#input", follow_up)
+    await user.press("#input", "Enter")
+    await expect(agent.locator("#messages")).to_contain_text(follow_up)
+    await expect(items.first.locator(".kb-item__title")).to_have_text(later[0]["title"] or later[0]["question"])
+    await expect(note).to_have_text("为用户最近的问题推荐：")
+
+    # A search of the agent's own across all matters; nothing found is said; clearing it brings the suggestions back.
+    searched = await kb("社保卡补办", None)
+    assert searched
+    await agent.fill("#kb-q", "社保卡补办")
+    await expect(note).to_have_text("检索结果：")
+    await expect(items.first.locator(".kb-item__title")).to_have_text(searched[0]["title"] or searched[0]["question"])
+    await agent.fill("#kb-q", "zzqxw")
+    await expect(note).to_have_text("未找到与“zzqxw”相关的知识。")
+    await expect(items).to_have_count(0)
+    await agent.fill("#kb-q", "")
+    await expect(note).to_have_text("为用户最近的问题推荐：")
+    await expect(items.first.locator(".kb-item__title")).to_have_text(later[0]["title"] or later[0]["question"])
+    await screenshot(agent, "agent-kb")
