@@ -106,8 +106,10 @@ async def _user_worker(idx, urls, tokens, n_active, n_bot, rate, seconds, bot_se
     clients = [r for r in results if not isinstance(r, BaseException)]
     out.put(("connected", idx, len(clients), len(tokens) - len(clients)))
     ctl["go_conversations"].wait()
+    opening = asyncio.Semaphore(10)  # users arriving together, not all at the same instant
+
     async def open_conversation(sio, handoff: bool):
-        async with sem:
+        async with opening:
             text = {"text": "公积金提取", "matter": MATTER} if handoff else {"text": "你好"}
             ack = await sio.call("message", {"client_msg_id": uuid.uuid4().hex, **text}, namespace="/user",
                                  timeout=60)
@@ -259,11 +261,14 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
         held = sum(c[2] for c in conn)
         time.sleep(3)
         rss1 = [rss_kib(p) for p in pids]
+        db_pid = system.procs["database"].popen.pid
         ctl["go_conversations"].set()
+        phase("conversations", pids + [db_pid])
+        t_conv = time.perf_counter()
         expect(out, "conversations", workers)
+        conversations_s = time.perf_counter() - t_conv
         time.sleep(3)
         with_agent = loop.run_until_complete(store.conversations.count_documents({"state": "with_agent"}))
-        db_pid = system.procs["database"].popen.pid
         cpu0 = [_cpu(p) for p in pids]
         db0 = _cpu(db_pid)
         ctl["go_load"].set()
@@ -285,6 +290,7 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
             "bridges": bridges, "users_asked": users, "connections_held": held + agents,
             "user_connections": held, "connect_s": round(connect_s, 1),
             "failed_connections": sum(c[3] for c in conn), "conversations_with_agent": with_agent,
+            "handoffs_per_s": round(n_active / conversations_s, 1),
             "rss_mib_before": [round(r / 1024) for r in rss0], "rss_mib_after": [round(r / 1024) for r in rss1],
             "kib_per_connection": round(sum(rss1[i] - rss0[i] for i in range(bridges)) / max(1, held), 1),
             "msgs_sent_per_s": round(sum(r[2] for r in loads) / elapsed, 1),

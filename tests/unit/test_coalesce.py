@@ -4,34 +4,37 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from bridge.coalesce import Coalescer
 
 
-async def test_requests_during_a_run_share_one_more_run_and_keys_are_independent():
+async def test_requests_during_a_run_share_the_next_run_and_keys_are_independent():
     runs: list[str] = []
     gate = asyncio.Event()
 
     async def work(key: str) -> int:
         runs.append(key)
-        if len(runs) == 1:
+        n = len(runs)
+        if n == 1:
             await gate.wait()
-        return 1
+        return n
 
     c = Coalescer(work)
     first = asyncio.create_task(c.run("a"))
-    await asyncio.sleep(0)
+    await asyncio.sleep(0.01)
     assert runs == ["a"]
-    late = await asyncio.gather(*(c.run("a") for _ in range(10)))  # all arrive during the first run
-    assert late == [0] * 10
-    other = await c.run("b")  # another key is not held up
-    assert other == 1
+    late = [asyncio.create_task(c.run("a")) for _ in range(10)]  # all arrive during the first run
+    await asyncio.sleep(0.01)
+    assert await c.run("b") == 2  # another key is not held up
     gate.set()
-    assert await first == 2  # the first run went round once more for the ten requests
+    assert await first == 1  # the first caller waits for its own run only
+    assert await asyncio.gather(*late) == [3] * 10  # the ten share one run, started after them
     assert runs == ["a", "b", "a"]
-    assert await c.run("a") == 1  # and afterwards runs start fresh
+    assert await c.run("a") == 4  # afterwards runs start fresh
 
 
-async def test_a_failing_run_does_not_block_the_key():
+async def test_a_failing_run_reaches_its_callers_and_does_not_block_the_key():
     calls = {"n": 0}
 
     async def work(key: str) -> int:
@@ -41,8 +44,20 @@ async def test_a_failing_run_does_not_block_the_key():
         return 3
 
     c = Coalescer(work)
-    try:
+    with pytest.raises(RuntimeError):
         await c.run("a")
-    except RuntimeError:
-        pass
     assert await c.run("a") == 3
+
+
+async def test_a_burst_of_requests_costs_few_runs():
+    runs = {"n": 0}
+
+    async def work(key: str) -> int:
+        runs["n"] += 1
+        await asyncio.sleep(0.01)
+        return 1
+
+    c = Coalescer(work)
+    results = await asyncio.gather(*(c.run("a") for _ in range(100)))
+    assert results == [1] * 100
+    assert runs["n"] == 1  # all hundred arrived before the first run started
