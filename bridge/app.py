@@ -45,7 +45,20 @@ async def _startup(app: web.Application) -> None:
     await ctx.conversations.cache.start()
     app["sweeper"] = Sweeper(ctx)
     app["sweeper"].start()
+    media = getattr(ctx, "media", None)  # media.signalling.MediaHub, set by its register()
+    if media is not None:
+        await media.start()
     log.info("bridge started", extra={"process_id": ctx.presence.process_id})
+
+
+async def _shutdown(app: web.Application) -> None:
+    """First step of a stop, clients still connected: end this process's calls and co-browse sessions."""
+    media = getattr(app["ctx"], "media", None)
+    if media is not None:
+        try:
+            await media.close()
+        except Exception:  # noqa: BLE001 - best effort on the way out
+            log.warning("media shutdown failed", exc_info=True)
 
 
 async def _cleanup(app: web.Application) -> None:
@@ -106,5 +119,6 @@ def create_app(settings: Settings | None = None) -> web.Application:
     if media_static.exists():
         app.router.add_static("/media-static/", media_static, show_index=False)
     app.on_startup.append(_startup)
+    app.on_shutdown.append(_shutdown)
     app.on_cleanup.append(_cleanup)
     return app

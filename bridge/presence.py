@@ -39,6 +39,11 @@ class Presence:
                 await self._mark_if_gone(agent_id)
         return len(dead)
 
+    async def live_process_ids(self) -> set[str]:
+        """Bridge processes that beat within the dead timeout (this one included once it has beaten)."""
+        limit = now() - dt.timedelta(seconds=self.dead_after_s)
+        return set(await self.store.processes.distinct("_id", {"seen": {"$gte": limit}}))
+
     async def connected(self, sid: str, agent_id: str) -> None:
         await self.store.sessions.insert_one({"_id": sid, "agent_id": agent_id, "process_id": self.process_id,
                                               "ts": now()})

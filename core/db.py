@@ -79,6 +79,12 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("process_id", ASCENDING)], name="process"),
     ],
     "processes": [],
+    # calls and co-browse sessions with several bridge processes: who holds each (media/owners.py)
+    "media_sessions": [
+        IndexModel([("session_id", ASCENDING)], name="session"),
+        IndexModel([("process_id", ASCENDING)], name="process"),
+        IndexModel([("conversation_id", ASCENDING)], name="conversation"),
+    ],
     "alerts": [IndexModel([("ts", DESCENDING)], name="ts")],
     "kb_meta": [],
 }

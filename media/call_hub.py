@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from media.errors import MediaError
-from media.hub import AGENT_NS, USER_NS, Hub, conv_id, on
+from media.hub import AGENT_NS, USER_NS, Caller, Hub, conv_id, now
 from media.limits import Limits, get_limits, ice_servers
 from media.store import MediaStore
 
@@ -77,14 +77,25 @@ class Calls:
     def _role(self, namespace: str) -> str:
         return "user" if namespace == USER_NS else "agent"
 
-    async def _who(self, sid: str, namespace: str, data: dict) -> tuple[Any, str, Call]:
-        principal = await self.hub.principal(sid, namespace)
+    def _who(self, caller: Caller, data: dict) -> tuple[Any, str, Call]:
         key = data.get("call_id")
         call = self.calls.get(key) if isinstance(key, str) else None
-        role = self._role(namespace)
-        if call is None or call.party(role) != principal.id:
+        role = self._role(caller.namespace)
+        if call is None or call.party(role) != caller.principal.id:
             raise MediaError("call_not_found", "通话不存在或已结束", 404)
-        return principal, role, call
+        return caller.principal, role, call
+
+    async def locate(self, event: str, data: dict) -> str | None:
+        """The process holding the call this event is about, when it is not this one."""
+        if event == "call_invite":
+            key = data.get("conversation_id")
+            if isinstance(key, str) and key not in self.by_conv:
+                return await self.hub.owners.owner("call", key)
+            return None
+        key = data.get("call_id")
+        if isinstance(key, str) and key not in self.calls:
+            return await self.hub.owners.owner_of_session("call", key)
+        return None
 
     def _timer(self, call: Call, seconds: float, reason: str, states: tuple[str, ...]) -> None:
         if call.timer is not None:
@@ -98,22 +109,25 @@ class Calls:
 
         call.timer = asyncio.ensure_future(fire())
 
-    async def _end(self, call: Call, principal: Any, reason: str) -> None:
+    async def _end(self, call: Call, principal: Any, reason: str, orphan: bool = False) -> None:
+        """End a call of this process (or report the end of an `orphan`, a call of a lost process)."""
         if call.state == "ended":
             return
         was = call.state
         call.state, call.end_reason = "ended", reason
         if call.timer is not None and call.timer is not asyncio.current_task():
             call.timer.cancel()
-        self.calls.pop(call.id, None)
-        self.by_conv.pop(call.conversation_id, None)
+        self._forget(call)
+        # False: another process took this one for dead and already told both sides
+        report = orphan or await self.hub.release("call", call.conversation_id, call.id)
         duration = round(time.monotonic() - call.started, 1) if call.started else 0.0
-        await self.hub.to_both(
-            call.user_id,
-            call.agent_id,
-            "call_state",
-            call.public() | {"reason": reason, "duration_s": duration},
-        )
+        if report:
+            await self.hub.to_both(
+                call.user_id,
+                call.agent_id,
+                "call_state",
+                call.public() | {"reason": reason, "duration_s": duration},
+            )
         result = {"call_id": call.id, "reason": reason, "duration_s": duration, "recording": None}
         if call.media is not None:
             try:
@@ -124,18 +138,19 @@ class Calls:
             if recording is not None:
                 result["recording"] = await self._store_recording(call, recording)
         event = "call_ended" if was == "active" else UNANSWERED_EVENTS.get(reason, "call_cancelled")
-        await self.hub.timeline(
-            call.conversation_id,
-            event,
-            principal,
-            {
-                "call_id": call.id,
-                "kind": call.kind,
-                "reason": reason,
-                "duration_s": duration,
-                "recording_media_id": result["recording"],
-            },
-        )
+        if report:
+            await self.hub.timeline(
+                call.conversation_id,
+                event,
+                principal,
+                {
+                    "call_id": call.id,
+                    "kind": call.kind,
+                    "reason": reason,
+                    "duration_s": duration,
+                    "recording_media_id": result["recording"],
+                },
+            )
         self.ended.append(result)
         del self.ended[:-50]
 
@@ -171,6 +186,7 @@ class Calls:
                 call.timer = None
             self._timer(call, self.limits.call_max_s, "max_duration", ("active",))
             await self.hub.to_both(call.user_id, call.agent_id, "call_state", call.public())
+            await self.hub.note("call", call.conversation_id, call.id, state="active", started_at=now())
             await self.hub.timeline(
                 call.conversation_id, "call_started", None, {"call_id": call.id, "kind": call.kind}
             )
@@ -180,8 +196,8 @@ class Calls:
     # --- handlers ---
 
     def invite(self, namespace: str):
-        async def call_invite(sid: str, data: dict) -> dict:
-            principal = await self.hub.principal(sid, namespace)
+        async def call_invite(caller: Caller, data: dict) -> dict:
+            principal = caller.principal
             conv = await self.hub.conversation(principal, data.get("conversation_id"))
             kind = data.get("kind", "audio")
             if kind not in ("audio", "video"):
@@ -192,6 +208,7 @@ class Calls:
             call = Call(uuid.uuid4().hex, conv_id(conv), kind, conv["user"]["id"], conv["agent"]["id"], role)
             self.calls[call.id] = call
             self.by_conv[call.conversation_id] = call
+            await self._claim(call)
             self._timer(call, self.limits.call_ring_timeout_s, "missed", ("ringing",))
             invite = call.public() | {
                 "from": {"role": role, "id": principal.id, "name": getattr(principal, "name", "")},
@@ -211,8 +228,8 @@ class Calls:
         return call_invite
 
     def accept(self, namespace: str):
-        async def call_accept(sid: str, data: dict) -> dict:
-            principal, role, call = await self._who(sid, namespace, data)
+        async def call_accept(caller: Caller, data: dict) -> dict:
+            principal, role, call = self._who(caller, data)
             if call.state != "ringing" or role == call.caller:
                 raise MediaError("invalid_state", "当前通话状态下不能进行该操作", 409)
             call.state = "connecting"
@@ -221,14 +238,15 @@ class Calls:
             await self.hub.to_both(
                 call.user_id, call.agent_id, "call_state", call.public() | {"ice_servers": ice_servers()}
             )
+            await self.hub.note("call", call.conversation_id, call.id, state="connecting")
             await self.hub.timeline(call.conversation_id, "call_accepted", principal, {"call_id": call.id})
             return {"ok": True, **call.public(), "ice_servers": ice_servers(), "notice": RECORDING_NOTICE}
 
         return call_accept
 
     def decline(self, namespace: str):
-        async def call_decline(sid: str, data: dict) -> dict:
-            principal, role, call = await self._who(sid, namespace, data)
+        async def call_decline(caller: Caller, data: dict) -> dict:
+            principal, role, call = self._who(caller, data)
             if call.state != "ringing" or role == call.caller:
                 raise MediaError("invalid_state", "当前通话状态下不能进行该操作", 409)
             await self._end(call, principal, "declined")
@@ -237,8 +255,8 @@ class Calls:
         return call_decline
 
     def offer(self, namespace: str):
-        async def call_offer(sid: str, data: dict) -> dict:
-            principal, role, call = await self._who(sid, namespace, data)
+        async def call_offer(caller: Caller, data: dict) -> dict:
+            principal, role, call = self._who(caller, data)
             if call.state not in ("connecting", "active") or call.media is None:
                 raise MediaError("invalid_state", "通话尚未接通", 409)
             sdp = data.get("sdp")
@@ -246,14 +264,14 @@ class Calls:
                 raise MediaError("bad_request", "通话参数不正确", 400)
             answer = await call.media.answer(role, sdp, data.get("type", "offer"))
             payload = {"call_id": call.id, **answer}
-            await self.hub.sio.emit("call_answer", payload, to=sid, namespace=namespace)
+            await self.hub.sio.emit("call_answer", payload, to=caller.sid, namespace=caller.namespace)
             return {"ok": True, **payload}
 
         return call_offer
 
     def ice(self, namespace: str):
-        async def call_ice(sid: str, data: dict) -> dict:
-            _, role, call = await self._who(sid, namespace, data)
+        async def call_ice(caller: Caller, data: dict) -> dict:
+            _, role, call = self._who(caller, data)
             if call.media is not None and isinstance(data.get("candidate"), dict):
                 await call.media.add_ice(role, data["candidate"])
             return {"ok": True}
@@ -261,8 +279,8 @@ class Calls:
         return call_ice
 
     def hangup(self, namespace: str):
-        async def call_hangup(sid: str, data: dict) -> dict:
-            principal, role, call = await self._who(sid, namespace, data)
+        async def call_hangup(caller: Caller, data: dict) -> dict:
+            principal, role, call = self._who(caller, data)
             reason = "cancelled" if call.state == "ringing" else "hangup"
             await self._end(call, principal, reason)
             return {"ok": True, **call.public()}
@@ -274,12 +292,36 @@ class Calls:
         if call is not None:
             await self._end(call, None, reason)
 
+    async def end_orphan(self, doc: dict) -> None:
+        """Report the end of a call whose process stopped (`doc`: its `media_sessions` entry)."""
+        call = Call(doc["session_id"], doc["conversation_id"], doc["call_kind"], doc["user_id"], doc["agent_id"],
+                    doc["caller"], state=doc.get("state", "ringing"))
+        if doc.get("started_at") is not None:
+            call.started = time.monotonic() - (now() - doc["started_at"]).total_seconds()
+        await self._end(call, None, "connection_lost" if call.state == "active" else "failed", orphan=True)
+
+    async def _claim(self, call: Call) -> None:
+        fields = {"call_kind": call.kind, "user_id": call.user_id, "agent_id": call.agent_id,
+                  "caller": call.caller, "state": call.state}
+        try:
+            owner = await self.hub.claim("call", call.conversation_id, call.id, fields)
+        except BaseException:
+            self._forget(call)
+            raise
+        if owner is not None:  # another process started a call for this conversation meanwhile
+            self._forget(call)
+            raise MediaError("call_busy", "当前会话已有进行中的通话", 409)
+
+    def _forget(self, call: Call) -> None:
+        self.calls.pop(call.id, None)
+        if self.by_conv.get(call.conversation_id) is call:
+            self.by_conv.pop(call.conversation_id)
+
     def register(self) -> None:
-        sio = self.hub.sio
         for ns in (USER_NS, AGENT_NS):
-            on(sio, ns, "call_invite", self.invite(ns))
-            on(sio, ns, "call_accept", self.accept(ns))
-            on(sio, ns, "call_decline", self.decline(ns))
-            on(sio, ns, "call_offer", self.offer(ns))
-            on(sio, ns, "call_ice", self.ice(ns))
-            on(sio, ns, "call_hangup", self.hangup(ns))
+            self.hub.on(ns, "call_invite", self.invite(ns), self.locate)
+            self.hub.on(ns, "call_accept", self.accept(ns), self.locate)
+            self.hub.on(ns, "call_decline", self.decline(ns), self.locate)
+            self.hub.on(ns, "call_offer", self.offer(ns), self.locate)
+            self.hub.on(ns, "call_ice", self.ice(ns), self.locate)
+            self.hub.on(ns, "call_hangup", self.hangup(ns), self.locate)

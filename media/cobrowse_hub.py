@@ -11,7 +11,7 @@ from typing import Any
 
 from media.cobrowse import EventsRejected, Scrubber, batch_size, mask_form, scrub_value, validate_batch
 from media.errors import MediaError
-from media.hub import AGENT_NS, USER_NS, Hub, conv_id, now, on
+from media.hub import AGENT_NS, USER_NS, Caller, Hub, Moved, conv_id, now
 from media.limits import Limits, get_limits
 from media.ratelimit import TokenBucket
 
@@ -31,6 +31,7 @@ class Session:
     state: str = "requested"  # requested | active | ended
     control: str = "off"  # off | requested | on
     started: float = field(default_factory=time.monotonic)
+    created: float = field(default_factory=time.monotonic)
     seq: int = 0
     bytes: int = 0
     scrubber: Scrubber = field(default_factory=Scrubber)
@@ -60,7 +61,8 @@ class Cobrowse:
 
     # --- helpers ---
 
-    def _new(self, conv: dict, mode: str) -> Session:
+    async def _new(self, conv: dict, mode: str, state: str = "requested") -> Session:
+        """A new session of this process; `Moved` when another process claimed the conversation's session."""
         lim = self.limits
         session = Session(
             id=uuid.uuid4().hex,
@@ -69,6 +71,7 @@ class Cobrowse:
             agent_id=conv["agent"]["id"],
             agent_name=conv["agent"].get("name", ""),
             mode=mode,
+            state=state,
             events_bucket=TokenBucket(lim.cobrowse_batches_per_s, lim.cobrowse_batches_per_s * 2),
             bytes_bucket=TokenBucket(
                 lim.cobrowse_bytes_per_s, max(lim.cobrowse_batch_bytes, lim.cobrowse_bytes_per_s) * 2
@@ -76,7 +79,28 @@ class Cobrowse:
             pointer_bucket=TokenBucket(lim.cobrowse_pointer_per_s, lim.cobrowse_pointer_per_s),
         )
         self.by_conv[session.conversation_id] = session
+        fields = {"user_id": session.user_id, "agent_id": session.agent_id, "agent_name": session.agent_name,
+                  "mode": mode, "state": state}
+        try:
+            owner = await self.hub.claim("cobrowse", session.conversation_id, session.id, fields)
+        except BaseException:
+            self._forget(session)
+            raise
+        if owner is not None:
+            self._forget(session)
+            raise Moved(owner)
         return session
+
+    def _forget(self, session: Session) -> None:
+        if self.by_conv.get(session.conversation_id) is session:
+            self.by_conv.pop(session.conversation_id)
+
+    async def locate(self, event: str, data: dict) -> str | None:
+        """The process holding the conversation's session, when it is not this one."""
+        key = data.get("conversation_id")
+        if isinstance(key, str) and key not in self.by_conv:
+            return await self.hub.owners.owner("cobrowse", key)
+        return None
 
     def _session(self, data: dict, states: tuple[str, ...] = ("active",)) -> Session:
         key = data.get("conversation_id")
@@ -103,13 +127,16 @@ class Cobrowse:
         except Exception:  # noqa: BLE001 - relaying goes on; the failure is logged
             log.exception("cobrowse audit write failed")
 
-    async def _end(self, session: Session, principal: Any, reason: str) -> None:
+    async def _end(self, session: Session, principal: Any, reason: str, orphan: bool = False) -> None:
+        """End a session of this process (or report the end of an `orphan`, a session of a lost process)."""
         if session.state == "ended":
             return
         session.state, session.control = "ended", "off"
         if session.timer and session.timer is not asyncio.current_task():
             session.timer.cancel()
-        self.by_conv.pop(session.conversation_id, None)
+        self._forget(session)
+        if not orphan and not await self.hub.release("cobrowse", session.conversation_id, session.id):
+            return  # another process took this one for dead and already told both sides
         state = session.public() | {"reason": reason, "by": principal.role if principal else "system"}
         await self.hub.to_both(session.user_id, session.agent_id, "cobrowse_state", state)
         duration = round(time.monotonic() - session.started, 1)
@@ -128,8 +155,8 @@ class Cobrowse:
 
     # --- agent side ---
 
-    async def request(self, sid: str, data: dict) -> dict:
-        principal = await self.hub.principal(sid, AGENT_NS)
+    async def request(self, caller: Caller, data: dict) -> dict:
+        principal = caller.principal
         conv = await self.hub.conversation(principal, data.get("conversation_id"))
         mode = data.get("mode", "dom")
         if mode not in ("dom", "form"):
@@ -137,7 +164,7 @@ class Cobrowse:
         current = self.by_conv.get(data["conversation_id"])
         if current is not None and current.state != "ended":
             return {"ok": True, **current.public()}
-        session = self._new(conv, mode)
+        session = await self._new(conv, mode)
         session.timer = asyncio.create_task(self._expire(session))
         await self.hub.to_user(
             session.user_id,
@@ -157,8 +184,8 @@ class Cobrowse:
         )
         return {"ok": True, **session.public()}
 
-    async def pointer(self, sid: str, data: dict) -> dict:
-        principal = await self.hub.principal(sid, AGENT_NS)
+    async def pointer(self, caller: Caller, data: dict) -> dict:
+        principal = caller.principal
         session = self._session(data)
         if session.agent_id != principal.id:
             raise MediaError("forbidden", "您无权操作该会话", 403)
@@ -182,8 +209,8 @@ class Cobrowse:
             await self._audit(session, "pointer", principal, pointer=payload)
         return {"ok": True}
 
-    async def control_request(self, sid: str, data: dict) -> dict:
-        principal = await self.hub.principal(sid, AGENT_NS)
+    async def control_request(self, caller: Caller, data: dict) -> dict:
+        principal = caller.principal
         session = self._session(data)
         if session.agent_id != principal.id or session.mode != "dom":
             raise MediaError("forbidden", "您无权操作该会话", 403)
@@ -201,8 +228,8 @@ class Cobrowse:
             await self._audit(session, "control_request", principal)
         return {"ok": True, **session.public()}
 
-    async def control(self, sid: str, data: dict) -> dict:
-        principal = await self.hub.principal(sid, AGENT_NS)
+    async def control(self, caller: Caller, data: dict) -> dict:
+        principal = caller.principal
         session = self._session(data)
         if session.agent_id != principal.id:
             raise MediaError("forbidden", "您无权操作该会话", 403)
@@ -227,8 +254,8 @@ class Cobrowse:
         await self._audit(session, "control", principal, action=action, node_id=data["node_id"])
         return {"ok": True}
 
-    async def form_suggest(self, sid: str, data: dict) -> dict:
-        principal = await self.hub.principal(sid, AGENT_NS)
+    async def form_suggest(self, caller: Caller, data: dict) -> dict:
+        principal = caller.principal
         session = self._session(data)
         if session.agent_id != principal.id:
             raise MediaError("forbidden", "您无权操作该会话", 403)
@@ -267,8 +294,8 @@ class Cobrowse:
 
     # --- user side ---
 
-    async def consent(self, sid: str, data: dict) -> dict:
-        principal = await self.hub.principal(sid, USER_NS)
+    async def consent(self, caller: Caller, data: dict) -> dict:
+        principal = caller.principal
         session = self._session(data, states=("requested",))
         if session.user_id != principal.id:
             raise MediaError("forbidden", "您无权操作该会话", 403)
@@ -280,6 +307,7 @@ class Cobrowse:
         if session.timer:
             session.timer.cancel()
         await self.hub.to_both(session.user_id, session.agent_id, "cobrowse_state", session.public())
+        await self.hub.note("cobrowse", session.conversation_id, session.id, state="active", started_at=now())
         await self._audit(session, "consent", principal)
         await self.hub.timeline(
             session.conversation_id,
@@ -289,8 +317,8 @@ class Cobrowse:
         )
         return {"ok": True, **session.public()}
 
-    async def events(self, sid: str, data: dict) -> dict:
-        principal = await self.hub.principal(sid, USER_NS)
+    async def events(self, caller: Caller, data: dict) -> dict:
+        principal = caller.principal
         session = self._session(data)
         if session.user_id != principal.id:
             raise MediaError("forbidden", "您无权操作该会话", 403)
@@ -316,8 +344,8 @@ class Cobrowse:
         await self._audit(session, "events", principal, seq=session.seq, bytes=size, events=clean)
         return {"ok": True, "seq": session.seq}
 
-    async def control_consent(self, sid: str, data: dict) -> dict:
-        principal = await self.hub.principal(sid, USER_NS)
+    async def control_consent(self, caller: Caller, data: dict) -> dict:
+        principal = caller.principal
         session = self._session(data)
         if session.user_id != principal.id:
             raise MediaError("forbidden", "您无权操作该会话", 403)
@@ -335,8 +363,8 @@ class Cobrowse:
         )
         return {"ok": True, **session.public()}
 
-    async def form_share(self, sid: str, data: dict) -> dict:
-        principal = await self.hub.principal(sid, USER_NS)
+    async def form_share(self, caller: Caller, data: dict) -> dict:
+        principal = caller.principal
         conv = await self.hub.conversation(principal, data.get("conversation_id"))
         try:
             form = mask_form(data.get("form"))
@@ -346,8 +374,7 @@ class Cobrowse:
             raise MediaError("too_large", "表单数据过大，无法共享", 413)
         session = self.by_conv.get(conv_id(conv))
         if session is None or session.state == "ended":
-            session = self._new(conv, "form")  # sharing a form is the user's own act: it is the consent
-            session.state = "active"
+            session = await self._new(conv, "form", "active")  # sharing a form is the user's own act: consent
             await self.hub.timeline(
                 session.conversation_id,
                 "cobrowse_started",
@@ -358,6 +385,7 @@ class Cobrowse:
             session.state = "active"
             if session.timer:
                 session.timer.cancel()
+            await self.hub.note("cobrowse", session.conversation_id, session.id, state="active", started_at=now())
         if not session.events_bucket.take():
             raise MediaError("rate_limited", "操作过于频繁，请稍候", 429)
         session.seq += 1
@@ -371,8 +399,8 @@ class Cobrowse:
         await self._audit(session, "form_share", principal, form=form)
         return {"ok": True, **session.public()}
 
-    async def form_suggest_reply(self, sid: str, data: dict) -> dict:
-        principal = await self.hub.principal(sid, USER_NS)
+    async def form_suggest_reply(self, caller: Caller, data: dict) -> dict:
+        principal = caller.principal
         session = self._session(data)
         if session.user_id != principal.id:
             raise MediaError("forbidden", "您无权操作该会话", 403)
@@ -395,8 +423,8 @@ class Cobrowse:
     # --- either side ---
 
     def _stopper(self, namespace: str):
-        async def stop(sid: str, data: dict) -> dict:
-            principal = await self.hub.principal(sid, namespace)
+        async def stop(caller: Caller, data: dict) -> dict:
+            principal = caller.principal
             session = self._session(data, states=("requested", "active"))
             if principal.id not in (session.user_id, session.agent_id):
                 raise MediaError("forbidden", "您无权操作该会话", 403)
@@ -412,17 +440,24 @@ class Cobrowse:
         if session is not None:
             await self._end(session, None, reason)
 
+    async def end_orphan(self, doc: dict) -> None:
+        """Report the end of a session whose process stopped (`doc`: its `media_sessions` entry)."""
+        session = Session(doc["session_id"], doc["conversation_id"], doc["user_id"], doc["agent_id"],
+                          doc.get("agent_name", ""), doc["mode"], state=doc.get("state", "requested"))
+        if doc.get("started_at") is not None:
+            session.started = time.monotonic() - (now() - doc["started_at"]).total_seconds()
+        await self._end(session, None, "connection_lost", orphan=True)
+
     def register(self) -> None:
-        sio = self.hub.sio
-        on(sio, AGENT_NS, "cobrowse_request", self.request)
-        on(sio, AGENT_NS, "cobrowse_pointer", self.pointer)
-        on(sio, AGENT_NS, "cobrowse_control_request", self.control_request)
-        on(sio, AGENT_NS, "cobrowse_control", self.control)
-        on(sio, AGENT_NS, "cobrowse_stop", self._stopper(AGENT_NS))
-        on(sio, AGENT_NS, "form_suggest", self.form_suggest)
-        on(sio, USER_NS, "cobrowse_consent", self.consent)
-        on(sio, USER_NS, "cobrowse_events", self.events)
-        on(sio, USER_NS, "cobrowse_control_consent", self.control_consent)
-        on(sio, USER_NS, "cobrowse_stop", self._stopper(USER_NS))
-        on(sio, USER_NS, "form_share", self.form_share)
-        on(sio, USER_NS, "form_suggest_reply", self.form_suggest_reply)
+        self.hub.on(AGENT_NS, "cobrowse_request", self.request, self.locate)
+        self.hub.on(AGENT_NS, "cobrowse_pointer", self.pointer, self.locate)
+        self.hub.on(AGENT_NS, "cobrowse_control_request", self.control_request, self.locate)
+        self.hub.on(AGENT_NS, "cobrowse_control", self.control, self.locate)
+        self.hub.on(AGENT_NS, "cobrowse_stop", self._stopper(AGENT_NS), self.locate)
+        self.hub.on(AGENT_NS, "form_suggest", self.form_suggest, self.locate)
+        self.hub.on(USER_NS, "cobrowse_consent", self.consent, self.locate)
+        self.hub.on(USER_NS, "cobrowse_events", self.events, self.locate)
+        self.hub.on(USER_NS, "cobrowse_control_consent", self.control_consent, self.locate)
+        self.hub.on(USER_NS, "cobrowse_stop", self._stopper(USER_NS), self.locate)
+        self.hub.on(USER_NS, "form_share", self.form_share, self.locate)
+        self.hub.on(USER_NS, "form_suggest_reply", self.form_suggest_reply, self.locate)

@@ -22,6 +22,11 @@ class MediaError(Exception):
         return {"ok": False, "error": self.as_dict()}
 
 
+def media_unavailable() -> MediaError:
+    """The bridge process holding the call or co-browse session did not answer (stopped, overloaded)."""
+    return MediaError("media_unavailable", "通话或屏幕共享服务暂时不可用，请稍后再试", 503)
+
+
 def json_error(status: int, code: str, message_zh: str) -> web.Response:
     """`{"error": {"code", "message"}}` with the given status (used when bridge.errors is absent)."""
     return web.json_response({"error": {"code": code, "message": message_zh}}, status=status)

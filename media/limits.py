@@ -39,6 +39,7 @@ class Limits:
     call_ring_timeout_s: float
     call_connect_timeout_s: float
     call_max_s: float
+    media_forward_timeout_s: float = 10.0
 
     @property
     def max_upload_bytes(self) -> int:
@@ -65,6 +66,7 @@ def get_limits() -> Limits:
         call_ring_timeout_s=_float("CALL_RING_TIMEOUT_S", 45.0),
         call_connect_timeout_s=_float("CALL_CONNECT_TIMEOUT_S", 30.0),
         call_max_s=_float("CALL_MAX_S", 3600.0),
+        media_forward_timeout_s=_float("MEDIA_FORWARD_TIMEOUT_S", 10.0),
     )
 
 
