@@ -278,6 +278,7 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
         elapsed = time.perf_counter() - t0
         cpu1 = [_cpu(p) for p in pids]
         db1 = _cpu(db_pid)
+        counters = bridge_counters(urls)
         ctl["load_done"].set()
         agent_lat = expect(out, "agent_lat", 1)[0][2]
         user_lat = [x for r in loads for x in r[4]]
@@ -300,6 +301,7 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
             "agent_to_user_ms": {p: round(pct(user_lat, p), 1) for p in (50, 95, 99)},
             "bridge_cpu_during_load": [round((cpu1[i] - cpu0[i]) / elapsed, 2) for i in range(bridges)],
             "database_cpu_during_load": round((db1 - db0) / elapsed, 2),
+            **counters,
             "bot_turns_per_s": round(sum(b[2] for b in bots) / max(b[3] for b in bots), 1),
             "machine_load_1min": round(load1, 1),
         }
@@ -312,6 +314,21 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
                 p.kill()
         stub.kill()
         system.stop()
+
+
+def bridge_counters(urls: list[str]) -> dict[str, float]:
+    """Seq retries and documents per grouped insert, summed over the bridges' /metrics."""
+    import urllib.request
+    tot: dict[str, float] = {}
+    for url in urls:
+        for line in urllib.request.urlopen(url + "/metrics", timeout=10).read().decode().splitlines():
+            for name in ("bangban_seq_retries_total", "bangban_insert_batch_documents_sum",
+                         "bangban_insert_batch_documents_count"):
+                if line.startswith(name + " "):
+                    tot[name] = tot.get(name, 0.0) + float(line.split()[1])
+    return {"seq_retries": int(tot.get("bangban_seq_retries_total", 0)),
+            "docs_per_insert_command": round(tot.get("bangban_insert_batch_documents_sum", 0)
+                                             / max(1.0, tot.get("bangban_insert_batch_documents_count", 0)), 2)}
 
 
 def phase(name: str, pids: list[int]) -> None:

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from bridge import api, kb_api, ns_agent, ns_user, openapi
 from bridge.context import Context, build_context
+from bridge.sio_packet import Packet
 from bridge.sweeper import Sweeper
 from core.catalogue import load_catalogue
 from core.db import connect
@@ -27,8 +28,8 @@ def make_sio(settings: Settings) -> socketio.AsyncServer:
     origins = settings.extra.get("cors_origins") or "*"
     return socketio.AsyncServer(
         async_mode="aiohttp", client_manager=manager, cors_allowed_origins=origins,
-        max_http_buffer_size=settings.max_payload_bytes, ping_interval=20, ping_timeout=20,
-        logger=False, engineio_logger=False,
+        max_http_buffer_size=settings.max_payload_bytes, ping_interval=25, ping_timeout=20,
+        serializer=Packet, logger=False, engineio_logger=False,
     )
 
 

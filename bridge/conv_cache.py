@@ -12,13 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import logging
 import time
 from collections import OrderedDict
 
+import bson
+from bson.codec_options import CodecOptions
+
 log = logging.getLogger("bangban.conv_cache")
 CHANNEL = "bangban:conversation-invalidate"
+# entries are kept as BSON: every reader gets its own copy, decoded in C (deepcopy was a tenth of
+# the bridge's time under load), with the same types as a document read from the database
+_CODEC = CodecOptions(tz_aware=True)
 
 
 class ConversationCache:
@@ -26,7 +31,7 @@ class ConversationCache:
         self.redis_url = redis_url
         self.size = size
         self.ttl_s = ttl_s if redis_url else float("inf")
-        self._docs: OrderedDict[str, tuple[float, dict]] = OrderedDict()
+        self._docs: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
         self._redis = None
         self._listener: asyncio.Task | None = None
         self.hits = 0
@@ -39,10 +44,10 @@ class ConversationCache:
             return None
         self.hits += 1
         self._docs.move_to_end(conversation_id)
-        return copy.deepcopy(entry[1])
+        return bson.decode(entry[1], codec_options=_CODEC)
 
     def put(self, doc: dict) -> None:
-        self._docs[doc["_id"]] = (time.monotonic(), copy.deepcopy(doc))
+        self._docs[doc["_id"]] = (time.monotonic(), bson.encode(doc))
         self._docs.move_to_end(doc["_id"])
         while len(self._docs) > self.size:
             self._docs.popitem(last=False)

@@ -1,9 +1,10 @@
 """Message storage: gap-free per-conversation numbering, idempotent sends, sync.
 
 A message is numbered by inserting it under the unique index (conversation_id,
-seq). The process keeps the next seq of the conversations it has seen; on a
-duplicate-key error on that index (another process wrote first) it re-reads the
-highest seq and tries again. A duplicate on (sender.id, client_msg_id) means a
+seq). The process keeps the next seq of the conversations it has seen and
+numbers one message of a conversation at a time (a lock per conversation), so its
+own messages never collide; on a duplicate-key error on that index (another
+process wrote first) it re-reads the highest seq and tries again. A duplicate on (sender.id, client_msg_id) means a
 resend: nothing is stored and the first message is returned. One round trip per
 message in the common case (inserts arriving together share one, see
 `bridge/write_batch.py`); never an ack before the insert is acknowledged.
@@ -11,7 +12,9 @@ message in the common case (inserts arriving together share one, see
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+import weakref
 from collections import OrderedDict
 from typing import Any
 
@@ -19,7 +22,7 @@ from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from bridge.clock import iso, now
-from bridge.metrics import MESSAGES
+from bridge.metrics import MESSAGES, SEQ_RETRIES
 from bridge.write_batch import InsertBatcher
 from core.db import Store
 
@@ -57,6 +60,14 @@ class MessageStore:
         self._next: OrderedDict[str, int] = OrderedDict()
         self._cache_size = cache_size
         self._inserts = InsertBatcher(store.messages)
+        # held while a message of the conversation is numbered and stored; dropped when unused
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def _lock(self, conversation_id: str) -> asyncio.Lock:
+        lock = self._locks.get(conversation_id)
+        if lock is None:
+            lock = self._locks[conversation_id] = asyncio.Lock()
+        return lock
 
     async def _load_next(self, conversation_id: str) -> int:
         last = await self.store.messages.find_one(
@@ -105,6 +116,11 @@ class MessageStore:
             doc["media"] = media
         if buttons:
             doc["buttons"] = buttons
+        async with self._lock(conversation_id):
+            return await self._insert_numbered(conversation_id, doc, sender, client_msg_id, new_conversation)
+
+    async def _insert_numbered(self, conversation_id: str, doc: dict[str, Any], sender: dict[str, Any],
+                               client_msg_id: str | None, new_conversation: bool) -> tuple[dict, bool]:
         if new_conversation:
             nxt = 1
         else:
@@ -120,6 +136,7 @@ class MessageStore:
                     if first is not None:
                         return first, False
                     raise
+                SEQ_RETRIES.inc()
                 nxt = await self._load_next(conversation_id)
                 continue
             except PyMongoError:
@@ -135,6 +152,10 @@ class MessageStore:
         """Store several messages of one sender in order (bot replies): one round trip."""
         if not items:
             return []
+        async with self._lock(conversation_id):
+            return await self._insert_many_numbered(conversation_id, items)
+
+    async def _insert_many_numbered(self, conversation_id: str, items: list[dict[str, Any]]) -> list[dict]:
         for _ in range(MAX_RETRIES):
             nxt = self._next.get(conversation_id) or await self._load_next(conversation_id)
             docs = []
@@ -150,7 +171,7 @@ class MessageStore:
                 written = getattr(exc, "details", {}).get("nInserted", 0) if hasattr(exc, "details") else 0
                 if written:
                     self._remember(conversation_id, nxt + written)
-                    rest = await self.append_many(conversation_id, items[written:])
+                    rest = await self._insert_many_numbered(conversation_id, items[written:])
                     return docs[:written] + rest
                 if "duplicate key" not in str(exc).lower() and "E11000" not in str(exc):
                     raise

@@ -16,6 +16,8 @@ from typing import Any
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError, WriteError
 
+from bridge.metrics import INSERT_BATCH
+
 MAX_BATCH = 256
 
 
@@ -44,6 +46,7 @@ class InsertBatcher:
             del self._pending[: self.max_batch]
             self.batches += 1
             self.documents += len(batch)
+            INSERT_BATCH.observe(len(batch))
             await self._write(batch)
 
     async def _write(self, batch: list[tuple[dict[str, Any], asyncio.Future[None]]]) -> None:
