@@ -126,10 +126,14 @@ async def _user_worker(idx, urls, tokens, n_active, n_bot, rate, seconds, bot_se
     await asyncio.get_running_loop().run_in_executor(None, ctl["go_load"].wait)
     errors = {"n": 0}
 
+    acks: list[float] = []
+
     async def send(sio, cid):
+        t_send = time.perf_counter()
         try:
             ack = await sio.call("message", {"conversation_id": cid, "client_msg_id": uuid.uuid4().hex,
                                              "text": f"请问进度@{time.time():.6f}"}, namespace="/user", timeout=10)
+            acks.append((time.perf_counter() - t_send) * 1000)
             if not ack.get("ok"):
                 errors["n"] += 1
         except Exception:  # noqa: BLE001
@@ -146,7 +150,7 @@ async def _user_worker(idx, urls, tokens, n_active, n_bot, rate, seconds, bot_se
         sent += 1
         await asyncio.sleep(max(0.0, t0 + sent / rate - time.perf_counter()))
     await asyncio.sleep(3)
-    out.put(("load", idx, sent, errors["n"], lat))
+    out.put(("load", idx, sent, errors["n"], lat, acks))
     # bot turns: closed loop, each bot user waits for the reply before sending again
     await asyncio.get_running_loop().run_in_executor(None, ctl["go_bot"].wait)
     bot_replies["n"] = 0
@@ -184,13 +188,16 @@ def agent_worker(urls: list[str], tokens: list[str], ctl: Any, out: Any) -> None
 
 async def _agent_worker(urls, tokens, ctl, out) -> None:
     lat: list[float] = []
+    sent_times: list[float] = []
     agents = []
 
     def handler(sio_ref: list):
         async def on_message(data: dict) -> None:
             if data["sender"]["role"] != "user" or "@" not in data["text"]:
                 return
-            lat.append((time.time() - float(data["text"].rsplit("@", 1)[1])) * 1000)
+            sent_at = float(data["text"].rsplit("@", 1)[1])
+            lat.append((time.time() - sent_at) * 1000)
+            sent_times.append(sent_at)
             asyncio.create_task(_quiet(sio_ref[0].call("message", {
                 "conversation_id": data["conversation_id"], "client_msg_id": uuid.uuid4().hex,
                 "text": f"您好，已收到@{time.time():.6f}"}, namespace="/agent", timeout=10)))
@@ -204,7 +211,7 @@ async def _agent_worker(urls, tokens, ctl, out) -> None:
         agents.append(sio)
     out.put(("agents", 0, len(agents)))
     await asyncio.get_running_loop().run_in_executor(None, ctl["load_done"].wait)
-    out.put(("agent_lat", 0, lat))
+    out.put(("agent_lat", 0, lat, sent_times))
     await asyncio.get_running_loop().run_in_executor(None, ctl["done"].wait)
     for sio in agents:
         await sio.disconnect()
@@ -280,7 +287,7 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
         db1 = _cpu(db_pid)
         counters = bridge_counters(urls)
         ctl["load_done"].set()
-        agent_lat = expect(out, "agent_lat", 1)[0][2]
+        _, _, agent_lat, sent_times = expect(out, "agent_lat", 1)[0]
         user_lat = [x for r in loads for x in r[4]]
         ctl["go_bot"].set()
         phase("bot turns", pids + [db_pid])
@@ -296,8 +303,10 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
             "kib_per_connection": round(sum(rss1[i] - rss0[i] for i in range(bridges)) / max(1, held), 1),
             "msgs_sent_per_s": round(sum(r[2] for r in loads) / elapsed, 1),
             "send_errors": sum(r[3] for r in loads),
+            "user_ack_ms": {p: round(pct([x for r in loads for x in r[5]], p), 1) for p in (50, 95, 99)},
             "delivered_per_s": round((len(agent_lat) + len(user_lat)) / elapsed, 1),
             "user_to_agent_ms": {p: round(pct(agent_lat, p), 1) for p in (50, 95, 99)},
+            "user_to_agent_p99_ms_per_5s": windows(sent_times, agent_lat, 5.0),
             "agent_to_user_ms": {p: round(pct(user_lat, p), 1) for p in (50, 95, 99)},
             "bridge_cpu_during_load": [round((cpu1[i] - cpu0[i]) / elapsed, 2) for i in range(bridges)],
             "database_cpu_during_load": round((db1 - db0) / elapsed, 2),
@@ -314,6 +323,17 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
                 p.kill()
         stub.kill()
         system.stop()
+
+
+def windows(sent_at: list[float], lat: list[float], width: float) -> list[float]:
+    """p99 latency of the messages sent in each `width`-second window of the load phase."""
+    if not sent_at:
+        return []
+    t0 = min(sent_at)
+    buckets: dict[int, list[float]] = {}
+    for t, v in zip(sent_at, lat, strict=True):
+        buckets.setdefault(int((t - t0) // width), []).append(v)
+    return [round(pct(buckets[k], 99)) for k in sorted(buckets)]
 
 
 def bridge_counters(urls: list[str]) -> dict[str, float]:
