@@ -278,6 +278,7 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
         with_agent = loop.run_until_complete(store.conversations.count_documents({"state": "with_agent"}))
         cpu0 = [_cpu(p) for p in pids]
         db0 = _cpu(db_pid)
+        counters0 = bridge_counters(urls)
         ctl["go_load"].set()
         phase("load", pids + [db_pid])
         t0 = time.perf_counter()
@@ -285,7 +286,7 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
         elapsed = time.perf_counter() - t0
         cpu1 = [_cpu(p) for p in pids]
         db1 = _cpu(db_pid)
-        counters = bridge_counters(urls)
+        counters = counter_figures(counters0, bridge_counters(urls))
         ctl["load_done"].set()
         _, _, agent_lat, sent_times = expect(out, "agent_lat", 1)[0]
         user_lat = [x for r in loads for x in r[4]]
@@ -301,10 +302,12 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
             "handoffs_per_s": round(n_active / conversations_s, 1),
             "rss_mib_before": [round(r / 1024) for r in rss0], "rss_mib_after": [round(r / 1024) for r in rss1],
             "kib_per_connection": round(sum(rss1[i] - rss0[i] for i in range(bridges)) / max(1, held), 1),
-            "msgs_sent_per_s": round(sum(r[2] for r in loads) / elapsed, 1),
+            # rates over the sending window (the run then waits 3 s for the last deliveries)
+            "user_msgs_sent_per_s": round(sum(r[2] for r in loads) / seconds, 1),
             "send_errors": sum(r[3] for r in loads),
             "user_ack_ms": {p: round(pct([x for r in loads for x in r[5]], p), 1) for p in (50, 95, 99)},
-            "delivered_per_s": round((len(agent_lat) + len(user_lat)) / elapsed, 1),
+            "delivered_per_s": round((len(agent_lat) + len(user_lat)) / seconds, 1),
+            "delivered_of_sent": f"{len(agent_lat) + len(user_lat)} of {2 * sum(r[2] for r in loads)}",
             "user_to_agent_ms": {p: round(pct(agent_lat, p), 1) for p in (50, 95, 99)},
             "user_to_agent_p99_ms_per_5s": windows(sent_times, agent_lat, 5.0),
             "agent_to_user_ms": {p: round(pct(user_lat, p), 1) for p in (50, 95, 99)},
@@ -336,19 +339,30 @@ def windows(sent_at: list[float], lat: list[float], width: float) -> list[float]
     return [round(pct(buckets[k], 99)) for k in sorted(buckets)]
 
 
+METRICS = {"seq_retries": "bangban_seq_retries_total",
+           "batch_docs": "bangban_insert_batch_documents_sum",
+           "batches": "bangban_insert_batch_documents_count",
+           "gc2_s": 'bangban_gc_pause_seconds_sum{generation="2"}',
+           "gc2_n": 'bangban_gc_pause_seconds_count{generation="2"}'}
+
+
 def bridge_counters(urls: list[str]) -> dict[str, float]:
-    """Seq retries and documents per grouped insert, summed over the bridges' /metrics."""
+    """Counters of the bridges' /metrics, summed over the bridges."""
     import urllib.request
-    tot: dict[str, float] = {}
+    tot = dict.fromkeys(METRICS, 0.0)
     for url in urls:
         for line in urllib.request.urlopen(url + "/metrics", timeout=10).read().decode().splitlines():
-            for name in ("bangban_seq_retries_total", "bangban_insert_batch_documents_sum",
-                         "bangban_insert_batch_documents_count"):
+            for key, name in METRICS.items():
                 if line.startswith(name + " "):
-                    tot[name] = tot.get(name, 0.0) + float(line.split()[1])
-    return {"seq_retries": int(tot.get("bangban_seq_retries_total", 0)),
-            "docs_per_insert_command": round(tot.get("bangban_insert_batch_documents_sum", 0)
-                                             / max(1.0, tot.get("bangban_insert_batch_documents_count", 0)), 2)}
+                    tot[key] += float(line.split()[1])
+    return tot
+
+
+def counter_figures(before: dict[str, float], after: dict[str, float]) -> dict[str, Any]:
+    d = {k: after[k] - before[k] for k in METRICS}
+    return {"seq_retries": int(d["seq_retries"]),
+            "docs_per_insert_command": round(d["batch_docs"] / max(1.0, d["batches"]), 2),
+            "full_gc_pauses": int(d["gc2_n"]), "full_gc_seconds": round(d["gc2_s"], 2)}
 
 
 def phase(name: str, pids: list[int]) -> None:

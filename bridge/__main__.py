@@ -7,6 +7,7 @@ import argparse
 from aiohttp import web
 
 from bridge.app import create_app
+from bridge.runtime import tune_gc
 from core.logs import setup_logging
 from core.settings import get_settings
 
@@ -18,6 +19,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=settings.port)
     args = parser.parse_args()
     setup_logging("bridge")
+    tune_gc(settings.gc_threshold)
     web.run_app(create_app(settings), host=args.host, port=args.port, print=None, access_log=None,
                 shutdown_timeout=5)
 

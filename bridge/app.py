@@ -12,6 +12,7 @@ from aiohttp import web
 
 from bridge import api, kb_api, ns_agent, ns_user, openapi
 from bridge.context import Context, build_context
+from bridge.runtime import freeze_startup_objects
 from bridge.sio_packet import Packet
 from bridge.sweeper import Sweeper
 from core.catalogue import load_catalogue
@@ -49,6 +50,7 @@ async def _startup(app: web.Application) -> None:
     media = getattr(ctx, "media", None)  # media.signalling.MediaHub, set by its register()
     if media is not None:
         await media.start()
+    freeze_startup_objects()
     log.info("bridge started", extra={"process_id": ctx.presence.process_id})
 
 

@@ -43,12 +43,15 @@ class Assignment:
         free.sort(key=lambda a: (a.get("active", 0), a.get("last_assigned_at") or epoch))
         return free
 
-    async def reserve(self, agent_id: str) -> bool:
-        agent = await self.store.agents.find_one({"_id": agent_id}, {"capacity": 1})
-        if not agent:
-            return False
+    async def reserve(self, agent_id: str, capacity: int | None = None) -> bool:
+        """Take one of the agent's free slots; False if they have none (or are not online)."""
+        if capacity is None:
+            agent = await self.store.agents.find_one({"_id": agent_id}, {"capacity": 1})
+            if not agent:
+                return False
+            capacity = agent.get("capacity", 5)
         res = await self.store.agents.update_one(
-            {"_id": agent_id, "status": "online", "active": {"$lt": agent.get("capacity", 5)}},
+            {"_id": agent_id, "status": "online", "active": {"$lt": capacity}},
             {"$inc": {"active": 1}, "$set": {"last_assigned_at": now()}},
         )
         return res.modified_count == 1
@@ -65,10 +68,10 @@ class Assignment:
             {"state": "with_agent", "agent": {"id": agent["_id"], "name": agent["name"]},
              "assigned_at": t, "first_response_at": None, "fr_alerted": False, "fr_pending": True},
             event="assigned", by=by, detail={"agent": agent["_id"]}, extra_filter=extra_filter,
+            add_to_set={"served_by": agent["_id"]},
         )
         if updated is None:
             return None
-        await self.conversations.update(conv["_id"], {}, {"$addToSet": {"served_by": agent["_id"]}})
         await self.announce(updated, agent)
         return updated
 
@@ -101,7 +104,7 @@ class Assignment:
                 break
             done = False
             for agent in await self.candidates(department):
-                if not await self.reserve(agent["_id"]):
+                if not await self.reserve(agent["_id"], agent.get("capacity", 5)):
                     continue
                 if await self.claim(head, agent, None) is not None:
                     assigned += 1

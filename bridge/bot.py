@@ -123,7 +123,8 @@ class Bot:
         # never displaces another process's mark (its turn may still need recovering); read by the
         # sweeper only, so the conversation cache needs no invalidation
         res = await self.conversations.store.conversations.update_one(
-            {"_id": cid, "$or": [{"bot_pending": {"$exists": False}}, {"bot_pending.process": self.process_id}]},
+            # `$in` with None: no mark, or ours (an `$or` here made the embedded database scan the collection)
+            {"_id": cid, "bot_pending.process": {"$in": [None, self.process_id]}},
             {"$set": {"bot_pending": {"seq": seq, "process": self.process_id, "at": now()}}})
         if res.matched_count == 1:
             self._owned[cid] = seq

@@ -119,6 +119,7 @@ class Conversations:
         detail: dict | None = None,
         extra_filter: dict | None = None,
         unset: dict | None = None,
+        add_to_set: dict | None = None,
     ) -> dict | None:
         """Atomically move a conversation from one of `from_states`; None if it was not there."""
         query: dict[str, Any] = {"state": {"$in": list(from_states)}}
@@ -127,6 +128,8 @@ class Conversations:
         update: dict[str, Any] = {"$set": {**fields, "updated_at": now()}}
         if unset:
             update["$unset"] = unset
+        if add_to_set:
+            update["$addToSet"] = add_to_set
         if await self.update(conversation_id, query, update) != 1:
             return None
         await self.timeline.add(conversation_id, event, by, detail)

@@ -15,6 +15,10 @@ INSERT_BATCH = Histogram("bangban_insert_batch_documents", "Documents per groupe
 REFUSED = Counter("bangban_refused_total", "Refused events", ["code"])
 
 
+GC_PAUSE = Histogram("bangban_gc_pause_seconds", "Pauses of Python's garbage collector", ["generation"],
+                     buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2))
+
+
 def render_metrics() -> web.Response:
     resp = web.Response(body=generate_latest())
     resp.content_type = CONTENT_TYPE_LATEST.split(";")[0]

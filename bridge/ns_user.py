@@ -168,9 +168,9 @@ def register(sio: socketio.AsyncServer, ctx) -> None:
     async def read(sid: str, p: Principal, m: s.ReadIn) -> dict:
         conv = await own(p, m.conversation_id)
         # read marks are never read from the conversation cache: written without invalidating it
-        await ctx.store.conversations.update_one(
-            {"_id": conv["_id"], "$or": [{"user_read_seq": {"$lt": m.seq}}, {"user_read_seq": {"$exists": False}}]},
-            {"$set": {"user_read_seq": m.seq}})
+        # `$max` keeps the mark monotonic without a condition (an `$or` filter made the embedded
+        # database scan the collection)
+        await ctx.store.conversations.update_one({"_id": conv["_id"]}, {"$max": {"user_read_seq": m.seq}})
         await ctx.delivery.to_conversation(
             conv, "read", {"conversation_id": conv["_id"], "who": {"role": "user", "id": p.id}, "seq": m.seq},
             skip_sid=sid)

@@ -5,15 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.clock import iso, now
+from bridge.write_batch import InsertBatcher
 from core.db import Store
 
 
 class Timeline:
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._inserts = InsertBatcher(store.timeline)  # a burst of handoffs shares insert commands
 
     async def add(self, conversation_id: str, event: str, by: dict | None, detail: dict | None = None) -> None:
-        await self.store.timeline.insert_one(
+        await self._inserts.insert(
             {"conversation_id": conversation_id, "ts": now(), "event": event,
              "by": by or {"role": "system", "id": "system"}, "detail": detail or {}}
         )

@@ -30,6 +30,13 @@ def _float(name: str, default: float) -> float:
     return float(raw) if raw not in (None, "") else default
 
 
+def _gc_threshold(raw: str) -> tuple[int, int, int]:
+    parts = [int(x) for x in raw.split(",")]
+    if len(parts) != 3 or min(parts) < 1:
+        raise ValueError(f"GC_THRESHOLD needs three positive integers, got {raw!r}")
+    return parts[0], parts[1], parts[2]
+
+
 def _bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     if raw in (None, ""):
@@ -75,6 +82,7 @@ class Settings:
     process_dead_s: float
     rasa_timeout_s: float
     bot_turn_stuck_s: float
+    gc_threshold: tuple[int, int, int]
     max_text_len: int
     max_payload_bytes: int
     rate_limit_per_10s: int
@@ -158,6 +166,7 @@ def load_settings() -> Settings:
         process_dead_s=_float("PROCESS_DEAD_S", 15.0),
         rasa_timeout_s=_float("RASA_TIMEOUT_S", 4.0),
         bot_turn_stuck_s=_float("BOT_TURN_STUCK_S", 60.0),
+        gc_threshold=_gc_threshold(_env("GC_THRESHOLD", "50000,20,100")),
         max_text_len=_int("MAX_TEXT_LEN", 2000),
         max_payload_bytes=_int("MAX_PAYLOAD_BYTES", 1024 * 1024),
         rate_limit_per_10s=_int("RATE_LIMIT_PER_10S", 30),

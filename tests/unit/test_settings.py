@@ -39,3 +39,13 @@ def test_generated_secret_is_kept_between_runs(monkeypatch, tmp_path):
     monkeypatch.delenv("BANGBAN_TOKEN_SECRET", raising=False)
     first = load_settings().token_secret
     assert load_settings().token_secret == first and (tmp_path / "token_secret").stat().st_mode & 0o077 == 0
+
+
+def test_gc_threshold_is_three_positive_integers(monkeypatch, tmp_path):
+    monkeypatch.setenv("BANGBAN_VAR", str(tmp_path))
+    monkeypatch.setenv("GC_THRESHOLD", "1000,5,7")
+    assert load_settings().gc_threshold == (1000, 5, 7)
+    for bad in ("1000,5", "0,1,1", "a,b,c"):
+        monkeypatch.setenv("GC_THRESHOLD", bad)
+        with pytest.raises(ValueError):
+            load_settings()
