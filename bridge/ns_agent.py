@@ -102,12 +102,13 @@ def register(sio: socketio.AsyncServer, ctx) -> None:
         doc, created = await ctx.messages.append(conv["_id"], sender, m.type, m.text or "",
                                                  client_msg_id=m.client_msg_id, media_id=m.media_id, media=media)
         if created:
+            # deliver first: the user should not wait for the first-response bookkeeping
+            await ctx.delivery.to_conversation(conv, "message", wire(doc), skip_sid=sid)
             agent = conv.get("agent")
             if conv.get("first_response_at") is None and agent and agent["id"] == p.id:
                 await ctx.conversations.update(
                     conv["_id"], {"first_response_at": None, "assigned_at": conv.get("assigned_at")},
                     {"$set": {"first_response_at": doc["ts"]}, "$unset": {"fr_pending": ""}})
-            await ctx.delivery.to_conversation(conv, "message", wire(doc), skip_sid=sid)
         return {k: v for k, v in msg_ack(doc).items()}
 
     @r.on("sync", s.SyncIn, cost=0.5)
