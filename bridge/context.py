@@ -88,7 +88,7 @@ class Context:
 def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: socketio.AsyncServer) -> Context:
     delivery = Delivery(sio)
     timeline = Timeline(store)
-    messages = MessageStore(store, shared=bool(settings.redis_url))
+    messages = MessageStore(store)
     conversations = Conversations(store, messages, timeline, delivery, ConversationCache(settings.redis_url))
     queues = Queues(store, conversations, delivery)
     assignment = Assignment(store, conversations, messages, queues, delivery)

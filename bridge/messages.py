@@ -55,12 +55,8 @@ def wire(doc: dict[str, Any]) -> dict[str, Any]:
 class MessageStore:
     """Append and read the messages of conversations."""
 
-    def __init__(self, store: Store, cache_size: int = 50_000, shared: bool = False) -> None:
+    def __init__(self, store: Store, cache_size: int = 50_000) -> None:
         self.store = store
-        # with several bridge processes the user and the agent of a conversation may write through
-        # different ones: the next seq is read from the index before each insert (one indexed read)
-        # instead of colliding on every message that follows one of the other process
-        self._trust_cache = not shared
         self._next: OrderedDict[str, int] = OrderedDict()
         self._cache_size = cache_size
         self._inserts = InsertBatcher(store.messages)
@@ -78,9 +74,6 @@ class MessageStore:
             {"conversation_id": conversation_id}, {"seq": 1}, sort=[("seq", DESCENDING)]
         )
         return (last["seq"] + 1) if last else 1
-
-    def _cached_next(self, conversation_id: str) -> int | None:
-        return self._next.get(conversation_id) if self._trust_cache else None
 
     def _remember(self, conversation_id: str, nxt: int) -> None:
         self._next[conversation_id] = nxt
@@ -131,7 +124,7 @@ class MessageStore:
         if new_conversation:
             nxt = 1
         else:
-            nxt = self._cached_next(conversation_id) or await self._load_next(conversation_id)
+            nxt = self._next.get(conversation_id) or await self._load_next(conversation_id)
         for _ in range(MAX_RETRIES):
             doc["seq"] = nxt
             try:
@@ -164,7 +157,7 @@ class MessageStore:
 
     async def _insert_many_numbered(self, conversation_id: str, items: list[dict[str, Any]]) -> list[dict]:
         for _ in range(MAX_RETRIES):
-            nxt = self._cached_next(conversation_id) or await self._load_next(conversation_id)
+            nxt = self._next.get(conversation_id) or await self._load_next(conversation_id)
             docs = []
             ts = now()
             for i, item in enumerate(items):
