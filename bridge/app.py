@@ -13,6 +13,7 @@ from aiohttp import web
 from bridge import api, kb_api, ns_agent, ns_user, openapi
 from bridge.context import Context, build_context
 from bridge.runtime import freeze_startup_objects
+from bridge.sio_manager import RedisManager
 from bridge.sio_packet import Packet
 from bridge.sweeper import Sweeper
 from core.catalogue import load_catalogue
@@ -25,7 +26,7 @@ PANE_NAMES = ("agent", "h5", "trainer", "dashboard")
 
 
 def make_sio(settings: Settings) -> socketio.AsyncServer:
-    manager = socketio.AsyncRedisManager(settings.redis_url) if settings.redis_url else None
+    manager = RedisManager(settings.redis_url) if settings.redis_url else None
     origins = settings.extra.get("cors_origins") or "*"
     return socketio.AsyncServer(
         async_mode="aiohttp", client_manager=manager, cors_allowed_origins=origins,
@@ -96,6 +97,8 @@ def create_app(settings: Settings | None = None) -> web.Application:
     store = connect(settings)
     ctx = build_context(settings, store, load_catalogue(settings.data_dir), sio)
     app["ctx"] = ctx
+    if isinstance(sio.manager, RedisManager):
+        sio.manager.message_observers.append(ctx.messages.observe)
     app["sio"] = sio
     ns_user.register(sio, ctx)
     ns_agent.register(sio, ctx)

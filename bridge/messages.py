@@ -75,6 +75,12 @@ class MessageStore:
         )
         return (last["seq"] + 1) if last else 1
 
+    def observe(self, message: dict[str, Any]) -> None:
+        """A message stored by any process (seen on its way to the clients): its seq is taken."""
+        cid, seq = message.get("conversation_id"), message.get("seq")
+        if isinstance(seq, int) and cid in self._next and self._next[cid] <= seq:
+            self._next[cid] = seq + 1
+
     def _remember(self, conversation_id: str, nxt: int) -> None:
         self._next[conversation_id] = nxt
         self._next.move_to_end(conversation_id)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
+import aiohttp
 import pytest
 
 from ops.system import System
-from tests.integration.systems import MultiHarness, harness, start_own_system
+from tests.integration.systems import MultiHarness, bridge_url, harness, start_own_system
 from tests.support import cmid, start_conversation
 
 
@@ -160,3 +161,36 @@ async def test_grace_expiry_requeues_once_with_two_sweepers(mh: MultiHarness):
     # a colleague on the other process picks it up
     other = await mh.agent_on(0, [dep])
     await other.wait_for("assigned", pred=lambda d: d["conversation"]["id"] == cid)
+
+
+async def _seq_retries(mh: MultiHarness) -> float:
+    total = 0.0
+    async with aiohttp.ClientSession() as s:
+        for i in range(2):
+            async with s.get(bridge_url(mh.system, i) + "/metrics") as r:
+                for line in (await r.text()).splitlines():
+                    if line.startswith("bangban_seq_retries_total "):
+                        total += float(line.split()[1])
+    return total
+
+
+async def test_user_and_agent_on_different_processes_number_messages_without_collisions(mh: MultiHarness):
+    """Each process learns the seq the other gave from the relayed events: no insert is retried."""
+    dep, matter = "housing-fund", "housing-fund-withdrawal"
+    await mh.reset_department(dep)
+    agent = await mh.agent_on(1, [dep])
+    user = await mh.user_on(0, f"seq-{cmid()[:8]}")
+    cid = await start_conversation(user, "公积金提取要什么材料", matter=matter)
+    await user.wait_for("message", conversation_id=cid, pred=lambda d: d["sender"]["role"] == "bot")
+    assert (await user.call("handoff", {"conversation_id": cid}))["state"] == "with_agent"
+    await agent.wait_for("assigned", pred=lambda d: d["conversation"]["id"] == cid)
+    before = await _seq_retries(mh)
+    for i in range(8):
+        sent = await user.call("message", {"conversation_id": cid, "client_msg_id": cmid(), "text": f"问题{i}"})
+        await agent.wait_for("message", conversation_id=cid, seq=sent["seq"])
+        reply = await agent.call("message", {"conversation_id": cid, "client_msg_id": cmid(), "text": f"回答{i}"})
+        assert reply["seq"] == sent["seq"] + 1
+        await user.wait_for("message", conversation_id=cid, seq=reply["seq"])
+    assert await _seq_retries(mh) == before
+    seqs = [m["seq"] for m in (await user.call("sync", {"conversation_id": cid, "after_seq": 0}))["messages"]]
+    assert seqs == list(range(1, len(seqs) + 1))
