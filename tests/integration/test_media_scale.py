@@ -10,12 +10,11 @@ import asyncio
 import json
 
 import pytest
-from aiortc import RTCPeerConnection, RTCSessionDescription
-from aiortc.mediastreams import AudioStreamTrack, MediaStreamError
 
 from media import calls
 from ops.procs import port_open, wait_until
 from ops.system import System
+from tests.call_peer import CallPeer
 from tests.integration.systems import MultiHarness, harness, start_own_system
 from tests.support import Client, start_conversation
 
@@ -76,47 +75,8 @@ def snapshot() -> list[dict]:
             {"type": 2, "timestamp": 2, "data": {"node": {"type": 0, "childNodes": [body], "id": 1}}}]
 
 
-class Peer:
-    """One side's aiortc peer connection to the call's owner (audio), counting the frames it receives."""
-
-    def __init__(self, sock: Client) -> None:
-        self.sock = sock
-        self.pc = RTCPeerConnection()
-        self.frames = 0
-        self.tasks: list[asyncio.Task] = []
-
-        @self.pc.on("track")
-        def on_track(track) -> None:
-            self.tasks.append(asyncio.ensure_future(self._count(track)))
-
-    async def _count(self, track) -> None:
-        while True:
-            try:
-                await track.recv()
-            except MediaStreamError:
-                return
-            self.frames += 1
-
-    async def connect(self, call_id: str) -> None:
-        self.pc.addTrack(AudioStreamTrack())
-        await self.pc.setLocalDescription(await self.pc.createOffer())
-        ack = await self.sock.call("call_offer", {"call_id": call_id, "sdp": self.pc.localDescription.sdp,
-                                                  "type": "offer"})
-        assert ack["ok"] and ack["type"] == "answer", ack
-        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=ack["sdp"], type="answer"))
-
-    def candidate(self) -> dict:
-        line = next(ln for ln in self.pc.localDescription.sdp.splitlines() if ln.startswith("a=candidate:"))
-        return {"candidate": line[2:], "sdpMid": "0", "sdpMLineIndex": 0}
-
-    async def close(self) -> None:
-        await self.pc.close()
-        for task in self.tasks:
-            task.cancel()
-
-
-async def connected_call(user: Client, agent: Client, call_id: str) -> list[Peer]:
-    peers = [Peer(user), Peer(agent)]
+async def connected_call(user: Client, agent: Client, call_id: str) -> list[CallPeer]:
+    peers = [CallPeer(user), CallPeer(agent)]
     await asyncio.gather(*(p.connect(call_id) for p in peers))
     for side in (user, agent):
         await side.wait_for("call_state", timeout=20, call_id=call_id, state="active")
@@ -221,7 +181,7 @@ async def test_call_across_processes(mh: MultiHarness):
         await agent.wait_for("call_answer", call_id=call_id)  # emitted by bridge 0 to a socket of bridge 1
         assert (await agent.call("call_ice", {"call_id": call_id, "candidate": peers[1].candidate()}))["ok"]
         await asyncio.sleep(2.0)
-        assert all(p.frames > 40 for p in peers), [p.frames for p in peers]  # audio relayed both ways
+        assert all(p.frames["audio"] > 40 for p in peers), [p.frames for p in peers]  # audio relayed both ways
         hangup = await agent.call("call_hangup", {"call_id": call_id})
         assert hangup["ok"], hangup
         for side in (user, agent):

@@ -6,58 +6,20 @@ import asyncio
 import io
 
 import av
-from aiortc import RTCPeerConnection, RTCSessionDescription
-from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, VideoStreamTrack
 
 from media import calls
 from media.store import MediaStore
+from tests.call_peer import CallPeer
 from tests.unit.media_fixtures import Recorder, media_server, mongo_uri  # noqa: F401
 
 calls.pin_host_addresses(["127.0.0.1"])  # loopback only: no traffic to any other address
-
-
-class Party:
-    """One side of the call: a Socket.IO client plus an aiortc peer that counts received frames."""
-
-    def __init__(self, sock: Recorder) -> None:
-        self.sock = sock
-        self.pc = RTCPeerConnection()
-        self.frames = {"audio": 0, "video": 0}
-        self.tasks: list[asyncio.Task] = []
-
-        @self.pc.on("track")
-        def on_track(track):
-            self.tasks.append(asyncio.ensure_future(self._count(track)))
-
-    async def _count(self, track) -> None:
-        while True:
-            try:
-                await track.recv()
-            except MediaStreamError:
-                return
-            self.frames[track.kind] += 1
-
-    async def connect(self, call_id: str) -> None:
-        self.pc.addTrack(AudioStreamTrack())
-        self.pc.addTrack(VideoStreamTrack())
-        await self.pc.setLocalDescription(await self.pc.createOffer())
-        ack = await self.sock.call(
-            "call_offer", {"call_id": call_id, "sdp": self.pc.localDescription.sdp, "type": "offer"}
-        )
-        assert ack["ok"], ack
-        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=ack["sdp"], type=ack["type"]))
-
-    async def close(self) -> None:
-        await self.pc.close()
-        for task in self.tasks:
-            task.cancel()
 
 
 async def test_call_relayed_and_recorded(media_server):  # noqa: F811 - fixture
     url, ctx, media = media_server
     user = await Recorder(url, "/user", "u1:user").connect()
     agent = await Recorder(url, "/agent", "a1:agent").connect()
-    parties: list[Party] = []
+    parties: list[CallPeer] = []
     try:
         invite = await agent.call("call_invite", {"conversation_id": "c1", "kind": "video"})
         assert invite["ok"] and invite["state"] == "ringing"
@@ -65,7 +27,7 @@ async def test_call_relayed_and_recorded(media_server):  # noqa: F811 - fixture
         ring = (await user.wait_for("call_invite"))[0]
         assert ring["recording"] is True and "录音" in ring["notice"]
         assert (await user.call("call_accept", {"call_id": call_id}))["ok"]
-        parties = [Party(user), Party(agent)]
+        parties = [CallPeer(user, video=True), CallPeer(agent, video=True)]
         await asyncio.gather(*(p.connect(call_id) for p in parties))
         await user.wait_for("call_state", where=lambda d: d["state"] == "active", within=15)
         await asyncio.sleep(3.0)
