@@ -21,12 +21,12 @@ import asyncio
 import datetime as dt
 import logging
 import time
-import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bridge.clock import now
 from bridge.conversations import Conversations
+from bridge.keyed_locks import KeyedLocks
 from bridge.lifecycle import Lifecycle
 from bridge.messages import MessageStore, wire
 from bridge.metrics import BOT_TURN
@@ -67,7 +67,7 @@ class Bot:
         self.unanswered = unanswered
         self.process_id = process_id
         # one lock per conversation while a turn runs or waits; dropped when nobody holds it
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._lock = KeyedLocks()
         # user messages accepted by this process whose turn has not finished, per conversation
         self._queued: dict[str, list[dict]] = {}
         # seq of the `bot_pending` mark this process holds, per conversation
@@ -75,11 +75,6 @@ class Bot:
         self._recoveries: set[asyncio.Task] = set()
         self.last_turn_ms: float = 0.0
 
-    def _lock(self, conversation_id: str) -> asyncio.Lock:
-        lock = self._locks.get(conversation_id)
-        if lock is None:
-            lock = self._locks[conversation_id] = asyncio.Lock()
-        return lock
 
     def new_conversation_mark(self, conversation_id: str) -> dict[str, Any]:
         """The mark of the first turn, stored with the new conversation (no extra write)."""

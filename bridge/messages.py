@@ -12,9 +12,7 @@ message in the common case (inserts arriving together share one, see
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-import weakref
 from collections import OrderedDict
 from typing import Any
 
@@ -22,6 +20,7 @@ from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from bridge.clock import iso, now
+from bridge.keyed_locks import KeyedLocks
 from bridge.metrics import MESSAGES, SEQ_RETRIES
 from bridge.write_batch import InsertBatcher
 from core.db import Store
@@ -61,13 +60,8 @@ class MessageStore:
         self._cache_size = cache_size
         self._inserts = InsertBatcher(store.messages)
         # held while a message of the conversation is numbered and stored; dropped when unused
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._lock = KeyedLocks()
 
-    def _lock(self, conversation_id: str) -> asyncio.Lock:
-        lock = self._locks.get(conversation_id)
-        if lock is None:
-            lock = self._locks[conversation_id] = asyncio.Lock()
-        return lock
 
     async def _load_next(self, conversation_id: str) -> int:
         last = await self.store.messages.find_one(
