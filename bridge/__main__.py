@@ -7,7 +7,7 @@ import argparse
 from aiohttp import web
 
 from bridge.app import create_app
-from bridge.runtime import tune_gc
+from bridge.infra.runtime import tune_gc
 from core.logs import setup_logging
 from core.settings import get_settings
 

@@ -9,11 +9,11 @@ import sys
 
 from pymongo.errors import DuplicateKeyError
 
-from bridge.auth import STAFF_ROLES, hash_password, password_problem
-from bridge.clock import now
-from bridge.errors import MESSAGES
+from bridge.domain.auth import STAFF_ROLES, hash_password, password_problem
 from core.catalogue import load_catalogue
+from core.clock import now
 from core.db import Store, connect
+from core.errors import MESSAGES
 from core.settings import get_settings
 
 

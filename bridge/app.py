@@ -10,12 +10,15 @@ from pathlib import Path
 import socketio
 from aiohttp import web
 
-from bridge import api, kb_api, ns_agent, ns_user, openapi
 from bridge.context import Context, build_context
-from bridge.runtime import freeze_startup_objects
-from bridge.sio_manager import RedisManager
-from bridge.sio_packet import Packet
-from bridge.sweeper import Sweeper
+from bridge.domain.sweeper import Sweeper
+from bridge.infra.runtime import freeze_startup_objects
+from bridge.infra.sio_manager import RedisManager
+from bridge.infra.sio_packet import Packet
+from bridge.transport.http import api, openapi
+from bridge.transport.http import kb as kb_api
+from bridge.transport.sio import agent as ns_agent
+from bridge.transport.sio import user as ns_user
 from core.catalogue import load_catalogue
 from core.db import connect
 from core.settings import Settings, get_settings
@@ -113,8 +116,8 @@ def create_app(settings: Settings | None = None) -> web.Application:
         from media import signalling
         hub = signalling.register(sio, ctx)
         ctx.lifecycle.ended_listeners.append(hub.conversation_ended)
-    if importlib.util.find_spec("bridge.trainer_api") is not None:
-        from bridge import trainer_api
+    if importlib.util.find_spec("bridge.transport.http.trainer") is not None:
+        from bridge.transport.http import trainer as trainer_api
         trainer_api.setup(app)
     for name in PANE_NAMES:
         app.router.add_get(f"/{name}", _pane(name))

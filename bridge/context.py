@@ -6,25 +6,25 @@ from dataclasses import dataclass
 
 import socketio
 
-from bridge.assignment import Assignment
-from bridge.auth import Principal, TokenService
-from bridge.banned import BannedPhrases
-from bridge.bot import Bot
-from bridge.conv_cache import ConversationCache
-from bridge.conversations import Conversations, can_access
-from bridge.delivery import Delivery
-from bridge.escalation import Escalation
-from bridge.kb_loop import KbLoop
-from bridge.lifecycle import Lifecycle
-from bridge.messages import MessageStore
-from bridge.presence import Presence
-from bridge.queues import Queues
-from bridge.rasa_client import RasaClient
-from bridge.ratelimit import RateLimiter
-from bridge.timeline import Timeline
-from bridge.unanswered import Unanswered
+from bridge.domain.assignment import Assignment
+from bridge.domain.auth import Principal, TokenService
+from bridge.domain.banned import BannedPhrases
+from bridge.domain.bot_turns import Bot
+from bridge.domain.conversations import Conversations, can_access
+from bridge.domain.escalation import Escalation
+from bridge.domain.kb_loop import KbLoop
+from bridge.domain.lifecycle import Lifecycle
+from bridge.domain.presence import Presence
+from bridge.domain.queues import Queues
+from bridge.domain.timeline import Timeline
+from bridge.domain.unanswered import Unanswered
+from bridge.infra.conv_cache import ConversationCache
+from bridge.infra.delivery import Delivery
+from bridge.infra.message_store import MessageStore
+from bridge.infra.rasa_client import RasaClient
 from core.catalogue import Catalogue
 from core.db import Store
+from core.ratelimit import RateLimiter
 from core.settings import Settings
 
 

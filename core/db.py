@@ -32,7 +32,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("agent.id", ASCENDING), ("state", ASCENDING)], name="agent_state"),
         # set only while an assigned conversation awaits the agent's first reply: the timers' lookup
         IndexModel([("fr_pending", ASCENDING)], name="fr_pending", sparse=True),
-        # set only while a bot turn is in flight (bridge/bot.py): the sweeper's lookup of orphaned turns
+        # set only while a bot turn is in flight (bridge/domain/bot_turns.py): the sweeper's lookup of orphaned turns
         IndexModel([("bot_pending.at", ASCENDING)], name="bot_pending", sparse=True),
         IndexModel([("created_at", DESCENDING)], name="created"),
     ],

@@ -28,7 +28,7 @@ def media_unavailable() -> MediaError:
 
 
 def json_error(status: int, code: str, message_zh: str) -> web.Response:
-    """`{"error": {"code", "message"}}` with the given status (used when bridge.errors is absent)."""
+    """`{"error": {"code", "message"}}` with the given status (used when core.errors is absent)."""
     return web.json_response({"error": {"code": code, "message": message_zh}}, status=status)
 
 

@@ -6,8 +6,8 @@ import difflib
 import uuid
 from typing import Any
 
-from bridge.auth import Principal
-from bridge.clock import iso, now
+from bridge.domain.auth import Principal
+from core.clock import iso, now
 from core.db import Store
 
 MAX_DIFF = 20000

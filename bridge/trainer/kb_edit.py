@@ -13,10 +13,10 @@ import datetime as dt
 import re
 from typing import Any
 
-from bridge.auth import Principal
-from bridge.clock import iso, now
+from bridge.domain.auth import Principal
 from bridge.trainer import history, kb_files, project
 from core.catalogue import Catalogue
+from core.clock import iso, now
 from core.workcal import SHANGHAI
 from kb.importer import ORIGIN, bump_revision, content_hash
 from kb.loader import ASPECTS, Article

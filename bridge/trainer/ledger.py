@@ -15,7 +15,7 @@ import uuid
 from collections import Counter
 from typing import Any
 
-from bridge.clock import iso, now
+from core.clock import iso, now
 
 STATUSES = ("open", "rectifying", "closed")
 STATUS_LABELS = {"open": "挂账", "rectifying": "整改中", "closed": "已销号"}

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from bridge.auth import Principal
+from bridge.domain.auth import Principal
 from bridge.trainer import history, nlu_files, project
 from bridge.trainer.validate import validate_change
 from bridge.trainer.worker_client import RasaWorker

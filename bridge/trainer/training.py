@@ -19,11 +19,11 @@ from typing import Any
 import aiohttp
 from pymongo.errors import DuplicateKeyError
 
-from bridge.auth import Principal
-from bridge.clock import iso, now
+from bridge.domain.auth import Principal
 from bridge.trainer import evaluation, project
 from bridge.trainer.validate import validate_change
 from bridge.trainer.worker_client import RasaWorker
+from core.clock import iso, now
 from core.settings import ROOT, Settings
 from ops.model import rasa_bin, rasa_env
 

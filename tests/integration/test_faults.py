@@ -20,7 +20,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bridge.clock import now
+from core.clock import now
 from ops.model import ensure_model
 from ops.procs import port_open, wait_until
 from ops.system import System

@@ -18,8 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bridge import schemas as s
 from bridge.app import create_app
+from bridge.transport import schemas as s
 from core.settings import load_settings
 from ops.system import System
 from tests.integration.systems import LoopThread, MultiHarness, harness

@@ -7,7 +7,7 @@ import io
 import os
 from pathlib import Path
 
-from bridge.unanswered import Unanswered
+from bridge.domain.unanswered import Unanswered
 from core.catalogue import load_catalogue
 from core.workcal import SHANGHAI, add_workdays
 

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bridge.coalesce import Coalescer
+from bridge.infra.coalesce import Coalescer
 
 
 async def test_requests_during_a_run_share_the_next_run_and_keys_are_independent():

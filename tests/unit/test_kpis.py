@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from bridge.kpis import assigned_in_hours, compute, coverage, percentile, policy_on_time, unanswered_on_time
+from bridge.domain.kpis import assigned_in_hours, compute, coverage, percentile, policy_on_time, unanswered_on_time
 
 UTC = dt.UTC
 DAY = dt.date(2026, 10, 12)  # a Monday, ordinary workday

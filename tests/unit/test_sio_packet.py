@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from socketio import packet
 
-from bridge.sio_packet import Packet
+from bridge.infra.sio_packet import Packet
 
 leaf = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=5),
                  st.binary(max_size=3))

@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from bridge.auth import AuthError, TokenService
+from bridge.domain.auth import AuthError, TokenService
 from core.settings import load_settings
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bridge.unanswered import SIMILARITY, closest, is_overdue, jaccard, question_key, question_tokens
+from bridge.domain.unanswered import SIMILARITY, closest, is_overdue, jaccard, question_key, question_tokens
 
 
 def test_jaccard() -> None:

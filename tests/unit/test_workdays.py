@@ -10,7 +10,7 @@ import datetime as dt
 
 import pytest
 
-from bridge.unanswered import deadline_for
+from bridge.domain.unanswered import deadline_for
 from core.workcal import add_workdays, is_workday, workdays_before
 from kb.versions import publish_by, publish_warning
 

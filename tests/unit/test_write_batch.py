@@ -10,7 +10,7 @@ from pymongo import AsyncMongoClient
 from pymongo.errors import DuplicateKeyError
 from secantus.server import SecantusDBServer
 
-from bridge.write_batch import InsertBatcher
+from bridge.infra.write_batch import InsertBatcher
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import datetime as dt
 import os
 import uuid
 
-from bridge.clock import now
+from core.clock import now
 from core.db import Store
 
 DEAD_AFTER_S = 15.0

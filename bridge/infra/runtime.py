@@ -15,7 +15,7 @@ from __future__ import annotations
 import gc
 import time
 
-from bridge.metrics import GC_PAUSE
+from bridge.infra.metrics import GC_PAUSE
 
 _started = [0.0]
 

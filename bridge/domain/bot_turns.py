@@ -24,14 +24,14 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bridge.clock import now
-from bridge.conversations import Conversations
-from bridge.keyed_locks import KeyedLocks
-from bridge.lifecycle import Lifecycle
-from bridge.messages import MessageStore, wire
-from bridge.metrics import BOT_TURN
-from bridge.rasa_client import BotUnavailable, RasaClient
-from bridge.unanswered import Unanswered
+from bridge.domain.conversations import Conversations
+from bridge.domain.lifecycle import Lifecycle
+from bridge.domain.unanswered import Unanswered
+from bridge.infra.keyed_locks import KeyedLocks
+from bridge.infra.message_store import MessageStore, wire
+from bridge.infra.metrics import BOT_TURN
+from bridge.infra.rasa_client import BotUnavailable, RasaClient
+from core.clock import now
 
 log = logging.getLogger("bangban.bot")
 BOT = {"role": "bot", "id": "xiaoshen", "name": "小申"}

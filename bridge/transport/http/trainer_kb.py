@@ -7,15 +7,15 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from bridge.api import body_of, ok
-from bridge.clock import iso, now
-from bridge.errors import ApiError
+from bridge.domain.unanswered import is_overdue
 from bridge.trainer import history
 from bridge.trainer.kb_edit import KbEditError, today
 from bridge.trainer.nlu_files import EditError
-from bridge.trainer.routes_nlu import TRAINERS, principal
 from bridge.trainer.services import TrainerServices
-from bridge.unanswered import is_overdue
+from bridge.transport.http.api import body_of, ok
+from bridge.transport.http.trainer_nlu import TRAINERS, principal
+from core.clock import iso, now
+from core.errors import ApiError
 from kb.loader import ASPECTS
 from kb.versions import parse_day, publish_by
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bridge.clock import now
-from bridge.coalesce import Coalescer
-from bridge.conversations import SYSTEM, Conversations, conversation_card
-from bridge.delivery import Delivery
-from bridge.messages import MessageStore, wire
-from bridge.queues import Queues
+from bridge.domain.conversations import SYSTEM, Conversations, conversation_card
+from bridge.domain.queues import Queues
+from bridge.infra.coalesce import Coalescer
+from bridge.infra.delivery import Delivery
+from bridge.infra.message_store import MessageStore, wire
+from core.clock import now
 from core.db import Store
 
 log = logging.getLogger("bangban.assignment")

@@ -11,8 +11,11 @@ import asyncio
 
 from aiohttp import web
 
-from bridge import openapi
-from bridge.trainer import routes_kb, routes_ledger, routes_nlu, services
+from bridge.trainer import services
+from bridge.transport.http import openapi
+from bridge.transport.http import trainer_kb as routes_kb
+from bridge.transport.http import trainer_ledger as routes_ledger
+from bridge.transport.http import trainer_nlu as routes_nlu
 
 _OBJ = {"type": "object"}
 _BEARER = [{"bearer": []}]

@@ -8,11 +8,11 @@ import aiohttp
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from bridge.api import body_of, ok
-from bridge.errors import ApiError
 from bridge.trainer import history, nlu_files
 from bridge.trainer.services import TrainerServices
 from bridge.trainer.training import TrainingBusy
+from bridge.transport.http.api import body_of, ok
+from core.errors import ApiError
 
 TRAINERS = ("trainer", "admin")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bridge.errors import ApiError
-from bridge.openapi import add_paths
+from bridge.transport.http.openapi import add_paths
+from core.errors import ApiError
 from kb.search import KBSearcher
 
 STAFF = ("agent", "supervisor", "admin", "trainer")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from bridge.auth import Principal
-from bridge.clock import iso, now
-from bridge.conv_cache import ConversationCache
-from bridge.delivery import Delivery
-from bridge.messages import MessageStore, wire
-from bridge.timeline import Timeline
+from bridge.domain.auth import Principal
+from bridge.domain.timeline import Timeline
+from bridge.infra.conv_cache import ConversationCache
+from bridge.infra.delivery import Delivery
+from bridge.infra.message_store import MessageStore, wire
+from core.clock import iso, now
 from core.db import Store
 
 STATES = ("bot", "queued", "with_agent", "escalated", "closed")

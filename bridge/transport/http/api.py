@@ -14,14 +14,14 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pymongo.errors import PyMongoError
 
-from bridge.auth import CHANNELS, USER_KINDS, Principal, verify_password
-from bridge.clock import iso
-from bridge.conversations import can_access, conversation_card
-from bridge.errors import ApiError, json_error
-from bridge.escalation import ticket_wire, verify
-from bridge.kpis import figures
-from bridge.messages import wire
-from bridge.metrics import render_metrics
+from bridge.domain.auth import CHANNELS, USER_KINDS, Principal, verify_password
+from bridge.domain.conversations import can_access, conversation_card
+from bridge.domain.escalation import ticket_wire, verify
+from bridge.domain.kpis import figures
+from bridge.infra.message_store import wire
+from bridge.infra.metrics import render_metrics
+from core.clock import iso
+from core.errors import ApiError, json_error
 
 log = logging.getLogger("bangban.api")
 STAFF = ("agent", "supervisor", "admin", "trainer")

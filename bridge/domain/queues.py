@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from bridge.clock import now
-from bridge.coalesce import Coalescer
-from bridge.conversations import Conversations, state_event
-from bridge.delivery import Delivery
+from bridge.domain.conversations import Conversations, state_event
+from bridge.infra.coalesce import Coalescer
+from bridge.infra.delivery import Delivery
+from core.clock import now
 from core.db import Store
 
 DEFAULT_HANDLE_S = 90.0

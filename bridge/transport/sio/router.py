@@ -15,9 +15,9 @@ from typing import Any
 import socketio
 from pymongo.errors import PyMongoError
 
-from bridge.errors import ApiError, ack_error
-from bridge.metrics import REFUSED
-from bridge.schemas import Payload, parse
+from bridge.infra.metrics import REFUSED
+from bridge.transport.schemas import Payload, parse
+from core.errors import ApiError, ack_error
 
 log = logging.getLogger("bangban.events")
 Handler = Callable[..., Awaitable[dict | None]]

@@ -7,7 +7,7 @@ own messages never collide; on a duplicate-key error on that index (another
 process wrote first) it re-reads the highest seq and tries again. A duplicate on (sender.id, client_msg_id) means a
 resend: nothing is stored and the first message is returned. One round trip per
 message in the common case (inserts arriving together share one, see
-`bridge/write_batch.py`); never an ack before the insert is acknowledged.
+`bridge/infra/write_batch.py`); never an ack before the insert is acknowledged.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from typing import Any
 from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
-from bridge.clock import iso, now
-from bridge.keyed_locks import KeyedLocks
-from bridge.metrics import MESSAGES, SEQ_RETRIES
-from bridge.write_batch import InsertBatcher
+from bridge.infra.keyed_locks import KeyedLocks
+from bridge.infra.metrics import MESSAGES, SEQ_RETRIES
+from bridge.infra.write_batch import InsertBatcher
+from core.clock import iso, now
 from core.db import Store
 
 MAX_RETRIES = 20

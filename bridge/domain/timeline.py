@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge.clock import iso, now
-from bridge.write_batch import InsertBatcher
+from bridge.infra.write_batch import InsertBatcher
+from core.clock import iso, now
 from core.db import Store
 
 

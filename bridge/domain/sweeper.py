@@ -13,7 +13,7 @@ import asyncio
 import datetime as dt
 import logging
 
-from bridge.clock import iso, now
+from core.clock import iso, now
 
 log = logging.getLogger("bangban.sweeper")
 

@@ -8,11 +8,11 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from bridge.api import body_of, ok
-from bridge.clock import now
-from bridge.errors import ApiError
 from bridge.trainer import ledger
-from bridge.trainer.routes_nlu import principal
+from bridge.transport.http.api import body_of, ok
+from bridge.transport.http.trainer_nlu import principal
+from core.clock import now
+from core.errors import ApiError
 
 MANAGERS = ("trainer", "supervisor", "admin")
 WRITERS = MANAGERS + ("agent",)

@@ -7,16 +7,16 @@ from typing import Any
 
 import socketio
 
-from bridge import schemas as s
-from bridge.auth import AuthError, Principal
-from bridge.clock import now
-from bridge.conversations import can_access, conversation_card
-from bridge.errors import MESSAGES, ApiError
-from bridge.escalation import ticket_wire
-from bridge.events import EventRouter
-from bridge.messages import wire
-from bridge.metrics import CONNECTIONS
-from bridge.ns_user import attach_media, msg_ack, state_payload
+from bridge.domain.auth import AuthError, Principal
+from bridge.domain.conversations import can_access, conversation_card
+from bridge.domain.escalation import ticket_wire
+from bridge.infra.message_store import wire
+from bridge.infra.metrics import CONNECTIONS
+from bridge.transport import schemas as s
+from bridge.transport.sio.router import EventRouter
+from bridge.transport.sio.user import attach_media, msg_ack, state_payload
+from core.clock import now
+from core.errors import MESSAGES, ApiError
 
 log = logging.getLogger("bangban.agent")
 NS = "/agent"

@@ -16,7 +16,7 @@ from typing import Any
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError, WriteError
 
-from bridge.metrics import INSERT_BATCH
+from bridge.infra.metrics import INSERT_BATCH
 
 MAX_BATCH = 256
 

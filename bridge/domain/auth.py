@@ -12,7 +12,7 @@ from aiohttp import web
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from bridge.errors import ApiError
+from core.errors import ApiError
 from core.settings import Settings
 
 USER_ROLES = ("user",)

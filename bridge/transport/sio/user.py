@@ -9,14 +9,14 @@ from typing import Any
 import socketio
 from pymongo.errors import DuplicateKeyError
 
-from bridge import schemas as s
-from bridge.auth import AuthError, Principal
-from bridge.clock import iso, now
-from bridge.conversations import can_access, state_event
-from bridge.errors import MESSAGES, ApiError
-from bridge.events import EventRouter
-from bridge.messages import wire
-from bridge.metrics import CONNECTIONS
+from bridge.domain.auth import AuthError, Principal
+from bridge.domain.conversations import can_access, state_event
+from bridge.infra.message_store import wire
+from bridge.infra.metrics import CONNECTIONS
+from bridge.transport import schemas as s
+from bridge.transport.sio.router import EventRouter
+from core.clock import iso, now
+from core.errors import MESSAGES, ApiError
 
 log = logging.getLogger("bangban.user")
 NS = "/user"

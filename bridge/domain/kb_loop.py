@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from bridge.auth import Principal
-from bridge.clock import now
+from bridge.domain.auth import Principal
+from core.clock import now
 from core.db import Store
 
 

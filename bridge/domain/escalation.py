@@ -17,7 +17,7 @@ from typing import Any
 
 import aiohttp
 
-from bridge.clock import iso, now
+from core.clock import iso, now
 from core.db import Store
 
 log = logging.getLogger("bangban.escalation")

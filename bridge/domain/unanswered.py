@@ -17,8 +17,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from bridge.clock import now
 from core.catalogue import Catalogue
+from core.clock import now
 from core.db import Store
 from core.workcal import SHANGHAI, add_workdays
 

@@ -6,12 +6,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bridge.assignment import Assignment
-from bridge.clock import now
-from bridge.conversations import Conversations
-from bridge.messages import MessageStore
-from bridge.queues import Queues, queue_key
+from bridge.domain.assignment import Assignment
+from bridge.domain.conversations import Conversations
+from bridge.domain.queues import Queues, queue_key
+from bridge.infra.message_store import MessageStore
 from core.catalogue import Catalogue
+from core.clock import now
 from core.workcal import help_status
 
 log = logging.getLogger("bangban.lifecycle")
