@@ -10,8 +10,27 @@ from pathlib import Path
 import socketio
 from aiohttp import web
 
-from bridge.context import Context, build_context
+from bridge.context import Access, AppContext, Sessions
+from bridge.domain.assignment import Assignment
+from bridge.domain.auth import TokenService
+from bridge.domain.banned import BannedPhrases, ServiceNorms
+from bridge.domain.bot_turns import Bot
+from bridge.domain.conversations import Conversations
+from bridge.domain.escalation import Escalation
+from bridge.domain.kb_loop import KbLoop
+from bridge.domain.lifecycle import Lifecycle
+from bridge.domain.messaging import Messaging
+from bridge.domain.presence import Presence
+from bridge.domain.queues import Queues
+from bridge.domain.ratings import Ratings
 from bridge.domain.sweeper import Sweeper
+from bridge.domain.timeline import Timeline
+from bridge.domain.unanswered import Unanswered
+from bridge.infra.attachments import StoredAttachments
+from bridge.infra.conv_cache import ConversationCache
+from bridge.infra.delivery import Delivery
+from bridge.infra.message_store import MessageStore
+from bridge.infra.rasa_client import RasaClient
 from bridge.infra.runtime import freeze_startup_objects
 from bridge.infra.sio_manager import RedisManager
 from bridge.infra.sio_packet import Packet
@@ -19,8 +38,9 @@ from bridge.transport.http import api, openapi
 from bridge.transport.http import kb as kb_api
 from bridge.transport.sio import agent as ns_agent
 from bridge.transport.sio import user as ns_user
-from core.catalogue import load_catalogue
-from core.db import connect
+from core.catalogue import Catalogue, load_catalogue
+from core.db import Store, connect
+from core.ratelimit import RateLimiter
 from core.settings import Settings, get_settings
 
 log = logging.getLogger("bangban.app")
@@ -38,8 +58,39 @@ def make_sio(settings: Settings) -> socketio.AsyncServer:
     )
 
 
+def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: socketio.AsyncServer) -> AppContext:
+    """The services of one bridge process, each given its collaborators."""
+    delivery = Delivery(sio)
+    timeline = Timeline(store)
+    messages = MessageStore(store)
+    conversations = Conversations(store, timeline, delivery, ConversationCache(settings.redis_url))
+    banned = BannedPhrases.load(settings.data_dir / "desk" / "banned_phrases.yml")
+    messaging = Messaging(messages, conversations, delivery, StoredAttachments(store),
+                          ServiceNorms(banned, store, delivery), catalogue, settings.max_text_len)
+    conversations.notices = messaging.notice
+    queues = Queues(store, conversations, delivery)
+    assignment = Assignment(store, conversations, messages, messaging, queues, delivery)
+    escalation = Escalation(store, settings.hotline_url, settings.hotline_secret, settings.public_url)
+    unanswered = Unanswered(store, catalogue)
+    kb_loop = KbLoop(store)
+    lifecycle = Lifecycle(conversations, messages, messaging, queues, assignment, delivery, escalation,
+                          kb_loop, unanswered, catalogue)
+    rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_s)
+    presence = Presence(store, settings.process_dead_s)
+    bot = Bot(store, rasa, conversations, messages, messaging, lifecycle, unanswered, catalogue, presence.process_id)
+    messaging.bot = bot
+    return AppContext(
+        settings=settings, store=store, catalogue=catalogue, sio=sio, tokens=TokenService(settings),
+        delivery=delivery, timeline=timeline, messages=messages, messaging=messaging,
+        conversations=conversations, queues=queues, assignment=assignment, lifecycle=lifecycle,
+        ratings=Ratings(store, timeline), rasa=rasa, bot=bot, escalation=escalation, unanswered=unanswered,
+        banned=banned, presence=presence, limiter=RateLimiter(settings.rate_limit_per_10s),
+        access=Access(conversations), sessions=Sessions(sio), kb_loop=kb_loop,
+    )
+
+
 async def _startup(app: web.Application) -> None:
-    ctx: Context = app["ctx"]
+    ctx: AppContext = app["ctx"]
     for attempt in range(60):
         try:
             await ctx.store.ensure_indexes()
@@ -51,16 +102,15 @@ async def _startup(app: web.Application) -> None:
     await ctx.conversations.cache.start()
     app["sweeper"] = Sweeper(ctx)
     app["sweeper"].start()
-    media = getattr(ctx, "media", None)  # media.signalling.MediaHub, set by its register()
-    if media is not None:
-        await media.start()
+    if ctx.media is not None:
+        await ctx.media.start()
     freeze_startup_objects()
     log.info("bridge started", extra={"process_id": ctx.presence.process_id})
 
 
 async def _shutdown(app: web.Application) -> None:
     """First step of a stop, clients still connected: end this process's calls and co-browse sessions."""
-    media = getattr(app["ctx"], "media", None)
+    media = app["ctx"].media
     if media is not None:
         try:
             await media.close()
@@ -69,7 +119,7 @@ async def _shutdown(app: web.Application) -> None:
 
 
 async def _cleanup(app: web.Application) -> None:
-    ctx: Context = app["ctx"]
+    ctx: AppContext = app["ctx"]
     await app["sweeper"].stop()
     try:
         await ctx.presence.shutdown()

@@ -1,8 +1,9 @@
-"""The services of one bridge process, wired together once at startup."""
+"""The typed application context: the services of one bridge process, built by `bridge/app.py`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import socketio
 
@@ -14,11 +15,12 @@ from bridge.domain.conversations import Conversations, can_access
 from bridge.domain.escalation import Escalation
 from bridge.domain.kb_loop import KbLoop
 from bridge.domain.lifecycle import Lifecycle
+from bridge.domain.messaging import Messaging
 from bridge.domain.presence import Presence
 from bridge.domain.queues import Queues
+from bridge.domain.ratings import Ratings
 from bridge.domain.timeline import Timeline
 from bridge.domain.unanswered import Unanswered
-from bridge.infra.conv_cache import ConversationCache
 from bridge.infra.delivery import Delivery
 from bridge.infra.message_store import MessageStore
 from bridge.infra.rasa_client import RasaClient
@@ -53,19 +55,23 @@ class Sessions:
 
 
 @dataclass
-class Context:
+class AppContext:
+    """Everything a transport handler may call; services hold their own collaborators."""
+
     settings: Settings
-    store: Store
+    store: Store  # for the HTTP routes and media until they move behind services
     catalogue: Catalogue
     sio: socketio.AsyncServer
     tokens: TokenService
     delivery: Delivery
     timeline: Timeline
     messages: MessageStore
+    messaging: Messaging
     conversations: Conversations
     queues: Queues
     assignment: Assignment
     lifecycle: Lifecycle
+    ratings: Ratings
     rasa: RasaClient
     bot: Bot
     escalation: Escalation
@@ -76,34 +82,14 @@ class Context:
     access: Access
     sessions: Sessions
     kb_loop: KbLoop
+    media: Any = None  # media.signalling.MediaHub, set by its register()
 
     @property
-    def auth(self) -> Context:
+    def auth(self) -> AppContext:
         return self
 
     async def principal_from_request(self, request) -> Principal:
         return self.tokens.from_request(request)
 
 
-def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: socketio.AsyncServer) -> Context:
-    delivery = Delivery(sio)
-    timeline = Timeline(store)
-    messages = MessageStore(store)
-    conversations = Conversations(store, messages, timeline, delivery, ConversationCache(settings.redis_url))
-    queues = Queues(store, conversations, delivery)
-    assignment = Assignment(store, conversations, messages, queues, delivery)
-    lifecycle = Lifecycle(conversations, messages, queues, assignment, catalogue)
-    rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_s)
-    unanswered = Unanswered(store, catalogue)
-    presence = Presence(store, settings.process_dead_s)
-    return Context(
-        settings=settings, store=store, catalogue=catalogue, sio=sio,
-        tokens=TokenService(settings), delivery=delivery, timeline=timeline, messages=messages,
-        conversations=conversations, queues=queues, assignment=assignment, lifecycle=lifecycle,
-        rasa=rasa, bot=Bot(rasa, conversations, messages, lifecycle, unanswered, presence.process_id),
-        escalation=Escalation(store, settings.hotline_url, settings.hotline_secret, settings.public_url),
-        unanswered=unanswered,
-        banned=BannedPhrases.load(settings.data_dir / "desk" / "banned_phrases.yml"),
-        presence=presence, limiter=RateLimiter(settings.rate_limit_per_10s),
-        access=Access(conversations), sessions=Sessions(sio), kb_loop=KbLoop(store),
-    )
+Context = AppContext  # the former name, still used by callers outside the bridge's core

@@ -11,8 +11,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bridge.domain.conversations import SYSTEM, Conversations, conversation_card
+from bridge.domain.auth import Principal
+from bridge.domain.conversations import Conversations, conversation_card
+from bridge.domain.messaging import Messaging
 from bridge.domain.queues import Queues
+from bridge.domain.scope import department_filter
 from bridge.infra.coalesce import Coalescer
 from bridge.infra.delivery import Delivery
 from bridge.infra.message_store import MessageStore, wire
@@ -24,10 +27,11 @@ log = logging.getLogger("bangban.assignment")
 
 class Assignment:
     def __init__(self, store: Store, conversations: Conversations, messages: MessageStore,
-                 queues: Queues, delivery: Delivery) -> None:
+                 messaging: Messaging, queues: Queues, delivery: Delivery) -> None:
         self.store = store
         self.conversations = conversations
         self.messages = messages
+        self.messaging = messaging
         self.queues = queues
         self.delivery = delivery
         self._dispatcher = Coalescer(self._dispatch)
@@ -42,6 +46,21 @@ class Assignment:
         epoch = now().replace(year=2000)
         free.sort(key=lambda a: (a.get("active", 0), a.get("last_assigned_at") or epoch))
         return free
+
+    async def agent(self, agent_id: str) -> dict | None:
+        """A staff account that is not disabled, or None."""
+        return await self.store.agents.find_one({"_id": agent_id, "disabled": {"$ne": True}})
+
+    async def staff_for(self, principal: Principal) -> list[dict]:
+        """Agents and supervisors of the departments `principal` sees (no password hashes)."""
+        query = {"role": {"$in": ["agent", "supervisor"]}, **department_filter(principal, "departments")}
+        return await self.store.agents.find(query, {"password_hash": 0}).to_list(None)
+
+    async def went_online(self, agent: dict) -> dict:
+        """An agent came online: serve their departments' queues; their account afterwards."""
+        for department in agent.get("departments", []):
+            await self.dispatch(department)
+        return await self.store.agents.find_one({"_id": agent["_id"]}) or agent
 
     async def reserve(self, agent_id: str, capacity: int | None = None) -> bool:
         """Take one of the agent's free slots; False if they have none (or are not online)."""
@@ -81,11 +100,10 @@ class Assignment:
             agent["_id"], "assigned",
             {"conversation": conversation_card(conv), "messages": [wire(m) for m in history]},
         )
-        doc, _ = await self.messages.append(
-            conv["_id"], SYSTEM, "text", f"帮办人员{agent['name']}已接入，将为您服务。",
+        await self.messaging.notice(
+            conv, f"帮办人员{agent['name']}已接入，将为您服务。",
             meta={"event": "agent_joined", "agent": {"id": agent["_id"], "name": agent["name"]}},
         )
-        await self.delivery.to_conversation(conv, "message", wire(doc))
         await self.conversations.publish_state(conv)
 
     async def dispatch(self, department: str) -> int:
@@ -122,7 +140,7 @@ class Assignment:
 
     async def assign_to_agent(self, conv: dict, agent_id: str, by: dict, from_states: tuple[str, ...]) -> Any:
         """Direct assignment (transfer to an agent, supervisor reassign)."""
-        agent = await self.store.agents.find_one({"_id": agent_id, "disabled": {"$ne": True}})
+        agent = await self.agent(agent_id)
         if agent is None or agent.get("status") != "online":
             return None
         if not await self.reserve(agent_id):

@@ -1,4 +1,4 @@
-"""Banned phrases of the service norms (禁语) for agent messages."""
+"""Banned phrases of the service norms (禁语) for staff messages, and the check that refuses them."""
 
 from __future__ import annotations
 
@@ -6,6 +6,12 @@ import re
 from pathlib import Path
 
 import yaml
+
+from bridge.domain.auth import Principal
+from bridge.infra.delivery import Delivery
+from core.clock import now
+from core.db import Store
+from core.errors import ApiError
 
 _SKIP = re.compile(r"[\s\W_]+", re.UNICODE)
 
@@ -27,3 +33,25 @@ class BannedPhrases:
             if normed and normed in flat:
                 return phrase
         return None
+
+
+class ServiceNorms:
+    """Refuses staff messages containing a banned phrase: an audit record and a supervisor alert first."""
+
+    def __init__(self, phrases: BannedPhrases, store: Store, delivery: Delivery) -> None:
+        self.phrases = phrases
+        self.store = store
+        self.delivery = delivery
+
+    async def check(self, staff: Principal, conv: dict, text: str) -> None:
+        """Raise ApiError 400 `forbidden_words` when `text` holds a banned phrase."""
+        phrase = self.phrases.find(text) if text else None
+        if not phrase:
+            return
+        await self.store.audit.insert_one({"kind": "forbidden_words", "ts": now(), "agent": staff.id,
+                                           "conversation_id": conv["_id"], "phrase": phrase,
+                                           "text": text[:500], "department": conv.get("department")})
+        await self.delivery.to_supervisors(conv.get("department") or "", "alert", {
+            "kind": "forbidden_words", "agent": {"id": staff.id, "name": staff.name},
+            "conversation_id": conv["_id"], "phrase": phrase})
+        raise ApiError(400, "forbidden_words", f"消息中含有服务禁语“{phrase}”，请修改后再发送。", phrase=phrase)

@@ -26,12 +26,15 @@ from typing import Any
 
 from bridge.domain.conversations import Conversations
 from bridge.domain.lifecycle import Lifecycle
+from bridge.domain.messaging import Messaging
 from bridge.domain.unanswered import Unanswered
 from bridge.infra.keyed_locks import KeyedLocks
-from bridge.infra.message_store import MessageStore, wire
+from bridge.infra.message_store import MessageStore
 from bridge.infra.metrics import BOT_TURN
 from bridge.infra.rasa_client import BotUnavailable, RasaClient
+from core.catalogue import Catalogue
 from core.clock import now
+from core.db import Store
 
 log = logging.getLogger("bangban.bot")
 BOT = {"role": "bot", "id": "xiaoshen", "name": "小申"}
@@ -58,14 +61,19 @@ def normalise(item: dict[str, Any]) -> dict[str, Any]:
 
 
 class Bot:
-    def __init__(self, rasa: RasaClient, conversations: Conversations, messages: MessageStore,
-                 lifecycle: Lifecycle, unanswered: Unanswered, process_id: str = "local") -> None:
+    def __init__(self, store: Store, rasa: RasaClient, conversations: Conversations, messages: MessageStore,
+                 messaging: Messaging, lifecycle: Lifecycle, unanswered: Unanswered, catalogue: Catalogue,
+                 process_id: str = "local") -> None:
+        self.store = store
         self.rasa = rasa
         self.conversations = conversations
         self.messages = messages
+        self.messaging = messaging
         self.lifecycle = lifecycle
         self.unanswered = unanswered
+        self.catalogue = catalogue
         self.process_id = process_id
+        self._tasks: set[asyncio.Task] = set()
         # one lock per conversation while a turn runs or waits; dropped when nobody holds it
         self._lock = KeyedLocks()
         # user messages accepted by this process whose turn has not finished, per conversation
@@ -75,6 +83,11 @@ class Bot:
         self._recoveries: set[asyncio.Task] = set()
         self.last_turn_ms: float = 0.0
 
+    def start(self, conv: dict, user_msg: dict) -> None:
+        """Answer `user_msg` in the background (the sender's ack does not wait for the bot)."""
+        task = asyncio.create_task(self.turn(conv, user_msg))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def new_conversation_mark(self, conversation_id: str) -> dict[str, Any]:
         """The mark of the first turn, stored with the new conversation (no extra write)."""
@@ -117,7 +130,7 @@ class Bot:
             return  # stored with the new conversation, or moved here when the previous turn settled
         # never displaces another process's mark (its turn may still need recovering); read by the
         # sweeper only, so the conversation cache needs no invalidation
-        res = await self.conversations.store.conversations.update_one(
+        res = await self.store.conversations.update_one(
             # `$in` with None: no mark, or ours (an `$or` here made the embedded database scan the collection)
             {"_id": cid, "bot_pending.process": {"$in": [None, self.process_id]}},
             {"$set": {"bot_pending": {"seq": seq, "process": self.process_id, "at": now()}}})
@@ -181,20 +194,8 @@ class Bot:
 
     async def _reply(self, conv: dict, user_msg: dict, replies: list[dict[str, Any]],
                      before_delivery: Callable[[], Awaitable[None]] | None = None) -> list[dict] | None:
-        """Store the replies to `user_msg` and deliver them; None when the bot is muted (a human took over)."""
-        fresh = await self.conversations.get(conv["_id"])
-        if fresh is None or fresh["state"] != "bot":
-            return None  # muted: a human took over while the bot was thinking
-        docs = await self.messages.append_many(
-            conv["_id"],
-            [{"sender": BOT, "type": "text", "text": r["text"], "buttons": r.get("buttons") or [],
-              "meta": r["meta"], "reply_to": user_msg["_id"]} for r in replies],
-        )
-        if before_delivery is not None:
-            await before_delivery()
-        for doc in docs:
-            await self.conversations.delivery.to_conversation(fresh, "message", wire(doc))
-        return docs
+        """Send the replies to `user_msg`; None when the bot is muted (a human took over)."""
+        return await self.messaging.bot_replies(conv["_id"], BOT, user_msg, replies, before_delivery)
 
     async def _learn(self, conv: dict, user_msg: dict, replies: list[dict[str, Any]], text: str) -> None:
         """Keep what the bot understood on the conversation (matter, scope, outcome); settle the turn."""
@@ -214,7 +215,7 @@ class Bot:
                                              conv["_id"])
         if ("matter" in fields or "scope" in fields) and conv.get("state") == "bot":
             # a bot conversation belongs to the department its matter routes to (supervisors see it)
-            fields["department"] = self.lifecycle.catalogue.route(
+            fields["department"] = self.catalogue.route(
                 fields.get("matter") or conv.get("matter"), fields.get("scope") or conv.get("scope"))
         await self._settle(conv["_id"], user_msg["seq"], fields)
 
@@ -225,7 +226,7 @@ class Bot:
         Called by every bridge's sweeper; the claim is a guarded update on the mark's old owner and
         time, so of several sweepers exactly one re-runs a conversation's turns.
         """
-        store = self.conversations.store
+        store = self.store
         t = now()
         # a process is found dead `dead_after_s` after its last beat, and its marks are older than that:
         # younger marks (turns in flight) are not even read
@@ -296,8 +297,7 @@ class Bot:
 
     async def _unanswered(self, cid: str, from_seq: int, skip: set[str]) -> list[dict]:
         """User messages from `from_seq` on without a stored reply, up to the first state change."""
-        docs = await self.conversations.store.messages.find(
-            {"conversation_id": cid, "seq": {"$gte": from_seq}}, sort=[("seq", 1)], limit=200).to_list(None)
+        docs = await self.messages.since(cid, from_seq - 1, 200)
         answered = {d.get("reply_to") for d in docs if d["sender"].get("role") == "bot"}
         todo = []
         for d in docs:

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bridge.domain.auth import Principal
+from bridge.domain.scope import department_filter, sees_department
 from bridge.domain.timeline import Timeline
 from bridge.infra.conv_cache import ConversationCache
 from bridge.infra.delivery import Delivery
-from bridge.infra.message_store import MessageStore, wire
 from core.clock import iso, now
 from core.db import Store
 
 STATES = ("bot", "queued", "with_agent", "escalated", "closed")
 OPEN_STATES = ("bot", "queued", "with_agent", "escalated")
-SYSTEM = {"role": "system", "id": "system", "name": "系统消息"}
+NoticeSender = Callable[..., Awaitable[dict]]
 
 
 def conversation_card(conv: dict) -> dict[str, Any]:
@@ -52,13 +53,14 @@ def state_event(conv: dict, **extra: Any) -> dict[str, Any]:
 
 
 class Conversations:
-    def __init__(self, store: Store, messages: MessageStore, timeline: Timeline, delivery: Delivery,
+    def __init__(self, store: Store, timeline: Timeline, delivery: Delivery,
                  cache: ConversationCache | None = None) -> None:
         self.store = store
-        self.messages = messages
         self.timeline = timeline
         self.delivery = delivery
         self.cache = cache or ConversationCache()
+        # `Messaging.notice`, bound by the composition root; kept for callers outside the domain
+        self.notices: NoticeSender | None = None
 
     async def get(self, conversation_id: str, fresh: bool = False) -> dict | None:
         """The conversation (from the coherent cache unless `fresh`), or None."""
@@ -139,10 +141,32 @@ class Conversations:
         await self.update(conversation_id, {}, {"$set": fields})
 
     async def notice(self, conv: dict, text: str, meta: dict | None = None, buttons: list | None = None) -> dict:
-        """Store and deliver a system message in the conversation."""
-        doc, _ = await self.messages.append(conv["_id"], SYSTEM, "text", text, meta=meta, buttons=buttons)
-        await self.delivery.to_conversation(conv, "message", wire(doc))
-        return doc
+        """A system message in the conversation, sent through `Messaging.notice`."""
+        if self.notices is None:
+            raise RuntimeError("no notice sender bound")
+        return await self.notices(conv, text, meta=meta, buttons=buttons)
+
+    async def mark_user_read(self, conversation_id: str, seq: int) -> None:
+        """The user's read mark; never read from the cache, so written without invalidating it."""
+        # `$max` keeps the mark monotonic without a condition (an `$or` filter made the embedded
+        # database scan the collection)
+        await self.store.conversations.update_one({"_id": conversation_id}, {"$max": {"user_read_seq": seq}})
+
+    async def of_user(self, user_id: str, limit: int = 20) -> list[dict]:
+        """A user's latest conversations, newest first."""
+        return await self.store.conversations.find(
+            {"user.id": user_id}, sort=[("created_at", -1)], limit=limit).to_list(None)
+
+    async def of_agent(self, agent_id: str) -> list[dict]:
+        """An agent's open conversations, oldest assignment first."""
+        return await self.store.conversations.find(
+            {"agent.id": agent_id, "state": {"$in": ["with_agent", "escalated"]}}, sort=[("assigned_at", 1)]
+        ).to_list(None)
+
+    async def open_for(self, principal: Principal, limit: int = 500) -> list[dict]:
+        """Open conversations of the departments `principal` sees, newest first."""
+        query = {"state": {"$in": list(OPEN_STATES)}, **department_filter(principal)}
+        return await self.store.conversations.find(query, sort=[("created_at", -1)], limit=limit).to_list(None)
 
     async def publish_state(self, conv: dict, **extra: Any) -> None:
         await self.delivery.to_conversation(conv, "state", state_event(conv, **extra))
@@ -157,8 +181,7 @@ def can_access(principal: Principal, conv: dict | None) -> bool:
     if principal.role == "admin":
         return True
     if principal.role == "supervisor":
-        deps = set(principal.departments)
-        return "*" in deps or conv.get("department") in deps
+        return sees_department(principal, conv.get("department"))
     if principal.role == "agent":
         agent = conv.get("agent")
         return bool(agent) and agent["id"] == principal.id and conv["state"] in ("with_agent", "escalated")

@@ -133,3 +133,8 @@ class Escalation:
     async def close(self) -> None:
         if self._http is not None:
             await self._http.close()
+
+    async def cancel(self, order_id: str) -> None:
+        """Cancel a work order that was never sent (its conversation moved on meanwhile)."""
+        await self.store.work_orders.update_one({"_id": order_id}, {"$set": {
+            "delivery.state": "cancelled", "status": "cancelled"}})

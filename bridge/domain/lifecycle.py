@@ -1,4 +1,8 @@
-"""Conversation lifecycle: handoff to humans, requeue, transfer, handback, close."""
+"""Conversation lifecycle: handoff to humans, requeue, transfer, escalate, handback, close.
+
+Every transition is one guarded write (`Conversations.transition`); a transition that loses a race
+returns None and changes nothing else.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +11,36 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bridge.domain.assignment import Assignment
+from bridge.domain.auth import Principal
 from bridge.domain.conversations import Conversations
+from bridge.domain.escalation import Escalation
+from bridge.domain.kb_loop import KbLoop
+from bridge.domain.messaging import Messaging
 from bridge.domain.queues import Queues, queue_key
+from bridge.domain.unanswered import Unanswered
+from bridge.infra.delivery import Delivery
 from bridge.infra.message_store import MessageStore
 from core.catalogue import Catalogue
 from core.clock import now
+from core.errors import ApiError
 from core.workcal import help_status
 
 log = logging.getLogger("bangban.lifecycle")
 
 
 class Lifecycle:
-    def __init__(self, conversations: Conversations, messages: MessageStore, queues: Queues,
-                 assignment: Assignment, catalogue: Catalogue) -> None:
+    def __init__(self, conversations: Conversations, messages: MessageStore, messaging: Messaging,
+                 queues: Queues, assignment: Assignment, delivery: Delivery, escalation: Escalation,
+                 kb_loop: KbLoop, unanswered: Unanswered, catalogue: Catalogue) -> None:
         self.conversations = conversations
         self.messages = messages
+        self.messaging = messaging
         self.queues = queues
         self.assignment = assignment
+        self.delivery = delivery
+        self.escalation = escalation
+        self.kb_loop = kb_loop
+        self.unanswered = unanswered
         self.catalogue = catalogue
         # called with (conversation_id, reason) when a conversation closes, moves or goes back to the bot,
         # e.g. by media to stop co-browse sessions and hang up calls
@@ -74,7 +91,7 @@ class Lifecycle:
         else:
             text = (f"现在是非人工服务时间，您的问题已留言给{dep_name}，"
                     f"帮办人员将于{hours.next_open:%m月%d日 %H:%M}后尽快回复您。")
-        await self.conversations.notice(updated, text, meta={"event": "handed_off", "department": department,
+        await self.messaging.notice(updated, text, meta={"event": "handed_off", "department": department,
                                                             "left_message": not (hours.open or online)})
         if not await self.assignment.dispatch(department):
             await self.queues.notify(department)
@@ -95,9 +112,9 @@ class Lifecycle:
             return None
         if agent:
             await self.assignment.release(agent["id"])
-            await self.assignment.delivery.to_staff(agent["id"], "unassigned",
+            await self.delivery.to_staff(agent["id"], "unassigned",
                                                     {"conversation_id": conv["_id"], "reason": reason})
-        await self.conversations.notice(updated, "正在为您重新安排帮办人员，请稍候。",
+        await self.messaging.notice(updated, "正在为您重新安排帮办人员，请稍候。",
                                         meta={"event": "requeued", "reason": reason})
         await self.assignment.dispatch(updated["department"])
         await self.queues.notify(updated["department"])
@@ -116,11 +133,11 @@ class Lifecycle:
             return None
         if agent:
             await self.assignment.release(agent["id"])
-            await self.assignment.delivery.to_staff(agent["id"], "unassigned",
+            await self.delivery.to_staff(agent["id"], "unassigned",
                                                     {"conversation_id": conv["_id"], "reason": "transferred"})
         await self._ended(conv["_id"], "transferred")
         name = self.catalogue.departments[department].name
-        await self.conversations.notice(updated, f"您的咨询已转至{name}，请稍候。",
+        await self.messaging.notice(updated, f"您的咨询已转至{name}，请稍候。",
                                         meta={"event": "transferred", "department": department, "note": note})
         await self.assignment.dispatch(department)
         await self.queues.notify(department)
@@ -137,7 +154,7 @@ class Lifecycle:
         await self._ended(conv["_id"], "transferred")
         if old and old["id"] != agent_id:
             await self.assignment.release(old["id"])
-            await self.assignment.delivery.to_staff(old["id"], "unassigned",
+            await self.delivery.to_staff(old["id"], "unassigned",
                                                     {"conversation_id": conv["_id"], "reason": "transferred"})
         if conv["state"] == "queued" and conv.get("department"):
             await self.queues.notify(conv["department"])
@@ -154,7 +171,7 @@ class Lifecycle:
         if agent and conv["state"] == "with_agent":
             await self.assignment.release(agent["id"])
         await self._ended(conv["_id"], "handback")
-        await self.conversations.notice(updated, "已为您转回智能客服小申，有问题可以继续提问。",
+        await self.messaging.notice(updated, "已为您转回智能客服小申，有问题可以继续提问。",
                                         meta={"event": "handback"})
         await self.conversations.publish_state(updated)
         if conv.get("department"):
@@ -175,7 +192,7 @@ class Lifecycle:
             await self.assignment.release(agent["id"])
         await self._ended(conv["_id"], "conversation_closed")
         rate = ["bot", "agent"] if updated.get("served_by") else ["bot"]
-        await self.conversations.notice(updated, "本次服务已结束，请您对本次服务进行评价。",
+        await self.messaging.notice(updated, "本次服务已结束，请您对本次服务进行评价。",
                                         meta={"event": "closed", "rate": rate, "resolved": resolved})
         await self.conversations.publish_state(updated)
         if conv["state"] == "queued" and conv.get("department"):
@@ -183,3 +200,80 @@ class Lifecycle:
         if agent and conv.get("department"):
             await self.assignment.dispatch(conv["department"])
         return updated
+
+    async def request_human(self, conv: dict, by: dict, reason: str) -> dict:
+        """The user asks for a human: hand a bot conversation off; the conversation afterwards."""
+        if conv["state"] == "closed":
+            raise ApiError(409, "conversation_closed")
+        if conv["state"] != "bot":
+            return conv
+        return await self.handoff(conv, by, reason) or await self.conversations.get(conv["_id"])
+
+    async def transfer(self, conv: dict, by: Principal, *, department: str | None, agent_id: str | None,
+                       note: str, check_target: bool = True) -> dict:
+        """Transfer to another department's queue or straight to an agent; refused with ApiError."""
+        who = {"role": by.role, "id": by.id}
+        if agent_id:
+            if check_target:
+                target = await self.assignment.agent(agent_id)
+                if target is None:
+                    raise ApiError(400, "unknown_agent")
+                if target["_id"] == by.id:
+                    raise ApiError(400, "invalid_payload", "不能转给自己。")
+            updated = await self.transfer_agent(conv, who, agent_id, note)
+            if updated is None and check_target:
+                raise ApiError(409, "no_capacity", "对方不在线或接待量已满。")
+        else:
+            if department not in self.catalogue.departments:
+                raise ApiError(400, "unknown_department")
+            updated = await self.transfer_department(conv, who, department, note)
+        if updated is None:
+            raise ApiError(409, "invalid_state")
+        return updated
+
+    async def escalate(self, conv: dict, by: Principal, summary: str) -> tuple[dict, dict]:
+        """Hand an agent's conversation to the 12345 hotline: (work order, conversation).
+
+        The work order is stored first; it is cancelled when the transition loses a race.
+        """
+        if conv["state"] != "with_agent":
+            raise ApiError(409, "invalid_state")
+        order = await self.escalation.create(conv, {"role": by.role, "id": by.id, "name": by.name}, summary)
+        updated = await self.conversations.transition(
+            conv["_id"], ("with_agent",), {"state": "escalated", "escalated": True, "ticket": order["_id"],
+                                            "escalated_at": now()},
+            event="escalated", by={"role": by.role, "id": by.id}, detail={"ticket": order["_id"]})
+        if updated is None:
+            await self.escalation.cancel(order["_id"])
+            raise ApiError(409, "invalid_state")
+        await self.assignment.release(by.id)
+        await self.messaging.notice(
+            updated, f"您的问题已转交12345市民服务热线处理，工单号{order['_id']}。处理进展会在这里通知您。",
+            meta={"event": "escalated", "ticket": order["_id"]})
+        await self.conversations.publish_state(updated)
+        await self.escalation.deliver_due()
+        return order, updated
+
+    async def close_by_staff(self, conv: dict, by: Principal, resolved: bool, kb_suggestion: str | None) -> dict:
+        """Staff close a served conversation; a resolved one may leave a knowledge-base draft,
+        an unresolved one that was not escalated records its question as unanswered."""
+        if conv["state"] == "closed":
+            return conv
+        updated = await self.close(conv, {"role": by.role, "id": by.id}, resolved,
+                                   from_states=("with_agent", "escalated"))
+        if updated is None:
+            raise ApiError(409, "invalid_state")
+        if kb_suggestion is not None and resolved:
+            await self.kb_loop.draft_from_conversation(updated, by, kb_suggestion)
+        if not resolved and not updated.get("escalated"):
+            question = (updated.get("summary") or {}).get("question") or ""
+            if question:
+                await self.unanswered.record(question, updated.get("matter"), updated["_id"])
+        return updated
+
+    async def end_by_user(self, conv: dict, by: dict) -> None:
+        """The user ends the conversation in any open state; a bot conversation keeps the bot's verdict."""
+        if conv["state"] != "closed":
+            resolved = conv.get("bot_resolved") if conv["state"] == "bot" else None
+            await self.close(conv, by, resolved, from_states=("bot", "queued", "with_agent", "escalated"),
+                             extra={"ended_by": "user"})

@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from bridge.domain.auth import Principal
 from bridge.domain.conversations import Conversations, state_event
+from bridge.domain.scope import ALL, visible_departments
 from bridge.infra.coalesce import Coalescer
 from bridge.infra.delivery import Delivery
 from core.clock import now
@@ -63,7 +65,7 @@ class Queues:
     async def stats(self, departments: list[str] | None = None) -> list[dict[str, Any]]:
         """Waiting count and oldest wait (s) per department."""
         query: dict[str, Any] = {"state": "queued"}
-        if departments is not None and "*" not in departments:
+        if departments is not None and ALL not in departments:
             query["department"] = {"$in": departments}
         docs = await self.store.conversations.find(query, {"department": 1, "queued_at": 1}).to_list(None)
         t = now()
@@ -74,9 +76,21 @@ class Queues:
             s["oldest_wait_s"] = max(s["oldest_wait_s"], int((t - d["queued_at"]).total_seconds()))
         if departments is not None:
             for dep in departments:
-                if dep != "*":
+                if dep != ALL:
                     out.setdefault(dep, {"department": dep, "waiting": 0, "oldest_wait_s": 0})
         return sorted(out.values(), key=lambda s: s["department"])
+
+    async def stats_for(self, principal: Principal) -> list[dict[str, Any]]:
+        """Queue figures of the departments `principal` sees."""
+        return await self.stats(visible_departments(principal))
+
+    async def state_info(self, conv: dict) -> dict[str, Any]:
+        """The state event of `conv`, with queue position and estimated wait while queued."""
+        if conv["state"] == "queued":
+            pos = await self.position(conv)
+            return state_event(conv, queue_position=pos,
+                               estimated_wait_s=await self.estimated_wait(conv["department"], pos))
+        return state_event(conv)
 
     async def notify(self, department: str) -> None:
         """Tell every waiting user their position and wait; tell agents the queue size.

@@ -12,14 +12,18 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from typing import TYPE_CHECKING
 
 from core.clock import iso, now
+
+if TYPE_CHECKING:
+    from bridge.context import AppContext
 
 log = logging.getLogger("bangban.sweeper")
 
 
 class Sweeper:
-    def __init__(self, ctx) -> None:  # ctx: bridge.context.Context (avoid import cycle)
+    def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
         self._task: asyncio.Task | None = None
         self._ticks = 0

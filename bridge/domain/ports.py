@@ -1,0 +1,36 @@
+"""What the domain needs from outside the desk, declared as typed interfaces.
+
+The composition root (`bridge/app.py`) provides the implementations.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+
+class Attachments(Protocol):
+    """The stored media a message refers to."""
+
+    async def describe(self, conversation_id: str, media_id: str, type_: str) -> dict[str, Any]:
+        """The wire description of `media_id` for a message of type `type_` in the conversation.
+
+        Raises ApiError 404 when the media is unknown or belongs to another conversation,
+        400 when its type differs from the message's.
+        """
+        ...
+
+
+class BotTurns(Protocol):
+    """The bot's side of a user message (implemented by `bridge.domain.bot_turns.Bot`)."""
+
+    def new_conversation_mark(self, conversation_id: str) -> dict[str, Any]:
+        """The first turn's pending mark, stored with the new conversation."""
+        ...
+
+    def forget(self, conversation_id: str) -> None:
+        """The conversation was not created after all."""
+        ...
+
+    def start(self, conv: dict, user_msg: dict) -> None:
+        """Answer `user_msg` in the background."""
+        ...
