@@ -84,7 +84,7 @@ def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: s
         delivery=delivery, timeline=timeline, messages=messages, messaging=messaging,
         conversations=conversations, queues=queues, assignment=assignment, lifecycle=lifecycle,
         ratings=Ratings(store, timeline), rasa=rasa, bot=bot, escalation=escalation, unanswered=unanswered,
-        banned=banned, presence=presence, limiter=RateLimiter(settings.rate_limit_per_10s),
+        presence=presence, limiter=RateLimiter(settings.rate_limit_per_10s),
         access=Access(conversations), sessions=Sessions(sio), kb_loop=kb_loop,
     )
 
@@ -100,7 +100,8 @@ async def _startup(app: web.Application) -> None:
                 raise
             await asyncio.sleep(1)
     await ctx.conversations.cache.start()
-    app["sweeper"] = Sweeper(ctx)
+    app["sweeper"] = Sweeper(ctx.settings, ctx.store, ctx.presence, ctx.conversations, ctx.lifecycle,
+                             ctx.assignment, ctx.delivery, ctx.escalation, ctx.bot)
     app["sweeper"].start()
     if ctx.media is not None:
         await ctx.media.start()

@@ -9,7 +9,6 @@ import socketio
 
 from bridge.domain.assignment import Assignment
 from bridge.domain.auth import Principal, TokenService
-from bridge.domain.banned import BannedPhrases
 from bridge.domain.bot_turns import Bot
 from bridge.domain.conversations import Conversations, can_access
 from bridge.domain.escalation import Escalation
@@ -76,7 +75,6 @@ class AppContext:
     bot: Bot
     escalation: Escalation
     unanswered: Unanswered
-    banned: BannedPhrases
     presence: Presence
     limiter: RateLimiter
     access: Access

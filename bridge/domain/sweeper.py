@@ -12,19 +12,34 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from typing import TYPE_CHECKING
 
+from bridge.domain.assignment import Assignment
+from bridge.domain.bot_turns import Bot
+from bridge.domain.conversations import Conversations
+from bridge.domain.escalation import Escalation
+from bridge.domain.lifecycle import Lifecycle
+from bridge.domain.presence import Presence
+from bridge.infra.delivery import Delivery
 from core.clock import iso, now
-
-if TYPE_CHECKING:
-    from bridge.context import AppContext
+from core.db import Store
+from core.settings import Settings
 
 log = logging.getLogger("bangban.sweeper")
 
 
 class Sweeper:
-    def __init__(self, ctx: AppContext) -> None:
-        self.ctx = ctx
+    def __init__(self, settings: Settings, store: Store, presence: Presence, conversations: Conversations,
+                 lifecycle: Lifecycle, assignment: Assignment, delivery: Delivery, escalation: Escalation,
+                 bot: Bot) -> None:
+        self.settings = settings
+        self.store = store
+        self.presence = presence
+        self.conversations = conversations
+        self.lifecycle = lifecycle
+        self.assignment = assignment
+        self.delivery = delivery
+        self.escalation = escalation
+        self.bot = bot
         self._task: asyncio.Task | None = None
         self._ticks = 0
 
@@ -47,70 +62,66 @@ class Sweeper:
                 raise
             except Exception:  # noqa: BLE001 - a failed sweep retries next tick (db restart etc.)
                 log.warning("sweep failed", exc_info=True)
-            await asyncio.sleep(self.ctx.settings.sweep_interval_s)
+            await asyncio.sleep(self.settings.sweep_interval_s)
 
     async def tick(self) -> None:
-        ctx = self.ctx
         self._ticks += 1
-        await ctx.presence.heartbeat()
+        await self.presence.heartbeat()
         if self._ticks % 5 == 1:
-            await ctx.presence.reap_dead_processes()
+            await self.presence.reap_dead_processes()
         await self.grace_expired()
         await self.first_response()
         await self.dispatch_waiting()
-        await ctx.escalation.deliver_due()
-        await ctx.bot.recover_pending(ctx.settings.process_dead_s, ctx.settings.bot_turn_stuck_s)
+        await self.escalation.deliver_due()
+        await self.bot.recover_pending(self.settings.process_dead_s, self.settings.bot_turn_stuck_s)
 
     async def grace_expired(self) -> None:
-        ctx = self.ctx
-        limit = now() - dt.timedelta(seconds=ctx.settings.grace_period_s)
-        gone = await ctx.store.agents.find(
+        limit = now() - dt.timedelta(seconds=self.settings.grace_period_s)
+        gone = await self.store.agents.find(
             {"status": {"$in": ["online", "away"]}, "disconnected_at": {"$ne": None, "$lt": limit}}
         ).to_list(None)
         for agent in gone:
-            res = await ctx.store.agents.update_one(
+            res = await self.store.agents.update_one(
                 {"_id": agent["_id"], "disconnected_at": agent["disconnected_at"]},
                 {"$set": {"status": "offline", "status_at": now()}},
             )
             if res.modified_count != 1:
                 continue
-            convs = await ctx.store.conversations.find({"state": "with_agent", "agent.id": agent["_id"]}).to_list(None)
+            convs = await self.store.conversations.find({"state": "with_agent", "agent.id": agent["_id"]}).to_list(None)
             log.info("agent grace expired", extra={"agent": agent["_id"], "conversations": len(convs)})
             for conv in convs:
-                await ctx.lifecycle.requeue(conv, {"role": "system", "id": "system"}, "agent_disconnected")
+                await self.lifecycle.requeue(conv, {"role": "system", "id": "system"}, "agent_disconnected")
 
     async def first_response(self) -> None:
-        ctx = self.ctx
         t = now()
-        alert_before = t - dt.timedelta(seconds=ctx.settings.first_response_alert_s)
-        limit_s = ctx.settings.first_response_reassign_s
+        alert_before = t - dt.timedelta(seconds=self.settings.first_response_alert_s)
+        limit_s = self.settings.first_response_reassign_s
         reassign_before = t - dt.timedelta(seconds=limit_s) if limit_s > 0 else None
         # `fr_pending` (sparse index) marks only conversations awaiting a first reply: no scan of the open ones
-        pending = await ctx.store.conversations.find({"fr_pending": True}).to_list(None)
+        pending = await self.store.conversations.find({"fr_pending": True}).to_list(None)
         late, stale = [], []
         for conv in pending:
             if conv["state"] != "with_agent" or conv.get("first_response_at") is not None:
-                await ctx.conversations.update(conv["_id"], {"fr_pending": True}, {"$unset": {"fr_pending": ""}})
+                await self.conversations.update(conv["_id"], {"fr_pending": True}, {"$unset": {"fr_pending": ""}})
             else:
                 if not conv.get("fr_alerted") and conv["assigned_at"] < alert_before:
                     late.append(conv)
                 if reassign_before is not None and conv["assigned_at"] < reassign_before:
                     stale.append(conv)
         for conv in late:
-            if await ctx.conversations.update(conv["_id"], {"fr_alerted": False, "assigned_at": conv["assigned_at"]},
+            if await self.conversations.update(conv["_id"], {"fr_alerted": False, "assigned_at": conv["assigned_at"]},
                                               {"$set": {"fr_alerted": True}}) != 1:
                 continue
             alert = {"kind": "first_response_late", "conversation_id": conv["_id"], "agent": conv["agent"],
                      "department": conv.get("department"), "assigned_at": iso(conv["assigned_at"]),
                      "waited_s": int((t - conv["assigned_at"]).total_seconds())}
-            await ctx.store.alerts.insert_one({**alert, "ts": t})
-            await ctx.delivery.to_staff(conv["agent"]["id"], "alert", alert)
-            await ctx.delivery.to_supervisors(conv.get("department") or "", "alert", alert)
+            await self.store.alerts.insert_one({**alert, "ts": t})
+            await self.delivery.to_staff(conv["agent"]["id"], "alert", alert)
+            await self.delivery.to_supervisors(conv.get("department") or "", "alert", alert)
         for conv in stale:
-            await ctx.lifecycle.requeue(conv, {"role": "system", "id": "system"}, "first_response_timeout")
+            await self.lifecycle.requeue(conv, {"role": "system", "id": "system"}, "first_response_timeout")
 
     async def dispatch_waiting(self) -> None:
-        ctx = self.ctx
-        for department in await ctx.store.conversations.distinct("department", {"state": "queued"}):
+        for department in await self.store.conversations.distinct("department", {"state": "queued"}):
             if department:
-                await ctx.assignment.dispatch(department)
+                await self.assignment.dispatch(department)

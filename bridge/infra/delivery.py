@@ -35,5 +35,5 @@ class Delivery:
         await self.sio.emit(event, data, room=rooms.department(department), namespace=STAFF_NS)
 
     async def to_supervisors(self, department: str, event: str, data: dict[str, Any]) -> None:
-        await self.sio.emit(event, data, room=[rooms.supervisors(department), rooms.supervisors("*")],
+        await self.sio.emit(event, data, room=[rooms.supervisors(department), rooms.all_supervisors()],
                             namespace=STAFF_NS)

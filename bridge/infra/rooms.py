@@ -32,3 +32,8 @@ def department(department_id: str) -> str:
 
 def supervisors(department_id: str) -> str:
     return f"sup:{department_id}"
+
+
+def all_supervisors() -> str:
+    """The room of supervisors of every department (their accounts hold `*`)."""
+    return supervisors("*")
