@@ -92,7 +92,7 @@ class Lifecycle:
             text = (f"现在是非人工服务时间，您的问题已留言给{dep_name}，"
                     f"帮办人员将于{hours.next_open:%m月%d日 %H:%M}后尽快回复您。")
         await self.messaging.notice(updated, text, meta={"event": "handed_off", "department": department,
-                                                            "left_message": not (hours.open or online)})
+                                                        "left_message": not (hours.open or online)})
         if not await self.assignment.dispatch(department):
             await self.queues.notify(department)
         return await self.conversations.get(conv["_id"])
@@ -115,7 +115,7 @@ class Lifecycle:
             await self.delivery.to_staff(agent["id"], "unassigned",
                                                     {"conversation_id": conv["_id"], "reason": reason})
         await self.messaging.notice(updated, "正在为您重新安排帮办人员，请稍候。",
-                                        meta={"event": "requeued", "reason": reason})
+                                    meta={"event": "requeued", "reason": reason})
         await self.assignment.dispatch(updated["department"])
         await self.queues.notify(updated["department"])
         return await self.conversations.get(conv["_id"])
@@ -138,7 +138,7 @@ class Lifecycle:
         await self._ended(conv["_id"], "transferred")
         name = self.catalogue.departments[department].name
         await self.messaging.notice(updated, f"您的咨询已转至{name}，请稍候。",
-                                        meta={"event": "transferred", "department": department, "note": note})
+                                    meta={"event": "transferred", "department": department, "note": note})
         await self.assignment.dispatch(department)
         await self.queues.notify(department)
         if conv.get("department") and conv["department"] != department:
@@ -172,7 +172,7 @@ class Lifecycle:
             await self.assignment.release(agent["id"])
         await self._ended(conv["_id"], "handback")
         await self.messaging.notice(updated, "已为您转回智能客服小申，有问题可以继续提问。",
-                                        meta={"event": "handback"})
+                                    meta={"event": "handback"})
         await self.conversations.publish_state(updated)
         if conv.get("department"):
             await self.queues.notify(conv["department"])
@@ -193,7 +193,7 @@ class Lifecycle:
         await self._ended(conv["_id"], "conversation_closed")
         rate = ["bot", "agent"] if updated.get("served_by") else ["bot"]
         await self.messaging.notice(updated, "本次服务已结束，请您对本次服务进行评价。",
-                                        meta={"event": "closed", "rate": rate, "resolved": resolved})
+                                    meta={"event": "closed", "rate": rate, "resolved": resolved})
         await self.conversations.publish_state(updated)
         if conv["state"] == "queued" and conv.get("department"):
             await self.queues.notify(conv["department"])
