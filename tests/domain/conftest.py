@@ -5,8 +5,6 @@ Delivery is real but emits into `RecordingSio`, which keeps every event with its
 
 from __future__ import annotations
 
-import os
-import tempfile
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -15,15 +13,13 @@ import pytest
 import secantus
 from pymongo import AsyncMongoClient
 
-os.environ.setdefault("BANGBAN_VAR", tempfile.mkdtemp(prefix="bangban-domain-"))
-
-from bridge.app import build_context  # noqa: E402
-from bridge.context import AppContext  # noqa: E402
-from bridge.domain.auth import Principal  # noqa: E402
-from core.catalogue import load_catalogue  # noqa: E402
-from core.clock import now  # noqa: E402
-from core.db import Store  # noqa: E402
-from core.settings import get_settings  # noqa: E402
+from bridge.app import build_context
+from bridge.context import AppContext
+from bridge.domain.auth import Principal
+from core.catalogue import load_catalogue
+from core.clock import now
+from core.db import Store
+from core.settings import load_settings
 
 DEPARTMENT = "housing-fund"
 MATTER = "housing-fund-withdrawal"
@@ -99,12 +95,14 @@ def mongo_uri(tmp_path_factory) -> str:
 
 
 @pytest.fixture
-async def desk(mongo_uri: str) -> Desk:
+async def desk(mongo_uri: str, tmp_path, monkeypatch) -> Desk:
     """Fresh services over a fresh database for one test."""
     client: AsyncMongoClient = AsyncMongoClient(mongo_uri, tz_aware=True)
     store = Store(client=client, db=client[f"d{uuid.uuid4().hex[:12]}"])
     await store.ensure_indexes()
-    settings = get_settings()
+    monkeypatch.setenv("BANGBAN_VAR", str(tmp_path))  # the token secret file goes there
+    monkeypatch.setenv("REDIS_URL", "")  # one process: the conversation cache needs no Redis
+    settings = load_settings()
     sio = RecordingSio()
     ctx = build_context(settings, store, load_catalogue(settings.data_dir), sio)  # type: ignore[arg-type]
     bot = StubBot()
