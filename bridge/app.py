@@ -67,8 +67,8 @@ def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: s
     banned = BannedPhrases.load(settings.data_dir / "desk" / "banned_phrases.yml")
     messaging = Messaging(messages, conversations, delivery, StoredAttachments(store),
                           ServiceNorms(banned, store, delivery), catalogue, settings.max_text_len)
-    conversations.notices = messaging.notice
-    queues = Queues(store, conversations, delivery)
+    conversations.notices = messaging.notice  # notices of callers outside the domain take the one send path
+    queues = Queues(store, delivery)
     assignment = Assignment(store, conversations, messages, messaging, queues, delivery)
     escalation = Escalation(store, settings.hotline_url, settings.hotline_secret, settings.public_url)
     unanswered = Unanswered(store, catalogue)
@@ -78,7 +78,7 @@ def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: s
     rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_s)
     presence = Presence(store, settings.process_dead_s)
     bot = Bot(store, rasa, conversations, messages, messaging, lifecycle, unanswered, catalogue, presence.process_id)
-    messaging.bot = bot
+    messaging.bot = bot  # bound after: the bot sends its replies through messaging, which starts its turns
     return AppContext(
         settings=settings, store=store, catalogue=catalogue, sio=sio, tokens=TokenService(settings),
         delivery=delivery, timeline=timeline, messages=messages, messaging=messaging,

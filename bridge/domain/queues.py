@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any
 
 from bridge.domain.auth import Principal
-from bridge.domain.conversations import Conversations, state_event
+from bridge.domain.conversations import state_event
 from bridge.domain.scope import ALL, visible_departments
 from bridge.infra.coalesce import Coalescer
 from bridge.infra.delivery import Delivery
@@ -26,9 +26,8 @@ def queue_key(queued_at: dt.datetime, front: bool) -> str:
 
 
 class Queues:
-    def __init__(self, store: Store, conversations: Conversations, delivery: Delivery) -> None:
+    def __init__(self, store: Store, delivery: Delivery) -> None:
         self.store = store
-        self.conversations = conversations
         self.delivery = delivery
         self._notifier = Coalescer(self._notify, pause_s=NOTIFY_PAUSE_S)
 
