@@ -9,7 +9,7 @@ import av
 import pytest
 from PIL import Image
 
-from media.errors import MediaError
+from core.errors import ApiError
 from media.files import process_pdf
 from media.images import process_image
 from media.limits import get_limits
@@ -20,8 +20,8 @@ from media.voice import process_voice
 from tests.unit.media_samples import jpeg_with_gps, minimal_pdf, png_bomb, png_bytes, tone
 
 
-def refused(fn, *args) -> MediaError:
-    with pytest.raises(MediaError) as info:
+def refused(fn, *args) -> ApiError:
+    with pytest.raises(ApiError) as info:
         fn(*args)
     return info.value
 
