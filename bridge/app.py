@@ -98,7 +98,7 @@ def _mount_media(app: web.Application, ctx: Context, store: Store) -> None:
     """Media behind its port: routes, call and co-browse events, attachment descriptions."""
     collections = MediaCollections(db=store.db, media=store.media, cobrowse_events=store.cobrowse_events,
                                    media_sessions=store.media_sessions)
-    desk = MediaDesk(ctx.sio, ctx.tokens, ctx.conversations, ctx.timeline, ctx.delivery, ctx.presence,
+    desk = MediaDesk(ctx.sessions, ctx.tokens, ctx.conversations, ctx.timeline, ctx.delivery, ctx.presence,
                      collections)
     media_routes.setup(app, desk)
     hub = signalling.register(ctx.sio, desk, redis_url=ctx.settings.redis_url)

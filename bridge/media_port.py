@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any
 
-import socketio
 from aiohttp import web
 
+from bridge.context import Sessions
 from bridge.domain.auth import Principal, TokenService
 from bridge.domain.conversations import Conversations, can_access
 from bridge.domain.presence import Presence
@@ -16,48 +17,38 @@ from bridge.infra.delivery import Delivery
 from media.port import BOTH, Conversation, MediaCollections, Participants, Role
 
 
+@dataclass(frozen=True)
 class MediaDesk:
     """What media may use of the desk: sockets' and requests' principals, conversations it may touch,
     the timeline, delivery to a conversation's people, presence of the bridge processes."""
 
-    def __init__(self, sio: socketio.AsyncServer, tokens: TokenService, conversations: Conversations,
-                 timeline: Timeline, delivery: Delivery, presence: Presence,
-                 collections: MediaCollections) -> None:
-        self._sio = sio
-        self._tokens = tokens
-        self._conversations = conversations
-        self._timeline = timeline
-        self._delivery = delivery
-        self._presence = presence
-        self._collections = collections
-
-    @property
-    def collections(self) -> MediaCollections:
-        return self._collections
+    sessions: Sessions
+    tokens: TokenService
+    conversations: Conversations
+    timeline: Timeline
+    delivery: Delivery
+    presence: Presence
+    collections: MediaCollections
 
     @property
     def process_id(self) -> str:
-        return self._presence.process_id
+        return self.presence.process_id
 
     @property
     def process_dead_s(self) -> float:
-        return self._presence.dead_after_s
+        return self.presence.dead_after_s
 
     async def live_process_ids(self) -> set[str]:
-        return await self._presence.live_process_ids()
+        return await self.presence.live_process_ids()
 
     async def socket_principal(self, sid: str, namespace: str) -> Principal | None:
-        try:
-            session = await self._sio.get_session(sid, namespace=namespace)
-        except KeyError:
-            return None
-        return session.get("principal")
+        return await self.sessions.principal(sid, namespace)
 
     async def request_principal(self, request: web.Request) -> Principal:
-        return self._tokens.from_request(request)
+        return self.tokens.from_request(request)
 
     async def conversation(self, principal: Principal, conversation_id: str) -> Conversation | None:
-        conv = await self._conversations.get(conversation_id)
+        conv = await self.conversations.get(conversation_id)
         if not can_access(principal, conv):
             return None
         agent = conv.get("agent") or {}
@@ -66,11 +57,11 @@ class MediaDesk:
 
     async def post_timeline(self, conversation_id: str, event: str, by: dict[str, Any],
                             detail: dict[str, Any]) -> None:
-        await self._timeline.add(conversation_id, event, by, detail)
+        await self.timeline.add(conversation_id, event, by, detail)
 
     async def deliver(self, to: Participants, event: str, data: dict[str, Any],
                       roles: Collection[Role] = BOTH) -> None:
         if "user" in roles:
-            await self._delivery.to_user(to.user_id, event, data)
+            await self.delivery.to_user(to.user_id, event, data)
         if "agent" in roles and to.agent_id:
-            await self._delivery.to_staff(to.agent_id, event, data)
+            await self.delivery.to_staff(to.agent_id, event, data)
