@@ -16,8 +16,9 @@ import json
 import sys
 from pathlib import Path
 
+from core.catalogue import get_catalogue
 from core.db import Store, connect
-from kb.loader import KBFormatError, KnowledgeBase, load_catalogue, load_valid_kb
+from kb.loader import KBFormatError, KnowledgeBase, load_valid_kb
 from kb.search import REVISION_ID
 
 ORIGIN = "file"
@@ -89,7 +90,7 @@ async def import_kb(store: Store, kb: KnowledgeBase, prune: bool = False) -> dic
 
 async def _main(directory: Path | None, prune: bool) -> int:
     try:
-        kb = load_valid_kb(directory, load_catalogue())
+        kb = load_valid_kb(directory, get_catalogue().matters)
     except KBFormatError as exc:
         for p in exc.problems:
             print(f"error: {p}", file=sys.stderr)
