@@ -23,7 +23,7 @@ def main() -> None:
     parser.add_argument("--host", default=settings.host)
     parser.add_argument("--port", type=int, default=settings.port)
     args = parser.parse_args()
-    setup_logging("bridge")
+    setup_logging("bridge", settings.log_level)
     tune_gc(settings.gc_threshold)
     web.run_app(create_app(settings), host=args.host, port=args.port, print=None, access_log=None,
                 shutdown_timeout=5)

@@ -14,7 +14,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -35,6 +35,8 @@ Port = Annotated[int, Field(ge=1, le=65535)]
 Count = Annotated[int, Field(ge=1)]
 Seconds = Annotated[float, Field(gt=0)]
 Delay = Annotated[float, Field(ge=0)]  # 0 = never, where the README says so
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+LOG_LEVELS = get_args(LogLevel)
 
 
 def _comma_list(value: Any) -> Any:
@@ -134,6 +136,7 @@ class Settings(BaseSettings):
     max_text_len: Count = Field(2000, alias="MAX_TEXT_LEN")
     max_payload_bytes: Count = Field(MB, alias="MAX_PAYLOAD_BYTES")
     rate_limit_per_10s: Count = Field(30, alias="RATE_LIMIT_PER_10S")
+    log_level: LogLevel = Field("INFO", alias="LOG_LEVEL")
     # media
     media: MediaSettings = Field(default_factory=MediaSettings, alias="_media")
     # set by code (tests, embedding), never from the environment
@@ -166,6 +169,13 @@ class Settings(BaseSettings):
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.upper() in LOG_LEVELS:
+            return value.upper()
+        return value
 
     @field_validator("gc_threshold", mode="before")
     @classmethod

@@ -69,6 +69,7 @@ def test_gc_threshold_is_three_positive_integers(monkeypatch, tmp_path):
     ("ICE_SERVERS", '[{"url": "stun:x"}]', "ICE_SERVERS: must be a JSON list of objects with 'urls'"),
     ("MEDIA_VOICE_MAX_S", "-1", "MEDIA_VOICE_MAX_S: must be > 0 (got -1)"),
     ("CALL_RING_TIMEOUT_S", "x", "CALL_RING_TIMEOUT_S: must be a number (got x)"),
+    ("LOG_LEVEL", "loud", "LOG_LEVEL: must be 'DEBUG', 'INFO', 'WARNING', 'ERROR' or 'CRITICAL' (got loud)"),
 ])
 def test_bad_values_are_refused_naming_the_variable(monkeypatch, tmp_path, name, value, message):
     monkeypatch.setenv("BANGBAN_VAR", str(tmp_path))
