@@ -139,7 +139,7 @@ class Settings(BaseSettings):
     log_level: LogLevel = Field("INFO", alias="LOG_LEVEL")
     # media
     media: MediaSettings = Field(default_factory=MediaSettings, alias="_media")
-    # set by code (tests, embedding), never from the environment
+    # set by code (tests, embedding), not from the environment
     extra: dict = Field(default_factory=dict, alias="_extra")
 
     @property
