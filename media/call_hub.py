@@ -14,8 +14,8 @@ from typing import Any
 
 from core.clock import now
 from core.errors import ApiError
+from core.settings import MediaSettings, get_settings
 from media.hub import AGENT_NS, USER_NS, Caller, Hub
-from media.limits import Limits, get_limits, ice_servers
 from media.port import Participants
 from media.store import MediaStore
 
@@ -63,8 +63,8 @@ def _default_media_factory(call: Call, on_state) -> Any:
     return CallMedia(
         call.id,
         call.kind,
-        ice_servers(),
-        record=os.environ.get("CALL_RECORDING", "1") != "0",
+        get_settings().media.ice_servers,
+        record=get_settings().media.call_recording,
         on_state=on_state,
     )
 
@@ -72,9 +72,9 @@ def _default_media_factory(call: Call, on_state) -> Any:
 class Calls:
     """The calls of this process (one per conversation)."""
 
-    def __init__(self, hub: Hub, limits: Limits | None = None, media_factory: Callable | None = None) -> None:
+    def __init__(self, hub: Hub, limits: MediaSettings | None = None, media_factory: Callable | None = None) -> None:
         self.hub = hub
-        self.limits = limits or get_limits()
+        self.limits = limits or get_settings().media
         self.media_factory = media_factory or _default_media_factory
         self.calls: dict[str, Call] = {}
         self.by_conv: dict[str, Call] = {}
@@ -224,7 +224,7 @@ class Calls:
             await self.hub.timeline(
                 call.conversation_id, "call_invited", principal, {"call_id": call.id, "kind": kind}
             )
-            return {"ok": True, **call.public(), "ice_servers": ice_servers(), "notice": RECORDING_NOTICE}
+            return {"ok": True, **call.public(), "ice_servers": self.limits.ice_servers, "notice": RECORDING_NOTICE}
 
         return call_invite
 
@@ -236,10 +236,11 @@ class Calls:
             call.state = "connecting"
             call.media = self.media_factory(call, lambda r, s: self._media_state(call, r, s))
             self._timer(call, self.limits.call_connect_timeout_s, "failed", ("connecting",))
-            await self.hub.send(call.participants, "call_state", call.public() | {"ice_servers": ice_servers()})
+            state = call.public() | {"ice_servers": self.limits.ice_servers}
+            await self.hub.send(call.participants, "call_state", state)
             await self.hub.note("call", call.conversation_id, call.id, state="connecting")
             await self.hub.timeline(call.conversation_id, "call_accepted", principal, {"call_id": call.id})
-            return {"ok": True, **call.public(), "ice_servers": ice_servers(), "notice": RECORDING_NOTICE}
+            return {"ok": True, **call.public(), "ice_servers": self.limits.ice_servers, "notice": RECORDING_NOTICE}
 
         return call_accept
 

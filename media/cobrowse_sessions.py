@@ -13,9 +13,9 @@ from typing import Any
 from core.clock import now
 from core.errors import ApiError
 from core.ratelimit import RateLimiter
+from core.settings import MediaSettings, get_settings
 from media.cobrowse import Scrubber
 from media.hub import Hub, Moved
-from media.limits import Limits, get_limits
 from media.port import BOTH, Conversation, Participants, Principal, Role
 
 log = logging.getLogger(__name__)
@@ -70,9 +70,9 @@ def not_yours() -> ApiError:
 class CobrowseSessions:
     """The co-browse sessions of this process (one per conversation)."""
 
-    def __init__(self, hub: Hub, limits: Limits | None = None) -> None:
+    def __init__(self, hub: Hub, limits: MediaSettings | None = None) -> None:
         self.hub = hub
-        self.limits = limits or get_limits()
+        self.limits = limits or get_settings().media
         self.by_conv: dict[str, Session] = {}
 
     async def _new(self, conv: Conversation, mode: str, state: str = "requested") -> Session:

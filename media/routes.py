@@ -9,7 +9,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from core.errors import ApiError, json_error
-from media.limits import get_limits
+from core.settings import get_settings
 from media.port import DeskPort
 from media.ranges import RangeNotSatisfiable, parse_range
 from media.store import MediaStore
@@ -74,7 +74,7 @@ async def upload(request: web.Request) -> web.Response:
     """POST /api/v1/media — multipart `conversation_id` + `file`; 201 with the media description."""
     try:
         principal = await _principal(request)
-        conversation_id, data, filename = await _read_form(request, get_limits().max_upload_bytes)
+        conversation_id, data, filename = await _read_form(request, get_settings().media.max_upload_bytes)
         if not conversation_id or data is None:
             raise ApiError(400, "bad_request", "缺少会话编号或文件")
         if not await _may_use(request, principal, conversation_id):

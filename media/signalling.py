@@ -7,10 +7,10 @@ from typing import Any
 
 import socketio
 
+from core.settings import get_settings
 from media.call_hub import Calls
 from media.cobrowse_hub import Cobrowse
 from media.hub import Hub
-from media.limits import get_limits
 from media.port import DeskPort
 from media.scaleout import ScaleOut
 
@@ -32,7 +32,7 @@ class MediaHub:
         with one process there is nothing to start."""
         if not self.redis_url:
             return
-        self.scale = ScaleOut(self, self.redis_url, self.hub.desk, get_limits().media_forward_timeout_s)
+        self.scale = ScaleOut(self, self.redis_url, self.hub.desk, get_settings().media.media_forward_timeout_s)
         await self.scale.start()
 
     async def close(self) -> None:

@@ -6,9 +6,9 @@ import asyncio
 from typing import Any
 
 from core.errors import ApiError
+from core.settings import MediaSettings, get_settings
 from media.files import process_pdf
 from media.images import process_image
-from media.limits import Limits, get_limits
 from media.sniff import FILE, IMAGE, VOICE, sniff
 from media.store import MediaStore
 from media.urls import media_url
@@ -17,16 +17,16 @@ from media.voice import process_voice
 _slots: dict[int, asyncio.Semaphore] = {}
 
 
-def _semaphore(limits: Limits) -> asyncio.Semaphore:
+def _semaphore(limits: MediaSettings) -> asyncio.Semaphore:
     sem = _slots.get(id(asyncio.get_running_loop()))
     if sem is None:
         sem = _slots[id(asyncio.get_running_loop())] = asyncio.Semaphore(limits.upload_concurrency)
     return sem
 
 
-def prepare(data: bytes, limits: Limits | None = None) -> dict[str, Any]:
+def prepare(data: bytes, limits: MediaSettings | None = None) -> dict[str, Any]:
     """Validate and re-encode (CPU-bound, run in a thread): the fields MediaStore.put needs."""
-    limits = limits or get_limits()
+    limits = limits or get_settings().media
     if not data:
         raise ApiError(400, "empty_file", "文件为空")
     sniffed = sniff(data)
@@ -62,10 +62,10 @@ async def accept_upload(
     conversation_id: str,
     uploader: dict[str, Any],
     filename: str | None = None,
-    limits: Limits | None = None,
+    limits: MediaSettings | None = None,
 ) -> dict[str, Any]:
     """Validate off the event loop (bounded concurrency), then store; returns the metadata document."""
-    limits = limits or get_limits()
+    limits = limits or get_settings().media
     async with _semaphore(limits):
         fields = await asyncio.to_thread(prepare, data, limits)
     extra = fields.pop("extra")
