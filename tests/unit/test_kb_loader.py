@@ -9,6 +9,7 @@ import pytest
 from kb.loader import (
     MATTER_ASPECTS,
     MIN_FAQ,
+    PARAPHRASES,
     Article,
     KBFormatError,
     ServiceEntry,
@@ -158,3 +159,11 @@ def test_service_entry_and_paraphrases_are_read(tmp_path: Path):
     assert doc["service_entry"] == {"name": "随申办账号登录", "path": "随申办APP → 我的 → 登录"}
     assert Article.from_doc({**doc, "_id": art.id}) == art
 
+
+
+def test_every_article_is_verified_and_paraphrased():
+    low, high = PARAPHRASES
+    for art in load_kb().articles:
+        assert art.verified_date, art.id
+        assert low <= len(art.paraphrases) <= high, art.id
+        assert len(set(art.paraphrases)) == len(art.paraphrases), art.id
