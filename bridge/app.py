@@ -10,7 +10,7 @@ from pathlib import Path
 import socketio
 from aiohttp import web
 
-from bridge.context import Access, AppContext, Sessions
+from bridge.context import AppContext, Sessions
 from bridge.domain.assignment import Assignment
 from bridge.domain.auth import TokenService
 from bridge.domain.banned import BannedPhrases, ServiceNorms
@@ -20,13 +20,13 @@ from bridge.domain.escalation import Escalation
 from bridge.domain.kb_loop import KbLoop
 from bridge.domain.lifecycle import Lifecycle
 from bridge.domain.messaging import Messaging
+from bridge.domain.ports import Attachments as AttachmentsPort
 from bridge.domain.presence import Presence
 from bridge.domain.queues import Queues
 from bridge.domain.ratings import Ratings
 from bridge.domain.sweeper import Sweeper
 from bridge.domain.timeline import Timeline
 from bridge.domain.unanswered import Unanswered
-from bridge.infra.attachments import StoredAttachments
 from bridge.infra.conv_cache import ConversationCache
 from bridge.infra.delivery import Delivery
 from bridge.infra.message_store import MessageStore
@@ -34,6 +34,7 @@ from bridge.infra.rasa_client import RasaClient
 from bridge.infra.runtime import freeze_startup_objects
 from bridge.infra.sio_manager import RedisManager
 from bridge.infra.sio_packet import Packet
+from bridge.media_port import MediaDesk
 from bridge.transport.http import api, openapi
 from bridge.transport.http import kb as kb_api
 from bridge.transport.sio import agent as ns_agent
@@ -42,10 +43,16 @@ from core.catalogue import Catalogue, load_catalogue
 from core.db import Store, connect
 from core.ratelimit import RateLimiter
 from core.settings import Settings, get_settings
+from media import routes as media_routes
+from media import signalling
+from media.attachments import Attachments
+from media.port import MediaCollections
+from media.signalling import MediaHub
 
 log = logging.getLogger("bangban.app")
 PANES = Path(__file__).resolve().parent / "panes"
 PANE_NAMES = ("agent", "h5", "trainer", "dashboard")
+MEDIA = web.AppKey("media", MediaHub)
 
 
 def make_sio(settings: Settings) -> socketio.AsyncServer:
@@ -58,14 +65,15 @@ def make_sio(settings: Settings) -> socketio.AsyncServer:
     )
 
 
-def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: socketio.AsyncServer) -> AppContext:
+def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: socketio.AsyncServer,
+                  attachments: AttachmentsPort) -> AppContext:
     """The services of one bridge process, each given its collaborators."""
     delivery = Delivery(sio)
     timeline = Timeline(store)
     messages = MessageStore(store)
     conversations = Conversations(store, timeline, delivery, ConversationCache(settings.redis_url))
     banned = BannedPhrases.load(settings.data_dir / "desk" / "banned_phrases.yml")
-    messaging = Messaging(messages, conversations, delivery, StoredAttachments(store),
+    messaging = Messaging(messages, conversations, delivery, attachments,
                           ServiceNorms(banned, store, delivery), catalogue, settings.max_text_len)
     conversations.notices = messaging.notice  # notices of callers outside the domain take the one send path
     queues = Queues(store, delivery)
@@ -85,7 +93,7 @@ def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: s
         conversations=conversations, queues=queues, assignment=assignment, lifecycle=lifecycle,
         ratings=Ratings(store, timeline), rasa=rasa, bot=bot, escalation=escalation, unanswered=unanswered,
         presence=presence, limiter=RateLimiter(settings.rate_limit_per_10s),
-        access=Access(conversations), sessions=Sessions(sio), kb_loop=kb_loop,
+        sessions=Sessions(sio), kb_loop=kb_loop,
     )
 
 
@@ -103,20 +111,17 @@ async def _startup(app: web.Application) -> None:
     app["sweeper"] = Sweeper(ctx.settings, ctx.store, ctx.presence, ctx.conversations, ctx.lifecycle,
                              ctx.assignment, ctx.delivery, ctx.escalation, ctx.bot)
     app["sweeper"].start()
-    if ctx.media is not None:
-        await ctx.media.start()
+    await app[MEDIA].start()
     freeze_startup_objects()
     log.info("bridge started", extra={"process_id": ctx.presence.process_id})
 
 
 async def _shutdown(app: web.Application) -> None:
     """First step of a stop, clients still connected: end this process's calls and co-browse sessions."""
-    media = app["ctx"].media
-    if media is not None:
-        try:
-            await media.close()
-        except Exception:  # noqa: BLE001 - best effort on the way out
-            log.warning("media shutdown failed", exc_info=True)
+    try:
+        await app[MEDIA].close()
+    except Exception:  # noqa: BLE001 - best effort on the way out
+        log.warning("media shutdown failed", exc_info=True)
 
 
 async def _cleanup(app: web.Application) -> None:
@@ -141,6 +146,21 @@ def _pane(name: str):
     return handler
 
 
+def _media_collections(store: Store) -> MediaCollections:
+    return MediaCollections(db=store.db, media=store.media, cobrowse_events=store.cobrowse_events,
+                            media_sessions=store.media_sessions)
+
+
+def _mount_media(app: web.Application, ctx: AppContext, collections: MediaCollections) -> None:
+    """Media behind its port: routes, call and co-browse events."""
+    desk = MediaDesk(ctx.sessions, ctx.tokens, ctx.conversations, ctx.timeline, ctx.delivery, ctx.presence,
+                     collections)
+    media_routes.setup(app, desk)
+    hub = signalling.register(ctx.sio, desk, redis_url=ctx.settings.redis_url)
+    ctx.lifecycle.ended_listeners.append(hub.conversation_ended)
+    app[MEDIA] = hub
+
+
 def create_app(settings: Settings | None = None) -> web.Application:
     """Build the bridge application (no I/O until it starts)."""
     settings = settings or get_settings()
@@ -149,7 +169,9 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app = web.Application(middlewares=[api.error_middleware], client_max_size=25 * 1024 * 1024)
     sio.attach(app)
     store = connect(settings)
-    ctx = build_context(settings, store, load_catalogue(settings.data_dir), sio)
+    collections = _media_collections(store)
+    # media describes the uploads that messages attach (`bridge.domain.ports.Attachments`)
+    ctx = build_context(settings, store, load_catalogue(settings.data_dir), sio, Attachments(collections.media))
     app["ctx"] = ctx
     if isinstance(sio.manager, RedisManager):
         sio.manager.message_observers.append(ctx.messages.observe)
@@ -160,13 +182,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     api.setup(app)
     kb_api.setup(app)
     openapi.setup(app)
-    if importlib.util.find_spec("media.routes") is not None:
-        from media import routes as media_routes
-        media_routes.setup(app)
-    if importlib.util.find_spec("media.signalling") is not None:
-        from media import signalling
-        hub = signalling.register(sio, ctx)
-        ctx.lifecycle.ended_listeners.append(hub.conversation_ended)
+    _mount_media(app, ctx, collections)
     if importlib.util.find_spec("bridge.transport.http.trainer") is not None:
         from bridge.transport.http import trainer as trainer_api
         trainer_api.setup(app)

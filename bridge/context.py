@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import socketio
 
 from bridge.domain.assignment import Assignment
 from bridge.domain.auth import Principal, TokenService
 from bridge.domain.bot_turns import Bot
-from bridge.domain.conversations import Conversations, can_access
+from bridge.domain.conversations import Conversations
 from bridge.domain.escalation import Escalation
 from bridge.domain.kb_loop import KbLoop
 from bridge.domain.lifecycle import Lifecycle
@@ -27,16 +26,6 @@ from core.catalogue import Catalogue
 from core.db import Store
 from core.ratelimit import RateLimiter
 from core.settings import Settings
-
-
-class Access:
-    """Who may touch which conversation (used by the HTTP API and media)."""
-
-    def __init__(self, conversations: Conversations) -> None:
-        self.conversations = conversations
-
-    async def can_access(self, principal: Principal, conversation_id: str) -> bool:
-        return can_access(principal, await self.conversations.get(conversation_id))
 
 
 class Sessions:
@@ -58,7 +47,7 @@ class AppContext:
     """Everything a transport handler may call; services hold their own collaborators."""
 
     settings: Settings
-    store: Store  # for the HTTP routes and media until they move behind services
+    store: Store  # for the HTTP routes until they move behind services
     catalogue: Catalogue
     sio: socketio.AsyncServer
     tokens: TokenService
@@ -77,17 +66,6 @@ class AppContext:
     unanswered: Unanswered
     presence: Presence
     limiter: RateLimiter
-    access: Access
     sessions: Sessions
     kb_loop: KbLoop
-    media: Any = None  # media.signalling.MediaHub, set by its register()
 
-    @property
-    def auth(self) -> AppContext:
-        return self
-
-    async def principal_from_request(self, request) -> Principal:
-        return self.tokens.from_request(request)
-
-
-Context = AppContext  # the former name, still used by callers outside the bridge's core

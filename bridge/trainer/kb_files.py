@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import tempfile
 from pathlib import Path
@@ -10,7 +11,8 @@ from typing import Any
 import yaml
 
 from bridge.trainer import project
-from kb.loader import PLATFORM_FILE, load_catalogue, load_kb
+from core.catalogue import get_catalogue
+from kb.loader import PLATFORM_FILE, load_kb
 
 
 def file_for(matter: str | None, root: Path | None = None) -> Path:
@@ -27,7 +29,12 @@ def article_entry(art: dict[str, Any]) -> dict[str, Any]:
         entry["steps"] = list(art["steps"])
     entry["source"] = art.get("source") or ""
     entry["effective_date"] = art.get("effective_date") or ""
+    # a trainer saving an article has checked it: that is its verification day
+    entry["verified_date"] = art.get("verified_date") or dt.date.today().isoformat()
     entry["version"] = int(art.get("version") or 1)
+    for key in ("service_entry", "paraphrases"):
+        if art.get(key):
+            entry[key] = art[key]
     return entry
 
 
@@ -38,6 +45,8 @@ def with_article(text: str, art: dict[str, Any]) -> str:
     entry = article_entry(art)
     for i, old in enumerate(articles):
         if isinstance(old, dict) and old.get("id") == art["id"]:
+            # fields the console does not edit are kept from the file
+            entry.update({k: old[k] for k in ("service_entry", "paraphrases") if k in old and k not in entry})
             articles[i] = entry
             break
     else:
@@ -50,7 +59,7 @@ def check_file(name: str, text: str) -> list[str]:
     tmp = Path(tempfile.mkdtemp(prefix="bangban-kb-"))
     try:
         (tmp / name).write_text(text, encoding="utf-8")
-        return load_kb(tmp, load_catalogue()).errors
+        return load_kb(tmp, get_catalogue().matters).errors
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -20,6 +20,7 @@ from core.catalogue import load_catalogue
 from core.clock import now
 from core.db import Store
 from core.settings import load_settings
+from media.attachments import Attachments
 
 DEPARTMENT = "housing-fund"
 MATTER = "housing-fund-withdrawal"
@@ -104,7 +105,8 @@ async def desk(mongo_uri: str, tmp_path, monkeypatch) -> Desk:
     monkeypatch.setenv("REDIS_URL", "")  # one process: the conversation cache needs no Redis
     settings = load_settings()
     sio = RecordingSio()
-    ctx = build_context(settings, store, load_catalogue(settings.data_dir), sio)  # type: ignore[arg-type]
+    ctx = build_context(settings, store, load_catalogue(settings.data_dir), sio,  # type: ignore[arg-type]
+                        Attachments(store.media))
     bot = StubBot()
     ctx.messaging.bot = bot
     ctx.escalation.hotline_url = "http://127.0.0.1:9/workorders"  # nothing listens: orders stay pending
