@@ -1,21 +1,21 @@
 """The one send path: every message of the desk (user, staff, bot, system) goes through here.
 
-Where a message goes after the ack — in this order, for every sender:
+Where a message goes once a client sends it — in this order, for every sender:
 
 1. **validate**: text length, known matter, the conversation's access and state, the attachment
    (belongs to the conversation, matches the type; `ports.Attachments`), banned phrases for staff
    (audit record and supervisor alert, then refused). A refusal stores nothing.
 2. **number and store**: `MessageStore.append` (per-conversation lock, gap-free seq, group commit;
-   a resend with the same `client_msg_id` returns the first message and goes no further). The ack
-   is sent by the transport only after this step.
+   a resend with the same `client_msg_id` returns the first message and goes no further).
 3. **deliver** to the conversation's participants on every process (`Delivery.to_conversation`:
    the user's devices, the assigned agent, watching supervisors), skipping the sending socket.
 4. **follow-ups**: a user message in state `bot` starts a bot turn (`ports.BotTurns`); the assigned
    agent's first message records the first response; then every hook in `followups` (for example
    notifications) with (conversation, message).
 
-Bot replies (`bot_replies`), system notices (`notice`) and read marks (`mark_read`) take the same
-way from step 2 on.
+The transport acks with the stored message when `from_user`/`from_staff` return, after step 4; the
+bot turn itself runs on in the background. Bot replies (`bot_replies`), system notices (`notice`)
+and read marks (`mark_read`) take the same way from step 2 on.
 """
 
 from __future__ import annotations

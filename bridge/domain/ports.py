@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 
 class Attachments(Protocol):
-    """The stored media a message refers to."""
+    """The stored media a message refers to (implemented by `media.attachments.Attachments`)."""
 
     async def describe(self, conversation_id: str, media_id: str, type_: str) -> dict[str, Any]:
         """The wire description of `media_id` for a message of type `type_` in the conversation.
