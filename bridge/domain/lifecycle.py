@@ -78,7 +78,7 @@ class Lifecycle:
         updated = await self.conversations.transition(
             conv["_id"], ("bot",),
             {"state": "queued", "department": department, "matter": matter, "scope": scope,
-             "summary": {**summary, "reason": reason}, "queued_at": t, "queue_key": queue_key(t, False),
+             "summary": {**summary, "reason": reason}, "queued_at": t, "queue_key": queue_key(t, False, conv["_id"]),
              "handed_off": True, "handoff_at": t, "left_message": not hours.open},
             event="handoff", by=by, detail={"reason": reason, "department": department},
         )
@@ -104,7 +104,7 @@ class Lifecycle:
         updated = await self.conversations.transition(
             conv["_id"], ("with_agent",),
             {"state": "queued", "agent": None, "queued_at": conv.get("queued_at") or t,
-             "queue_key": queue_key(t, front)},
+             "queue_key": queue_key(t, front, conv["_id"])},
             event="requeued", by=by, detail={"reason": reason, "from_agent": agent and agent["id"]},
             extra_filter={"agent.id": agent["id"]} if agent else None,
         )
@@ -126,7 +126,7 @@ class Lifecycle:
         updated = await self.conversations.transition(
             conv["_id"], ("with_agent", "queued"),
             {"state": "queued", "agent": None, "department": department, "queued_at": t,
-             "queue_key": queue_key(t, True), "transfer_note": note},
+             "queue_key": queue_key(t, True, conv["_id"]), "transfer_note": note},
             event="transferred", by=by, detail={"department": department, "note": note},
         )
         if updated is None:

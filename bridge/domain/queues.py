@@ -1,6 +1,6 @@
 """Per-department queues of waiting conversations, persisted in MongoDB.
 
-A queued conversation carries `queue_key` = "<priority>:<queued_at>"; priority 0
+A queued conversation carries `queue_key` = "<priority>:<queued_at>:<id>"; priority 0
 puts requeued conversations (agent gone, reassigned) at the front, 1 is normal.
 """
 
@@ -21,8 +21,10 @@ DEFAULT_HANDLE_S = 90.0
 NOTIFY_PAUSE_S = 0.25  # under a burst of handoffs, positions are refreshed at most 4 times a second
 
 
-def queue_key(queued_at: dt.datetime, front: bool) -> str:
-    return f"{0 if front else 1}:{queued_at.isoformat(timespec='milliseconds')}"
+def queue_key(queued_at: dt.datetime, front: bool, conversation_id: str) -> str:
+    """The conversation's place in its queue; the id breaks ties of handoffs in the same millisecond
+    (two users would otherwise share a position)."""
+    return f"{0 if front else 1}:{queued_at.isoformat(timespec='milliseconds')}:{conversation_id}"
 
 
 class Queues:

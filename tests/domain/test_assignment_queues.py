@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 
 from bridge.domain.messaging import Draft
-from bridge.domain.queues import DEFAULT_HANDLE_S
+from bridge.domain.queues import DEFAULT_HANDLE_S, queue_key
 from bridge.infra import rooms
 from core.clock import now
 from tests.domain.conftest import DEPARTMENT, MATTER, Desk, user
@@ -68,3 +68,13 @@ async def test_queue_position_and_estimated_wait(desk: Desk):
     await desk.ctx.queues.notify(DEPARTMENT)
     sent = desk.sio.to(rooms.user(convs[2]["user"]["id"]), "state")
     assert sent[-1]["queue_position"] == 3
+
+
+async def test_handoffs_in_the_same_millisecond_get_distinct_positions(desk: Desk):
+    convs = await queued(desk, 2)
+    same = {"queued_at": convs[0]["queued_at"]}
+    for c in convs:  # as if both were handed off in the same millisecond
+        await desk.ctx.conversations.set_fields(c["_id"], {**same, "queue_key": queue_key(same["queued_at"], False,
+                                                                                         c["_id"])})
+    fresh = [await desk.ctx.conversations.get(c["_id"], fresh=True) for c in convs]
+    assert sorted([await desk.ctx.queues.position(c) for c in fresh]) == [1, 2]
