@@ -15,17 +15,16 @@ from bridge.domain.sweeper import Sweeper
 from bridge.infra.runtime import freeze_startup_objects
 from bridge.infra.sio_manager import RedisManager
 from bridge.infra.sio_packet import Packet
-from bridge.transport.http import api, openapi
-from bridge.transport.http import kb as kb_api
+from bridge.transport.http import routes as http_routes
+from bridge.transport.http.middleware import error_middleware
 from bridge.transport.sio import agent as ns_agent
 from bridge.transport.sio import user as ns_user
 from core.catalogue import load_catalogue
 from core.db import connect
 from core.settings import Settings, get_settings
+from media import routes as media_routes
 
 log = logging.getLogger("bangban.app")
-PANES = Path(__file__).resolve().parent / "panes"
-PANE_NAMES = ("agent", "h5", "trainer", "dashboard")
 
 
 def make_sio(settings: Settings) -> socketio.AsyncServer:
@@ -81,21 +80,12 @@ async def _cleanup(app: web.Application) -> None:
     await ctx.store.close()
 
 
-def _pane(name: str):
-    async def handler(request: web.Request) -> web.StreamResponse:
-        path = PANES / name / "index.html"
-        if not path.exists():
-            raise web.HTTPNotFound()
-        return web.FileResponse(path, headers={"Cache-Control": "no-cache"})
-    return handler
-
-
 def create_app(settings: Settings | None = None) -> web.Application:
     """Build the bridge application (no I/O until it starts)."""
     settings = settings or get_settings()
     settings.check()
     sio = make_sio(settings)
-    app = web.Application(middlewares=[api.error_middleware], client_max_size=25 * 1024 * 1024)
+    app = web.Application(middlewares=[error_middleware], client_max_size=25 * 1024 * 1024)
     sio.attach(app)
     store = connect(settings)
     ctx = build_context(settings, store, load_catalogue(settings.data_dir), sio)
@@ -105,25 +95,12 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app["sio"] = sio
     ns_user.register(sio, ctx)
     ns_agent.register(sio, ctx)
-    app.middlewares.append(api.staff_guard(ctx))
-    api.setup(app)
-    kb_api.setup(app)
-    openapi.setup(app)
-    if importlib.util.find_spec("media.routes") is not None:
-        from media import routes as media_routes
-        media_routes.setup(app)
+    http_routes.install(app, documented=[media_routes.table])
+    media_routes.setup(app)
     if importlib.util.find_spec("media.signalling") is not None:
         from media import signalling
         hub = signalling.register(sio, ctx)
         ctx.lifecycle.ended_listeners.append(hub.conversation_ended)
-    if importlib.util.find_spec("bridge.transport.http.trainer") is not None:
-        from bridge.transport.http import trainer as trainer_api
-        trainer_api.setup(app)
-    for name in PANE_NAMES:
-        app.router.add_get(f"/{name}", _pane(name))
-        app.router.add_get(f"/{name}/", _pane(name))
-    if PANES.exists():
-        app.router.add_static("/static/", PANES / "static", show_index=False) if (PANES / "static").exists() else None
     media_static = Path(__file__).resolve().parent.parent / "media" / "static"
     if media_static.exists():
         app.router.add_static("/media-static/", media_static, show_index=False)
