@@ -27,7 +27,7 @@ Auth = str | tuple[str, ...]  # PUBLIC, USER, or the staff roles allowed
 Guard = Callable[[web.Request, "Route"], Awaitable[None]]
 BodyKind = Literal["json", "raw", "multipart"]
 M = TypeVar("M", bound=BaseModel)
-BODY_KEY = "declared_body"
+BODY_KEY = web.RequestKey("declared_body", BaseModel)
 # an answer other than success: a description (JSON Error body), or (description, body model or None for none)
 ErrorSpec = str | tuple[str, type[BaseModel] | None]
 

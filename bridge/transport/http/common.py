@@ -17,7 +17,7 @@ SUPERVISORS = ("supervisor", "admin")
 DESK = SUPERVISORS + ("agent",)
 TRAINERS = ("trainer", "admin")
 CONTEXT_KEY = "ctx"
-PRINCIPAL_KEY = "principal"
+PRINCIPAL_KEY = web.RequestKey("principal", Principal)
 
 
 def app_context(request: web.Request) -> Context:
