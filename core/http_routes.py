@@ -143,6 +143,7 @@ SECURITY_SCHEMES = {
                   "description": "hex HMAC-SHA256 of the raw body with the shared hotline secret"},
 }
 PATH_PARAM = re.compile(r"{(\w+)}")
+ENUM_KEY = "x-enum-of"
 
 
 class _Schemas:
@@ -233,11 +234,34 @@ def operation(route: Route, schemas: _Schemas) -> dict[str, Any]:
     return op
 
 
-def openapi_document(routes: Iterable[Route], info: Mapping[str, Any]) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of `routes`, request and response schemas in components/schemas."""
+def enum_of(name: str) -> dict[str, Any]:
+    """json_schema_extra of a string whose values are known only at run time (e.g. catalogue matters)."""
+    return {ENUM_KEY: name}
+
+
+def _fill_enums(node: Any, enums: Mapping[str, list[str]]) -> None:
+    if isinstance(node, dict):
+        name = node.pop(ENUM_KEY, None)
+        if name is not None:  # an optional query value defaulting to "" may also be given empty
+            node["enum"] = [*([""] if node.get("default") == "" else []), *enums[name]]
+        for value in node.values():
+            _fill_enums(value, enums)
+    elif isinstance(node, list):
+        for value in node:
+            _fill_enums(value, enums)
+
+
+def openapi_document(routes: Iterable[Route], info: Mapping[str, Any],
+                     enums: Mapping[str, list[str]] | None = None) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of `routes`, request and response schemas in components/schemas.
+
+    `enums` gives the values of the strings declared with `enum_of(name)`.
+    """
     schemas = _Schemas()
     paths: dict[str, dict[str, Any]] = {}
     for r in routes:
         paths.setdefault(r.path, {})[r.method.lower()] = operation(r, schemas)
-    return {"openapi": "3.1.0", "info": dict(info), "servers": [{"url": "/"}], "paths": paths,
-            "components": {"securitySchemes": SECURITY_SCHEMES, "schemas": schemas.defs}}
+    doc = {"openapi": "3.1.0", "info": dict(info), "servers": [{"url": "/"}], "paths": paths,
+           "components": {"securitySchemes": SECURITY_SCHEMES, "schemas": schemas.defs}}
+    _fill_enums(doc, enums or {})
+    return doc

@@ -7,7 +7,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer, make_mocked_request
 from pydantic import BaseModel, Field
 
-from core.errors import ApiError, json_error
+from bridge.transport.http.middleware import error_middleware
+from core.errors import ApiError
 from core.http_routes import USER, Route, RouteTable, body, openapi_document
 from core.tokens import bearer_token
 
@@ -58,17 +59,9 @@ async def guard(request: web.Request, route: Route) -> None:
     request[WHO] = token
 
 
-@web.middleware
-async def errors(request: web.Request, handler) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except ApiError as exc:
-        return json_error(exc.status, exc.code, exc.message, **exc.extra)
-
-
 @pytest.fixture
 async def client():
-    app = web.Application(middlewares=[errors])
+    app = web.Application(middlewares=[error_middleware])
     table.install(app, guard)
     async with TestClient(TestServer(app)) as c:
         yield c

@@ -6,18 +6,19 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from bridge.transport.http.common import STAFF, app_context, int_query, ok
-from bridge.transport.http.models import Out, Records
+from bridge.transport.http.models import MatterId, Out, Records
 from core.errors import ApiError
 from core.http_routes import RouteTable
 from kb.search import KBSearcher
 
 table = RouteTable("kb")
 SEARCHER = web.AppKey("kb_searcher", KBSearcher)
+NOT_BLANK = r"[^\s\x1c-\x1f\x85]"  # a character Python's str.strip() keeps
 
 
 class SearchQuery(BaseModel):
-    q: str = Field(min_length=1, max_length=500, pattern=r"\S", description="the question")
-    matter: str = Field(default="", description="a catalogue matter id; all matters when none match")
+    q: str = Field(min_length=1, max_length=500, pattern=NOT_BLANK, description="the question")
+    matter: MatterId = Field(default="", description="a catalogue matter; all matters when none match")
     limit: int = Field(default=5, description="clamped to 1..20")
 
 

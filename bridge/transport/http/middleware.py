@@ -6,6 +6,7 @@ import logging
 import time
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from pymongo.errors import PyMongoError
 
 from bridge.context import Context
@@ -63,6 +64,8 @@ async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
             code = codes.get(exc.status, "invalid_payload")
             return json_error(exc.status, code)
         raise
+    except HttpProcessingError:  # a malformed body read by the handler (e.g. bad multipart headers)
+        return json_error(400, "invalid_payload")
     except PyMongoError:
         log.warning("database error on %s", request.path, exc_info=True)
         return json_error(503, "db_unavailable")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.http_routes import enum_of
 
 
 class Out(BaseModel):
@@ -22,3 +24,13 @@ class TokenOut(Out):
 
 
 Records = list[dict[str, Any]]
+# ids of the catalogue: any string is accepted, the document lists the known ones
+MatterId = Annotated[str, Field(max_length=64, json_schema_extra=enum_of("matters"))]
+DepartmentId = Annotated[str, Field(max_length=64, json_schema_extra=enum_of("departments"))]
+
+
+class MatterQuery(BaseModel):
+    """Filters by catalogue matter and department."""
+
+    matter: str = ""
+    department: str = ""

@@ -38,5 +38,5 @@ def install(app: web.Application, documented: Iterable[RouteTable] = ()) -> None
     trainer.install(app)
     for t in TABLES:
         t.install(app, authorize)
-    app[openapi.DOCUMENT] = openapi.build([*TABLES, *documented])
+    app[openapi.DOCUMENT] = openapi.build([*TABLES, *documented], app["ctx"].catalogue)
     panes.install(app)

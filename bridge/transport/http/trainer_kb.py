@@ -54,7 +54,7 @@ class VersionsOut(Out):
 
 class PublishCheckOut(Out):
     policy_effective_date: str
-    publish_by: str
+    publish_by: str | None
     possible: bool
 
 
@@ -62,8 +62,8 @@ class PublishCheckOut(Out):
            response=MattersOut)
 async def matters(request: web.Request) -> web.Response:
     ctx = app_context(request)
-    counts = {d["_id"]: d["n"] for d in await ctx.store.kb_articles.aggregate(
-        [{"$group": {"_id": "$matter", "n": {"$sum": 1}}}]).to_list(None)}
+    cursor = await ctx.store.kb_articles.aggregate([{"$group": {"_id": "$matter", "n": {"$sum": 1}}}])
+    counts = {d["_id"]: d["n"] for d in await cursor.to_list(None)}
     out = [{"id": m.id, "name": m.name, "department": m.department, "articles": counts.get(m.id, 0)}
            for m in ctx.catalogue.matters.values()]
     out.append({"id": None, "name": "平台技术问题", "department": "bigdata-center", "articles": counts.get(None, 0)})
@@ -102,6 +102,9 @@ async def publish_check(request: web.Request) -> web.Response:
     day = parse_day(request.query.get("policy_effective_date"))
     if day is None:
         raise ApiError(400, "invalid_payload", "policy_effective_date 格式应为 YYYY-MM-DD。")
-    last = publish_by(day)
+    try:
+        last = publish_by(day)
+    except OverflowError:  # a day at the very start of the calendar: no publish day before it
+        return ok({"policy_effective_date": day.isoformat(), "publish_by": None, "possible": False})
     return ok({"policy_effective_date": day.isoformat(), "publish_by": last.isoformat(),
                "possible": today() <= last})

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from bridge.trainer import ledger
 from bridge.transport.http.common import app_context, int_query, ok, principal
-from bridge.transport.http.models import OkOut, Out, Records
+from bridge.transport.http.models import DepartmentId, MatterId, MatterQuery, OkOut, Out, Records
 from bridge.transport.http.trainer import DENIED
 from core.clock import now
 from core.errors import ApiError
@@ -27,8 +27,8 @@ UNKNOWN = {404: "unknown entry"}
 class EntryIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     problem: str = Field(min_length=1, max_length=2000)
-    matter: str | None = Field(default=None, max_length=64)
-    department: str | None = Field(default=None, max_length=64)
+    matter: MatterId | None = None
+    department: DepartmentId | None = None
     source: str = Field(default="online", pattern="^(online|offline|hotspot)$")
     found_by: str = Field(default="", max_length=100)
     found_where: str = Field(default="", max_length=200)
@@ -42,8 +42,8 @@ class EntryIn(BaseModel):
 class EntryPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     problem: str | None = Field(default=None, min_length=1, max_length=2000)
-    matter: str | None = Field(default=None, max_length=64)
-    department: str | None = Field(default=None, max_length=64)
+    matter: MatterId | None = None
+    department: DepartmentId | None = None
     found_by: str | None = Field(default=None, max_length=100)
     found_where: str | None = Field(default=None, max_length=200)
     plan: str | None = Field(default=None, max_length=2000)
@@ -56,15 +56,13 @@ class EntryPatch(BaseModel):
     note: str = Field(default="", max_length=500)
 
 
-class LedgerQuery(BaseModel):
+class LedgerQuery(MatterQuery):
     status: str = Field(default="", description="open, rectifying or closed")
-    matter: str = ""
-    department: str = ""
     source: str = Field(default="", description="online, offline or hotspot")
 
 
 class ExportQuery(LedgerQuery):
-    format: str = Field(default="csv", description="csv or xlsx")
+    format: Literal["csv", "xlsx"] = "csv"
 
 
 class HotspotQuery(BaseModel):

@@ -13,7 +13,7 @@ from bridge.trainer import history
 from bridge.trainer.kb_edit import KbEditError, today
 from bridge.trainer.nlu_files import EditError
 from bridge.transport.http.common import TRAINERS, app_context, ok, principal
-from bridge.transport.http.models import OkOut, Out, Records
+from bridge.transport.http.models import MatterQuery, OkOut, Out, Records
 from bridge.transport.http.trainer import DENIED, trainer_services
 from bridge.transport.http.trainer_kb import DAY_RE, INVALID_ARTICLE, READERS
 from core.clock import iso, now
@@ -56,10 +56,8 @@ class DraftsQuery(BaseModel):
     status: str = Field(default="pending", description="pending, approved or rejected")
 
 
-class UnansweredQuery(BaseModel):
+class UnansweredQuery(MatterQuery):
     status: str = Field(default="open", description="open, answered or dismissed")
-    matter: str = ""
-    department: str = ""
     overdue: str = Field(default="", description="1 or true: only overdue questions")
 
 
