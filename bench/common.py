@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import statistics
 import tempfile
 import time
@@ -27,7 +26,7 @@ def start_system(bridges: int = 1, with_rasa: bool = True, **env: str) -> System
 
 
 def store_of(system: System):
-    return connect(dataclasses.replace(load_settings(), mongo_url=system.mongo_url))
+    return connect(load_settings().model_copy(update={"mongo_url": system.mongo_url}))
 
 
 async def make_staff(store, departments: list[str], capacity: int = 5, role: str = "agent") -> str:

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from aiohttp import web
 
 from bridge.app import create_app
 from bridge.infra.runtime import tune_gc
 from core.logs import setup_logging
-from core.settings import get_settings
+from core.settings import SettingsError, get_settings
 
 
 def main() -> None:
-    settings = get_settings()
+    try:
+        settings = get_settings()
+        settings.check()
+    except SettingsError as exc:
+        sys.exit(f"bridge: refusing to start: {exc}")
     parser = argparse.ArgumentParser(prog="bridge", description="Bangban bridge (aiohttp + Socket.IO)")
     parser.add_argument("--host", default=settings.host)
     parser.add_argument("--port", type=int, default=settings.port)
     args = parser.parse_args()
-    setup_logging("bridge")
+    setup_logging("bridge", settings.log_level)
     tune_gc(settings.gc_threshold)
     web.run_app(create_app(settings), host=args.host, port=args.port, print=None, access_log=None,
                 shutdown_timeout=5)

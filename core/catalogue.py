@@ -1,4 +1,8 @@
-"""The matter catalogue, departments and routing rules, read from `data/catalogue/`."""
+"""The matter catalogue, departments and routing rules, read from `data/catalogue/`.
+
+The one reader of those files: `load_catalogue()` parses them, `get_catalogue()` keeps the
+process-wide copy; the bridge, the bot, the knowledge base and the tools all go through these.
+"""
 
 from __future__ import annotations
 

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 
 import structlog
 
 
-def setup_logging(service: str) -> None:
-    """Configure stdlib logging to emit JSON lines tagged with `service`."""
-    level = os.environ.get("LOG_LEVEL", "INFO").upper()
+def setup_logging(service: str, level: str = "INFO") -> None:
+    """Configure stdlib logging to emit JSON lines tagged with `service`, from `level` on (`LOG_LEVEL`)."""
     shared = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,

@@ -1,98 +1,192 @@
-"""All configuration in one place: environment variables with defaults.
+"""All configuration in one place: one pydantic-settings model read from environment variables.
 
-Every process (bridge, action server, launcher, admin CLI, tests) reads its
-settings here. `load_settings()` is cheap; `get_settings()` caches one copy.
+Every process (bridge, action server, launcher, admin CLI, tests) reads its settings here.
+`load_settings()` reads the environment afresh; `get_settings()` caches one copy. Each field is
+read from the variable named by its alias (the names in README's settings table); media's limits
+are the nested `Settings.media`. A bad value raises `SettingsError` naming the variable, e.g.
+`AGENT_CAPACITY: must be ≥ 1 (got -3)`.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV, PROD = "development", "production"
+MB = 1024 * 1024
 
 
-def _env(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
+class SettingsError(ValueError):
+    """Raised when the configuration is invalid, unsafe or inconsistent."""
 
 
-def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    return int(raw) if raw not in (None, "") else default
+# Variables are matched by exact name; an empty variable counts as unset.
+_CONFIG = SettingsConfigDict(case_sensitive=True, env_ignore_empty=True, frozen=True, extra="ignore",
+                             populate_by_name=True)
+Port = Annotated[int, Field(ge=1, le=65535)]
+Count = Annotated[int, Field(ge=1)]
+Seconds = Annotated[float, Field(gt=0)]
+Delay = Annotated[float, Field(ge=0)]  # 0 = never, where the README says so
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+LOG_LEVELS = get_args(LogLevel)
 
 
-def _float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    return float(raw) if raw not in (None, "") else default
+def _comma_list(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
 
 
-def _gc_threshold(raw: str) -> tuple[int, int, int]:
-    parts = [int(x) for x in raw.split(",")]
-    if len(parts) != 3 or min(parts) < 1:
-        raise ValueError(f"GC_THRESHOLD needs three positive integers, got {raw!r}")
-    return parts[0], parts[1], parts[2]
+class MediaSettings(BaseSettings):
+    """Limits and options of the media package (uploads, voice, calls, co-browse)."""
+
+    model_config = _CONFIG
+
+    image_bytes: Count = Field(10 * MB, alias="MEDIA_IMAGE_MAX_BYTES")
+    image_pixels: Count = Field(40_000_000, alias="MEDIA_IMAGE_MAX_PIXELS")
+    image_max_side: Count = Field(4096, alias="MEDIA_IMAGE_MAX_SIDE")
+    thumb_side: Count = Field(320, alias="MEDIA_THUMB_SIDE")
+    voice_bytes: Count = Field(5 * MB, alias="MEDIA_VOICE_MAX_BYTES")
+    voice_seconds: Seconds = Field(60.0, alias="MEDIA_VOICE_MAX_S")
+    pdf_bytes: Count = Field(20 * MB, alias="MEDIA_PDF_MAX_BYTES")
+    upload_concurrency: Count = Field(default_factory=lambda: max(1, os.cpu_count() or 1),
+                                      alias="MEDIA_UPLOAD_CONCURRENCY")
+    cobrowse_batch_bytes: Count = Field(1 * MB, alias="COBROWSE_BATCH_MAX_BYTES")
+    cobrowse_bytes_per_s: Count = Field(512 * 1024, alias="COBROWSE_BYTES_PER_S")
+    cobrowse_batches_per_s: Seconds = Field(20.0, alias="COBROWSE_BATCHES_PER_S")
+    cobrowse_pointer_per_s: Seconds = Field(30.0, alias="COBROWSE_POINTER_PER_S")
+    cobrowse_consent_timeout_s: Seconds = Field(60.0, alias="COBROWSE_CONSENT_TIMEOUT_S")
+    call_ring_timeout_s: Seconds = Field(45.0, alias="CALL_RING_TIMEOUT_S")
+    call_connect_timeout_s: Seconds = Field(30.0, alias="CALL_CONNECT_TIMEOUT_S")
+    call_max_s: Seconds = Field(3600.0, alias="CALL_MAX_S")
+    media_forward_timeout_s: Seconds = Field(10.0, alias="MEDIA_FORWARD_TIMEOUT_S")
+    call_recording: bool = Field(True, alias="CALL_RECORDING")
+    # STUN/TURN servers: a JSON list of RTCIceServer objects (docs/media.md)
+    ice_servers: Annotated[list[dict], NoDecode] = Field(default_factory=list, alias="ICE_SERVERS")
+    # pin the server's ICE host candidates to these addresses (a comma list); empty: aioice's choice
+    ice_host_addresses: Annotated[list[str], NoDecode] = Field(default_factory=list,
+                                                               alias="MEDIA_ICE_HOST_ADDRESSES")
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return max(self.image_bytes, self.voice_bytes, self.pdf_bytes)
+
+    @field_validator("ice_servers", mode="before")
+    @classmethod
+    def _parse_ice_servers(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"must be JSON ({exc.msg} at character {exc.pos})") from None
+        if not isinstance(value, list) or not all(isinstance(s, dict) and "urls" in s for s in value):
+            raise ValueError("must be a JSON list of objects with 'urls'")
+        return value
+
+    _split_addresses = field_validator("ice_host_addresses", mode="before")(_comma_list)
 
 
-def _bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    if raw in (None, ""):
-        return default
-    return raw.strip().lower() in ("1", "true", "yes", "on")
+class Settings(BaseSettings):
+    """The settings of every process; build it with `load_settings()` or `get_settings()`."""
 
+    model_config = _CONFIG
 
-class SettingsError(RuntimeError):
-    """Raised when the configuration is unsafe or inconsistent."""
-
-
-@dataclass(frozen=True)
-class Settings:
-    env: str
-    var_dir: Path
-    data_dir: Path
+    env: Literal["development", "production"] = Field(DEV, alias="BANGBAN_ENV")
+    var_dir: Path = Field(ROOT / "var", alias="BANGBAN_VAR")
+    data_dir: Path = Field(ROOT / "data", alias="BANGBAN_DATA")
     # storage
-    mongo_url: str
-    mongo_db: str
-    embedded_db: bool
-    redis_url: str
+    db_port: Port = Field(27017, alias="BANGBAN_DB_PORT")  # of the embedded server
+    mongo_url: str = Field(alias="MONGO_URL")
+    embedded_db: bool = Field(alias="_embedded_db")
+    mongo_db: str = Field("bangban", alias="MONGO_DB")
+    redis_url: str = Field("", alias="REDIS_URL")
     # services
-    host: str
-    port: int
-    rasa_url: str
-    actions_url: str
-    hotline_url: str
-    hotline_secret: str
-    public_url: str
+    host: str = Field("127.0.0.1", alias="BANGBAN_HOST")
+    port: Port = Field(8080, alias="BANGBAN_PORT")
+    rasa_url: str = Field("http://127.0.0.1:5005", alias="RASA_URL")
+    actions_url: str = Field("http://127.0.0.1:5055", alias="ACTIONS_URL")
+    hotline_url: str = Field("http://127.0.0.1:8090/workorders", alias="HOTLINE_URL")
+    hotline_secret: str = Field(alias="HOTLINE_SECRET")
+    public_url: str = Field(alias="BANGBAN_PUBLIC_URL")
     # security
-    token_secret: str
-    token_secret_generated: bool
-    portal_public_key: str
-    agent_token_ttl_s: int
-    user_token_ttl_s: int
-    dev_token_endpoint: bool
+    token_secret: str = Field(alias="BANGBAN_TOKEN_SECRET")
+    token_secret_generated: bool = Field(alias="_token_secret_generated")
+    portal_public_key: str = Field("", alias="PORTAL_PUBLIC_KEY")
+    agent_token_ttl_s: Count = Field(12 * 3600, alias="AGENT_TOKEN_TTL_S")
+    user_token_ttl_s: Count = Field(24 * 3600, alias="USER_TOKEN_TTL_S")
+    dev_token_endpoint: bool = Field(alias="BANGBAN_DEV_TOKENS")
     # desk rules
-    default_capacity: int
-    grace_period_s: float
-    first_response_alert_s: float
-    first_response_reassign_s: float
-    sweep_interval_s: float
-    process_dead_s: float
-    rasa_timeout_s: float
-    bot_turn_stuck_s: float
-    gc_threshold: tuple[int, int, int]
-    max_text_len: int
-    max_payload_bytes: int
-    rate_limit_per_10s: int
+    default_capacity: Count = Field(5, alias="AGENT_CAPACITY")
+    grace_period_s: Delay = Field(60.0, alias="AGENT_GRACE_S")
+    first_response_alert_s: Delay = Field(60.0, alias="FIRST_RESPONSE_ALERT_S")
+    first_response_reassign_s: Delay = Field(120.0, alias="FIRST_RESPONSE_REASSIGN_S")
+    sweep_interval_s: Seconds = Field(1.0, alias="SWEEP_INTERVAL_S")
+    process_dead_s: Seconds = Field(15.0, alias="PROCESS_DEAD_S")
+    rasa_timeout_s: Seconds = Field(4.0, alias="RASA_TIMEOUT_S")
+    bot_turn_stuck_s: Seconds = Field(60.0, alias="BOT_TURN_STUCK_S")
+    gc_threshold: Annotated[tuple[int, int, int], NoDecode] = Field((50000, 20, 100), alias="GC_THRESHOLD")
+    max_text_len: Count = Field(2000, alias="MAX_TEXT_LEN")
+    max_payload_bytes: Count = Field(MB, alias="MAX_PAYLOAD_BYTES")
+    rate_limit_per_10s: Count = Field(30, alias="RATE_LIMIT_PER_10S")
+    log_level: LogLevel = Field("INFO", alias="LOG_LEVEL")
     # media
-    ice_servers: str
-    extra: dict = field(default_factory=dict)
+    media: MediaSettings = Field(default_factory=MediaSettings, alias="_media")
+    # set by code (tests, embedding), not from the environment
+    extra: dict = Field(default_factory=dict, alias="_extra")
 
     @property
     def is_production(self) -> bool:
         return self.env == PROD
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive(cls, data: dict[str, Any]) -> dict[str, Any]:
+        """Fill the values whose defaults depend on others (raw strings, validated afterwards)."""
+        data = dict(data)
+        env = data.get("BANGBAN_ENV", DEV)
+        data["_embedded_db"] = not data.get("MONGO_URL")
+        if data["_embedded_db"]:
+            data["MONGO_URL"] = (f"mongodb://127.0.0.1:{data.get('BANGBAN_DB_PORT', 27017)}"
+                                 "/?retryWrites=false&journal=true")
+        data.setdefault("HOTLINE_SECRET", "dev-hotline-secret" if env == DEV else "")
+        data.setdefault("BANGBAN_PUBLIC_URL",
+                        f"http://{data.get('BANGBAN_HOST', '127.0.0.1')}:{data.get('BANGBAN_PORT', 8080)}")
+        data.setdefault("BANGBAN_DEV_TOKENS", env == DEV)
+        data["_token_secret_generated"] = not data.get("BANGBAN_TOKEN_SECRET")
+        if data["_token_secret_generated"]:
+            data["BANGBAN_TOKEN_SECRET"] = _generated_secret(Path(data.get("BANGBAN_VAR") or ROOT / "var"))
+        return data
+
+    @field_validator("rasa_url", "actions_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.upper() in LOG_LEVELS:
+            return value.upper()
+        return value
+
+    @field_validator("gc_threshold", mode="before")
+    @classmethod
+    def _parse_gc_threshold(cls, value: Any) -> Any:
+        try:
+            parts = tuple(int(part) for part in _comma_list(value))
+        except (TypeError, ValueError):
+            parts = ()
+        if len(parts) != 3 or min(parts) < 1:
+            raise ValueError("must be three positive integers, e.g. 50000,20,100")
+        return parts
 
     def check(self) -> None:
         """Refuse unsafe settings in production."""
@@ -109,69 +203,61 @@ class Settings:
             raise SettingsError("; ".join(problems))
 
 
-def _token_secret(var_dir: Path) -> tuple[str, bool]:
-    given = _env("BANGBAN_TOKEN_SECRET")
-    if given:
-        return given, False
+def _generated_secret(var_dir: Path) -> str:
+    """The token secret kept in `var/token_secret`, made (owner-only) on first use."""
     path = var_dir / "token_secret"
     if path.exists():
-        return path.read_text().strip(), True
+        return path.read_text().strip()
     var_dir.mkdir(parents=True, exist_ok=True)
     secret = secrets.token_urlsafe(48)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(secret)
-    return secret, True
+    return secret
+
+
+_MESSAGES = {
+    "greater_than_equal": "must be ≥ {ge}",
+    "greater_than": "must be > {gt}",
+    "less_than_equal": "must be ≤ {le}",
+    "int_parsing": "must be an integer",
+    "int_from_float": "must be an integer",
+    "float_parsing": "must be a number",
+    "bool_parsing": "must be on or off (1/0, true/false, yes/no)",
+    "literal_error": "must be {expected}",
+}
+
+
+def _describe(error: dict[str, Any]) -> str:
+    """`NAME: what is wrong (got value)` for one pydantic error."""
+    name = ".".join(str(part) for part in error["loc"][:1]) or "settings"
+    ctx = error.get("ctx") or {}
+    if error["type"] == "value_error":
+        text = str(ctx.get("error", error["msg"]))
+    else:
+        bounds = {k: f"{v:g}" if isinstance(v, float) else v for k, v in ctx.items()}
+        text = _MESSAGES.get(error["type"], error["msg"]).format(**bounds)
+    got = error.get("input")
+    if isinstance(got, str) and got and got == got.strip():
+        return f"{name}: {text} (got {got})"
+    return f"{name}: {text} (got {got!r})"
 
 
 def load_settings() -> Settings:
-    """Read the environment into a fresh Settings object."""
-    env = _env("BANGBAN_ENV", DEV)
-    if env not in (DEV, PROD):
-        raise SettingsError(f"BANGBAN_ENV must be {DEV} or {PROD}, not {env!r}")
-    var_dir = Path(_env("BANGBAN_VAR", str(ROOT / "var")))
-    mongo_url = _env("MONGO_URL")
-    embedded = not mongo_url
-    if embedded:
-        mongo_url = f"mongodb://127.0.0.1:{_int('BANGBAN_DB_PORT', 27017)}/?retryWrites=false&journal=true"
-    secret, generated = _token_secret(var_dir)
-    host = _env("BANGBAN_HOST", "127.0.0.1")
-    port = _int("BANGBAN_PORT", 8080)
-    return Settings(
-        env=env,
-        var_dir=var_dir,
-        data_dir=Path(_env("BANGBAN_DATA", str(ROOT / "data"))),
-        mongo_url=mongo_url,
-        mongo_db=_env("MONGO_DB", "bangban"),
-        embedded_db=embedded,
-        redis_url=_env("REDIS_URL"),
-        host=host,
-        port=port,
-        rasa_url=_env("RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
-        actions_url=_env("ACTIONS_URL", "http://127.0.0.1:5055").rstrip("/"),
-        hotline_url=_env("HOTLINE_URL", "http://127.0.0.1:8090/workorders"),
-        hotline_secret=_env("HOTLINE_SECRET", "dev-hotline-secret" if env == DEV else ""),
-        public_url=_env("BANGBAN_PUBLIC_URL", f"http://{host}:{port}"),
-        token_secret=secret,
-        token_secret_generated=generated,
-        portal_public_key=_env("PORTAL_PUBLIC_KEY"),
-        agent_token_ttl_s=_int("AGENT_TOKEN_TTL_S", 12 * 3600),
-        user_token_ttl_s=_int("USER_TOKEN_TTL_S", 24 * 3600),
-        dev_token_endpoint=_bool("BANGBAN_DEV_TOKENS", env == DEV),
-        default_capacity=_int("AGENT_CAPACITY", 5),
-        grace_period_s=_float("AGENT_GRACE_S", 60.0),
-        first_response_alert_s=_float("FIRST_RESPONSE_ALERT_S", 60.0),
-        first_response_reassign_s=_float("FIRST_RESPONSE_REASSIGN_S", 120.0),
-        sweep_interval_s=_float("SWEEP_INTERVAL_S", 1.0),
-        process_dead_s=_float("PROCESS_DEAD_S", 15.0),
-        rasa_timeout_s=_float("RASA_TIMEOUT_S", 4.0),
-        bot_turn_stuck_s=_float("BOT_TURN_STUCK_S", 60.0),
-        gc_threshold=_gc_threshold(_env("GC_THRESHOLD", "50000,20,100")),
-        max_text_len=_int("MAX_TEXT_LEN", 2000),
-        max_payload_bytes=_int("MAX_PAYLOAD_BYTES", 1024 * 1024),
-        rate_limit_per_10s=_int("RATE_LIMIT_PER_10S", 30),
-        ice_servers=_env("ICE_SERVERS", ""),
-    )
+    """Read the environment into a fresh Settings object; SettingsError names every bad variable."""
+    problems: list[str] = []
+    media = None
+    try:
+        media = MediaSettings()
+    except ValidationError as exc:
+        problems += [_describe(e) for e in exc.errors()]
+    try:
+        settings = Settings(_media=media or MediaSettings.model_construct())
+    except ValidationError as exc:
+        problems += [_describe(e) for e in exc.errors()]
+    if problems:
+        raise SettingsError("; ".join(problems))
+    return settings
 
 
 @lru_cache(maxsize=1)

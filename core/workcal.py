@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
+from core import clock
 from core.catalogue import get_catalogue
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -57,7 +58,7 @@ def _hm(value: str) -> dt.time:
 
 def help_status(department: str, now: dt.datetime | None = None) -> HelpStatus:
     """Whether human help of `department` is open at `now`, and when it opens next."""
-    now = (now or dt.datetime.now(SHANGHAI)).astimezone(SHANGHAI)
+    now = (now or clock.now()).astimezone(SHANGHAI)
     start_s, end_s = get_catalogue().hours_for(department)
     start, end = _hm(start_s), _hm(end_s)
     day = now.date()

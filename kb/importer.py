@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import hashlib
 import json
 import sys
 from pathlib import Path
 
+from core import clock
+from core.catalogue import get_catalogue
 from core.db import Store, connect
-from kb.loader import KBFormatError, KnowledgeBase, load_catalogue, load_valid_kb
+from kb.loader import KBFormatError, KnowledgeBase, load_valid_kb
 from kb.search import REVISION_ID
 
 ORIGIN = "file"
@@ -33,7 +34,7 @@ def content_hash(doc: dict) -> str:
 
 async def bump_revision(store: Store, note: str = "", changed: list[str] | None = None) -> int:
     """Announce a KB change to every searcher; returns the new revision number."""
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     await store.kb_meta.update_one(
         {"_id": REVISION_ID}, {"$inc": {"rev": 1}, "$set": {"updated_at": now, "note": note}}, upsert=True
     )
@@ -54,7 +55,7 @@ async def bump_revision(store: Store, note: str = "", changed: list[str] | None 
 
 async def import_kb(store: Store, kb: KnowledgeBase, prune: bool = False) -> dict[str, int]:
     """Upsert every article of `kb`; returns counts (inserted, updated, unchanged, pruned)."""
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     existing = {
         d["_id"]: d
         for d in await store.kb_articles.find({}, {"version": 1, "content_hash": 1, "origin": 1}).to_list(
@@ -89,7 +90,7 @@ async def import_kb(store: Store, kb: KnowledgeBase, prune: bool = False) -> dic
 
 async def _main(directory: Path | None, prune: bool) -> int:
     try:
-        kb = load_valid_kb(directory, load_catalogue())
+        kb = load_valid_kb(directory, get_catalogue().matters)
     except KBFormatError as exc:
         for p in exc.problems:
             print(f"error: {p}", file=sys.stderr)

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from core.catalogue import Matter, get_catalogue
+from core.catalogue import Matter
 from core.settings import get_settings
 
 ASPECTS = ("conditions", "materials", "process", "offline", "fees", "time_limit", "progress", "faq", "tech")
@@ -109,11 +109,6 @@ class KnowledgeBase:
 
 def kb_dir() -> Path:
     return get_settings().data_dir / "kb"
-
-
-def load_catalogue() -> dict[str, Matter]:
-    """The service-matter catalogue (`data/catalogue/matters.yml`), by matter id."""
-    return get_catalogue().matters
 
 
 def _text(value: Any) -> str:

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.settings import MediaSettings, get_settings
 from media.errors import MediaError
 from media.hub import AGENT_NS, USER_NS, Caller, Hub, conv_id, now
-from media.limits import Limits, get_limits, ice_servers
 from media.store import MediaStore
 
 log = logging.getLogger(__name__)
@@ -57,8 +57,8 @@ def _default_media_factory(call: Call, on_state) -> Any:
     return CallMedia(
         call.id,
         call.kind,
-        ice_servers(),
-        record=os.environ.get("CALL_RECORDING", "1") != "0",
+        get_settings().media.ice_servers,
+        record=get_settings().media.call_recording,
         on_state=on_state,
     )
 
@@ -66,9 +66,9 @@ def _default_media_factory(call: Call, on_state) -> Any:
 class Calls:
     """The calls of this process (one per conversation)."""
 
-    def __init__(self, hub: Hub, limits: Limits | None = None, media_factory: Callable | None = None) -> None:
+    def __init__(self, hub: Hub, limits: MediaSettings | None = None, media_factory: Callable | None = None) -> None:
         self.hub = hub
-        self.limits = limits or get_limits()
+        self.limits = limits or get_settings().media
         self.media_factory = media_factory or _default_media_factory
         self.calls: dict[str, Call] = {}
         self.by_conv: dict[str, Call] = {}
@@ -223,7 +223,7 @@ class Calls:
             await self.hub.timeline(
                 call.conversation_id, "call_invited", principal, {"call_id": call.id, "kind": kind}
             )
-            return {"ok": True, **call.public(), "ice_servers": ice_servers(), "notice": RECORDING_NOTICE}
+            return {"ok": True, **call.public(), "ice_servers": self.limits.ice_servers, "notice": RECORDING_NOTICE}
 
         return call_invite
 
@@ -236,11 +236,11 @@ class Calls:
             call.media = self.media_factory(call, lambda r, s: self._media_state(call, r, s))
             self._timer(call, self.limits.call_connect_timeout_s, "failed", ("connecting",))
             await self.hub.to_both(
-                call.user_id, call.agent_id, "call_state", call.public() | {"ice_servers": ice_servers()}
+                call.user_id, call.agent_id, "call_state", call.public() | {"ice_servers": self.limits.ice_servers}
             )
             await self.hub.note("call", call.conversation_id, call.id, state="connecting")
             await self.hub.timeline(call.conversation_id, "call_accepted", principal, {"call_id": call.id})
-            return {"ok": True, **call.public(), "ice_servers": ice_servers(), "notice": RECORDING_NOTICE}
+            return {"ok": True, **call.public(), "ice_servers": self.limits.ice_servers, "notice": RECORDING_NOTICE}
 
         return call_accept
 

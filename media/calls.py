@@ -20,6 +20,7 @@ from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.sdp import candidate_from_sdp
 
+from core.settings import get_settings
 from media.recorder import CallRecorder, RecordingResult
 
 log = logging.getLogger(__name__)
@@ -34,12 +35,11 @@ PINNED: list[str] | None = None
 
 
 def pin_host_addresses(addresses: list[str] | None = None) -> list[str] | None:
-    """Pin the server's ICE host candidates to `addresses` (default: env `MEDIA_ICE_HOST_ADDRESSES`,
+    """Pin the server's ICE host candidates to `addresses` (default: `MEDIA_ICE_HOST_ADDRESSES`,
     a comma list) and ignore remote candidates elsewhere; None leaves aioice's own choice."""
     global PINNED
     if addresses is None:
-        raw = os.environ.get("MEDIA_ICE_HOST_ADDRESSES", "").strip()
-        addresses = [a.strip() for a in raw.split(",") if a.strip()] or None
+        addresses = list(get_settings().media.ice_host_addresses) or None
     if addresses:
         import aioice.ice
 

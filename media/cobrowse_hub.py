@@ -9,10 +9,10 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.settings import MediaSettings, get_settings
 from media.cobrowse import EventsRejected, Scrubber, batch_size, mask_form, scrub_value, validate_batch
 from media.errors import MediaError
 from media.hub import AGENT_NS, USER_NS, Caller, Hub, Moved, conv_id, now
-from media.limits import Limits, get_limits
 from media.ratelimit import TokenBucket
 
 log = logging.getLogger(__name__)
@@ -54,9 +54,9 @@ class Session:
 class Cobrowse:
     """The co-browse sessions of this process (one per conversation)."""
 
-    def __init__(self, hub: Hub, limits: Limits | None = None) -> None:
+    def __init__(self, hub: Hub, limits: MediaSettings | None = None) -> None:
         self.hub = hub
-        self.limits = limits or get_limits()
+        self.limits = limits or get_settings().media
         self.by_conv: dict[str, Session] = {}
 
     # --- helpers ---

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from core.settings import MediaSettings, get_settings
 from media.errors import MediaError
-from media.limits import Limits, get_limits
 
 PDF_MIME = "application/pdf"
 # Names of PDF features that run code or carry files; refused (best effort: compressed object
@@ -21,9 +21,9 @@ class ProcessedFile:
     pages: int | None
 
 
-def process_pdf(data: bytes, limits: Limits | None = None) -> ProcessedFile:
+def process_pdf(data: bytes, limits: MediaSettings | None = None) -> ProcessedFile:
     """Validate an uploaded PDF; raise MediaError when it is refused."""
-    limits = limits or get_limits()
+    limits = limits or get_settings().media
     if len(data) > limits.pdf_bytes:
         raise MediaError("too_large", f"文件不能超过 {limits.pdf_bytes // (1024 * 1024)} MB", 413)
     if not data.startswith(b"%PDF-"):

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
+from core.settings import MediaSettings, get_settings
 from media.errors import MediaError
-from media.limits import Limits, get_limits
 from media.sniff import IMAGE, sniff
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ def _refuse_bomb() -> MediaError:
     return MediaError("image_bomb", "图片尺寸异常，无法处理，请截图后重新发送", 422)
 
 
-def _decode(data: bytes, fmt: str, limits: Limits) -> Image.Image:
+def _decode(data: bytes, fmt: str, limits: MediaSettings) -> Image.Image:
     Image.MAX_IMAGE_PIXELS = limits.image_pixels
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -85,9 +85,9 @@ def _thumbnail(img: Image.Image, side: int) -> bytes:
     return out.getvalue()
 
 
-def process_image(data: bytes, limits: Limits | None = None) -> ProcessedImage:
+def process_image(data: bytes, limits: MediaSettings | None = None) -> ProcessedImage:
     """Validate and re-encode an uploaded image; raise MediaError when it is refused."""
-    limits = limits or get_limits()
+    limits = limits or get_settings().media
     if len(data) > limits.image_bytes:
         raise MediaError("too_large", f"图片不能超过 {limits.image_bytes // (1024 * 1024)} MB", 413)
     sniffed = sniff(data)

@@ -10,8 +10,8 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.http_routes import USER, RouteTable
+from core.settings import get_settings
 from media.errors import MediaError, error_response
-from media.limits import get_limits
 from media.ranges import RangeNotSatisfiable, parse_range
 from media.store import MediaStore
 from media.uploads import accept_upload, public_view
@@ -108,7 +108,7 @@ async def upload(request: web.Request) -> web.Response:
     ctx = request.app["ctx"]
     try:
         principal = await _principal(request)
-        conversation_id, data, filename = await _read_form(request, get_limits().max_upload_bytes)
+        conversation_id, data, filename = await _read_form(request, get_settings().media.max_upload_bytes)
         if not conversation_id or data is None:
             raise MediaError("bad_request", "缺少会话编号或文件", 400)
         if not await ctx.access.can_access(principal, conversation_id):

@@ -30,11 +30,11 @@ class MediaHub:
         redis_url = getattr(getattr(ctx, "settings", None), "redis_url", "")
         if not redis_url:
             return
-        from media.limits import get_limits
+        from core.settings import get_settings
         from media.scaleout import ScaleOut
 
         self.scale = ScaleOut(self, redis_url, ctx.presence, ctx.store.media_sessions,
-                              get_limits().media_forward_timeout_s)
+                              get_settings().media.media_forward_timeout_s)
         await self.scale.start()
 
     async def close(self) -> None:

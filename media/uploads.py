@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from core.settings import MediaSettings, get_settings
 from media.errors import MediaError
 from media.files import process_pdf
 from media.images import process_image
-from media.limits import Limits, get_limits
 from media.sniff import FILE, IMAGE, VOICE, sniff
 from media.store import MediaStore
 from media.voice import process_voice
@@ -16,16 +16,16 @@ from media.voice import process_voice
 _slots: dict[int, asyncio.Semaphore] = {}
 
 
-def _semaphore(limits: Limits) -> asyncio.Semaphore:
+def _semaphore(limits: MediaSettings) -> asyncio.Semaphore:
     sem = _slots.get(id(asyncio.get_running_loop()))
     if sem is None:
         sem = _slots[id(asyncio.get_running_loop())] = asyncio.Semaphore(limits.upload_concurrency)
     return sem
 
 
-def prepare(data: bytes, limits: Limits | None = None) -> dict[str, Any]:
+def prepare(data: bytes, limits: MediaSettings | None = None) -> dict[str, Any]:
     """Validate and re-encode (CPU-bound, run in a thread): the fields MediaStore.put needs."""
-    limits = limits or get_limits()
+    limits = limits or get_settings().media
     if not data:
         raise MediaError("empty_file", "文件为空", 400)
     sniffed = sniff(data)
@@ -61,10 +61,10 @@ async def accept_upload(
     conversation_id: str,
     uploader: dict[str, Any],
     filename: str | None = None,
-    limits: Limits | None = None,
+    limits: MediaSettings | None = None,
 ) -> dict[str, Any]:
     """Validate off the event loop (bounded concurrency), then store; returns the metadata document."""
-    limits = limits or get_limits()
+    limits = limits or get_settings().media
     async with _semaphore(limits):
         fields = await asyncio.to_thread(prepare, data, limits)
     extra = fields.pop("extra")

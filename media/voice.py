@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import av
 
+from core.settings import MediaSettings, get_settings
 from media.errors import MediaError
-from media.limits import Limits, get_limits
 from media.sniff import VOICE, sniff
 
 OUT_RATE = 24_000
@@ -38,11 +38,11 @@ class ProcessedVoice:
     source_format: str
 
 
-def _too_long(limits: Limits) -> MediaError:
+def _too_long(limits: MediaSettings) -> MediaError:
     return MediaError("too_long", f"语音不能超过 {int(limits.voice_seconds)} 秒", 422)
 
 
-def _transcode(data: bytes, fmt: str, limits: Limits) -> tuple[bytes, float]:
+def _transcode(data: bytes, fmt: str, limits: MediaSettings) -> tuple[bytes, float]:
     max_samples = int((limits.voice_seconds + 0.5) * OUT_RATE)  # half a second of slack for padding
     out_buf = io.BytesIO()
     samples = 0
@@ -71,9 +71,9 @@ def _transcode(data: bytes, fmt: str, limits: Limits) -> tuple[bytes, float]:
     return out_buf.getvalue(), round(samples / OUT_RATE, 2)
 
 
-def process_voice(data: bytes, limits: Limits | None = None) -> ProcessedVoice:
+def process_voice(data: bytes, limits: MediaSettings | None = None) -> ProcessedVoice:
     """Validate and transcode a voice message; raise MediaError when it is refused."""
-    limits = limits or get_limits()
+    limits = limits or get_settings().media
     if len(data) > limits.voice_bytes:
         raise MediaError("too_large", f"语音文件不能超过 {limits.voice_bytes // (1024 * 1024)} MB", 413)
     sniffed = sniff(data)

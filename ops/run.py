@@ -13,9 +13,8 @@ import os
 import signal
 import sys
 import time
-from pathlib import Path
 
-from core.settings import ROOT
+from core.settings import SettingsError, load_settings
 from ops.demo import DEMO_PASSWORD, DEMO_STAFF, ensure_demo_staff
 from ops.procs import port_open
 from ops.system import System, SystemConfig
@@ -32,7 +31,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--config", default=os.environ.get("BANGBAN_RASA_CONFIG", "config.yml"),
                    help="Rasa pipeline: config.yml (fast) or config-diet.yml (quality)")
     args = p.parse_args(argv)
-    var = Path(os.environ.get("BANGBAN_VAR", ROOT / "var"))
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        say(f"refusing to start: {exc}")
+        return 1
+    var = settings.var_dir
     var.mkdir(parents=True, exist_ok=True)
     lock = open(var / "run.lock", "a+")  # noqa: SIM115 - held for the life of the process
     try:
@@ -45,9 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     lock.truncate()
     lock.write(str(os.getpid()))
     lock.flush()
-    port = int(os.environ.get("BANGBAN_PORT", "8080"))
+    port = settings.port
     cfg = SystemConfig(var_dir=var, bridge_ports=[port + i for i in range(args.bridges)],
-                       mongo_url=os.environ.get("MONGO_URL", ""), redis_url=os.environ.get("REDIS_URL", ""),
+                       mongo_url="" if settings.embedded_db else settings.mongo_url, redis_url=settings.redis_url,
                        rasa_config=args.config)
     busy = [x for x in [*cfg.bridge_ports, cfg.rasa_port, cfg.actions_port, cfg.hotline_port]
             + ([] if cfg.mongo_url else [cfg.db_port]) if port_open(x)]

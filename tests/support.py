@@ -150,7 +150,7 @@ class Harness:
 
 
 def store_for(system: System) -> Store:
-    settings = dataclasses.replace(load_settings(), mongo_url=system.mongo_url)
+    settings = load_settings().model_copy(update={"mongo_url": system.mongo_url})
     return connect(settings)
 
 

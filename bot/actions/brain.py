@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.actions import texts
+from core import clock
 from kb.loader import PLATFORM_DEPARTMENT, Article
 from kb.matching import MatterMatcher
 from kb.search import BM25Index, Hit
@@ -456,7 +457,7 @@ class Brain:
 
 def _when(moment: dt.datetime, now: dt.datetime | None = None) -> str:
     """Friendly Chinese time: 今天/明天 HH:MM, or M月D日（周X）HH:MM."""
-    now = now or dt.datetime.now(moment.tzinfo)
+    now = now or clock.now()
     days = (moment.date() - now.astimezone(moment.tzinfo).date()).days
     hm = f"{moment.hour}:{moment.minute:02d}"
     if days == 0:

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from core.clock import now
 from core.workcal import SHANGHAI
 from kb.versions import in_force, parse_day, publish_by
 
@@ -183,7 +184,7 @@ async def kb_figures(store, start=None, end=None, department=None, today: dt.dat
     from core.catalogue import get_catalogue
     from kb.loader import MATTER_ASPECTS
 
-    today = today or _local_day(dt.datetime.now(dt.UTC))
+    today = today or _local_day(now())
     catalogue = get_catalogue()
     matters = [m.id for m in catalogue.matters.values() if not department or m.department == department]
     articles = await store.kb_articles.find({}, {"matter": 1, "aspect": 1, "status": 1, "version": 1,

@@ -2,8 +2,12 @@
 
 python-socketio looks for binary attachments in every packet it builds by recursing through
 the payload with `functools.reduce` over a list of every item; under load that was a tenth
-of the bridge's time. This check walks the payload once and stops at the first binary item.
-The wire format is unchanged.
+of the bridge's time. `has_binary` walks the payload once and stops at the first binary item;
+the packet passes its answer as the constructor's `binary` argument, so python-socketio's own
+check never runs. The wire format is unchanged. The class is given to the server through its
+public `serializer` parameter; the constructor's `binary` argument is not documented, so the
+version range is pinned in requirements/app.txt and tests/unit/test_sio_internals.py fails when
+it changes.
 """
 
 from __future__ import annotations
@@ -12,17 +16,29 @@ from typing import Any
 
 from socketio import packet
 
+_CONTAINERS = (dict, list, bytes, bytearray)
+
+
+def has_binary(data: Any) -> bool:
+    """Whether `data` holds bytes anywhere inside (dicts and lists)."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (bytes, bytearray)):
+            return True
+        if isinstance(item, dict):
+            stack.extend(v for v in item.values() if isinstance(v, _CONTAINERS))
+        elif isinstance(item, list):
+            stack.extend(v for v in item if isinstance(v, _CONTAINERS))
+    return False
+
 
 class Packet(packet.Packet):
-    @classmethod
-    def data_is_binary(cls, data: Any) -> bool:
-        stack = [data]
-        while stack:
-            item = stack.pop()
-            if isinstance(item, (bytes, bytearray)):
-                return True
-            if isinstance(item, dict):
-                stack.extend(v for v in item.values() if isinstance(v, (dict, list, bytes, bytearray)))
-            elif isinstance(item, list):
-                stack.extend(v for v in item if isinstance(v, (dict, list, bytes, bytearray)))
-        return False
+    """python-socketio's packet, its binary check done by `has_binary`."""
+
+    def __init__(self, packet_type: int = packet.EVENT, data: Any = None, namespace: str | None = None,
+                 id: int | None = None, binary: bool | None = None, encoded_packet: Any = None) -> None:  # noqa: A002
+        if binary is None:
+            binary = has_binary(data)
+        super().__init__(packet_type, data=data, namespace=namespace, id=id, binary=binary,
+                         encoded_packet=encoded_packet)

@@ -10,7 +10,8 @@ from typing import Any
 import yaml
 
 from bridge.trainer import project
-from kb.loader import PLATFORM_FILE, load_catalogue, load_kb
+from core.catalogue import get_catalogue
+from kb.loader import PLATFORM_FILE, load_kb
 
 
 def file_for(matter: str | None, root: Path | None = None) -> Path:
@@ -50,7 +51,7 @@ def check_file(name: str, text: str) -> list[str]:
     tmp = Path(tempfile.mkdtemp(prefix="bangban-kb-"))
     try:
         (tmp / name).write_text(text, encoding="utf-8")
-        return load_kb(tmp, load_catalogue()).errors
+        return load_kb(tmp, get_catalogue().matters).errors
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -8,7 +8,6 @@ survives, and conversations the caller may not touch stay exactly as they were.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import uuid
 from collections import Counter
@@ -51,7 +50,7 @@ STATS: Counter = Counter()
 
 def registered_events() -> dict[str, list[str]]:
     """The events the bridge registers on each namespace (its own handlers and media's)."""
-    app = create_app(dataclasses.replace(load_settings(), redis_url=""))
+    app = create_app(load_settings().model_copy(update={"redis_url": ""}))
     handlers = app["sio"].handlers
     return {ns: sorted(e for e in handlers[ns] if e not in ("connect", "disconnect")) for ns in ("/user", "/agent")}
 

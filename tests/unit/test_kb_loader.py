@@ -6,19 +6,20 @@ from pathlib import Path
 
 import pytest
 
-from kb.loader import MATTER_ASPECTS, MIN_FAQ, KBFormatError, load_catalogue, load_kb, load_valid_kb
+from core.catalogue import get_catalogue
+from kb.loader import MATTER_ASPECTS, MIN_FAQ, KBFormatError, load_kb, load_valid_kb
 
 
 def test_repository_kb_has_no_errors():
-    kb = load_kb(catalogue=load_catalogue())
+    kb = load_kb(catalogue=get_catalogue().matters)
     assert kb.errors == []
 
 
 def test_every_catalogue_matter_has_all_aspects_and_faqs():
-    kb = load_kb(catalogue=load_catalogue())
+    kb = load_kb(catalogue=get_catalogue().matters)
     by_matter = kb.by_matter()
     missing = []
-    for matter in load_catalogue():
+    for matter in get_catalogue().matters:
         mf = by_matter.get(matter)
         if mf is None:
             missing.append(f"{matter}: no KB file")

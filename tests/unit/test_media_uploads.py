@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import dataclasses
 import io
 
 import av
 import pytest
 from PIL import Image
 
+from core.settings import get_settings
 from media.errors import MediaError
 from media.files import process_pdf
 from media.images import process_image
-from media.limits import get_limits
 from media.ranges import RangeNotSatisfiable, parse_range
 from media.sniff import sniff
 from media.uploads import prepare
@@ -33,7 +32,7 @@ def test_png_reencoded_with_thumbnail():
     result = process_image(png_bytes((800, 600)))
     assert result.mime == "image/jpeg" and (result.width, result.height) == (800, 600)
     thumb = Image.open(io.BytesIO(result.thumb))
-    assert thumb.format == "JPEG" and max(thumb.size) == get_limits().thumb_side
+    assert thumb.format == "JPEG" and max(thumb.size) == get_settings().media.thumb_side
 
 
 def test_transparent_png_stays_png():
@@ -77,13 +76,13 @@ def test_decompression_bomb_refused_before_decoding():
 
 
 def test_image_too_large_in_bytes():
-    limits = dataclasses.replace(get_limits(), image_bytes=1000)
+    limits = get_settings().media.model_copy(update={"image_bytes": 1000})
     err = refused(process_image, png_bytes((300, 300)) + b"\x00" * 2000, limits)
     assert (err.code, err.status) == ("too_large", 413)
 
 
 def test_huge_image_downscaled_to_max_side():
-    limits = dataclasses.replace(get_limits(), image_max_side=500)
+    limits = get_settings().media.model_copy(update={"image_max_side": 500})
     result = process_image(png_bytes((2000, 1000)), limits)
     assert (result.width, result.height) == (500, 250)
 

@@ -1,10 +1,14 @@
-"""Production refuses development defaults."""
+"""Settings: production refuses development defaults; bad values are refused naming the variable."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
-from core.settings import SettingsError, load_settings
+from core.settings import ROOT, SettingsError, load_settings
 
 
 def test_production_refuses_dev_defaults(monkeypatch, tmp_path):
@@ -49,3 +53,76 @@ def test_gc_threshold_is_three_positive_integers(monkeypatch, tmp_path):
         monkeypatch.setenv("GC_THRESHOLD", bad)
         with pytest.raises(ValueError):
             load_settings()
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("BANGBAN_PORT", "abc", "BANGBAN_PORT: must be an integer (got abc)"),
+    ("BANGBAN_PORT", "70000", "BANGBAN_PORT: must be ≤ 65535 (got 70000)"),
+    ("AGENT_CAPACITY", "-3", "AGENT_CAPACITY: must be ≥ 1 (got -3)"),
+    ("RATE_LIMIT_PER_10S", "0", "RATE_LIMIT_PER_10S: must be ≥ 1 (got 0)"),
+    ("RASA_TIMEOUT_S", "soon", "RASA_TIMEOUT_S: must be a number (got soon)"),
+    ("PROCESS_DEAD_S", "0", "PROCESS_DEAD_S: must be > 0 (got 0)"),
+    ("GC_THRESHOLD", "1000,5", "GC_THRESHOLD: must be three positive integers, e.g. 50000,20,100 (got 1000,5)"),
+    ("BANGBAN_DEV_TOKENS", "maybe", "BANGBAN_DEV_TOKENS: must be on or off"),
+    ("BANGBAN_ENV", "staging", "BANGBAN_ENV: must be 'development' or 'production' (got staging)"),
+    ("ICE_SERVERS", "[{", "ICE_SERVERS: must be JSON"),
+    ("ICE_SERVERS", '[{"url": "stun:x"}]', "ICE_SERVERS: must be a JSON list of objects with 'urls'"),
+    ("MEDIA_VOICE_MAX_S", "-1", "MEDIA_VOICE_MAX_S: must be > 0 (got -1)"),
+    ("CALL_RING_TIMEOUT_S", "x", "CALL_RING_TIMEOUT_S: must be a number (got x)"),
+    ("LOG_LEVEL", "loud", "LOG_LEVEL: must be 'DEBUG', 'INFO', 'WARNING', 'ERROR' or 'CRITICAL' (got loud)"),
+])
+def test_bad_values_are_refused_naming_the_variable(monkeypatch, tmp_path, name, value, message):
+    monkeypatch.setenv("BANGBAN_VAR", str(tmp_path))
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as err:
+        load_settings()
+    assert str(err.value).startswith(message)
+
+
+def test_every_bad_variable_is_named_at_once(monkeypatch, tmp_path):
+    monkeypatch.setenv("BANGBAN_VAR", str(tmp_path))
+    monkeypatch.setenv("AGENT_CAPACITY", "0")
+    monkeypatch.setenv("MEDIA_IMAGE_MAX_BYTES", "big")
+    with pytest.raises(SettingsError) as err:
+        load_settings()
+    assert "AGENT_CAPACITY: must be ≥ 1" in str(err.value)
+    assert "MEDIA_IMAGE_MAX_BYTES: must be an integer" in str(err.value)
+
+
+def test_defaults_and_derived_values(monkeypatch, tmp_path):
+    monkeypatch.setenv("BANGBAN_VAR", str(tmp_path))
+    for name in ("BANGBAN_PORT", "BANGBAN_HOST", "MONGO_URL", "BANGBAN_PUBLIC_URL", "HOTLINE_SECRET", "ICE_SERVERS",
+                 "AGENT_CAPACITY", "BANGBAN_ENV", "BANGBAN_DEV_TOKENS", "MEDIA_ICE_HOST_ADDRESSES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("BANGBAN_DB_PORT", "27999")
+    monkeypatch.setenv("RASA_URL", "http://rasa:5005/")
+    monkeypatch.setenv("MAX_TEXT_LEN", "")  # empty counts as unset
+    s = load_settings()
+    assert (s.port, s.default_capacity, s.max_text_len, s.gc_threshold) == (8080, 5, 2000, (50000, 20, 100))
+    assert s.embedded_db and s.mongo_url == "mongodb://127.0.0.1:27999/?retryWrites=false&journal=true"
+    assert s.public_url == "http://127.0.0.1:8080" and s.rasa_url == "http://rasa:5005"
+    assert s.dev_token_endpoint and s.hotline_secret == "dev-hotline-secret" and s.extra == {}
+    assert s.media.ice_servers == [] and s.media.ice_host_addresses == [] and s.media.call_recording
+    assert s.media.max_upload_bytes == 20 * 1024 * 1024
+
+
+def test_media_limits_keep_their_variable_names(monkeypatch, tmp_path):
+    monkeypatch.setenv("BANGBAN_VAR", str(tmp_path))
+    monkeypatch.setenv("MEDIA_IMAGE_MAX_BYTES", "1000")
+    monkeypatch.setenv("CALL_RING_TIMEOUT_S", "0.5")
+    monkeypatch.setenv("CALL_RECORDING", "0")
+    monkeypatch.setenv("ICE_SERVERS", '[{"urls": "stun:stun.example.org"}]')
+    monkeypatch.setenv("MEDIA_ICE_HOST_ADDRESSES", "127.0.0.1, 10.0.0.2")
+    media = load_settings().media
+    assert (media.image_bytes, media.call_ring_timeout_s, media.call_recording) == (1000, 0.5, False)
+    assert media.ice_servers == [{"urls": "stun:stun.example.org"}]
+    assert media.ice_host_addresses == ["127.0.0.1", "10.0.0.2"]
+
+
+def test_bridge_refuses_to_start_with_a_bad_port(tmp_path):
+    env = {**os.environ, "BANGBAN_VAR": str(tmp_path), "BANGBAN_PORT": "abc"}
+    proc = subprocess.run([sys.executable, "-m", "bridge"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode != 0
+    assert "BANGBAN_PORT: must be an integer (got abc)" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from socketio import packet
 
-from bridge.infra.sio_packet import Packet
+from bridge.infra.sio_packet import Packet, has_binary
 
 leaf = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=5),
                  st.binary(max_size=3))
@@ -17,7 +17,8 @@ payloads = st.recursive(leaf, lambda inner: st.one_of(st.lists(inner, max_size=4
 
 @given(payloads)
 def test_binary_check_agrees_with_python_socketio(data):
-    assert Packet.data_is_binary(data) == packet.Packet.data_is_binary(data)
+    assert has_binary(data) == packet.Packet.data_is_binary(data)
+    assert Packet(packet.EVENT, data=data).packet_type == packet.Packet(packet.EVENT, data=data).packet_type
 
 
 def test_encoded_packets_are_unchanged():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
 
 import jwt
@@ -25,7 +24,7 @@ def keys():
 @pytest.fixture
 def tokens(keys, tmp_path, monkeypatch):
     monkeypatch.setenv("BANGBAN_VAR", str(tmp_path))
-    settings = dataclasses.replace(load_settings(), token_secret="s" * 48, portal_public_key=keys[1])
+    settings = load_settings().model_copy(update={"token_secret": "s" * 48, "portal_public_key": keys[1]})
     return TokenService(settings)
 
 
