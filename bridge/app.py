@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import logging
 from pathlib import Path
 
@@ -15,16 +14,23 @@ from bridge.domain.sweeper import Sweeper
 from bridge.infra.runtime import freeze_startup_objects
 from bridge.infra.sio_manager import RedisManager
 from bridge.infra.sio_packet import Packet
+from bridge.media_port import MediaDesk
 from bridge.transport.http import routes as http_routes
 from bridge.transport.http.middleware import error_middleware
 from bridge.transport.sio import agent as ns_agent
 from bridge.transport.sio import user as ns_user
 from core.catalogue import load_catalogue
-from core.db import connect
+from core.db import Store, connect
 from core.settings import Settings, get_settings
 from media import routes as media_routes
+from media import signalling
+from media.attachments import Attachments
+from media.port import MediaCollections
+from media.signalling import MediaHub
 
 log = logging.getLogger("bangban.app")
+MEDIA = web.AppKey("media", MediaHub)
+ATTACHMENTS = web.AppKey("attachments", Attachments)
 
 
 def make_sio(settings: Settings) -> socketio.AsyncServer:
@@ -50,21 +56,17 @@ async def _startup(app: web.Application) -> None:
     await ctx.conversations.cache.start()
     app["sweeper"] = Sweeper(ctx)
     app["sweeper"].start()
-    media = getattr(ctx, "media", None)  # media.signalling.MediaHub, set by its register()
-    if media is not None:
-        await media.start()
+    await app[MEDIA].start()
     freeze_startup_objects()
     log.info("bridge started", extra={"process_id": ctx.presence.process_id})
 
 
 async def _shutdown(app: web.Application) -> None:
     """First step of a stop, clients still connected: end this process's calls and co-browse sessions."""
-    media = getattr(app["ctx"], "media", None)
-    if media is not None:
-        try:
-            await media.close()
-        except Exception:  # noqa: BLE001 - best effort on the way out
-            log.warning("media shutdown failed", exc_info=True)
+    try:
+        await app[MEDIA].close()
+    except Exception:  # noqa: BLE001 - best effort on the way out
+        log.warning("media shutdown failed", exc_info=True)
 
 
 async def _cleanup(app: web.Application) -> None:
@@ -78,6 +80,20 @@ async def _cleanup(app: web.Application) -> None:
     await ctx.rasa.close()
     await ctx.escalation.close()
     await ctx.store.close()
+
+
+def _mount_media(app: web.Application, ctx: Context, store: Store) -> None:
+    """Media behind its port: routes, call and co-browse events, attachment descriptions."""
+    collections = MediaCollections(db=store.db, media=store.media, cobrowse_events=store.cobrowse_events,
+                                   media_sessions=store.media_sessions)
+    desk = MediaDesk(ctx.sessions, ctx.tokens, ctx.conversations, ctx.timeline, ctx.delivery, ctx.presence,
+                     collections)
+    media_routes.setup(app, desk)
+    hub = signalling.register(ctx.sio, desk, redis_url=ctx.settings.redis_url)
+    ctx.lifecycle.ended_listeners.append(hub.conversation_ended)
+    app[MEDIA] = hub
+    # what messages attach; messaging takes it as its `Attachments` (bridge/domain/ports.py)
+    app[ATTACHMENTS] = ctx.attachments = Attachments(collections.media)
 
 
 def create_app(settings: Settings | None = None) -> web.Application:
@@ -96,11 +112,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     ns_user.register(sio, ctx)
     ns_agent.register(sio, ctx)
     http_routes.install(app, documented=[media_routes.table])
-    media_routes.setup(app)
-    if importlib.util.find_spec("media.signalling") is not None:
-        from media import signalling
-        hub = signalling.register(sio, ctx)
-        ctx.lifecycle.ended_listeners.append(hub.conversation_ended)
+    _mount_media(app, ctx, store)
     media_static = Path(__file__).resolve().parent.parent / "media" / "static"
     if media_static.exists():
         app.router.add_static("/media-static/", media_static, show_index=False)

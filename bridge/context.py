@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import socketio
 
@@ -76,6 +77,7 @@ class Context:
     access: Access
     sessions: Sessions
     kb_loop: KbLoop
+    attachments: Any = None  # media.attachments.Attachments, set by the composition root
 
     @property
     def auth(self) -> Context:

@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.clock import now
+from core.errors import ApiError
 from core.settings import MediaSettings, get_settings
-from media.errors import MediaError
-from media.hub import AGENT_NS, USER_NS, Caller, Hub, conv_id, now
+from media.hub import AGENT_NS, USER_NS, Caller, Hub
+from media.port import Participants
 from media.store import MediaStore
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,10 @@ class Call:
     def party(self, role: str) -> str:
         return self.user_id if role == "user" else self.agent_id
 
+    @property
+    def participants(self) -> Participants:
+        return Participants(self.conversation_id, self.user_id, self.agent_id)
+
 
 def _default_media_factory(call: Call, on_state) -> Any:
     from media.calls import CallMedia
@@ -82,7 +88,7 @@ class Calls:
         call = self.calls.get(key) if isinstance(key, str) else None
         role = self._role(caller.namespace)
         if call is None or call.party(role) != caller.principal.id:
-            raise MediaError("call_not_found", "通话不存在或已结束", 404)
+            raise ApiError(404, "call_not_found", "通话不存在或已结束")
         return caller.principal, role, call
 
     async def locate(self, event: str, data: dict) -> str | None:
@@ -122,11 +128,8 @@ class Calls:
         report = orphan or await self.hub.release("call", call.conversation_id, call.id)
         duration = round(time.monotonic() - call.started, 1) if call.started else 0.0
         if report:
-            await self.hub.to_both(
-                call.user_id,
-                call.agent_id,
-                "call_state",
-                call.public() | {"reason": reason, "duration_s": duration},
+            await self.hub.send(
+                call.participants, "call_state", call.public() | {"reason": reason, "duration_s": duration}
             )
         result = {"call_id": call.id, "reason": reason, "duration_s": duration, "recording": None}
         if call.media is not None:
@@ -157,7 +160,8 @@ class Calls:
     async def _store_recording(self, call: Call, recording) -> str | None:
         try:
             data = await asyncio.to_thread(Path(recording.path).read_bytes)
-            store = MediaStore(self.hub.ctx.store.db, self.hub.ctx.store.media)
+            collections = self.hub.desk.collections
+            store = MediaStore(collections.db, collections.media)
             doc = await store.put(
                 conversation_id=call.conversation_id,
                 kind="recording",
@@ -185,7 +189,7 @@ class Calls:
                 call.timer.cancel()
                 call.timer = None
             self._timer(call, self.limits.call_max_s, "max_duration", ("active",))
-            await self.hub.to_both(call.user_id, call.agent_id, "call_state", call.public())
+            await self.hub.send(call.participants, "call_state", call.public())
             await self.hub.note("call", call.conversation_id, call.id, state="active", started_at=now())
             await self.hub.timeline(
                 call.conversation_id, "call_started", None, {"call_id": call.id, "kind": call.kind}
@@ -201,11 +205,11 @@ class Calls:
             conv = await self.hub.conversation(principal, data.get("conversation_id"))
             kind = data.get("kind", "audio")
             if kind not in ("audio", "video"):
-                raise MediaError("bad_request", "通话类型不正确", 400)
-            if conv_id(conv) in self.by_conv:
-                raise MediaError("call_busy", "当前会话已有进行中的通话", 409)
+                raise ApiError(400, "bad_request", "通话类型不正确")
+            if conv.id in self.by_conv:
+                raise ApiError(409, "call_busy", "当前会话已有进行中的通话")
             role = self._role(namespace)
-            call = Call(uuid.uuid4().hex, conv_id(conv), kind, conv["user"]["id"], conv["agent"]["id"], role)
+            call = Call(uuid.uuid4().hex, conv.id, kind, conv.user_id, conv.agent_id or "", role)
             self.calls[call.id] = call
             self.by_conv[call.conversation_id] = call
             await self._claim(call)
@@ -216,10 +220,7 @@ class Calls:
                 "notice": RECORDING_NOTICE,
                 "timeout_s": self.limits.call_ring_timeout_s,
             }
-            if role == "agent":
-                await self.hub.to_user(call.user_id, "call_invite", invite)
-            else:
-                await self.hub.to_agent(call.agent_id, "call_invite", invite)
+            await self.hub.send(call.participants, "call_invite", invite, ("user" if role == "agent" else "agent",))
             await self.hub.timeline(
                 call.conversation_id, "call_invited", principal, {"call_id": call.id, "kind": kind}
             )
@@ -231,13 +232,12 @@ class Calls:
         async def call_accept(caller: Caller, data: dict) -> dict:
             principal, role, call = self._who(caller, data)
             if call.state != "ringing" or role == call.caller:
-                raise MediaError("invalid_state", "当前通话状态下不能进行该操作", 409)
+                raise ApiError(409, "invalid_state", "当前通话状态下不能进行该操作")
             call.state = "connecting"
             call.media = self.media_factory(call, lambda r, s: self._media_state(call, r, s))
             self._timer(call, self.limits.call_connect_timeout_s, "failed", ("connecting",))
-            await self.hub.to_both(
-                call.user_id, call.agent_id, "call_state", call.public() | {"ice_servers": self.limits.ice_servers}
-            )
+            state = call.public() | {"ice_servers": self.limits.ice_servers}
+            await self.hub.send(call.participants, "call_state", state)
             await self.hub.note("call", call.conversation_id, call.id, state="connecting")
             await self.hub.timeline(call.conversation_id, "call_accepted", principal, {"call_id": call.id})
             return {"ok": True, **call.public(), "ice_servers": self.limits.ice_servers, "notice": RECORDING_NOTICE}
@@ -248,7 +248,7 @@ class Calls:
         async def call_decline(caller: Caller, data: dict) -> dict:
             principal, role, call = self._who(caller, data)
             if call.state != "ringing" or role == call.caller:
-                raise MediaError("invalid_state", "当前通话状态下不能进行该操作", 409)
+                raise ApiError(409, "invalid_state", "当前通话状态下不能进行该操作")
             await self._end(call, principal, "declined")
             return {"ok": True, **call.public()}
 
@@ -258,10 +258,10 @@ class Calls:
         async def call_offer(caller: Caller, data: dict) -> dict:
             principal, role, call = self._who(caller, data)
             if call.state not in ("connecting", "active") or call.media is None:
-                raise MediaError("invalid_state", "通话尚未接通", 409)
+                raise ApiError(409, "invalid_state", "通话尚未接通")
             sdp = data.get("sdp")
             if not isinstance(sdp, str) or not sdp.startswith("v=0") or len(sdp) > 100_000:
-                raise MediaError("bad_request", "通话参数不正确", 400)
+                raise ApiError(400, "bad_request", "通话参数不正确")
             answer = await call.media.answer(role, sdp, data.get("type", "offer"))
             payload = {"call_id": call.id, **answer}
             await self.hub.sio.emit("call_answer", payload, to=caller.sid, namespace=caller.namespace)
@@ -310,7 +310,7 @@ class Calls:
             raise
         if owner is not None:  # another process started a call for this conversation meanwhile
             self._forget(call)
-            raise MediaError("call_busy", "当前会话已有进行中的通话", 409)
+            raise ApiError(409, "call_busy", "当前会话已有进行中的通话")
 
     def _forget(self, call: Call) -> None:
         self.calls.pop(call.id, None)

@@ -17,11 +17,16 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from media.errors import media_unavailable
+from core.errors import ApiError
 
 log = logging.getLogger(__name__)
 PREFIX = "bangban:media:"
 Serve = Callable[[dict], Awaitable[dict]]
+
+
+def media_unavailable() -> ApiError:
+    """The bridge process holding the call or co-browse session did not answer (stopped, overloaded)."""
+    return ApiError(503, "media_unavailable", "通话或屏幕共享服务暂时不可用，请稍后再试")
 
 
 def channel(process_id: str) -> str:

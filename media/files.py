@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from core.errors import ApiError
 from core.settings import MediaSettings, get_settings
-from media.errors import MediaError
 
 PDF_MIME = "application/pdf"
 # Names of PDF features that run code or carry files; refused (best effort: compressed object
@@ -22,15 +22,15 @@ class ProcessedFile:
 
 
 def process_pdf(data: bytes, limits: MediaSettings | None = None) -> ProcessedFile:
-    """Validate an uploaded PDF; raise MediaError when it is refused."""
+    """Validate an uploaded PDF; raise ApiError when it is refused."""
     limits = limits or get_settings().media
     if len(data) > limits.pdf_bytes:
-        raise MediaError("too_large", f"文件不能超过 {limits.pdf_bytes // (1024 * 1024)} MB", 413)
+        raise ApiError(413, "too_large", f"文件不能超过 {limits.pdf_bytes // (1024 * 1024)} MB")
     if not data.startswith(b"%PDF-"):
-        raise MediaError("unsupported_type", "仅支持 PDF 文件", 415)
+        raise ApiError(415, "unsupported_type", "仅支持 PDF 文件")
     if b"%%EOF" not in data[-2048:]:
-        raise MediaError("decode_failed", "PDF 文件不完整或已损坏，请重新导出后上传", 422)
+        raise ApiError(422, "decode_failed", "PDF 文件不完整或已损坏，请重新导出后上传")
     if _ACTIVE.search(data):
-        raise MediaError("pdf_active_content", "PDF 中含有脚本或附件，出于安全原因无法接收", 422)
+        raise ApiError(422, "pdf_active_content", "PDF 中含有脚本或附件，出于安全原因无法接收")
     pages = len(re.findall(rb"/Type\s*/Page\b", data)) or None
     return ProcessedFile(data=data, mime=PDF_MIME, pages=pages)

@@ -7,16 +7,16 @@ forwarded to that process (`locate` names it), which handles it as a local event
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import logging
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable, Collection
 from types import SimpleNamespace
 from typing import Any
 
 import socketio
 
-from media.errors import MediaError, media_unavailable
+from core.errors import ApiError, ack_error
+from media.cluster import media_unavailable
+from media.port import BOTH, Conversation, DeskPort, Participants, Principal, Role
 
 log = logging.getLogger(__name__)
 USER_NS, AGENT_NS = "/user", "/agent"
@@ -26,7 +26,7 @@ USER_NS, AGENT_NS = "/user", "/agent"
 class Caller:
     """Who sent an event and from which socket (possibly a socket of another process)."""
 
-    principal: Any
+    principal: Principal
     sid: str
     namespace: str
 
@@ -54,72 +54,60 @@ def principal_from_dict(data: dict) -> Any:
     return SimpleNamespace(**{**data, "departments": tuple(data.get("departments") or ())})
 
 
-def conv_id(conv: dict) -> str:
-    return conv["_id"] if "_id" in conv else conv["id"]
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
+def refusal(exc: ApiError) -> dict:
+    """The ack of a refused media event."""
+    return ack_error(exc.code, exc.message, **exc.extra)
 
 
 def internal_error() -> dict:
-    return {"ok": False, "error": {"code": "internal", "message": "服务暂时不可用，请稍后再试"}}
+    return ack_error("internal", "服务暂时不可用，请稍后再试")
+
+
+def forbidden() -> ApiError:
+    return ApiError(403, "forbidden", "您无权操作该会话")
 
 
 class Hub:
-    """Access to the bridge context for media handlers, and the routing of their events."""
+    """The desk as media handlers use it (through `DeskPort`), and the routing of their events."""
 
-    def __init__(self, sio: socketio.AsyncServer, ctx: Any) -> None:
+    def __init__(self, sio: socketio.AsyncServer, desk: DeskPort) -> None:
         self.sio = sio
-        self.ctx = ctx
+        self.desk = desk
         self.cluster: Any = None  # media.cluster.Cluster with several processes
         self.owners: Any = None  # media.owners.Owners with several processes
         self.handlers: dict[tuple[str, str], Handler] = {}
 
-    async def principal(self, sid: str, namespace: str) -> Any:
-        principal = self.ctx.sessions.principal(sid, namespace)
-        if inspect.isawaitable(principal):
-            principal = await principal
+    async def principal(self, sid: str, namespace: str) -> Principal:
+        principal = await self.desk.socket_principal(sid, namespace)
         if principal is None:
-            raise MediaError("unauthorized", "登录已失效，请重新登录", 401)
+            raise ApiError(401, "unauthorized", "登录已失效，请重新登录")
         return principal
 
-    async def conversation(self, principal: Any, conversation_id: Any, *, need_agent: bool = True) -> dict:
+    async def conversation(
+        self, principal: Principal, conversation_id: Any, *, need_agent: bool = True
+    ) -> Conversation:
         """The conversation when the caller is its user or its assigned agent; `forbidden` otherwise."""
         if not isinstance(conversation_id, str) or not conversation_id:
-            raise MediaError("bad_request", "缺少会话编号", 400)
-        forbidden = MediaError("forbidden", "您无权操作该会话", 403)
-        if not await self.ctx.access.can_access(principal, conversation_id):
-            raise forbidden
-        conv = await self.ctx.conversations.get(conversation_id)
+            raise ApiError(400, "bad_request", "缺少会话编号")
+        conv = await self.desk.conversation(principal, conversation_id)
         if conv is None:
-            raise forbidden
-        agent = conv.get("agent") or {}
-        if principal.role == "user":
-            if conv["user"]["id"] != principal.id:
-                raise forbidden
-        elif agent.get("id") != principal.id:
-            raise forbidden
-        if need_agent and (not agent or conv.get("state") != "with_agent"):
-            raise MediaError("no_agent", "当前会话没有人工客服接待，无法使用该功能", 409)
+            raise forbidden()
+        if principal.id != (conv.user_id if principal.role == "user" else conv.agent_id):
+            raise forbidden()
+        if need_agent and (not conv.agent_id or conv.state != "with_agent"):
+            raise ApiError(409, "no_agent", "当前会话没有人工客服接待，无法使用该功能")
         return conv
 
-    async def to_user(self, user_id: str, event: str, data: dict, skip_sid: str | None = None) -> None:
-        await self.sio.emit(event, data, room=f"u:{user_id}", namespace=USER_NS, skip_sid=skip_sid)
-
-    async def to_agent(self, agent_id: str, event: str, data: dict, skip_sid: str | None = None) -> None:
-        await self.sio.emit(event, data, room=f"a:{agent_id}", namespace=AGENT_NS, skip_sid=skip_sid)
-
-    async def to_both(self, user_id: str, agent_id: str, event: str, data: dict) -> None:
-        await self.to_user(user_id, event, data)
-        await self.to_agent(agent_id, event, data)
+    async def send(self, to: Participants, event: str, data: dict, roles: Collection[Role] = BOTH) -> None:
+        """Send an event to the conversation's user and/or agent (through the desk)."""
+        await self.desk.deliver(to, event, data, roles)
 
     async def timeline(
-        self, conversation_id: str, event: str, principal: Any, detail: dict | None = None
+        self, conversation_id: str, event: str, principal: Principal | None, detail: dict | None = None
     ) -> None:
         by = {"role": principal.role, "id": principal.id} if principal is not None else {"role": "system"}
         try:
-            await self.ctx.timeline.add(conversation_id, event, by, detail or {})
+            await self.desk.post_timeline(conversation_id, event, by, detail or {})
         except Exception:  # noqa: BLE001 - the timeline must not break the live feature
             log.exception("timeline add failed for %s %s", conversation_id, event)
 
@@ -140,8 +128,8 @@ class Hub:
                     except Moved as moved:
                         owner = moved.process_id
                 return await self.forward(owner, caller, event, payload)
-            except MediaError as exc:
-                return exc.ack()
+            except ApiError as exc:
+                return refusal(exc)
             except Exception:  # noqa: BLE001
                 log.exception("media handler %s failed", event)
                 return internal_error()
@@ -159,13 +147,13 @@ class Hub:
         fn = self.handlers.get((body.get("ns"), body.get("event")))
         try:
             if fn is None:
-                raise MediaError("bad_request", "未知的操作", 400)
+                raise ApiError(400, "bad_request", "未知的操作")
             caller = Caller(principal_from_dict(body["principal"]), body["sid"], body["ns"])
             return await fn(caller, body.get("data") or {})
         except Moved:
-            return media_unavailable().ack()
-        except MediaError as exc:
-            return exc.ack()
+            return refusal(media_unavailable())
+        except ApiError as exc:
+            return refusal(exc)
         except Exception:  # noqa: BLE001
             log.exception("forwarded media event %s failed", body.get("event"))
             return internal_error()

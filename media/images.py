@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
+from core.errors import ApiError
 from core.settings import MediaSettings, get_settings
-from media.errors import MediaError
 from media.sniff import IMAGE, sniff
 
 log = logging.getLogger(__name__)
@@ -29,8 +29,8 @@ class ProcessedImage:
     source_format: str
 
 
-def _refuse_bomb() -> MediaError:
-    return MediaError("image_bomb", "图片尺寸异常，无法处理，请截图后重新发送", 422)
+def _refuse_bomb() -> ApiError:
+    return ApiError(422, "image_bomb", "图片尺寸异常，无法处理，请截图后重新发送")
 
 
 def _decode(data: bytes, fmt: str, limits: MediaSettings) -> Image.Image:
@@ -46,10 +46,10 @@ def _decode(data: bytes, fmt: str, limits: MediaSettings) -> Image.Image:
             img.load()
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise _refuse_bomb() from exc
-        except MediaError:
+        except ApiError:
             raise
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
-            raise MediaError("decode_failed", "图片已损坏或格式不正确，无法打开", 422) from exc
+            raise ApiError(422, "decode_failed", "图片已损坏或格式不正确，无法打开") from exc
     return img
 
 
@@ -86,13 +86,13 @@ def _thumbnail(img: Image.Image, side: int) -> bytes:
 
 
 def process_image(data: bytes, limits: MediaSettings | None = None) -> ProcessedImage:
-    """Validate and re-encode an uploaded image; raise MediaError when it is refused."""
+    """Validate and re-encode an uploaded image; raise ApiError when it is refused."""
     limits = limits or get_settings().media
     if len(data) > limits.image_bytes:
-        raise MediaError("too_large", f"图片不能超过 {limits.image_bytes // (1024 * 1024)} MB", 413)
+        raise ApiError(413, "too_large", f"图片不能超过 {limits.image_bytes // (1024 * 1024)} MB")
     sniffed = sniff(data)
     if sniffed is None or sniffed.kind != IMAGE:
-        raise MediaError("unsupported_type", "仅支持 PNG、JPEG、WebP、GIF 格式的图片", 415)
+        raise ApiError(415, "unsupported_type", "仅支持 PNG、JPEG、WebP、GIF 格式的图片")
     img = _decode(data, sniffed.fmt, limits)
     try:
         img = ImageOps.exif_transpose(img)  # keep the photo upright before the EXIF goes

@@ -15,8 +15,8 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
-from media.errors import media_unavailable
-from media.hub import now
+from core.clock import now
+from media.cluster import media_unavailable
 
 log = logging.getLogger(__name__)
 

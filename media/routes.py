@@ -9,15 +9,17 @@ from urllib.parse import quote
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.errors import ApiError, json_error
 from core.http_routes import USER, RouteTable
 from core.settings import get_settings
-from media.errors import MediaError, error_response
+from media.port import DeskPort
 from media.ranges import RangeNotSatisfiable, parse_range
 from media.store import MediaStore
 from media.uploads import accept_upload, public_view
 
 log = logging.getLogger(__name__)
 STORE_KEY = web.AppKey("media_store", MediaStore)
+DESK_KEY = web.AppKey("media_desk", DeskPort)
 AUDIT_ROLES = {"supervisor", "admin"}
 table = RouteTable("media")
 
@@ -56,29 +58,30 @@ def _store(app: web.Application) -> MediaStore:
 
 
 async def _open_store(app: web.Application) -> None:
-    ctx = app["ctx"]
-    app[STORE_KEY] = MediaStore(ctx.store.db, ctx.store.media)
+    collections = app[DESK_KEY].collections
+    app[STORE_KEY] = MediaStore(collections.db, collections.media)
 
 
 async def _principal(request: web.Request) -> Any:
-    return await request.app["ctx"].auth.principal_from_request(request)
+    return await request.app[DESK_KEY].request_principal(request)
 
 
-def _fail(exc: Exception) -> web.Response:
-    response = error_response(exc)
-    if response is None:
-        raise exc
-    return response
+async def _may_use(request: web.Request, principal: Any, conversation_id: str) -> bool:
+    return await request.app[DESK_KEY].conversation(principal, conversation_id) is not None
+
+
+def _fail(exc: ApiError) -> web.Response:
+    return json_error(exc.status, exc.code, exc.message, **exc.extra)
 
 
 async def _read_form(request: web.Request, max_bytes: int) -> tuple[str | None, bytes | None, str | None]:
     """conversation_id, file bytes and file name of a multipart upload, read with a size cap."""
     if request.content_length is not None and request.content_length > max_bytes + 64 * 1024:
-        raise MediaError("too_large", f"文件不能超过 {max_bytes // (1024 * 1024)} MB", 413)
+        raise ApiError(413, "too_large", f"文件不能超过 {max_bytes // (1024 * 1024)} MB")
     try:
         reader = await request.multipart()
     except (AssertionError, ValueError, KeyError) as exc:
-        raise MediaError("bad_request", "请以 multipart/form-data 上传文件", 400) from exc
+        raise ApiError(400, "bad_request", "请以 multipart/form-data 上传文件") from exc
     conversation_id = data = filename = None
     while True:
         part = await reader.next()
@@ -92,7 +95,7 @@ async def _read_form(request: web.Request, max_bytes: int) -> tuple[str | None, 
             while chunk := await part.read_chunk(64 * 1024):
                 buf.extend(chunk)
                 if len(buf) > max_bytes:
-                    raise MediaError("too_large", f"文件不能超过 {max_bytes // (1024 * 1024)} MB", 413)
+                    raise ApiError(413, "too_large", f"文件不能超过 {max_bytes // (1024 * 1024)} MB")
             data = bytes(buf)
         else:
             await part.release()
@@ -105,19 +108,18 @@ async def _read_form(request: web.Request, max_bytes: int) -> tuple[str | None, 
                     415: "file type not accepted", 422: "file content refused"})
 async def upload(request: web.Request) -> web.Response:
     """POST /api/v1/media — multipart `conversation_id` + `file`; 201 with the media description."""
-    ctx = request.app["ctx"]
     try:
         principal = await _principal(request)
         conversation_id, data, filename = await _read_form(request, get_settings().media.max_upload_bytes)
         if not conversation_id or data is None:
-            raise MediaError("bad_request", "缺少会话编号或文件", 400)
-        if not await ctx.access.can_access(principal, conversation_id):
-            raise MediaError("forbidden", "您无权向该会话发送文件", 403)
+            raise ApiError(400, "bad_request", "缺少会话编号或文件")
+        if not await _may_use(request, principal, conversation_id):
+            raise ApiError(403, "forbidden", "您无权向该会话发送文件")
         uploader = {"id": principal.id, "role": principal.role, "name": getattr(principal, "name", None)}
         doc = await accept_upload(
             _store(request.app), data, conversation_id=conversation_id, uploader=uploader, filename=filename
         )
-    except Exception as exc:  # noqa: BLE001 - mapped to JSON errors, unexpected ones re-raised
+    except ApiError as exc:
         return _fail(exc)
     log.info("media stored %s %s %s bytes", doc["_id"], doc["type"], doc["size"])
     return web.json_response(public_view(doc), status=201)
@@ -155,21 +157,20 @@ def _headers(doc: dict[str, Any], thumb: bool) -> dict[str, str]:
                    416: ("range not satisfiable", None)})
 async def download(request: web.Request) -> web.StreamResponse:
     """GET /api/v1/media/{media_id}[?thumb=1] — the bytes, with HTTP Range (206) support."""
-    ctx = request.app["ctx"]
     store = _store(request.app)
     try:
         principal = await _principal(request)
         doc = await store.get(request.match_info["media_id"])
         if (
             doc is None
-            or not await ctx.access.can_access(principal, doc["conversation_id"])
+            or not await _may_use(request, principal, doc["conversation_id"])
             or not _may_read(principal, doc)
         ):
-            raise MediaError("not_found", "文件不存在或您无权查看", 404)
+            raise ApiError(404, "not_found", "文件不存在或您无权查看")
         thumb = request.query.get("thumb") in ("1", "true")
         if thumb and not doc.get("thumb_id"):
-            raise MediaError("not_found", "该文件没有缩略图", 404)
-    except Exception as exc:  # noqa: BLE001
+            raise ApiError(404, "not_found", "该文件没有缩略图")
+    except ApiError as exc:
         return _fail(exc)
     headers = _headers(doc, thumb)
     size = doc["thumb_size"] if thumb else doc["size"]
@@ -198,7 +199,8 @@ async def download(request: web.Request) -> web.StreamResponse:
     return response
 
 
-def setup(app: web.Application) -> None:
-    """Add the media routes to the bridge's application (which provides `app["ctx"]`)."""
+def setup(app: web.Application, desk: DeskPort) -> None:
+    """Add the media routes to the bridge's application; `desk` authenticates and authorizes."""
+    app[DESK_KEY] = desk
     app.on_startup.append(_open_store)
     table.install(app)

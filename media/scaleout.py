@@ -13,11 +13,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from core.errors import ApiError
 from media.cluster import Cluster
-from media.errors import MediaError
 from media.owners import Owners
+from media.port import DeskPort
 
 if TYPE_CHECKING:
     from media.signalling import MediaHub
@@ -29,13 +30,12 @@ NEW_SESSION_GRACE_S = 5.0  # a session is claimed just after it exists locally
 class ScaleOut:
     """This process's part in sharing calls and co-browse sessions with the other bridge processes."""
 
-    def __init__(self, media: MediaHub, redis_url: str, presence: Any, collection: Any,
-                 timeout_s: float = 10.0) -> None:
+    def __init__(self, media: MediaHub, redis_url: str, desk: DeskPort, timeout_s: float = 10.0) -> None:
         self.media = media
-        self.presence = presence
-        self.dead_after_s = float(presence.dead_after_s)
-        self.owners = Owners(collection, presence.process_id)
-        self.cluster = Cluster(redis_url, presence.process_id, self.serve, timeout_s)
+        self.desk = desk
+        self.dead_after_s = float(desk.process_dead_s)
+        self.owners = Owners(desk.collections.media_sessions, desk.process_id)
+        self.cluster = Cluster(redis_url, desk.process_id, self.serve, timeout_s)
         self._task: asyncio.Task | None = None
 
     async def start(self) -> None:
@@ -58,12 +58,12 @@ class ScaleOut:
             try:
                 await self.cluster.request(owner, {"op": "end", "conversation_id": conversation_id,
                                                    "reason": reason})
-            except MediaError:  # a stopped owner's sessions are ended by `sweep` once it counts as dead
+            except ApiError:  # a stopped owner's sessions are ended by `sweep` once it counts as dead
                 log.warning("media sessions of %s: owner %s did not answer", conversation_id, owner)
 
     async def sweep(self) -> None:
         """End the sessions of dead owners; drop local sessions whose entry another process removed."""
-        live = await self.presence.live_process_ids()
+        live = await self.desk.live_process_ids()
         for doc in await self.owners.orphans(live, self.dead_after_s):
             if await self.owners.take(doc):
                 log.info("media session %s of lost process %s ended", doc["_id"], doc["process_id"])

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import socketio
 
+from core.settings import get_settings
 from media.call_hub import Calls
 from media.cobrowse_hub import Cobrowse
 from media.hub import Hub
-
-MEDIA_KEY = "media"
+from media.port import DeskPort
+from media.scaleout import ScaleOut
 
 
 class MediaHub:
     """What `register` installs; the bridge keeps it to start and stop it and to end sessions of
     conversations that close."""
 
-    def __init__(self, sio: socketio.AsyncServer, ctx: Any, media_factory=None) -> None:
-        self.hub = Hub(sio, ctx)
+    def __init__(self, sio: socketio.AsyncServer, desk: DeskPort, *, redis_url: str = "",
+                 media_factory: Callable | None = None) -> None:
+        self.hub = Hub(sio, desk)
+        self.redis_url = redis_url
         self.cobrowse = Cobrowse(self.hub)
         self.calls = Calls(self.hub, media_factory=media_factory)
         self.scale: Any = None  # media.scaleout.ScaleOut with several bridge processes
@@ -26,15 +30,9 @@ class MediaHub:
     async def start(self) -> None:
         """With Redis configured (several bridge processes) share sessions with the other processes;
         with one process there is nothing to start."""
-        ctx = self.hub.ctx
-        redis_url = getattr(getattr(ctx, "settings", None), "redis_url", "")
-        if not redis_url:
+        if not self.redis_url:
             return
-        from core.settings import get_settings
-        from media.scaleout import ScaleOut
-
-        self.scale = ScaleOut(self, redis_url, ctx.presence, ctx.store.media_sessions,
-                              get_settings().media.media_forward_timeout_s)
+        self.scale = ScaleOut(self, self.redis_url, self.hub.desk, get_settings().media.media_forward_timeout_s)
         await self.scale.start()
 
     async def close(self) -> None:
@@ -54,13 +52,11 @@ class MediaHub:
             await self.scale.end_elsewhere(conversation_id, reason)
 
 
-def register(sio: socketio.AsyncServer, ctx: Any, media_factory=None) -> MediaHub:
-    """Add the co-browse and call events on namespaces /user and /agent; returns the hub."""
-    media = MediaHub(sio, ctx, media_factory=media_factory)
+def register(sio: socketio.AsyncServer, desk: DeskPort, *, redis_url: str = "",
+             media_factory: Callable | None = None) -> MediaHub:
+    """Add the co-browse and call events on namespaces /user and /agent; returns the hub
+    (`redis_url` set: several bridge processes share the sessions once it starts)."""
+    media = MediaHub(sio, desk, redis_url=redis_url, media_factory=media_factory)
     media.cobrowse.register()
     media.calls.register()
-    try:
-        setattr(ctx, MEDIA_KEY, media)
-    except (AttributeError, TypeError):
-        pass
     return media

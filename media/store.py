@@ -9,13 +9,14 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import Any
 
 from gridfs import AsyncGridFSBucket
 from gridfs.errors import NoFile
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+
+from core.clock import now
 
 BUCKET = "media_fs"
 READ_CHUNK = 256 * 1024
@@ -65,7 +66,7 @@ class MediaStore:
                 "thumb_size": len(thumb) if thumb is not None else None,
                 "duration_s": None,
                 "uploader": uploader,
-                "created_at": datetime.now(UTC),
+                "created_at": now(),
             }
             doc.update(extra or {})
             await self.meta.insert_one(doc)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from core.errors import ApiError
 from core.settings import MediaSettings, get_settings
-from media.errors import MediaError
 from media.files import process_pdf
 from media.images import process_image
 from media.sniff import FILE, IMAGE, VOICE, sniff
 from media.store import MediaStore
+from media.urls import media_url
 from media.voice import process_voice
 
 _slots: dict[int, asyncio.Semaphore] = {}
@@ -27,10 +28,10 @@ def prepare(data: bytes, limits: MediaSettings | None = None) -> dict[str, Any]:
     """Validate and re-encode (CPU-bound, run in a thread): the fields MediaStore.put needs."""
     limits = limits or get_settings().media
     if not data:
-        raise MediaError("empty_file", "文件为空", 400)
+        raise ApiError(400, "empty_file", "文件为空")
     sniffed = sniff(data)
     if sniffed is None:
-        raise MediaError("unsupported_type", "不支持该文件类型，请发送图片（PNG/JPEG）、语音或 PDF 文件", 415)
+        raise ApiError(415, "unsupported_type", "不支持该文件类型，请发送图片（PNG/JPEG）、语音或 PDF 文件")
     if sniffed.kind == IMAGE:
         img = process_image(data, limits)
         return {
@@ -82,10 +83,10 @@ def public_view(doc: dict[str, Any]) -> dict[str, Any]:
         "mime": doc["mime"],
         "size": doc["size"],
         "conversation_id": doc["conversation_id"],
-        "url": f"/api/v1/media/{doc['_id']}",
+        "url": media_url(doc["_id"]),
     }
     if doc.get("thumb_id"):
-        view["thumb_url"] = f"/api/v1/media/{doc['_id']}?thumb=1"
+        view["thumb_url"] = media_url(doc["_id"], thumb=True)
     for key in ("width", "height", "duration_s", "pages", "filename"):
         if doc.get(key) is not None:
             view[key] = doc[key]

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import av
 
+from core.errors import ApiError
 from core.settings import MediaSettings, get_settings
-from media.errors import MediaError
 from media.sniff import VOICE, sniff
 
 OUT_RATE = 24_000
@@ -38,8 +38,8 @@ class ProcessedVoice:
     source_format: str
 
 
-def _too_long(limits: MediaSettings) -> MediaError:
-    return MediaError("too_long", f"语音不能超过 {int(limits.voice_seconds)} 秒", 422)
+def _too_long(limits: MediaSettings) -> ApiError:
+    return ApiError(422, "too_long", f"语音不能超过 {int(limits.voice_seconds)} 秒")
 
 
 def _transcode(data: bytes, fmt: str, limits: MediaSettings) -> tuple[bytes, float]:
@@ -48,7 +48,7 @@ def _transcode(data: bytes, fmt: str, limits: MediaSettings) -> tuple[bytes, flo
     samples = 0
     with av.open(io.BytesIO(data), mode="r", format=_DEMUXERS[fmt]) as src:
         if not src.streams.audio:
-            raise MediaError("decode_failed", "文件中没有可播放的声音", 422)
+            raise ApiError(422, "decode_failed", "文件中没有可播放的声音")
         with av.open(out_buf, mode="w", format="mp4") as dst:
             out = dst.add_stream("aac", rate=OUT_RATE, layout="mono")
             out.bit_rate = OUT_BITRATE
@@ -65,24 +65,24 @@ def _transcode(data: bytes, fmt: str, limits: MediaSettings) -> tuple[bytes, flo
                 dst.mux(out.encode(chunk))
             dst.mux(out.encode(None))
     if samples == 0:
-        raise MediaError("decode_failed", "语音为空或已损坏，无法播放", 422)
+        raise ApiError(422, "decode_failed", "语音为空或已损坏，无法播放")
     if samples > max_samples:
         raise _too_long(limits)
     return out_buf.getvalue(), round(samples / OUT_RATE, 2)
 
 
 def process_voice(data: bytes, limits: MediaSettings | None = None) -> ProcessedVoice:
-    """Validate and transcode a voice message; raise MediaError when it is refused."""
+    """Validate and transcode a voice message; raise ApiError when it is refused."""
     limits = limits or get_settings().media
     if len(data) > limits.voice_bytes:
-        raise MediaError("too_large", f"语音文件不能超过 {limits.voice_bytes // (1024 * 1024)} MB", 413)
+        raise ApiError(413, "too_large", f"语音文件不能超过 {limits.voice_bytes // (1024 * 1024)} MB")
     sniffed = sniff(data)
     if sniffed is None or sniffed.kind != VOICE:
-        raise MediaError("unsupported_type", "仅支持 AAC、M4A、MP3、WAV、Opus、AMR 格式的语音", 415)
+        raise ApiError(415, "unsupported_type", "仅支持 AAC、M4A、MP3、WAV、Opus、AMR 格式的语音")
     try:
         encoded, duration = _transcode(data, sniffed.fmt, limits)
-    except MediaError:
+    except ApiError:
         raise
     except (av.FFmpegError, ValueError, IndexError, EOFError) as exc:
-        raise MediaError("decode_failed", "语音已损坏或格式不受支持，无法播放", 422) from exc
+        raise ApiError(422, "decode_failed", "语音已损坏或格式不受支持，无法播放") from exc
     return ProcessedVoice(data=encoded, mime=OUT_MIME, duration_s=duration, source_format=sniffed.fmt)

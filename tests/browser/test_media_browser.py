@@ -18,6 +18,7 @@ from playwright.async_api import Browser, Page, expect
 
 from tests.browser.conftest import ARGS, launched, page_factory, screenshot
 from tests.browser.test_agent_and_h5 import DEPARTMENT, handed_off
+from tests.unit.media_samples import minimal_pdf
 
 pytestmark = pytest.mark.browser
 MEDIA_ARGS = ARGS + ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
@@ -228,3 +229,27 @@ async def test_cobrowse_replay_pointer_masking_and_close(h, media_page):
     ended = await timeline(h, cid, "cobrowse_ended")
     assert ended["detail"]["reason"] == "conversation_closed"
     assert (await timeline(h, cid, "cobrowse_started"))["ts"] <= ended["ts"]
+
+
+SEND = """(m) => new Promise((resolve) => window.BangbanPane.socket.emit('message', m, resolve))"""
+UPLOAD = """({cid, bytes, name}) => window.BangbanPane.api.upload(
+  cid, new File([new Uint8Array(bytes)], name, {type: 'application/pdf'}), name)"""
+
+
+async def test_agent_pane_shows_the_file_name_of_an_attachment(h, media_page):
+    agent, user = await handed_off(h, media_page, "吴静", "郑先生")
+    cid = await conversation_id(agent)
+    pdf = await user.evaluate(UPLOAD, {"cid": cid, "bytes": list(minimal_pdf()), "name": "户籍证明.pdf"})
+    assert pdf["type"] == "file" and pdf["filename"] == "户籍证明.pdf", pdf
+
+    ack = await user.evaluate(SEND, {"conversation_id": cid, "client_msg_id": f"file-{pdf['media_id'][:12]}",
+                                     "type": "file", "media_id": pdf["media_id"]})
+    assert ack["ok"], ack
+    link = agent.locator("#messages .msg__file")
+    await expect(link).to_contain_text("户籍证明.pdf", timeout=10000)
+    assert await link.get_attribute("href") != "#"
+    # the transcript read back after a reload names the file too
+    await agent.reload()
+    await agent.wait_for_selector("#app:not([hidden])", timeout=20000)
+    await agent.locator(".conv").first.click()
+    await expect(agent.locator("#messages .msg__file")).to_contain_text("户籍证明.pdf", timeout=10000)

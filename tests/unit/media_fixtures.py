@@ -1,4 +1,4 @@
-"""A Socket.IO + aiohttp server with the media events and a stand-in bridge context, for media tests."""
+"""A Socket.IO + aiohttp server with the media events over a stand-in desk, for media tests."""
 
 from __future__ import annotations
 
@@ -66,13 +66,13 @@ class Recorder:
 
 @pytest_asyncio.fixture
 async def media_server(mongo_uri):
-    """(base_url, ctx, media hub) of a server whose clients authenticate with token `<id>:<role>`."""
+    """(base_url, fake desk, media hub) of a server whose clients authenticate with token `<id>:<role>`."""
     mongo = AsyncMongoClient(mongo_uri)
     db = mongo["media_signalling"]
-    app, ctx, media = signalling_app(db, [("c1", "u1", "a1"), ("c2", "u2", "a2")],
+    app, desk, media = signalling_app(db, [("c1", "u1", "a1"), ("c2", "u2", "a2")],
                                      max_http_buffer_size=2 * 1024 * 1024)
     server = TestServer(app)
     await server.start_server()
-    yield str(server.make_url("")).rstrip("/"), ctx, media
+    yield str(server.make_url("")).rstrip("/"), desk, media
     await server.close()
     await mongo.close()

@@ -16,7 +16,7 @@ calls.pin_host_addresses(["127.0.0.1"])  # loopback only: no traffic to any othe
 
 
 async def test_call_relayed_and_recorded(media_server):  # noqa: F811 - fixture
-    url, ctx, media = media_server
+    url, desk, media = media_server
     user = await Recorder(url, "/user", "u1:user").connect()
     agent = await Recorder(url, "/agent", "a1:agent").connect()
     parties: list[CallPeer] = []
@@ -42,7 +42,7 @@ async def test_call_relayed_and_recorded(media_server):  # noqa: F811 - fixture
             await asyncio.sleep(0.1)
         result = media.calls.ended[-1]
         assert result["recording"], result
-        store = MediaStore(ctx.store.db, ctx.store.media)
+        store = MediaStore(desk.collections.db, desk.collections.media)
         doc = await store.get(result["recording"])
         assert doc["type"] == "recording" and doc["conversation_id"] == "c1"
         data = await store.read_all(doc)
@@ -54,7 +54,7 @@ async def test_call_relayed_and_recorded(media_server):  # noqa: F811 - fixture
             duration = container.duration / 1e6
         # the recording spans the call from acceptance to hang-up
         assert ended["duration_s"] - 0.5 <= duration <= ended["duration_s"] + 3.0, (duration, ended)
-        events = [e[1] for e in ctx.timeline.entries]
+        events = [e[1] for e in desk.entries]
         assert {"call_invited", "call_accepted", "call_started", "call_ended"} <= set(events)
     finally:
         for party in parties:
@@ -64,7 +64,7 @@ async def test_call_relayed_and_recorded(media_server):  # noqa: F811 - fixture
 
 
 async def test_call_declined_and_missed(media_server, monkeypatch):  # noqa: F811 - fixture
-    url, ctx, media = media_server
+    url, desk, media = media_server
     user = await Recorder(url, "/user", "u1:user").connect()
     agent = await Recorder(url, "/agent", "a1:agent").connect()
     try:

@@ -9,8 +9,8 @@ import time
 import pytest
 from pymongo import AsyncMongoClient
 
+from core.errors import ApiError
 from media.cluster import Cluster
-from media.errors import MediaError
 from media.owners import Owners
 from ops.procs import Proc, free_port, port_open, wait_until
 from tests.unit.media_fixtures import mongo_uri  # noqa: F401
@@ -59,10 +59,10 @@ async def test_no_owner_or_no_answer_is_media_unavailable(redis_url):
     await b.start()
     try:
         t0 = time.monotonic()
-        with pytest.raises(MediaError) as gone:
+        with pytest.raises(ApiError) as gone:
             await a.request("proc-nobody", {"n": 1})
         assert gone.value.code == "media_unavailable" and time.monotonic() - t0 < 0.2
-        with pytest.raises(MediaError) as late:
+        with pytest.raises(ApiError) as late:
             await a.request("proc-d", {"n": 1})
         assert late.value.code == "media_unavailable" and "不可用" in late.value.message
         assert not a._pending

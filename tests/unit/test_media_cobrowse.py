@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from core.ratelimit import RateLimiter
 from media.cobrowse import Scrubber, id_card_valid, luhn_valid, mask_form, scrub_text
-from media.ratelimit import TokenBucket
 from tests.unit.media_fixtures import Recorder, media_server, mongo_uri  # noqa: F401
 
 ID = "11010519491231002X"  # the national standard's sample number (valid check digit)
@@ -129,10 +129,10 @@ def test_mask_form():
 
 def test_token_bucket():
     t = [0.0]
-    bucket = TokenBucket(rate=2, burst=2, clock=lambda: t[0])
-    assert bucket.take() and bucket.take() and not bucket.take()
+    bucket = RateLimiter.per_second(rate=2, burst=2, clock=lambda: t[0])
+    assert bucket.allow() and bucket.allow() and not bucket.allow()
     t[0] = 0.5
-    assert bucket.take() and not bucket.take()
+    assert bucket.allow() and not bucket.allow()
 
 
 # --- Socket.IO flow ---------------------------------------------------------------------------
@@ -145,7 +145,7 @@ async def connect_pair(url: str, user: str = "u1", agent: str = "a1") -> tuple[R
 
 
 async def test_cobrowse_flow_consent_relay_and_stop(media_server):  # noqa: F811 - fixture
-    url, ctx, _ = media_server
+    url, desk, _ = media_server
     user, agent = await connect_pair(url)
     try:
         early = await user.call(
@@ -194,11 +194,11 @@ async def test_cobrowse_flow_consent_relay_and_stop(media_server):  # noqa: F811
         stop = await user.call("cobrowse_stop", {"conversation_id": "c1"})
         assert stop["ok"]
         await agent.wait_for("cobrowse_state", where=lambda d: d["state"] == "ended")
-        kinds = [d["kind"] async for d in ctx.store.cobrowse_events.find({"session_id": sid}).sort("ts", 1)]
+        kinds = [d["kind"] async for d in desk.collections.cobrowse_events.find({"session_id": sid}).sort("ts", 1)]
         assert kinds[:3] == ["request", "consent", "events"] and kinds[-1] == "stop"
-        logged = await ctx.store.cobrowse_events.find_one({"session_id": sid, "kind": "events"})
+        logged = await desk.collections.cobrowse_events.find_one({"session_id": sid, "kind": "events"})
         assert "s3cret!" not in json.dumps(logged["events"], ensure_ascii=False)
-        events = [e[1] for e in ctx.timeline.entries]
+        events = [e[1] for e in desk.entries]
         assert "cobrowse_started" in events and "cobrowse_ended" in events
     finally:
         await user.client.disconnect()
@@ -221,7 +221,7 @@ async def test_cobrowse_refuses_other_parties_and_limits(media_server):  # noqa:
         ] == "too_large"
         bad = await user.call("cobrowse_events", {"conversation_id": "c1", "events": [{"no": "type"}]})
         assert bad["error"]["code"] == "bad_request"
-        media.cobrowse.by_conv["c1"].events_bucket = TokenBucket(rate=0.001, burst=1)
+        media.cobrowse.by_conv["c1"].events_bucket = RateLimiter.per_second(rate=0.001, burst=1)
         small = [{"type": 4, "timestamp": 1, "data": {}}]
         assert (await user.call("cobrowse_events", {"conversation_id": "c1", "events": small}))["ok"]
         limited = await user.call("cobrowse_events", {"conversation_id": "c1", "events": small})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from types import SimpleNamespace
 
 import aiohttp
 import pytest
@@ -14,7 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from pymongo import AsyncMongoClient
 
 from media import routes
-from tests.unit.media_fakes import FakeAccess, FakeAuth, FakeConversations
+from tests.unit.media_fakes import FakeDesk
 from tests.unit.media_samples import jpeg_with_gps, minimal_pdf, png_bomb, png_bytes, tone
 
 pytestmark = pytest.mark.asyncio
@@ -37,15 +36,10 @@ def mongo_uri(tmp_path_factory):
 async def client(mongo_uri):
     mongo = AsyncMongoClient(mongo_uri + ("&" if "?" in mongo_uri else "?") + "retryWrites=false")
     db = mongo["media_test"]
-    conversations = FakeConversations()
-    conversations.add("c1", "u1", "a1")
+    desk = FakeDesk(db)
+    desk.add("c1", "u1", "a1")
     app = web.Application()
-    app["ctx"] = SimpleNamespace(
-        store=SimpleNamespace(db=db, media=db["media"]),
-        auth=FakeAuth(),
-        access=FakeAccess(conversations),
-    )
-    routes.setup(app)
+    routes.setup(app, desk)
     async with TestClient(TestServer(app)) as test_client:
         test_client.db = db
         yield test_client

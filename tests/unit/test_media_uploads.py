@@ -8,8 +8,8 @@ import av
 import pytest
 from PIL import Image
 
+from core.errors import ApiError
 from core.settings import get_settings
-from media.errors import MediaError
 from media.files import process_pdf
 from media.images import process_image
 from media.ranges import RangeNotSatisfiable, parse_range
@@ -19,8 +19,8 @@ from media.voice import process_voice
 from tests.unit.media_samples import jpeg_with_gps, minimal_pdf, png_bomb, png_bytes, tone
 
 
-def refused(fn, *args) -> MediaError:
-    with pytest.raises(MediaError) as info:
+def refused(fn, *args) -> ApiError:
+    with pytest.raises(ApiError) as info:
         fn(*args)
     return info.value
 

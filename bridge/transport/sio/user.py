@@ -28,20 +28,9 @@ def msg_ack(doc: dict) -> dict[str, Any]:
 
 
 async def attach_media(ctx, conversation_id: str, media_id: str, type_: str) -> dict:
-    """The stored media of a message; refused unless it belongs to the conversation."""
-    media = await ctx.store.media.find_one({"_id": media_id, "conversation_id": conversation_id})
-    if media is None:
-        raise ApiError(404, "not_found", "未找到该文件，请重新上传。")
-    if type_ != media.get("type"):
-        raise ApiError(400, "invalid_payload", "消息类型与文件类型不一致。")
-    info = {"id": media_id, "type": media.get("type"), "mime": media.get("mime"), "size": media.get("size"),
-            "url": f"/api/v1/media/{media_id}"}
-    for key in ("duration_s", "width", "height", "name"):
-        if media.get(key) is not None:
-            info[key] = media[key]
-    if media.get("thumb_id"):
-        info["thumb_url"] = f"/api/v1/media/{media_id}?thumb=1"
-    return info
+    """The stored media of a message, described by media (`media.attachments`); refused unless it
+    belongs to the conversation."""
+    return await ctx.attachments.describe(conversation_id, media_id, type_)
 
 
 async def state_payload(ctx, conv: dict) -> dict[str, Any]:
