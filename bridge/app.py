@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import logging
 from pathlib import Path
 
@@ -35,8 +34,8 @@ from bridge.infra.runtime import freeze_startup_objects
 from bridge.infra.sio_manager import RedisManager
 from bridge.infra.sio_packet import Packet
 from bridge.media_port import MediaDesk
-from bridge.transport.http import api, openapi
-from bridge.transport.http import kb as kb_api
+from bridge.transport.http import routes as http_routes
+from bridge.transport.http.middleware import error_middleware
 from bridge.transport.sio import agent as ns_agent
 from bridge.transport.sio import user as ns_user
 from core.catalogue import Catalogue, load_catalogue
@@ -50,8 +49,6 @@ from media.port import MediaCollections
 from media.signalling import MediaHub
 
 log = logging.getLogger("bangban.app")
-PANES = Path(__file__).resolve().parent / "panes"
-PANE_NAMES = ("agent", "h5", "trainer", "dashboard")
 MEDIA = web.AppKey("media", MediaHub)
 
 
@@ -137,15 +134,6 @@ async def _cleanup(app: web.Application) -> None:
     await ctx.store.close()
 
 
-def _pane(name: str):
-    async def handler(request: web.Request) -> web.StreamResponse:
-        path = PANES / name / "index.html"
-        if not path.exists():
-            raise web.HTTPNotFound()
-        return web.FileResponse(path, headers={"Cache-Control": "no-cache"})
-    return handler
-
-
 def _media_collections(store: Store) -> MediaCollections:
     return MediaCollections(db=store.db, media=store.media, cobrowse_events=store.cobrowse_events,
                             media_sessions=store.media_sessions)
@@ -166,7 +154,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     settings = settings or get_settings()
     settings.check()
     sio = make_sio(settings)
-    app = web.Application(middlewares=[api.error_middleware], client_max_size=25 * 1024 * 1024)
+    app = web.Application(middlewares=[error_middleware], client_max_size=25 * 1024 * 1024)
     sio.attach(app)
     store = connect(settings)
     collections = _media_collections(store)
@@ -178,19 +166,8 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app["sio"] = sio
     ns_user.register(sio, ctx)
     ns_agent.register(sio, ctx)
-    app.middlewares.append(api.staff_guard(ctx))
-    api.setup(app)
-    kb_api.setup(app)
-    openapi.setup(app)
+    http_routes.install(app, documented=[media_routes.table])
     _mount_media(app, ctx, collections)
-    if importlib.util.find_spec("bridge.transport.http.trainer") is not None:
-        from bridge.transport.http import trainer as trainer_api
-        trainer_api.setup(app)
-    for name in PANE_NAMES:
-        app.router.add_get(f"/{name}", _pane(name))
-        app.router.add_get(f"/{name}/", _pane(name))
-    if PANES.exists():
-        app.router.add_static("/static/", PANES / "static", show_index=False) if (PANES / "static").exists() else None
     media_static = Path(__file__).resolve().parent.parent / "media" / "static"
     if media_static.exists():
         app.router.add_static("/media-static/", media_static, show_index=False)

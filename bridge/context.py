@@ -69,3 +69,5 @@ class AppContext:
     sessions: Sessions
     kb_loop: KbLoop
 
+
+Context = AppContext  # the name the HTTP transport imports

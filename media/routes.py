@@ -7,8 +7,10 @@ from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
 
 from core.errors import ApiError, json_error
+from core.http_routes import USER, RouteTable
 from core.settings import get_settings
 from media.port import DeskPort
 from media.ranges import RangeNotSatisfiable, parse_range
@@ -19,6 +21,36 @@ log = logging.getLogger(__name__)
 STORE_KEY = web.AppKey("media_store", MediaStore)
 DESK_KEY = web.AppKey("media_desk", DeskPort)
 AUDIT_ROLES = {"supervisor", "admin"}
+table = RouteTable("media")
+
+
+class UploadForm(BaseModel):
+    """The multipart form of an upload."""
+
+    conversation_id: str = Field(min_length=1, max_length=100)
+    file: bytes = Field(json_schema_extra={"format": "binary"}, description="image, voice message or PDF")
+
+
+class MediaOut(BaseModel):
+    """What clients see of a stored file."""
+
+    model_config = ConfigDict(extra="allow")
+    media_id: str
+    type: str
+    mime: str
+    size: int
+    conversation_id: str
+    url: str
+    thumb_url: str | None = None
+    width: int | None = None
+    height: int | None = None
+    duration_s: float | None = None
+    pages: int | None = None
+    filename: str | None = None
+
+
+class DownloadQuery(BaseModel):
+    thumb: str = Field(default="", description="1 or true: the thumbnail of an image")
 
 
 def _store(app: web.Application) -> MediaStore:
@@ -70,6 +102,10 @@ async def _read_form(request: web.Request, max_bytes: int) -> tuple[str | None, 
     return conversation_id, data, filename
 
 
+@table.post("/api/v1/media", summary="Upload a file to a conversation", auth=USER, body=UploadForm,
+            body_kind="multipart", status=201, response=MediaOut,
+            errors={400: "no conversation or file", 403: "not the caller's conversation", 413: "file too large",
+                    415: "file type not accepted", 422: "file content refused"})
 async def upload(request: web.Request) -> web.Response:
     """POST /api/v1/media — multipart `conversation_id` + `file`; 201 with the media description."""
     try:
@@ -115,6 +151,10 @@ def _headers(doc: dict[str, Any], thumb: bool) -> dict[str, str]:
     return headers
 
 
+@table.get("/api/v1/media/{media_id}", summary="Download a file or its thumbnail (HTTP Range supported)",
+           auth=USER, query=DownloadQuery, content="*/*",
+           errors={206: ("a byte range", None), 304: ("not modified", None), 404: "unknown or not allowed",
+                   416: ("range not satisfiable", None)})
 async def download(request: web.Request) -> web.StreamResponse:
     """GET /api/v1/media/{media_id}[?thumb=1] — the bytes, with HTTP Range (206) support."""
     store = _store(request.app)
@@ -163,5 +203,4 @@ def setup(app: web.Application, desk: DeskPort) -> None:
     """Add the media routes to the bridge's application; `desk` authenticates and authorizes."""
     app[DESK_KEY] = desk
     app.on_startup.append(_open_store)
-    app.router.add_post("/api/v1/media", upload)
-    app.router.add_get("/api/v1/media/{media_id}", download)
+    table.install(app)

@@ -14,6 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from core.errors import ApiError
 from core.settings import Settings
+from core.tokens import bearer_token
 
 USER_ROLES = ("user",)
 STAFF_ROLES = ("agent", "supervisor", "trainer", "admin")
@@ -143,9 +144,7 @@ class TokenService:
 
     def from_request(self, request: web.Request) -> Principal:
         """The caller of an HTTP request (Bearer token) or an ApiError 401."""
-        header = request.headers.get("Authorization", "")
-        token = header[7:] if header.lower().startswith("bearer ") else request.query.get("token", "")
         try:
-            return self.verify(token)
+            return self.verify(bearer_token(request) or "")
         except AuthError as exc:
             raise ApiError(401, exc.code) from exc

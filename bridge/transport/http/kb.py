@@ -3,51 +3,50 @@
 from __future__ import annotations
 
 from aiohttp import web
+from pydantic import BaseModel, Field
 
-from bridge.transport.http.openapi import add_paths
+from bridge.transport.http.common import STAFF, app_context, int_query, ok
+from bridge.transport.http.models import MatterId, Out, Records
 from core.errors import ApiError
+from core.http_routes import RouteTable
 from kb.search import KBSearcher
 
-STAFF = ("agent", "supervisor", "admin", "trainer")
+table = RouteTable("kb")
+SEARCHER = web.AppKey("kb_searcher", KBSearcher)
+NOT_BLANK = r"[^\s\x1c-\x1f\x85]"  # a character Python's str.strip() keeps
 
 
-def setup(app: web.Application) -> None:
-    ctx = app["ctx"]
-    searcher = KBSearcher(ctx.store)
+class SearchQuery(BaseModel):
+    q: str = Field(min_length=1, max_length=500, pattern=NOT_BLANK, description="the question")
+    matter: MatterId = Field(default="", description="a catalogue matter; all matters when none match")
+    limit: int = Field(default=5, description="clamped to 1..20")
 
-    async def search(request: web.Request) -> web.Response:
-        p = ctx.tokens.from_request(request)
-        if p.role not in STAFF:
-            raise ApiError(403, "forbidden")
-        q = request.query.get("q", "").strip()
-        if not q or len(q) > 500:
-            raise ApiError(400, "invalid_payload", "请输入1到500个字的检索内容。")
-        matter = request.query.get("matter") or None
-        if matter and matter not in ctx.catalogue.matters:
-            raise ApiError(400, "unknown_matter")
-        try:
-            limit = min(20, max(1, int(request.query.get("limit", "5"))))
-        except ValueError:
-            raise ApiError(400, "invalid_payload", "limit 必须是数字。") from None
-        index = await searcher.fresh()
-        hits = index.search(q, matter=matter, limit=limit)
-        if matter and not hits:  # nothing in that matter: search everything
-            hits = index.search(q, limit=limit)
-        return web.json_response({"results": [
-            {"id": h.article.id, "matter": h.article.matter, "aspect": h.article.aspect, "title": h.article.title,
-             "question": h.article.question, "answer": h.article.answer, "steps": list(h.article.steps),
-             "source": h.article.source, "score": round(h.score, 3)} for h in hits]})
 
-    app.router.add_get("/api/v1/kb/search", search)
-    add_paths({"/api/v1/kb/search": {"get": {
-        "security": [{"bearer": []}], "summary": "Knowledge-base search (staff)",
-        "parameters": [
-            {"name": "q", "in": "query", "required": True, "schema": {"type": "string", "minLength": 1,
-                                                                        "maxLength": 500, "pattern": r"\S"}},
-            {"name": "matter", "in": "query", "required": False,
-             "schema": {"type": "string", "enum": sorted(ctx.catalogue.matters)}},
-            {"name": "limit", "in": "query", "required": False,
-             "schema": {"type": "integer", "minimum": 1, "maximum": 20}},
-        ],
-        "responses": {"200": {"description": "ranked articles"}, "400": {"description": "bad query"},
-                      "401": {"description": "no token"}, "403": {"description": "not staff"}}}}})
+class SearchOut(Out):
+    results: Records
+
+
+def install(app: web.Application) -> None:
+    """Create the searcher the route uses (its index follows the knowledge base)."""
+    app[SEARCHER] = KBSearcher(app["ctx"].store)
+
+
+@table.get("/api/v1/kb/search", summary="Knowledge-base search (staff)", auth=STAFF, query=SearchQuery,
+           response=SearchOut)
+async def search(request: web.Request) -> web.Response:
+    ctx = app_context(request)
+    q = request.query.get("q", "").strip()
+    if not q or len(q) > 500:
+        raise ApiError(400, "invalid_payload", "请输入1到500个字的检索内容。")
+    matter = request.query.get("matter") or None
+    if matter and matter not in ctx.catalogue.matters:
+        raise ApiError(400, "unknown_matter")
+    limit = int_query(request, "limit", 5, 1, 20)
+    index = await request.app[SEARCHER].fresh()
+    hits = index.search(q, matter=matter, limit=limit)
+    if matter and not hits:  # nothing in that matter: search everything
+        hits = index.search(q, limit=limit)
+    return ok({"results": [
+        {"id": h.article.id, "matter": h.article.matter, "aspect": h.article.aspect, "title": h.article.title,
+         "question": h.article.question, "answer": h.article.answer, "steps": list(h.article.steps),
+         "source": h.article.source, "score": round(h.score, 3)} for h in hits]})

@@ -9,12 +9,15 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from bridge.trainer import history, nlu_files
-from bridge.trainer.services import TrainerServices
 from bridge.trainer.training import TrainingBusy
-from bridge.transport.http.api import body_of, ok
+from bridge.transport.http.common import TRAINERS, app_context, ok, principal
+from bridge.transport.http.models import Out, Records
+from bridge.transport.http.trainer import DENIED, trainer_services, validated
 from core.errors import ApiError
+from core.http_routes import RouteTable, body
 
-TRAINERS = ("trainer", "admin")
+table = RouteTable("trainer", denied=DENIED)
+VALIDATION = {422: "validation failed: error.errors lists the problems"}
 
 
 class ExampleIn(BaseModel):
@@ -36,134 +39,165 @@ class ParseIn(BaseModel):
     text: str = Field(min_length=1, max_length=500)
 
 
-def principal(ctx, request: web.Request, roles: tuple[str, ...] = TRAINERS):
-    p = ctx.tokens.from_request(request)
-    if p.role not in roles:
-        raise ApiError(403, "forbidden", "仅训练师可以使用该功能。")
-    return p
+class FileQuery(BaseModel):
+    path: str = Field(default="", description="path of a training file, relative to the project")
 
 
-def saved(result: dict[str, Any]) -> web.Response:
-    """200 with the result when written; 422 with the validation errors otherwise."""
-    if result.get("changed") or result.get("ok"):
-        return ok(result)
-    raise ApiError(422, "validation_failed", "校验未通过，未保存。", errors=result.get("errors", []),
-                   warnings=result.get("warnings", []), stage=result.get("stage"))
+class HistoryQuery(BaseModel):
+    target: str = ""
 
 
-def setup(app: web.Application, ctx, svc: TrainerServices) -> None:
-    routes = web.RouteTableDef()
+class FileOut(Out):
+    path: str
+    text: str
 
-    @routes.get("/api/v1/trainer/nlu")
-    async def overview(request: web.Request) -> web.Response:
-        principal(ctx, request)
-        return ok(svc.nlu.overview())
 
-    @routes.get("/api/v1/trainer/files")
-    async def get_file(request: web.Request) -> web.Response:
-        principal(ctx, request)
-        path = request.query.get("path", "")
-        try:
-            return ok({"path": path, "text": svc.nlu.file_text(path)})
-        except (ValueError, FileNotFoundError):
-            raise ApiError(404, "not_found") from None
+class ChangeOut(Out):
+    changed: bool
 
-    @routes.put("/api/v1/trainer/files")
-    async def put_file(request: web.Request) -> web.Response:
-        p = principal(ctx, request)
-        m = await body_of(request, FileIn)
-        if m.path.startswith("data/kb"):
-            raise ApiError(400, "invalid_payload", "知识库文章请在知识库页面编辑。")
-        try:
-            result = await svc.nlu.change(p, m.path, lambda _old: m.text if m.text.endswith("\n") else m.text + "\n",
-                                          "file_edit", f"编辑文件 {m.path}")
-        except (ValueError, FileNotFoundError):
-            raise ApiError(404, "not_found") from None
-        return saved(result)
 
-    async def example_change(request: web.Request, op: str) -> web.Response:
-        p = principal(ctx, request)
-        m = await body_of(request, ExampleIn)
-        try:
-            relpath = svc.nlu.locate(m.kind, m.name)
-            if op == "add":
-                edit = lambda t: nlu_files.add_example(t, m.kind, m.name, m.text)  # noqa: E731
-                summary = f"{m.name} 新增例句：{m.text.strip()}"
-            elif op == "edit":
-                if not m.old:
-                    raise ApiError(400, "invalid_payload", "修改例句须提供原例句 old。")
-                edit = lambda t: nlu_files.edit_example(t, m.kind, m.name, m.old or "", m.text)  # noqa: E731
-                summary = f"{m.name} 修改例句：{m.old} → {m.text.strip()}"
-            else:
-                edit = lambda t: nlu_files.delete_example(t, m.kind, m.name, m.text)  # noqa: E731
-                summary = f"{m.name} 删除例句：{m.text.strip()}"
-            result = await svc.nlu.change(p, relpath, edit, f"nlu_{op}", summary,
-                                          {"kind": m.kind, "name": m.name, "example": m.text, "old": m.old})
-        except nlu_files.EditError as exc:
-            raise ApiError(422, "validation_failed", str(exc), errors=[str(exc)], warnings=[], stage="edit") from None
-        return saved(result)
+class HistoryOut(Out):
+    history: Records
 
-    @routes.post("/api/v1/trainer/nlu/examples")
-    async def add_example(request: web.Request) -> web.Response:
-        return await example_change(request, "add")
 
-    @routes.put("/api/v1/trainer/nlu/examples")
-    async def edit_example(request: web.Request) -> web.Response:
-        return await example_change(request, "edit")
+class JobOut(Out):
+    job: dict[str, Any]
 
-    @routes.delete("/api/v1/trainer/nlu/examples")
-    async def delete_example(request: web.Request) -> web.Response:
-        return await example_change(request, "delete")
 
-    @routes.get("/api/v1/trainer/history")
-    async def get_history(request: web.Request) -> web.Response:
-        principal(ctx, request, TRAINERS + ("supervisor",))
-        q: dict[str, Any] = {}
-        if request.query.get("target"):
-            q["target"] = request.query["target"]
-        docs = await ctx.store.trainer_history.find(q, sort=[("ts", -1)], limit=100).to_list(None)
-        return ok({"history": [history.wire(d) for d in docs]})
+class JobsOut(Out):
+    jobs: Records
 
-    @routes.post("/api/v1/trainer/train")
-    async def train(request: web.Request) -> web.Response:
-        p = principal(ctx, request)
-        try:
-            job = await svc.trainer.start(p)
-        except TrainingBusy:
-            raise ApiError(409, "training_busy", "已有训练任务在进行，请稍后再试。") from None
-        await history.record(ctx.store, p, "train", job["id"], "启动训练并上线")
-        return ok({"job": job}, status=202)
 
-    @routes.get("/api/v1/trainer/train")
-    async def jobs(request: web.Request) -> web.Response:
-        principal(ctx, request)
-        return ok({"jobs": await svc.trainer.recent()})
+class ParseOut(Out):
+    text: str
+    ranking: Records
+    entities: Records
+    model: str
 
-    @routes.get("/api/v1/trainer/train/{job_id}")
-    async def job(request: web.Request) -> web.Response:
-        principal(ctx, request)
-        found = await svc.trainer.get(request.match_info["job_id"])
-        if found is None:
-            raise ApiError(404, "not_found")
-        return ok({"job": found})
 
-    @routes.post("/api/v1/trainer/parse")
-    async def parse(request: web.Request) -> web.Response:
-        principal(ctx, request)
-        m = await body_of(request, ParseIn)
-        try:
-            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as s:
-                async with s.post(f"{ctx.settings.rasa_url}/model/parse", json={"text": m.text}) as r:
-                    body = await r.json(content_type=None)
-                async with s.get(f"{ctx.settings.rasa_url}/status") as r:
-                    status = await r.json(content_type=None)
-        except (aiohttp.ClientError, TimeoutError, ValueError):
-            raise ApiError(503, "bot_unavailable", "机器人服务暂不可用。") from None
-        ranking = [{"name": i.get("name"), "confidence": i.get("confidence")}
-                   for i in (body.get("intent_ranking") or [])[:5]]
-        entities = [{"entity": e.get("entity"), "value": e.get("value"), "text": m.text[e["start"]:e["end"]]
-                     if "start" in e and "end" in e else None} for e in body.get("entities") or []]
-        return ok({"text": m.text, "intent": body.get("intent"), "ranking": ranking, "entities": entities,
-                   "model": str(status.get("model_file") or "").rsplit("/", 1)[-1]})
+@table.get("/api/v1/trainer/nlu", summary="Intents (examples, rules, stories), synonyms, lookups, regexes",
+           auth=TRAINERS)
+async def overview(request: web.Request) -> web.Response:
+    return ok(trainer_services(request).nlu.overview())
 
-    app.router.add_routes(routes)
+
+@table.get("/api/v1/trainer/files", summary="Text of a training file", auth=TRAINERS, query=FileQuery,
+           response=FileOut, errors={404: "no such training file"})
+async def get_file(request: web.Request) -> web.Response:
+    path = request.query.get("path", "")
+    try:
+        return ok({"path": path, "text": trainer_services(request).nlu.file_text(path)})
+    except (ValueError, FileNotFoundError):
+        raise ApiError(404, "not_found") from None
+
+
+@table.put("/api/v1/trainer/files", summary="Replace a training file (validated)", auth=TRAINERS, body=FileIn,
+           response=ChangeOut, errors={404: "no such training file", **VALIDATION})
+async def put_file(request: web.Request) -> web.Response:
+    m = body(request, FileIn)
+    if m.path.startswith("data/kb"):
+        raise ApiError(400, "invalid_payload", "知识库文章请在知识库页面编辑。")
+    text = m.text if m.text.endswith("\n") else m.text + "\n"
+    try:
+        result = await trainer_services(request).nlu.change(principal(request), m.path, lambda _old: text,
+                                                            "file_edit", f"编辑文件 {m.path}")
+    except (ValueError, FileNotFoundError):
+        raise ApiError(404, "not_found") from None
+    return ok(validated(result))
+
+
+async def example_change(request: web.Request, op: str) -> web.Response:
+    """Add, edit or delete one NLU example, validated before it is written."""
+    m = body(request, ExampleIn)
+    svc = trainer_services(request)
+    try:
+        relpath = svc.nlu.locate(m.kind, m.name)
+        if op == "add":
+            edit = lambda t: nlu_files.add_example(t, m.kind, m.name, m.text)  # noqa: E731
+            summary = f"{m.name} 新增例句：{m.text.strip()}"
+        elif op == "edit":
+            if not m.old:
+                raise ApiError(400, "invalid_payload", "修改例句须提供原例句 old。")
+            edit = lambda t: nlu_files.edit_example(t, m.kind, m.name, m.old or "", m.text)  # noqa: E731
+            summary = f"{m.name} 修改例句：{m.old} → {m.text.strip()}"
+        else:
+            edit = lambda t: nlu_files.delete_example(t, m.kind, m.name, m.text)  # noqa: E731
+            summary = f"{m.name} 删除例句：{m.text.strip()}"
+        result = await svc.nlu.change(principal(request), relpath, edit, f"nlu_{op}", summary,
+                                      {"kind": m.kind, "name": m.name, "example": m.text, "old": m.old})
+    except nlu_files.EditError as exc:
+        raise ApiError(422, "validation_failed", str(exc), errors=[str(exc)], warnings=[], stage="edit") from None
+    return ok(validated(result))
+
+
+@table.post("/api/v1/trainer/nlu/examples", summary="Add an NLU example (validated)", auth=TRAINERS,
+            body=ExampleIn, response=ChangeOut, errors=VALIDATION)
+async def add_example(request: web.Request) -> web.Response:
+    return await example_change(request, "add")
+
+
+@table.put("/api/v1/trainer/nlu/examples", summary="Edit an NLU example (`old` → `text`)", auth=TRAINERS,
+           body=ExampleIn, response=ChangeOut, errors=VALIDATION)
+async def edit_example(request: web.Request) -> web.Response:
+    return await example_change(request, "edit")
+
+
+@table.delete("/api/v1/trainer/nlu/examples", summary="Delete an NLU example", auth=TRAINERS, body=ExampleIn,
+              response=ChangeOut, errors=VALIDATION)
+async def delete_example(request: web.Request) -> web.Response:
+    return await example_change(request, "delete")
+
+
+@table.get("/api/v1/trainer/history", summary="Change history (who, when, what, diff)",
+           auth=TRAINERS + ("supervisor",), query=HistoryQuery, response=HistoryOut)
+async def get_history(request: web.Request) -> web.Response:
+    q = {"target": request.query["target"]} if request.query.get("target") else {}
+    docs = await app_context(request).store.trainer_history.find(q, sort=[("ts", -1)], limit=100).to_list(None)
+    return ok({"history": [history.wire(d) for d in docs]})
+
+
+@table.post("/api/v1/trainer/train", summary="Start train-evaluate-reload", auth=TRAINERS, status=202,
+            response=JobOut, errors={409: "a training job is running"})
+async def train(request: web.Request) -> web.Response:
+    p = principal(request)
+    try:
+        job = await trainer_services(request).trainer.start(p)
+    except TrainingBusy:
+        raise ApiError(409, "training_busy", "已有训练任务在进行，请稍后再试。") from None
+    await history.record(app_context(request).store, p, "train", job["id"], "启动训练并上线")
+    return ok({"job": job}, status=202)
+
+
+@table.get("/api/v1/trainer/train", summary="Recent training jobs", auth=TRAINERS, response=JobsOut)
+async def jobs(request: web.Request) -> web.Response:
+    return ok({"jobs": await trainer_services(request).trainer.recent()})
+
+
+@table.get("/api/v1/trainer/train/{job_id}", summary="Training job status, progress and log", auth=TRAINERS,
+           response=JobOut, errors={404: "unknown job"})
+async def job(request: web.Request) -> web.Response:
+    found = await trainer_services(request).trainer.get(request.match_info["job_id"])
+    if found is None:
+        raise ApiError(404, "not_found")
+    return ok({"job": found})
+
+
+@table.post("/api/v1/trainer/parse", summary="Parse a sentence with the live model", auth=TRAINERS,
+            body=ParseIn, response=ParseOut, errors={503: "the bot is unavailable"})
+async def parse(request: web.Request) -> web.Response:
+    m = body(request, ParseIn)
+    rasa_url = app_context(request).settings.rasa_url
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as s:
+            async with s.post(f"{rasa_url}/model/parse", json={"text": m.text}) as r:
+                parsed = await r.json(content_type=None)
+            async with s.get(f"{rasa_url}/status") as r:
+                status = await r.json(content_type=None)
+    except (aiohttp.ClientError, TimeoutError, ValueError):
+        raise ApiError(503, "bot_unavailable", "机器人服务暂不可用。") from None
+    ranking = [{"name": i.get("name"), "confidence": i.get("confidence")}
+               for i in (parsed.get("intent_ranking") or [])[:5]]
+    entities = [{"entity": e.get("entity"), "value": e.get("value"), "text": m.text[e["start"]:e["end"]]
+                 if "start" in e and "end" in e else None} for e in parsed.get("entities") or []]
+    return ok({"text": m.text, "intent": parsed.get("intent"), "ranking": ranking, "entities": entities,
+               "model": str(status.get("model_file") or "").rsplit("/", 1)[-1]})

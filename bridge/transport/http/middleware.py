@@ -1,0 +1,74 @@
+"""Middlewares and the route guard of the bridge's HTTP API: errors as JSON, callers authorized."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from pymongo.errors import PyMongoError
+
+from bridge.context import Context
+from bridge.transport.http.common import PRINCIPAL_KEY, app_context
+from core.errors import ApiError, json_error
+from core.http_routes import Route
+from core.tokens import bearer_token
+
+log = logging.getLogger("bangban.api")
+
+
+async def authorize(request: web.Request, route: Route) -> None:
+    """Guard of the route table: a valid token (401) of an allowed role (403); the caller for the handler."""
+    p = app_context(request).tokens.from_request(request)
+    if isinstance(route.auth, tuple) and p.role not in route.auth:
+        raise ApiError(403, "forbidden", route.denied)
+    request[PRINCIPAL_KEY] = p
+
+
+def staff_guard(ctx: Context, ttl_s: float = 5.0):
+    """Middleware: a staff token stops working as soon as its account is disabled (checked every few s)."""
+    seen: dict[str, tuple[float, bool]] = {}
+
+    @web.middleware
+    async def guard(request: web.Request, handler) -> web.StreamResponse:
+        token = bearer_token(request)
+        if token:
+            try:
+                p = ctx.tokens.verify(token)
+            except Exception:  # noqa: BLE001 - the handler answers bad tokens itself
+                p = None
+            if p is not None and p.is_staff:
+                hit = seen.get(p.id)
+                if hit is None or time.monotonic() - hit[0] > ttl_s:
+                    agent = await ctx.store.agents.find_one({"_id": p.id}, {"disabled": 1})
+                    hit = (time.monotonic(), agent is None or bool(agent.get("disabled")))
+                    seen[p.id] = hit
+                if hit[1]:
+                    return json_error(403, "account_disabled")
+        return await handler(request)
+
+    return guard
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
+    """ApiError and HTTP errors under /api/ as the contract's JSON errors; database faults as 503."""
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return json_error(exc.status, exc.code, exc.message, **exc.extra)
+    except web.HTTPException as exc:
+        if exc.status >= 400 and request.path.startswith("/api/"):
+            codes = {404: "not_found", 405: "invalid_payload", 413: "payload_too_large"}
+            code = codes.get(exc.status, "invalid_payload")
+            return json_error(exc.status, code)
+        raise
+    except HttpProcessingError:  # a malformed body read by the handler (e.g. bad multipart headers)
+        return json_error(400, "invalid_payload")
+    except PyMongoError:
+        log.warning("database error on %s", request.path, exc_info=True)
+        return json_error(503, "db_unavailable")
+    except Exception:
+        log.exception("unhandled error on %s", request.path)
+        return json_error(500, "internal")

@@ -1,0 +1,42 @@
+"""Every HTTP route of the bridge: the resource tables, installed with the guard and documented."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from aiohttp import web
+
+from bridge.transport.http import (
+    conversations,
+    dev,
+    health,
+    hotline,
+    kb,
+    openapi,
+    panes,
+    reports,
+    staff,
+    trainer,
+    trainer_kb,
+    trainer_ledger,
+    trainer_nlu,
+    trainer_review,
+)
+from bridge.transport.http.middleware import authorize, staff_guard
+from core.http_routes import RouteTable
+
+TABLES: tuple[RouteTable, ...] = (
+    health.table, openapi.table, dev.table, staff.table, conversations.table, hotline.table, reports.table,
+    kb.table, trainer_nlu.table, trainer_kb.table, trainer_review.table, trainer_ledger.table,
+)
+
+
+def install(app: web.Application, documented: Iterable[RouteTable] = ()) -> None:
+    """Install the bridge's routes and panes on `app`; the document also lists `documented` (e.g. media)."""
+    app.middlewares.append(staff_guard(app["ctx"]))
+    kb.install(app)
+    trainer.install(app)
+    for t in TABLES:
+        t.install(app, authorize)
+    app[openapi.DOCUMENT] = openapi.build([*TABLES, *documented], app["ctx"].catalogue)
+    panes.install(app)

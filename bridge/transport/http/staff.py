@@ -1,0 +1,97 @@
+"""Staff accounts: login, the caller's profile, canned responses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
+
+from bridge.domain.auth import verify_password
+from bridge.transport.http.common import STAFF, app_context, ok, principal
+from bridge.transport.http.models import Out, Records
+from core.errors import ApiError
+from core.http_routes import USER, RouteTable, body
+
+table = RouteTable("staff")
+
+
+class LoginIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class AgentOut(Out):
+    id: str
+    username: str
+    name: str
+    role: str
+    departments: list[str]
+    capacity: int
+    status: str
+    active: int
+    disabled: bool
+
+
+class LoginOut(Out):
+    token: str
+    agent: AgentOut
+
+
+class MeOut(Out):
+    id: str
+    role: str
+    name: str
+    departments: list[str]
+
+
+class CannedOut(Out):
+    responses: Records
+
+
+def agent_wire(agent: dict) -> dict[str, Any]:
+    """The public view of a staff account."""
+    return {"id": agent["_id"], "username": agent["username"], "name": agent["name"], "role": agent["role"],
+            "departments": agent.get("departments", []), "capacity": agent.get("capacity", 5),
+            "status": agent.get("status", "offline"), "active": agent.get("active", 0),
+            "disabled": agent.get("disabled", False)}
+
+
+@table.post("/api/v1/agents/login", summary="Staff login", body=LoginIn, response=LoginOut,
+            errors={401: "bad credentials", 403: "account disabled"})
+async def login(request: web.Request) -> web.Response:
+    ctx = app_context(request)
+    m = body(request, LoginIn)
+    agent = await ctx.store.agents.find_one({"username": m.username})
+    if agent is None or not verify_password(agent["password_hash"], m.password):
+        raise ApiError(401, "bad_credentials")
+    if agent.get("disabled"):
+        raise ApiError(403, "account_disabled")
+    return ok({"token": ctx.tokens.issue_staff(agent), "agent": agent_wire(agent)})
+
+
+@table.get("/api/v1/me", summary="The caller (user or staff account)", auth=USER, response=MeOut,
+           errors={403: "account disabled"})
+async def me(request: web.Request) -> web.Response:
+    p = principal(request)
+    out = {"id": p.id, "role": p.role, "name": p.name, "departments": list(p.departments)}
+    if p.is_staff:
+        agent = await app_context(request).store.agents.find_one({"_id": p.id})
+        if agent:
+            out.update(agent_wire(agent))
+    return ok(out)
+
+
+@table.get("/api/v1/canned", summary="Canned responses of the agent pane", auth=STAFF, response=CannedOut)
+async def canned(request: web.Request) -> web.Response:
+    path = app_context(request).settings.data_dir / "desk" / "canned_responses.yml"
+    return ok({"responses": yaml.safe_load(path.read_text("utf-8")).get("responses", [])})
+
+
+@table.get("/api/v1/catalogue", summary="Matters and departments")
+async def catalogue(request: web.Request) -> web.Response:
+    cat = app_context(request).catalogue
+    return ok({"matters": [m.__dict__ for m in cat.matters.values()],
+               "departments": [d.__dict__ for d in cat.departments.values()]})
