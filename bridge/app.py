@@ -72,7 +72,6 @@ def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: s
     banned = BannedPhrases.load(settings.data_dir / "desk" / "banned_phrases.yml")
     messaging = Messaging(messages, conversations, delivery, attachments,
                           ServiceNorms(banned, store, delivery), catalogue, settings.max_text_len)
-    conversations.notices = messaging.notice  # notices of callers outside the domain take the one send path
     queues = Queues(store, delivery)
     assignment = Assignment(store, conversations, messages, messaging, queues, delivery)
     escalation = Escalation(store, settings.hotline_url, settings.hotline_secret, settings.public_url)

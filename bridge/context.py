@@ -70,4 +70,3 @@ class AppContext:
     kb_loop: KbLoop
 
 
-Context = AppContext  # the name the HTTP transport imports

@@ -1,9 +1,8 @@
-"""Conversations: creation, reads, guarded state transitions and system notices."""
+"""Conversations: creation, reads, guarded state transitions (messages go through `messaging.py`)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bridge.domain.auth import Principal
@@ -16,7 +15,6 @@ from core.db import Store
 
 STATES = ("bot", "queued", "with_agent", "escalated", "closed")
 OPEN_STATES = ("bot", "queued", "with_agent", "escalated")
-NoticeSender = Callable[..., Awaitable[dict]]
 
 
 def conversation_card(conv: dict) -> dict[str, Any]:
@@ -59,8 +57,6 @@ class Conversations:
         self.timeline = timeline
         self.delivery = delivery
         self.cache = cache or ConversationCache()
-        # `Messaging.notice`, bound by the composition root; kept for callers outside the domain
-        self.notices: NoticeSender | None = None
 
     async def get(self, conversation_id: str, fresh: bool = False) -> dict | None:
         """The conversation (from the coherent cache unless `fresh`), or None."""
@@ -139,12 +135,6 @@ class Conversations:
 
     async def set_fields(self, conversation_id: str, fields: dict[str, Any]) -> None:
         await self.update(conversation_id, {}, {"$set": fields})
-
-    async def notice(self, conv: dict, text: str, meta: dict | None = None, buttons: list | None = None) -> dict:
-        """A system message in the conversation, sent through `Messaging.notice`."""
-        if self.notices is None:
-            raise RuntimeError("no notice sender bound")
-        return await self.notices(conv, text, meta=meta, buttons=buttons)
 
     async def mark_user_read(self, conversation_id: str, seq: int) -> None:
         """The user's read mark; never read from the cache, so written without invalidating it."""

@@ -138,7 +138,7 @@ async def test_notices_and_follow_up_hooks(desk: Desk):
         seen.append((c["_id"], doc["seq"], doc["sender"]["role"]))
 
     desk.ctx.messaging.followups.append(hook)
-    notice = await desk.ctx.conversations.notice(conv, "系统通知")
+    notice = await desk.ctx.messaging.notice(conv, "系统通知")
     assert notice["sender"]["role"] == "system" and notice["seq"] == 2
     assert seen == [(conv["_id"], 2, "system")]
     replies = await desk.ctx.messaging.bot_replies(conv["_id"], {"role": "bot", "id": "xiaoshen", "name": "小申"},

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bridge.context import Context
+from bridge.context import AppContext
 from bridge.domain.auth import Principal
 from core.errors import ApiError
 
@@ -20,7 +20,7 @@ CONTEXT_KEY = "ctx"
 PRINCIPAL_KEY = web.RequestKey("principal", Principal)
 
 
-def app_context(request: web.Request) -> Context:
+def app_context(request: web.Request) -> AppContext:
     """The bridge's application context, set once by the composition root."""
     return request.app[CONTEXT_KEY]
 

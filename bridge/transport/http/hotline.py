@@ -71,6 +71,6 @@ async def hotline_callback(request: web.Request) -> web.Response:
             await ctx.timeline.add(conv["_id"], "ticket_update", {"role": "hotline", "id": "12345"},
                                    {"ticket": m.ticket_id, "status": m.status})
             text = f"12345工单{m.ticket_id}{STATUS_LABELS[m.status]}。{m.note}".strip()
-            await ctx.conversations.notice(conv, text, meta={"event": "ticket_update", "ticket": m.ticket_id,
+            await ctx.messaging.notice(conv, text, meta={"event": "ticket_update", "ticket": m.ticket_id,
                                                              "status": m.status})
     return ok({"ok": True})

@@ -9,7 +9,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from pymongo.errors import PyMongoError
 
-from bridge.context import Context
+from bridge.context import AppContext
 from bridge.transport.http.common import PRINCIPAL_KEY, app_context
 from core.errors import ApiError, json_error
 from core.http_routes import Route
@@ -26,7 +26,7 @@ async def authorize(request: web.Request, route: Route) -> None:
     request[PRINCIPAL_KEY] = p
 
 
-def staff_guard(ctx: Context, ttl_s: float = 5.0):
+def staff_guard(ctx: AppContext, ttl_s: float = 5.0):
     """Middleware: a staff token stops working as soon as its account is disabled (checked every few s)."""
     seen: dict[str, tuple[float, bool]] = {}
 
