@@ -91,6 +91,13 @@ class Calls:
             raise ApiError(404, "call_not_found", "通话不存在或已结束")
         return caller.principal, role, call
 
+    def _ringing_callee(self, caller: Caller, data: dict) -> tuple[Any, Call]:
+        """The called party of a ringing call (accept and decline are theirs only)."""
+        principal, role, call = self._who(caller, data)
+        if call.state != "ringing" or role == call.caller:
+            raise ApiError(409, "invalid_state", "当前通话状态下不能进行该操作")
+        return principal, call
+
     async def locate(self, event: str, data: dict) -> str | None:
         """The process holding the call this event is about, when it is not this one."""
         if event == "call_invite":
@@ -230,9 +237,7 @@ class Calls:
 
     def accept(self, namespace: str):
         async def call_accept(caller: Caller, data: dict) -> dict:
-            principal, role, call = self._who(caller, data)
-            if call.state != "ringing" or role == call.caller:
-                raise ApiError(409, "invalid_state", "当前通话状态下不能进行该操作")
+            principal, call = self._ringing_callee(caller, data)
             call.state = "connecting"
             call.media = self.media_factory(call, lambda r, s: self._media_state(call, r, s))
             self._timer(call, self.limits.call_connect_timeout_s, "failed", ("connecting",))
@@ -246,9 +251,7 @@ class Calls:
 
     def decline(self, namespace: str):
         async def call_decline(caller: Caller, data: dict) -> dict:
-            principal, role, call = self._who(caller, data)
-            if call.state != "ringing" or role == call.caller:
-                raise ApiError(409, "invalid_state", "当前通话状态下不能进行该操作")
+            principal, call = self._ringing_callee(caller, data)
             await self._end(call, principal, "declined")
             return {"ok": True, **call.public()}
 
