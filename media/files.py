@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from core.errors import ApiError
 from core.settings import MediaSettings, get_settings
+from media.sniff import check_size
 
 PDF_MIME = "application/pdf"
 # Names of PDF features that run code or carry files; refused (best effort: compressed object
@@ -24,8 +25,7 @@ class ProcessedFile:
 def process_pdf(data: bytes, limits: MediaSettings | None = None) -> ProcessedFile:
     """Validate an uploaded PDF; raise ApiError when it is refused."""
     limits = limits or get_settings().media
-    if len(data) > limits.pdf_bytes:
-        raise ApiError(413, "too_large", f"文件不能超过 {limits.pdf_bytes // (1024 * 1024)} MB")
+    check_size(data, limits.pdf_bytes, "文件")
     if not data.startswith(b"%PDF-"):
         raise ApiError(415, "unsupported_type", "仅支持 PDF 文件")
     if b"%%EOF" not in data[-2048:]:

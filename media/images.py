@@ -11,7 +11,7 @@ from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from core.errors import ApiError
 from core.settings import MediaSettings, get_settings
-from media.sniff import IMAGE, sniff
+from media.sniff import IMAGE, expect_kind
 
 log = logging.getLogger(__name__)
 ImageFile.LOAD_TRUNCATED_IMAGES = False
@@ -88,11 +88,7 @@ def _thumbnail(img: Image.Image, side: int) -> bytes:
 def process_image(data: bytes, limits: MediaSettings | None = None) -> ProcessedImage:
     """Validate and re-encode an uploaded image; raise ApiError when it is refused."""
     limits = limits or get_settings().media
-    if len(data) > limits.image_bytes:
-        raise ApiError(413, "too_large", f"图片不能超过 {limits.image_bytes // (1024 * 1024)} MB")
-    sniffed = sniff(data)
-    if sniffed is None or sniffed.kind != IMAGE:
-        raise ApiError(415, "unsupported_type", "仅支持 PNG、JPEG、WebP、GIF 格式的图片")
+    sniffed = expect_kind(data, IMAGE, limits.image_bytes, "图片", "仅支持 PNG、JPEG、WebP、GIF 格式的图片")
     img = _decode(data, sniffed.fmt, limits)
     try:
         img = ImageOps.exif_transpose(img)  # keep the photo upright before the EXIF goes

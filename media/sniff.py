@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.errors import ApiError
+
 IMAGE, VOICE, FILE = "image", "voice", "file"
 
 
@@ -49,3 +51,18 @@ def sniff(data: bytes) -> Sniffed | None:
     if head.startswith(b"%PDF-"):
         return Sniffed(FILE, "pdf")
     return None
+
+
+def check_size(data: bytes, max_bytes: int, noun: str) -> None:
+    """Refuse (413) an upload larger than max_bytes; noun names it in the message, e.g. 图片."""
+    if len(data) > max_bytes:
+        raise ApiError(413, "too_large", f"{noun}不能超过 {max_bytes // (1024 * 1024)} MB")
+
+
+def expect_kind(data: bytes, kind: str, max_bytes: int, noun: str, refusal: str) -> Sniffed:
+    """Check an upload's size, then that its bytes are of this kind (415 with refusal when not)."""
+    check_size(data, max_bytes, noun)
+    sniffed = sniff(data)
+    if sniffed is None or sniffed.kind != kind:
+        raise ApiError(415, "unsupported_type", refusal)
+    return sniffed

@@ -13,7 +13,7 @@ import av
 
 from core.errors import ApiError
 from core.settings import MediaSettings, get_settings
-from media.sniff import VOICE, sniff
+from media.sniff import VOICE, expect_kind
 
 OUT_RATE = 24_000
 OUT_BITRATE = 40_000
@@ -74,11 +74,9 @@ def _transcode(data: bytes, fmt: str, limits: MediaSettings) -> tuple[bytes, flo
 def process_voice(data: bytes, limits: MediaSettings | None = None) -> ProcessedVoice:
     """Validate and transcode a voice message; raise ApiError when it is refused."""
     limits = limits or get_settings().media
-    if len(data) > limits.voice_bytes:
-        raise ApiError(413, "too_large", f"语音文件不能超过 {limits.voice_bytes // (1024 * 1024)} MB")
-    sniffed = sniff(data)
-    if sniffed is None or sniffed.kind != VOICE:
-        raise ApiError(415, "unsupported_type", "仅支持 AAC、M4A、MP3、WAV、Opus、AMR 格式的语音")
+    sniffed = expect_kind(
+        data, VOICE, limits.voice_bytes, "语音文件", "仅支持 AAC、M4A、MP3、WAV、Opus、AMR 格式的语音"
+    )
     try:
         encoded, duration = _transcode(data, sniffed.fmt, limits)
     except ApiError:
