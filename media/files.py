@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from core.errors import ApiError
 from core.settings import MediaSettings, get_settings
-from media.sniff import check_size
+from media.sniff import FILE, check_size
 
 PDF_MIME = "application/pdf"
 # Names of PDF features that run code or carry files; refused (best effort: compressed object
@@ -20,6 +21,10 @@ class ProcessedFile:
     data: bytes
     mime: str
     pages: int | None
+
+    def stored(self) -> dict[str, Any]:
+        """The fields MediaStore.put takes for this file."""
+        return {"kind": FILE, "mime": self.mime, "data": self.data, "extra": {"pages": self.pages}}
 
 
 def process_pdf(data: bytes, limits: MediaSettings | None = None) -> ProcessedFile:

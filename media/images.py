@@ -6,6 +6,7 @@ import io
 import logging
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
@@ -27,6 +28,17 @@ class ProcessedImage:
     thumb: bytes
     thumb_mime: str
     source_format: str
+
+    def stored(self) -> dict[str, Any]:
+        """The fields MediaStore.put takes for this image."""
+        return {
+            "kind": IMAGE,
+            "mime": self.mime,
+            "data": self.data,
+            "thumb": self.thumb,
+            "thumb_mime": self.thumb_mime,
+            "extra": {"width": self.width, "height": self.height, "source_format": self.source_format},
+        }
 
 
 def _refuse_bomb() -> ApiError:

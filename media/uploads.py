@@ -33,26 +33,11 @@ def prepare(data: bytes, limits: MediaSettings | None = None) -> dict[str, Any]:
     if sniffed is None:
         raise ApiError(415, "unsupported_type", "不支持该文件类型，请发送图片（PNG/JPEG）、语音或 PDF 文件")
     if sniffed.kind == IMAGE:
-        img = process_image(data, limits)
-        return {
-            "kind": IMAGE,
-            "mime": img.mime,
-            "data": img.data,
-            "thumb": img.thumb,
-            "thumb_mime": img.thumb_mime,
-            "extra": {"width": img.width, "height": img.height, "source_format": img.source_format},
-        }
+        return process_image(data, limits).stored()
     if sniffed.kind == VOICE:
-        voice = process_voice(data, limits)
-        return {
-            "kind": VOICE,
-            "mime": voice.mime,
-            "data": voice.data,
-            "extra": {"duration_s": voice.duration_s, "source_format": voice.source_format},
-        }
+        return process_voice(data, limits).stored()
     assert sniffed.kind == FILE
-    pdf = process_pdf(data, limits)
-    return {"kind": FILE, "mime": pdf.mime, "data": pdf.data, "extra": {"pages": pdf.pages}}
+    return process_pdf(data, limits).stored()
 
 
 async def accept_upload(

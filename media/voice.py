@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import Any
 
 import av
 
@@ -36,6 +37,11 @@ class ProcessedVoice:
     mime: str
     duration_s: float
     source_format: str
+
+    def stored(self) -> dict[str, Any]:
+        """The fields MediaStore.put takes for this voice message."""
+        extra = {"duration_s": self.duration_s, "source_format": self.source_format}
+        return {"kind": VOICE, "mime": self.mime, "data": self.data, "extra": extra}
 
 
 def _too_long(limits: MediaSettings) -> ApiError:
