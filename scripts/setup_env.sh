@@ -31,22 +31,35 @@ fi
 
 hash_of() { cat "$@" | sha256sum | cut -c1-16; }
 
+# make_venv KIND PYTHON REQS LOCK LINK LABEL FIRST_TIME READY_LABEL [AFTER_INSTALL]
+# The venv for REQS pinned by LOCK, cached as $CACHE/venvs/KIND-<hash of both> and complete once
+# its .ready marker exists; linked as LINK. AFTER_INSTALL (a command) gets the venv's path.
+# Sets venv_dir.
+make_venv() {
+  local kind=$1 py=$2 reqs=$3 lock=$4 link=$5 label=$6 first_time=$7 ready_label=$8 after=${9:-} t0
+  venv_dir="$CACHE/venvs/$kind-$(hash_of "$reqs" "$lock")"
+  if [ ! -x "$venv_dir/.ready" ]; then
+    t0=$(date +%s)
+    log "creating $label venv $venv_dir (first time: $first_time)"
+    rm -rf "$venv_dir"
+    "$py" -m venv "$venv_dir"
+    "$venv_dir/bin/pip" install -q --upgrade pip
+    "$venv_dir/bin/pip" install --progress-bar off -r "$reqs" -c "$lock" 2> >(grep -v "is ignored" >&2) | grep -E '^(Collecting|Successfully)' | sed 's/^/  /' | cut -c1-100
+    [ -z "$after" ] || "$after" "$venv_dir"
+    printf '#!/bin/sh\n' > "$venv_dir/.ready"; chmod +x "$venv_dir/.ready"
+    log "$ready_label venv ready in $(( $(date +%s) - t0 )) s"
+  fi
+  ln -sfn "$venv_dir" "$link"
+}
+
+rasa_telemetry_off() { RASA_TELEMETRY_ENABLED=false "$1/bin/rasa" telemetry disable >/dev/null 2>&1 || true; }
+
 # --- Python 3.11 venv ---------------------------------------------------------
 PY311=${BANGBAN_PY311:-$(command -v python3.11 || true)}
 [ -n "$PY311" ] || { echo "python3.11 not found" >&2; exit 1; }
-app_hash=$(hash_of requirements/app.txt requirements/app.lock)
-app_dir="$CACHE/venvs/app-$app_hash"
-if [ ! -x "$app_dir/.ready" ]; then
-  t0=$(date +%s)
-  log "creating Python 3.11 venv $app_dir (first time: a few minutes)"
-  rm -rf "$app_dir"
-  "$PY311" -m venv "$app_dir"
-  "$app_dir/bin/pip" install -q --upgrade pip
-  "$app_dir/bin/pip" install --progress-bar off -r requirements/app.txt -c requirements/app.lock 2> >(grep -v "is ignored" >&2) | grep -E '^(Collecting|Successfully)' | sed 's/^/  /' | cut -c1-100
-  printf '#!/bin/sh\n' > "$app_dir/.ready"; chmod +x "$app_dir/.ready"
-  log "Python 3.11 venv ready in $(( $(date +%s) - t0 )) s"
-fi
-ln -sfn "$app_dir" .venv
+make_venv app "$PY311" requirements/app.txt requirements/app.lock .venv \
+  "Python 3.11" "a few minutes" "Python 3.11"
+app_dir=$venv_dir
 
 # --- Rasa venv (Python 3.10, locked) -----------------------------------------
 PY310=${BANGBAN_PY310:-}
@@ -56,18 +69,7 @@ if [ -z "$PY310" ]; then
   done
 fi
 [ -n "$PY310" ] || { echo "python3.10 not found (pyenv 3.10.13 expected)" >&2; exit 1; }
-rasa_hash=$(hash_of requirements/rasa.txt requirements/rasa-py310.lock)
-rasa_dir="$CACHE/venvs/rasa-$rasa_hash"
-if [ ! -x "$rasa_dir/.ready" ]; then
-  t0=$(date +%s)
-  log "creating Rasa 3.6.21 venv $rasa_dir (first time: about 3 minutes, 2.7 GB)"
-  rm -rf "$rasa_dir"
-  "$PY310" -m venv "$rasa_dir"
-  "$rasa_dir/bin/pip" install -q --upgrade pip
-  "$rasa_dir/bin/pip" install --progress-bar off -r requirements/rasa.txt -c requirements/rasa-py310.lock 2> >(grep -v "is ignored" >&2) | grep -E '^(Collecting|Successfully)' | sed 's/^/  /' | cut -c1-100
-  RASA_TELEMETRY_ENABLED=false "$rasa_dir/bin/rasa" telemetry disable >/dev/null 2>&1 || true
-  printf '#!/bin/sh\n' > "$rasa_dir/.ready"; chmod +x "$rasa_dir/.ready"
-  log "Rasa venv ready in $(( $(date +%s) - t0 )) s"
-fi
-ln -sfn "$rasa_dir" .venv-rasa
+make_venv rasa "$PY310" requirements/rasa.txt requirements/rasa-py310.lock .venv-rasa \
+  "Rasa 3.6.21" "about 3 minutes, 2.7 GB" "Rasa" rasa_telemetry_off
+rasa_dir=$venv_dir
 log "environments ready (.venv -> $app_dir, .venv-rasa -> $rasa_dir)"
