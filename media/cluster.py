@@ -18,6 +18,7 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from core.errors import ApiError
+from core.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 PREFIX = "bangban:media:"
@@ -126,10 +127,7 @@ class Cluster:
             log.warning("media channel: reply not sent", exc_info=True)
 
     async def close(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
+        await cancel_and_wait(self._listener)
         for task in list(self._tasks):
             task.cancel()
         if self._redis is not None:

@@ -10,12 +10,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from typing import TYPE_CHECKING
 
 from core.errors import ApiError
+from core.tasks import cancel_and_wait
 from media.cluster import Cluster
 from media.owners import Owners
 from media.port import DeskPort
@@ -92,10 +92,7 @@ class ScaleOut:
 
     async def close(self) -> None:
         """Clean exit: end this process's sessions (both sides are told), then leave the channels."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
         log.info("media: ending %d calls and %d co-browse sessions on shutdown",
                  len(self.media.calls.by_conv), len(self.media.cobrowse.by_conv))
         for conversation_id in list(self.media.calls.by_conv):
