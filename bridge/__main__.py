@@ -23,6 +23,12 @@ def main() -> None:
     parser.add_argument("--host", default=settings.host)
     parser.add_argument("--port", type=int, default=settings.port)
     args = parser.parse_args()
+    if args.host != settings.host:  # the address actually bound decides whether dev features are allowed
+        settings = settings.model_copy(update={"host": args.host})
+        try:
+            settings.check()
+        except SettingsError as exc:
+            sys.exit(f"bridge: refusing to start: {exc}")
     setup_logging("bridge", settings.log_level)
     tune_gc(settings.gc_threshold)
     web.run_app(create_app(settings), host=args.host, port=args.port, print=None, access_log=None,

@@ -95,7 +95,7 @@ def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: s
     queues = Queues(store, conversations, delivery)
     assignment = Assignment(store, conversations, messages, queues, delivery)
     lifecycle = Lifecycle(conversations, messages, queues, assignment, catalogue)
-    rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_s)
+    rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_s, settings.rasa_token)
     unanswered = Unanswered(store, catalogue)
     presence = Presence(store, settings.process_dead_s)
     return Context(
