@@ -11,6 +11,7 @@ from bridge.app import create_app
 from bridge.infra.runtime import tune_gc
 from core.logs import setup_logging
 from core.settings import SettingsError, get_settings
+from core.workcal import calendar_status
 
 
 def main() -> None:
@@ -30,6 +31,7 @@ def main() -> None:
         except SettingsError as exc:
             sys.exit(f"bridge: refusing to start: {exc}")
     setup_logging("bridge", settings.log_level)
+    calendar_status()  # loads the holiday overrides; warns loudly when this year is not covered
     tune_gc(settings.gc_threshold)
     web.run_app(create_app(settings), host=args.host, port=args.port, print=None, access_log=None,
                 shutdown_timeout=5)
