@@ -34,7 +34,9 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         settings.check()
     except SettingsError as exc:
-        say(f"refusing to start: {exc}")
+        hint = ("" if os.environ.get("BANGBAN_ENV") == "production" or not os.environ.get("MONGO_URL") else
+                " (a development run against this database: BANGBAN_DEMO=1)")
+        say(f"refusing to start: {exc}{hint}")
         return 1
     var = settings.var_dir
     var.mkdir(parents=True, exist_ok=True)
