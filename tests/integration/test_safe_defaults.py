@@ -20,6 +20,7 @@ from pymongo import MongoClient
 
 from ops.demo import DEMO_STAFF
 from ops.system import System, SystemConfig
+from tests.conftest import copy_project
 from tests.integration.systems import FAST_ENV
 
 STRONG = {"BANGBAN_TOKEN_SECRET": "t" * 48, "HOTLINE_URL": "https://12345.invalid/workorders"}
@@ -47,8 +48,9 @@ def demo_accounts(mongo_url: str, db: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def exposed() -> System:
-    """Development, embedded database, but the bridge bound to every interface."""
-    system = own_system("exposed", BANGBAN_HOST="0.0.0.0", **STRONG)
+    """Development, embedded database, but the bridge bound to every interface (data: a copy, see below)."""
+    data = copy_project(Path(tempfile.mkdtemp(prefix="bangban-exposed-data-")) / "project") / "data"
+    system = own_system("exposed", BANGBAN_HOST="0.0.0.0", BANGBAN_DATA=str(data), **STRONG)
     yield system
     system.stop()
 
@@ -159,3 +161,27 @@ async def test_the_trainer_reloads_the_model_with_the_token(system):
     intents = await trainer._live_intents(["你好"])
     assert intents and intents[0]
     await trainer._load(system.model_path)  # raises on a refused reload
+
+
+async def test_the_running_bridge_rereads_the_holiday_file(exposed):
+    """Next year is beyond chinese-calendar 1.11.0; a (test-only, made-up) entry covers it without a restart."""
+    from core import clock
+    from core.workcal import SHANGHAI, library_covers
+
+    next_year = clock.now().astimezone(SHANGHAI).year + 1
+    if library_covers(next_year):
+        pytest.skip(f"chinese-calendar already knows {next_year}")
+    path = Path(exposed.env()["BANGBAN_DATA"]) / "calendar" / "holidays.yml"
+    async with aiohttp.ClientSession() as s:
+        async def calendar() -> dict:
+            async with s.get(f"{exposed.base_url}/healthz") as r:
+                return (await r.json())["calendar"]
+
+        assert (await calendar())["next_year_covered"] is False
+        path.write_text(f'years:\n  {next_year}:\n    source: "test only, not the official schedule"\n'
+                        f'    holidays: [{next_year}-01-01]\n', encoding="utf-8")
+        for _ in range(80):  # re-read within RELOAD_CHECK_S (30 s)
+            if (await calendar())["next_year_covered"]:
+                break
+            await asyncio.sleep(0.5)
+        assert (await calendar())["next_year_covered"] is True
