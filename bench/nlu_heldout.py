@@ -1,6 +1,6 @@
 """Held-out NLU benchmark of 小申 against a running Rasa server.
 
-    python bench/nlu_heldout.py [--rasa http://127.0.0.1:5005] [--file tests/data/heldout.yml] [-v]
+    python bench/nlu_heldout.py [--rasa http://127.0.0.1:5005] [--token RASA_TOKEN] [--file tests/data/heldout.yml] [-v]
 
 Sends every question of the held-out file to `/model/parse` (what the NLU alone
 understands) and through the REST webhook in a fresh conversation (what the
@@ -18,6 +18,7 @@ import time
 import urllib.request
 import uuid
 from pathlib import Path
+from urllib.parse import urlencode
 
 import yaml
 
@@ -64,10 +65,17 @@ def p95(xs: list[float]) -> float:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rasa", default="http://127.0.0.1:5005")
+    ap.add_argument("--token", default=None, help="Rasa's --auth-token (default: RASA_TOKEN, var/rasa_token)")
     ap.add_argument("--file", default=str(ROOT / "tests" / "data" / "heldout.yml"))
     ap.add_argument("-v", "--verbose", action="store_true", help="list the misses")
     args = ap.parse_args()
     questions = yaml.safe_load(Path(args.file).read_text(encoding="utf-8"))["questions"]
+    token = args.token
+    if token is None:
+        sys.path.insert(0, str(ROOT))  # also when run as a script
+        from core.settings import load_settings
+
+        token = load_settings().rasa_token
     run = uuid.uuid4().hex[:8]
     stats = {k: 0 for k in ("intent", "nlu_matter", "matter", "scope", "aspect")}
     totals = {k: 0 for k in stats}
@@ -75,7 +83,7 @@ def main() -> int:
     t_hook: list[float] = []
     misses: list[str] = []
     for i, q in enumerate(questions):
-        parsed, ms = post(f"{args.rasa}/model/parse", {"text": q["text"]})
+        parsed, ms = post(f"{args.rasa}/model/parse?{urlencode({'token': token})}", {"text": q["text"]})
         t_parse.append(ms)
         intent = parsed["intent"]["name"]
         ranking = [r["name"] for r in parsed.get("intent_ranking", []) if r["name"] != "nlu_fallback"]

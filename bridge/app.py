@@ -79,7 +79,7 @@ def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: s
     kb_loop = KbLoop(store)
     lifecycle = Lifecycle(conversations, messages, messaging, queues, assignment, delivery, escalation,
                           kb_loop, unanswered, catalogue)
-    rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_s)
+    rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_s, settings.rasa_token)
     presence = Presence(store, settings.process_dead_s)
     bot = Bot(store, rasa, conversations, messages, messaging, lifecycle, unanswered, catalogue, presence.process_id)
     messaging.bot = bot  # bound after: the bot sends its replies through messaging, which starts its turns

@@ -9,9 +9,11 @@ are the nested `Settings.media`. A bad value raises `SettingsError` naming the v
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import secrets
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
@@ -119,6 +121,8 @@ class Settings(BaseSettings):
     # security
     token_secret: str = Field(alias="BANGBAN_TOKEN_SECRET")
     token_secret_generated: bool = Field(alias="_token_secret_generated")
+    rasa_token: str = Field(alias="RASA_TOKEN")  # Rasa's --auth-token and the action server's token
+    demo: bool = Field(False, alias="BANGBAN_DEMO")  # development features also on an external MONGO_URL
     portal_public_key: str = Field("", alias="PORTAL_PUBLIC_KEY")
     agent_token_ttl_s: Count = Field(12 * 3600, alias="AGENT_TOKEN_TTL_S")
     user_token_ttl_s: Count = Field(24 * 3600, alias="USER_TOKEN_TTL_S")
@@ -146,6 +150,21 @@ class Settings(BaseSettings):
     def is_production(self) -> bool:
         return self.env == PROD
 
+    @property
+    def local_development(self) -> bool:
+        """Development on loopback against the embedded database (or an external one with BANGBAN_DEMO)."""
+        return is_local_development(self.env, self.host, self.embedded_db, self.demo)
+
+    @property
+    def dev_tokens_enabled(self) -> bool:
+        """Whether `POST /api/v1/dev/user-token` may mint tokens in this process."""
+        return self.dev_token_endpoint and self.local_development
+
+    @property
+    def rasa_auth(self) -> dict[str, str]:
+        """Query parameters of a call to Rasa's HTTP API (`?token=`, as Rasa requires)."""
+        return {"token": self.rasa_token} if self.rasa_token else {}
+
     @model_validator(mode="before")
     @classmethod
     def _derive(cls, data: dict[str, Any]) -> dict[str, Any]:
@@ -156,13 +175,17 @@ class Settings(BaseSettings):
         if data["_embedded_db"]:
             data["MONGO_URL"] = (f"mongodb://127.0.0.1:{data.get('BANGBAN_DB_PORT', 27017)}"
                                  "/?retryWrites=false&journal=true")
-        data.setdefault("HOTLINE_SECRET", "dev-hotline-secret" if env == DEV else "")
+        local = is_local_development(env, data.get("BANGBAN_HOST", "127.0.0.1"), data["_embedded_db"],
+                                     _truthy(data.get("BANGBAN_DEMO")))
         data.setdefault("BANGBAN_PUBLIC_URL",
                         f"http://{data.get('BANGBAN_HOST', '127.0.0.1')}:{data.get('BANGBAN_PORT', 8080)}")
-        data.setdefault("BANGBAN_DEV_TOKENS", env == DEV)
+        data.setdefault("BANGBAN_DEV_TOKENS", local)
         data["_token_secret_generated"] = not data.get("BANGBAN_TOKEN_SECRET")
-        if data["_token_secret_generated"]:
-            data["BANGBAN_TOKEN_SECRET"] = _generated_secret(Path(data.get("BANGBAN_VAR") or ROOT / "var"))
+        # generated secrets only for a local development run; elsewhere check() asks for them
+        var_dir = Path(data.get("BANGBAN_VAR") or ROOT / "var")
+        for name, file in (("BANGBAN_TOKEN_SECRET", "token_secret"), ("HOTLINE_SECRET", "hotline_secret"),
+                           ("RASA_TOKEN", "rasa_token")):
+            data.setdefault(name, generated_secret(var_dir, file) if local else "")
         return data
 
     @field_validator("rasa_url", "actions_url")
@@ -189,31 +212,51 @@ class Settings(BaseSettings):
         return parts
 
     def check(self) -> None:
-        """Refuse unsafe settings in production."""
-        if not self.is_production:
-            return
-        problems = []
-        if self.dev_token_endpoint:
-            problems.append("BANGBAN_DEV_TOKENS must be off in production")
-        if self.token_secret_generated:
-            problems.append("BANGBAN_TOKEN_SECRET must be set explicitly in production")
-        if self.embedded_db:
-            problems.append("MONGO_URL must point at a real MongoDB replica set in production")
+        """Refuse unsafe settings: production, or development away from loopback and the embedded database."""
+        from core.settings_checks import unsafe_settings
+
+        problems = unsafe_settings(self)
         if problems:
             raise SettingsError("; ".join(problems))
 
 
-def _generated_secret(var_dir: Path) -> str:
-    """The token secret kept in `var/token_secret`, made (owner-only) on first use."""
-    path = var_dir / "token_secret"
-    if path.exists():
-        return path.read_text().strip()
-    var_dir.mkdir(parents=True, exist_ok=True)
-    secret = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(secret)
-    return secret
+def _truthy(value: Any) -> bool:
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+def is_loopback(host: str) -> bool:
+    """True for `localhost` and loopback addresses (the bridge cannot be reached from another machine)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def is_local_development(env: str, host: str, embedded_db: bool, demo: bool) -> bool:
+    """Where development features (dev tokens, demo accounts, stand-ins, generated secrets) are allowed."""
+    return env == DEV and is_loopback(host) and (embedded_db or demo)
+
+
+def generated_secret(var_dir: Path, name: str = "token_secret") -> str:
+    """The development secret kept in `var/<name>`, made (owner-only) on first use."""
+    path = var_dir / name
+    if not path.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it a moment ago
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(48))
+    for _ in range(50):  # the other process may not have written it yet
+        secret = path.read_text().strip()
+        if secret:
+            return secret
+        time.sleep(0.01)
+    raise SettingsError(f"{path}: empty secret file; delete it to make a new one")
 
 
 _MESSAGES = {

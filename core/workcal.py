@@ -1,24 +1,124 @@
-"""Working days and human help hours (Asia/Shanghai, Chinese statutory calendar)."""
+"""Working days and human help hours (Asia/Shanghai, Chinese statutory calendar).
+
+A day is decided by the operators' overrides (`data/calendar/holidays.yml`, core/holidays.py) first,
+then by the chinese-calendar library, then by plain Monday–Friday; for a year neither covers, with a
+loud warning (once per year and process) and `covered: false` in `/healthz`. The file is read at
+first use and re-read when it changes (checked every `RELOAD_CHECK_S`), or by `reload_calendar()`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import threading
+import time
 from dataclasses import dataclass
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
 from core import clock
 from core.catalogue import get_catalogue
+from core.holidays import CalendarError, Overrides, load_overrides
+from core.settings import get_settings
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+RELOAD_CHECK_S = 30.0
+log = logging.getLogger("bangban.calendar")
+
+
+class _Calendar:
+    """The loaded overrides of this process, re-read when the file's modification time changes."""
+
+    def __init__(self) -> None:
+        self.path: Path | None = None  # None: the settings' data directory
+        self.overrides = Overrides()
+        self.mtime: float | None = None
+        self.checked_at = float("-inf")
+        self.warned: set[int] = set()
+        self.lock = threading.Lock()
+
+    def file(self) -> Path:
+        return self.path or get_settings().data_dir / "calendar" / "holidays.yml"
+
+    def current(self) -> Overrides:
+        if time.monotonic() - self.checked_at >= RELOAD_CHECK_S:
+            with self.lock:
+                self.checked_at = time.monotonic()
+                path = self.file()
+                mtime = path.stat().st_mtime if path.exists() else None
+                if mtime != self.mtime:
+                    self.load(path, mtime)
+        return self.overrides
+
+    def load(self, path: Path, mtime: float | None) -> None:
+        try:
+            self.overrides = load_overrides(path)
+        except CalendarError as exc:  # keep the last good overrides; the operator fixes the file
+            log.error("calendar overrides not loaded, keeping the previous ones: %s", exc)
+        else:
+            log.info("calendar overrides loaded from %s: years %s", path, sorted(self.overrides.years))
+        self.mtime = mtime
+
+
+_calendar = _Calendar()
+
+
+def reload_calendar(path: Path | None = None) -> Overrides:
+    """Read the overrides file now (`path`: another file, for tests and tools); returns what is in force."""
+    with _calendar.lock:
+        _calendar.path = path or _calendar.path
+        _calendar.checked_at = time.monotonic()
+        file = _calendar.file()
+        _calendar.load(file, file.stat().st_mtime if file.exists() else None)
+        _calendar.warned.clear()
+    return _calendar.overrides
+
+
+def library_covers(year: int) -> bool:
+    """Whether the chinese-calendar library has `year`'s official schedule."""
+    try:
+        chinese_calendar.is_holiday(dt.date(year, 1, 1))
+    except NotImplementedError:
+        return False
+    return True
+
+
+def year_covered(year: int) -> bool:
+    """Whether `year`'s holidays are known (library or overrides)."""
+    return year in _calendar.current().years or library_covers(year)
+
+
+def _warn_uncovered(year: int) -> None:
+    if year not in _calendar.warned:
+        _calendar.warned.add(year)
+        log.warning("CALENDAR NOT COVERED: no official holiday schedule for %s in chinese-calendar or %s; "
+                    "working days fall back to Monday-Friday, so help hours and deadlines may be wrong. "
+                    "Add the year to the overrides file (see its header).", year, _calendar.file())
+
+
+def calendar_status(today: dt.date | None = None) -> dict[str, object]:
+    """`{"covered", "year", "next_year_covered"}` for `/healthz`; warns in the log when today's year is uncovered."""
+    today = today or clock.now().astimezone(SHANGHAI).date()
+    covered = year_covered(today.year)
+    if not covered:
+        _warn_uncovered(today.year)
+    return {"covered": covered, "year": today.year, "next_year_covered": year_covered(today.year + 1)}
 
 
 def is_workday(day: dt.date) -> bool:
     """True on China's working days, make-up workdays included, holidays excluded."""
+    overrides = _calendar.current()
+    if day in overrides.holidays:
+        return False
+    if day in overrides.workdays:
+        return True
     try:
         return chinese_calendar.is_workday(day)
-    except NotImplementedError:  # year beyond the library's table: plain weekdays
+    except NotImplementedError:  # a year beyond the library: plain weekdays besides the listed days
+        if day.year not in overrides.years:
+            _warn_uncovered(day.year)
         return day.weekday() < 5
 
 

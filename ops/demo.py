@@ -1,4 +1,5 @@
-"""Demo staff accounts for a local development run (never in production)."""
+"""Demo staff accounts for a local development run: only on loopback, in development, against the embedded
+database (or an external one with BANGBAN_DEMO=1); never in production."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 
 from bridge.admin import CommandError, create_agent
 from core.db import connect
+from core.settings import load_settings
 
 DEMO_PASSWORD = "bangban-demo-2026"
 DEMO_STAFF = [
@@ -31,6 +33,11 @@ async def ensure_demo_staff() -> list[tuple[str, str, str]]:
 
 
 def main() -> None:
+    """Create the demo accounts where allowed; print them, or say why they were skipped."""
+    if not load_settings().local_development:
+        print("demo accounts skipped: only for development on loopback with the embedded database "
+              "(BANGBAN_DEMO=1 for an external MONGO_URL)")
+        return
     for row in asyncio.run(ensure_demo_staff()):
         print(*row)
 

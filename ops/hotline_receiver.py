@@ -17,6 +17,8 @@ from pathlib import Path
 
 from aiohttp import web
 
+from core.settings import load_settings
+
 
 def make_app(store: Path, secret: str) -> web.Application:
     app = web.Application()
@@ -73,8 +75,9 @@ def main() -> None:
     p.add_argument("--store", default="var/hotline.jsonl")
     p.add_argument("--secret", default=None)
     args = p.parse_args()
-    import os
-    secret = args.secret or os.environ.get("HOTLINE_SECRET", "dev-hotline-secret")
+    secret = args.secret or load_settings().hotline_secret
+    if not secret:
+        raise SystemExit("hotline stand-in: HOTLINE_SECRET: must be set")
     store = Path(args.store)
     store.parent.mkdir(parents=True, exist_ok=True)
     web.run_app(make_app(store, secret), host=args.host, port=args.port, print=None, access_log=None)

@@ -7,7 +7,6 @@ while one runs (a lock in var/), instead of clashing on ports.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import fcntl
 import os
 import signal
@@ -15,7 +14,7 @@ import sys
 import time
 
 from core.settings import SettingsError, load_settings
-from ops.demo import DEMO_PASSWORD, DEMO_STAFF, ensure_demo_staff
+from ops.demo import DEMO_PASSWORD, DEMO_STAFF
 from ops.procs import port_open
 from ops.system import System, SystemConfig
 
@@ -33,8 +32,11 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     try:
         settings = load_settings()
+        settings.check()
     except SettingsError as exc:
-        say(f"refusing to start: {exc}")
+        hint = ("" if os.environ.get("BANGBAN_ENV") == "production" or not os.environ.get("MONGO_URL") else
+                " (a development run against this database: BANGBAN_DEMO=1)")
+        say(f"refusing to start: {exc}{hint}")
         return 1
     var = settings.var_dir
     var.mkdir(parents=True, exist_ok=True)
@@ -52,7 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     port = settings.port
     cfg = SystemConfig(var_dir=var, bridge_ports=[port + i for i in range(args.bridges)],
                        mongo_url="" if settings.embedded_db else settings.mongo_url, redis_url=settings.redis_url,
-                       rasa_config=args.config)
+                       rasa_config=args.config, demo_staff=True,
+                       # a configured 12345 intake replaces the stand-in (required outside local development)
+                       extra_env={"HOTLINE_URL": os.environ["HOTLINE_URL"]} if os.environ.get("HOTLINE_URL") else {})
     busy = [x for x in [*cfg.bridge_ports, cfg.rasa_port, cfg.actions_port, cfg.hotline_port]
             + ([] if cfg.mongo_url else [cfg.db_port]) if port_open(x)]
     if busy:
@@ -68,8 +72,6 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     try:
         system.start()
-        os.environ.update(system.env())
-        asyncio.run(ensure_demo_staff())
     except Exception as exc:  # noqa: BLE001
         say(f"start failed: {exc}")
         system.stop()
@@ -81,9 +83,12 @@ def main(argv: list[str] | None = None) -> int:
                         ("API document", "/api/v1/openapi.json")):
         print(f"    {label:<22} {base}{path}")
     print(f"    {'12345 stand-in':<22} {system.hotline_url}/workorders")
-    print(f"  demo accounts (password {DEMO_PASSWORD}):")
-    for username, name, deps, role in DEMO_STAFF:
-        print(f"    {username:<14} {role:<11} {name:<6} {','.join(deps) or '-'}")
+    if settings.local_development:
+        print(f"  demo accounts (password {DEMO_PASSWORD}):")
+        for username, name, deps, role in DEMO_STAFF:
+            print(f"    {username:<14} {role:<11} {name:<6} {','.join(deps) or '-'}")
+    else:
+        print(f"  {system.demo_output.strip()}")
     print("  logs in var/logs/; press Ctrl-C to stop.", flush=True)
     try:
         while not stopping["flag"]:

@@ -16,8 +16,9 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
-from core.settings import ROOT
+from core.settings import ROOT, generated_secret
 from ops.model import ensure_model, rasa_bin, rasa_env
 from ops.procs import Group, Proc, free_port, wait_until
 
@@ -49,6 +50,7 @@ class SystemConfig:
     redis_url: str = ""          # external Redis
     rasa_config: str = "config.yml"
     with_rasa: bool = True
+    demo_staff: bool = False     # create the demo accounts (skipped unless local development)
     extra_env: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -66,6 +68,7 @@ class System:
         self.procs: dict[str, Proc] = {}
         self.logs = cfg.var_dir / "logs"
         self.model_path: Path | None = None
+        self.demo_output = ""
 
     # --- addresses ---------------------------------------------------------
     @property
@@ -90,12 +93,21 @@ class System:
     def hotline_url(self) -> str:
         return f"http://127.0.0.1:{self.cfg.hotline_port}"
 
+    def secret(self, name: str) -> str:
+        """`name` (HOTLINE_SECRET, RASA_TOKEN) as given, else generated in this system's var/ and shared by
+        every process (the bridge's settings check decides whether a generated one is acceptable)."""
+        given = self.cfg.extra_env.get(name) or os.environ.get(name)
+        return given or generated_secret(self.cfg.var_dir, name.lower())
+
     def env(self) -> dict[str, str]:
+        # the embedded server is named by its port, not by MONGO_URL: a MONGO_URL means an external database
         env = {
-            "MONGO_URL": self.mongo_url, "BANGBAN_VAR": str(self.cfg.var_dir),
+            "MONGO_URL": self.cfg.mongo_url, "BANGBAN_DB_PORT": str(self.cfg.db_port),
+            "BANGBAN_VAR": str(self.cfg.var_dir),
             "RASA_URL": self.rasa_url, "ACTIONS_URL": f"http://127.0.0.1:{self.cfg.actions_port}",
             "HOTLINE_URL": f"{self.hotline_url}/workorders", "BANGBAN_PUBLIC_URL": self.base_url,
             "REDIS_URL": self.redis_url, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1",
+            "HOTLINE_SECRET": self.secret("HOTLINE_SECRET"), "RASA_TOKEN": self.secret("RASA_TOKEN"),
         }
         env.update(self.cfg.extra_env)
         return env
@@ -125,6 +137,8 @@ class System:
             self.log(f"database ready on {self.mongo_url} ({time.monotonic() - t0:.1f} s)")
         self.run_cmd([PY, "-m", "bridge.admin", "seed"])
         self.run_cmd([PY, "-m", "kb.importer"])
+        if self.cfg.demo_staff:
+            self.demo_output = self.run_cmd([PY, "-m", "ops.demo"])
         if self.cfg.with_rasa:
             self.model_path = ensure_model(config=self.cfg.rasa_config, log=self.log)
             self.start_actions()
@@ -151,14 +165,15 @@ class System:
         return proc.stdout
 
     def start_actions(self) -> Proc:
-        return self._proc("actions", [PY, "-m", "rasa_sdk", "--actions", "bot.actions", "--port",
+        return self._proc("actions", [PY, "-m", "ops.actions_server", "--actions", "bot.actions", "--port",
                                       str(self.cfg.actions_port)], {"SANIC_HOST": "127.0.0.1"})
 
     def start_rasa(self) -> Proc:
         assert self.model_path is not None
+        # the API only with the token (no --cors: browsers never call Rasa)
         return self._proc("rasa", [str(rasa_bin()), "run", "--enable-api", "-i", "127.0.0.1", "-p",
                                    str(self.cfg.rasa_port), "-m", str(self.model_path), "--endpoints",
-                                   "endpoints.yml", "--cors", "*"],
+                                   "endpoints.yml", "--auth-token", self.secret("RASA_TOKEN")],
                           {**rasa_env(), "LOG_LEVEL": "INFO",
                            "BANGBAN_ACTIONS_WEBHOOK": f"http://127.0.0.1:{self.cfg.actions_port}/webhook",
                            "BANGBAN_TRACKER_MONGO_URL": self.mongo_url, "BANGBAN_TRACKER_DB": "rasa"})
@@ -188,7 +203,7 @@ class System:
             self.log(f"bot warm-up failed: {exc}")
 
     def _rasa_ready(self) -> bool:
-        ok, body = http_ok(f"{self.rasa_url}/status")
+        ok, body = http_ok(f"{self.rasa_url}/status?token={quote(self.secret('RASA_TOKEN'))}")
         return ok and bool(body and (body.get("model_file") or body.get("model_id")))
 
     def _db_ready(self) -> bool:

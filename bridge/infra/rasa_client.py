@@ -12,8 +12,9 @@ class BotUnavailable(Exception):
 
 
 class RasaClient:
-    def __init__(self, base_url: str, timeout_s: float) -> None:
+    def __init__(self, base_url: str, timeout_s: float, token: str = "") -> None:
         self.base_url = base_url
+        self.auth = {"token": token} if token else {}  # Rasa's --auth-token, sent as ?token= on its HTTP API
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._session: aiohttp.ClientSession | None = None
 
@@ -39,7 +40,8 @@ class RasaClient:
     async def ready(self) -> bool:
         """True when the server is up with a model loaded."""
         try:
-            async with self._http().get(f"{self.base_url}/status", timeout=aiohttp.ClientTimeout(total=2)) as r:
+            async with self._http().get(f"{self.base_url}/status", params=self.auth,
+                                        timeout=aiohttp.ClientTimeout(total=2)) as r:
                 if r.status == 200:
                     body = await r.json(content_type=None)
                     return bool(body.get("model_file") or body.get("model_id"))

@@ -161,7 +161,8 @@ class Trainer:
         try:
             async with aiohttp.ClientSession(timeout=timeout) as s:
                 async def one(text: str) -> str | None:
-                    async with sem, s.post(f"{self.settings.rasa_url}/model/parse", json={"text": text}) as r:
+                    async with sem, s.post(f"{self.settings.rasa_url}/model/parse", json={"text": text},
+                                                params=self.settings.rasa_auth) as r:
                         body = await r.json(content_type=None)
                         return (body.get("intent") or {}).get("name")
                 return list(await asyncio.gather(*(one(t) for t in texts)))
@@ -171,10 +172,11 @@ class Trainer:
     async def _load(self, model: Path) -> None:
         timeout = aiohttp.ClientTimeout(total=300)
         async with aiohttp.ClientSession(timeout=timeout) as s:
-            async with s.put(f"{self.settings.rasa_url}/model", json={"model_file": str(model)}) as r:
+            async with s.put(f"{self.settings.rasa_url}/model", json={"model_file": str(model)},
+                             params=self.settings.rasa_auth) as r:
                 if r.status >= 300:
                     raise RuntimeError(f"Rasa 加载模型失败（HTTP {r.status}）：{(await r.text())[:300]}")
-            async with s.get(f"{self.settings.rasa_url}/status") as r:
+            async with s.get(f"{self.settings.rasa_url}/status", params=self.settings.rasa_auth) as r:
                 body = await r.json(content_type=None)
                 if model.name not in str(body.get("model_file", "")):
                     log.warning("rasa status after load: %s", body)

@@ -20,7 +20,9 @@ def admin(system, *args: str) -> subprocess.CompletedProcess:
 
 async def test_health_openapi_catalogue_and_metrics(h):
     status, health = await h.http("GET", "/healthz")
+    calendar = health.pop("calendar")  # its values: test_safe_defaults.py
     assert status == 200 and health == {"ok": True, "bridge": True, "database": True, "bot": True, "actions": True}
+    assert set(calendar) == {"covered", "year", "next_year_covered"}
     status, doc = await h.http("GET", "/api/v1/openapi.json")
     assert status == 200 and doc["openapi"].startswith("3.") and "/api/v1/agents/login" in doc["paths"]
     status, cat = await h.http("GET", "/api/v1/catalogue")

@@ -47,7 +47,7 @@ async def test_escalation_survives_hotline_outage_and_arrives_once(h, system):
     assert ticket in note["text"]
     # the hotline's signed callback updates the conversation; an unsigned one is refused
     body = json.dumps({"ticket_id": ticket, "status": "resolved", "note": "已联系市民"}).encode()
-    sig = hmac.new(b"dev-hotline-secret", body, hashlib.sha256).hexdigest()
+    sig = hmac.new(system.secret("HOTLINE_SECRET").encode(), body, hashlib.sha256).hexdigest()
     status, _ = await h.http("POST", "/api/v1/hotline/callback", data=body,
                              headers={"X-Bangban-Signature": "0" * 64, "Content-Type": "application/json"})
     assert status == 401

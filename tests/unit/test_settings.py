@@ -21,14 +21,66 @@ def test_production_refuses_dev_defaults(monkeypatch, tmp_path):
     assert "BANGBAN_TOKEN_SECRET" in str(err.value) and "MONGO_URL" in str(err.value)
 
 
+PRODUCTION = {"BANGBAN_ENV": "production", "BANGBAN_TOKEN_SECRET": "x" * 64, "HOTLINE_SECRET": "h" * 32,
+              "RASA_TOKEN": "r" * 40, "HOTLINE_URL": "https://12345.sh.gov.cn/intake",
+              "MONGO_URL": "mongodb://db1,db2,db3/?replicaSet=rs0"}
+
+
 def test_production_with_real_settings_starts(monkeypatch, tmp_path):
     monkeypatch.setenv("BANGBAN_VAR", str(tmp_path))
-    monkeypatch.setenv("BANGBAN_ENV", "production")
-    monkeypatch.setenv("BANGBAN_TOKEN_SECRET", "x" * 64)
-    monkeypatch.setenv("MONGO_URL", "mongodb://db1,db2,db3/?replicaSet=rs0")
+    for name, value in PRODUCTION.items():
+        monkeypatch.setenv(name, value)
     settings = load_settings()
     settings.check()
-    assert not settings.dev_token_endpoint and not settings.embedded_db
+    assert not settings.dev_token_endpoint and not settings.embedded_db and not settings.local_development
+    assert not list(tmp_path.iterdir())  # no secret generated outside local development
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("BANGBAN_TOKEN_SECRET", "short", "BANGBAN_TOKEN_SECRET: must be at least 32 bytes (got 5)"),
+    ("HOTLINE_SECRET", "", "HOTLINE_SECRET: must be set"),
+    ("HOTLINE_SECRET", "abc", "HOTLINE_SECRET: must be at least 32 bytes"),
+    ("RASA_TOKEN", "", "RASA_TOKEN: must be set"),
+    ("HOTLINE_URL", "http://127.0.0.1:8090/workorders", "HOTLINE_URL: the 12345 stand-in"),
+    ("HOTLINE_URL", "http://localhost/x", "HOTLINE_URL: the 12345 stand-in"),
+    ("BANGBAN_DEV_TOKENS", "1", "BANGBAN_DEV_TOKENS: must be off"),
+    ("BANGBAN_DEMO", "1", "BANGBAN_DEMO: must be off in production"),
+    ("MONGO_URL", "", "MONGO_URL: must point at a real MongoDB"),
+])
+def test_production_refuses_each_unsafe_setting_by_name(monkeypatch, tmp_path, name, value, message):
+    monkeypatch.setenv("BANGBAN_VAR", str(tmp_path))
+    for key, good in PRODUCTION.items():
+        monkeypatch.setenv(key, good)
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as err:
+        load_settings().check()
+    assert str(err.value).startswith(message) and "; " not in str(err.value)  # that variable only
+
+
+@pytest.mark.parametrize(("env", "local"), [
+    ({}, True),
+    ({"BANGBAN_HOST": "::1"}, True),
+    ({"BANGBAN_HOST": "0.0.0.0"}, False),
+    ({"BANGBAN_HOST": "10.1.2.3"}, False),
+    ({"MONGO_URL": "mongodb://db1/?replicaSet=rs0"}, False),
+    ({"MONGO_URL": "mongodb://db1/?replicaSet=rs0", "BANGBAN_DEMO": "1"}, True),
+    ({"BANGBAN_HOST": "0.0.0.0", "BANGBAN_DEMO": "1"}, False),
+])
+def test_development_features_only_on_loopback_with_the_embedded_database(monkeypatch, tmp_path, env, local):
+    monkeypatch.setenv("BANGBAN_VAR", str(tmp_path))
+    for name in ("BANGBAN_HOST", "MONGO_URL", "BANGBAN_DEMO", "BANGBAN_DEV_TOKENS", "BANGBAN_ENV",
+                 "BANGBAN_TOKEN_SECRET", "HOTLINE_SECRET", "RASA_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    s = load_settings()
+    assert s.local_development is local and s.dev_tokens_enabled is local and s.dev_token_endpoint is local
+    assert bool(s.rasa_token) is local and bool(s.hotline_secret) is local
+    if local:
+        s.check()
+    else:
+        with pytest.raises(SettingsError, match="BANGBAN_TOKEN_SECRET: must be set"):
+            s.check()
 
 
 def test_unknown_environment_is_refused(monkeypatch, tmp_path):
@@ -92,6 +144,7 @@ def test_every_bad_variable_is_named_at_once(monkeypatch, tmp_path):
 def test_defaults_and_derived_values(monkeypatch, tmp_path):
     monkeypatch.setenv("BANGBAN_VAR", str(tmp_path))
     for name in ("BANGBAN_PORT", "BANGBAN_HOST", "MONGO_URL", "BANGBAN_PUBLIC_URL", "HOTLINE_SECRET", "ICE_SERVERS",
+                 "RASA_TOKEN", "BANGBAN_DEMO",
                  "AGENT_CAPACITY", "BANGBAN_ENV", "BANGBAN_DEV_TOKENS", "MEDIA_ICE_HOST_ADDRESSES"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("BANGBAN_DB_PORT", "27999")
@@ -101,7 +154,9 @@ def test_defaults_and_derived_values(monkeypatch, tmp_path):
     assert (s.port, s.default_capacity, s.max_text_len, s.gc_threshold) == (8080, 5, 2000, (50000, 20, 100))
     assert s.embedded_db and s.mongo_url == "mongodb://127.0.0.1:27999/?retryWrites=false&journal=true"
     assert s.public_url == "http://127.0.0.1:8080" and s.rasa_url == "http://rasa:5005"
-    assert s.dev_token_endpoint and s.hotline_secret == "dev-hotline-secret" and s.extra == {}
+    assert s.dev_token_endpoint and s.extra == {}
+    assert s.hotline_secret == (tmp_path / "hotline_secret").read_text() and len(s.hotline_secret) >= 32
+    assert s.rasa_auth == {"token": (tmp_path / "rasa_token").read_text()}
     assert s.media.ice_servers == [] and s.media.ice_host_addresses == [] and s.media.call_recording
     assert s.media.max_upload_bytes == 20 * 1024 * 1024
 

@@ -1,4 +1,4 @@
-"""Development helpers: user tokens for the /h5 page (refused in production)."""
+"""Development helpers: user tokens for the /h5 page (only in local development: loopback, embedded database)."""
 
 from __future__ import annotations
 
@@ -24,10 +24,10 @@ class UserTokenIn(BaseModel):
 
 
 @table.post("/api/v1/dev/user-token", summary="Issue a user token (development only)", body=UserTokenIn,
-            response=TokenOut, errors={403: "disabled in production"})
+            response=TokenOut, errors={403: "disabled outside local development"})
 async def dev_user_token(request: web.Request) -> web.Response:
     ctx = app_context(request)
-    if not ctx.settings.dev_token_endpoint:
+    if not ctx.settings.dev_tokens_enabled:
         raise ApiError(403, "disabled_in_production")
     m = body(request, UserTokenIn)
     return ok({"token": ctx.tokens.issue_user(m.sub, m.name or m.sub, m.kind, m.channel, m.ttl_s)})

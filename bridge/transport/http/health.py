@@ -9,8 +9,15 @@ from bridge.infra.metrics import render_metrics
 from bridge.transport.http.common import app_context, ok
 from bridge.transport.http.models import Out
 from core.http_routes import RouteTable
+from core.workcal import calendar_status
 
 table = RouteTable("health")
+
+
+class CalendarOut(Out):
+    covered: bool  # today's year is in chinese-calendar or data/calendar/holidays.yml
+    year: int
+    next_year_covered: bool
 
 
 class HealthOut(Out):
@@ -19,6 +26,7 @@ class HealthOut(Out):
     database: bool
     bot: bool
     actions: bool
+    calendar: CalendarOut  # informative: an uncovered year does not make the bridge unready
 
 
 @table.get("/healthz", summary="Readiness of bridge, database, bot and actions", response=HealthOut,
@@ -35,8 +43,8 @@ async def healthz(request: web.Request) -> web.Response:
     except (aiohttp.ClientError, TimeoutError):
         actions = False
     ready = db and bot and actions
-    return ok({"ok": ready, "bridge": True, "database": db, "bot": bot, "actions": actions},
-              status=200 if ready else 503)
+    return ok({"ok": ready, "bridge": True, "database": db, "bot": bot, "actions": actions,
+               "calendar": calendar_status()}, status=200 if ready else 503)
 
 
 @table.get("/metrics", summary="Prometheus metrics (text exposition format)", content="text/plain")

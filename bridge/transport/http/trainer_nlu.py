@@ -186,12 +186,13 @@ async def job(request: web.Request) -> web.Response:
             body=ParseIn, response=ParseOut, errors={503: "the bot is unavailable"})
 async def parse(request: web.Request) -> web.Response:
     m = body(request, ParseIn)
-    rasa_url = app_context(request).settings.rasa_url
+    settings = app_context(request).settings
+    rasa_url, auth = settings.rasa_url, settings.rasa_auth
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as s:
-            async with s.post(f"{rasa_url}/model/parse", json={"text": m.text}) as r:
+            async with s.post(f"{rasa_url}/model/parse", json={"text": m.text}, params=auth) as r:
                 parsed = await r.json(content_type=None)
-            async with s.get(f"{rasa_url}/status") as r:
+            async with s.get(f"{rasa_url}/status", params=auth) as r:
                 status = await r.json(content_type=None)
     except (aiohttp.ClientError, TimeoutError, ValueError):
         raise ApiError(503, "bot_unavailable", "机器人服务暂不可用。") from None
