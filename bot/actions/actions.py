@@ -11,8 +11,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import texts
-from bot.actions.brain import Turn
 from bot.actions.runtime import runtime
+from bot.actions.turns import Turn
 
 log = logging.getLogger(__name__)
 
