@@ -40,6 +40,13 @@ ASPECT_CUES = {
     "progress": re.compile("进度|到哪一步|审核结果|查询结果|办好了没|状态|查不到结果|审到哪"),
     "offline": re.compile("窗口|现场|线下|地址|网点|去哪拿|去哪领|去哪里办|大厅|哪里领|哪里拿"),
 }
+# Everyday words mapped to the KB's, for the similarity only (longest first).
+SYNONYMS = (
+    ("小孩子", "孩子"), ("小孩", "孩子"), ("宝宝", "孩子"), ("新生儿", "孩子"), ("掉了", "丢了"),
+    ("遗失", "丢了"), ("弄丢", "丢了"), ("不记得", "忘了"), ("忘记", "忘了"), ("多长时间", "多久"),
+    ("几天", "多久"), ("要不要钱", "要钱吗"), ("收不收钱", "要钱吗"), ("收费吗", "要钱吗"), ("咋", "怎么"),
+    ("十五年", "15年"), ("没满", "不满"), ("老公", "配偶"), ("老婆", "配偶"), ("爸妈", "父母"),
+)
 W_BM25, W_SIM, W_ASPECT = 1.0, 1.6, 0.9
 FAQ_PRIOR = 0.15  # aspect probability credited to a FAQ (it answers no single aspect)
 TEMPERATURE = 6.0
@@ -69,6 +76,8 @@ def aspect_probs(text: str, ranking: Sequence[tuple[str, float]]) -> dict[str, f
 
 def _bigrams(text: str) -> frozenset[str]:
     t = re.sub(r"[\W_]+", "", normalize(text))
+    for word, canonical in SYNONYMS:
+        t = t.replace(word, canonical)
     return frozenset(t[i : i + 2] for i in range(len(t) - 1)) if len(t) > 1 else frozenset({t})
 
 

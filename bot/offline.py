@@ -1,0 +1,47 @@
+"""Run 小申's brain on NLU parse results, without Rasa's dialogue: go-live checks and dev loops.
+
+Every user turn of 小申 is answered by the one action its intent's rule names
+(`data/rules.yml`), so a parse result is enough to know the reply of a first turn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bot.actions.brain import Brain
+from bot.actions.turns import Turn
+
+INTENT_ACTIONS = {
+    **{i: "action_answer" for i in ("ask_matter", "ask_conditions", "ask_materials", "ask_process", "ask_fees",
+                                     "ask_time_limit", "ask_progress", "ask_offline")},
+    "platform_tech": "action_platform_tech",
+    "complaint_or_legal": "action_complaint_channel",
+    "request_human": "action_handoff",
+    "feedback_resolved": "action_feedback_resolved",
+    "feedback_unresolved": "action_feedback_unresolved",
+    **{i: "action_smalltalk" for i in ("greet", "thanks", "goodbye", "chitchat", "affirm", "deny")},
+    "nlu_fallback": "action_fallback",
+}
+
+
+def turn_of(parse: dict[str, Any]) -> Turn:
+    """A first-turn `Turn` from a Rasa parse result (intent, intent_ranking, entities, text)."""
+    intent = parse.get("intent") or {}
+    ranking = [(r.get("name"), float(r.get("confidence") or 0.0)) for r in parse.get("intent_ranking") or []]
+    return Turn(
+        intent=intent.get("name") or "nlu_fallback",
+        confidence=float(intent.get("confidence") or 0.0),
+        text=parse.get("text") or "",
+        entities=list(parse.get("entities") or []),
+        ranking=ranking,
+    )
+
+
+def replies(brain: Brain, parses: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The reply message of each parse as the first turn of a conversation."""
+    out = []
+    for p in parses:
+        turn = turn_of(p)
+        out.append(brain.respond(INTENT_ACTIONS.get(turn.intent, "action_fallback"), turn).message)
+    return out
