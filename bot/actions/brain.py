@@ -39,6 +39,7 @@ MAX_STEPS = 6
 ASK_INTENTS = frozenset({"ask_matter", *ASPECT_INTENTS})
 FEEDBACK_INTENTS = frozenset({"feedback_resolved", "feedback_unresolved", "affirm", "deny"})
 CLOSING_INTENTS = frozenset({"thanks", "feedback_resolved"})
+_NO_QUOTES = str.maketrans("", "", "“”\"")
 
 __all__ = ["Brain", "Reply", "Turn"]
 
@@ -238,7 +239,7 @@ class Brain:
 
     def _matter_options(self, candidates: list[str]) -> list[tuple[str, str]]:
         names = self.matters.names
-        return [(names.get(m, m), _matter_payload(m)) for m in candidates[:3]]
+        return [(names.get(m, m).translate(_NO_QUOTES), _matter_payload(m)) for m in candidates[:3]]
 
     def platform_tech(self, turn: Turn) -> Reply:
         """Answer a portal fault from platform-tech articles, else hand off to the big-data center."""
