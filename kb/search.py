@@ -1,7 +1,7 @@
 """BM25 retrieval over knowledge-base articles, live-reloaded from MongoDB.
 
-`BM25Index` is pure and in memory (title, question, answer, steps and aliases,
-with field weights). `KBSearcher` loads the articles from the `kb_articles`
+`BM25Index` is pure and in memory (title, question and trainer-written paraphrases,
+answer, steps and aliases, with field weights). `KBSearcher` loads the articles from the `kb_articles`
 collection and rebuilds the index whenever the KB revision (bumped by the
 importer and by any editor) changes, so an edited article is live without
 retraining the bot.
@@ -35,7 +35,7 @@ class Hit:
 def _weighted_terms(article: Article) -> dict[str, float]:
     fields = {
         "title": article.title,
-        "question": article.question,
+        "question": " ".join((article.question, *getattr(article, "paraphrases", ()))),
         "aliases": " ".join((article.matter_name, *article.aliases)),
         "answer": article.answer,
         "steps": " ".join(article.steps),

@@ -33,7 +33,7 @@ from kb.search import BM25Index
 
 LOW_CONF_HANDOFF = 2
 MIN_GLOBAL_SCORE = 4.0  # BM25 score a platform-tech article needs to answer a fault
-ARTICLE_MIN_CONF = 0.12  # below: ask back with the candidate articles
+ARTICLE_MIN_CONF = 0.2  # below: ask back with the candidate articles (no dev question was this flat)
 TRUST_SCOPE = 0.5  # an NLU scope intent this sure is believed without any keyword cue
 MAX_STEPS = 6
 ASK_INTENTS = frozenset({"ask_matter", *ASPECT_INTENTS})
@@ -329,7 +329,7 @@ class Brain:
     ) -> Reply:
         """Hand the conversation to a human, with a summary (see `bot.actions.handoff`)."""
         slots = turn.slots
-        scope = scope or slots.get("last_scope") or "in_scope"
+        scope = scope or slots.get("last_scope") or ("in_scope" if slots.get("matter") else "unknown")
         if scope not in ("in_scope", "platform_tech", "unknown"):
             scope = "in_scope" if slots.get("matter") else "unknown"
         matter = matter or self.matters.valid(slots.get("matter")) or self.matters.valid(turn.hint_matter)

@@ -35,7 +35,7 @@ ASPECT_CUES = {
     "time_limit": re.compile("多久|几天|多长时间|到账|什么时候|时限|多少天|工作日|期限|截止|多快|几个月|审多久"),
     "fees": re.compile("多少钱|费用|收费|要钱|免费|手续费|工本费|花多少|交钱|付费"),
     "materials": re.compile("材料|资料|带什么|准备什么|证件|要带|提供什么|复印件|原件|要交什么"),
-    "conditions": re.compile("条件|能不能|可以吗|能否|符合|资格|要求|够不够|能.{0,8}吗|可不可以|是否可以"),
+    "conditions": re.compile("条件|符合|资格|要求|够不够|哪些人|什么人|谁能|谁可以"),
     "process": re.compile("怎么办|怎么弄|流程|步骤|网上办|手机上|怎么申请|如何申请|哪里操作|入口|怎么操作|咋办|怎么提"),
     "progress": re.compile("进度|到哪一步|审核结果|查询结果|办好了没|状态|查不到结果|审到哪"),
     "offline": re.compile("窗口|现场|线下|地址|网点|去哪拿|去哪领|去哪里办|大厅|哪里领|哪里拿"),
@@ -47,8 +47,8 @@ SYNONYMS = (
     ("几天", "多久"), ("要不要钱", "要钱吗"), ("收不收钱", "要钱吗"), ("收费吗", "要钱吗"), ("咋", "怎么"),
     ("十五年", "15年"), ("没满", "不满"), ("老公", "配偶"), ("老婆", "配偶"), ("爸妈", "父母"),
 )
-W_BM25, W_SIM, W_ASPECT = 1.0, 1.6, 0.9
-FAQ_PRIOR = 0.15  # aspect probability credited to a FAQ (it answers no single aspect)
+W_BM25, W_SIM, W_ASPECT = 1.0, 2.2, 0.6
+FAQ_PRIOR = 0.3  # aspect probability credited to a FAQ (it answers no single aspect)
 TEMPERATURE = 6.0
 
 
