@@ -67,6 +67,10 @@ class BM25Index:
         self.avg_len = (sum(self.lengths) / n) if n else 1.0
         self.idf = {t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self.postings.items()}
         self.matters = sorted({a.matter for a in self.articles if a.matter})
+        spread: dict[str, set[str]] = defaultdict(set)
+        for term, plist in self.postings.items():
+            spread[term].update(m for m in (self.articles[i].matter for i, _ in plist) if m)
+        self.term_matters = {t: frozenset(ms) for t, ms in spread.items()}
 
     def __len__(self) -> int:
         return len(self.articles)
@@ -125,6 +129,11 @@ class BM25Index:
                     raw[i] = raw.get(i, 0.0) + bonus
         ranked = sorted(raw.items(), key=lambda kv: (-kv[1], self.articles[kv[0]].id))[:limit]
         return [Hit(self.articles[i], s) for i, s in ranked if s > 0]
+
+    def specific_terms(self, query: str, matter: str, max_matters: int = 3) -> list[str]:
+        """Query terms found in at most `max_matters` matters, `matter` among them."""
+        spread = self.term_matters
+        return [t for t in tokenize(query) if matter in spread.get(t, ()) and len(spread[t]) <= max_matters]
 
     def matter_scores(self, query: str, top_k: int = 8) -> list[tuple[str, float]]:
         """Matters ranked by the summed score of their best articles for the query."""

@@ -1,8 +1,9 @@
 """Which matter a turn is about: named (entity, alias), retrieved, hinted or from context.
 
 A follow-up without a matter stays on the conversation's matter; a new matter or
-alias switches. Retrieval alone names a matter only when it is clear; when it is
-not, its best few matters are the candidates to ask back with.
+alias switches. Retrieval alone names a matter only when it is clear and the question
+has a word specific to it (found in at most three matters); when it is not, its best
+few matters are the candidates to ask back with.
 """
 
 from __future__ import annotations
@@ -90,6 +91,8 @@ class MatterResolver:
         followup = bool(hint or context)
         ranked = self.index.matter_scores(text) if len(content) >= (3 if followup else 2) else []
         guess = self._clear(ranked, strong=followup)
+        if guess and not self.index.specific_terms(text, guess):
+            guess = None  # only words many matters share ("证件", "孩子"): ask back instead
         if guess:
             return Found(guess, "search")
         if hint:

@@ -62,7 +62,7 @@ async def test_thanks_after_an_answer_closes_the_loop_without_an_article(h):
 
 
 async def test_a_vague_question_gets_a_clarifying_turn_with_candidates(h):
-    user, cid, ask = await _ask(h, "孩子的事情怎么办理")
+    user, cid, ask = await _ask(h, "证件丢了怎么办")
     assert ask["meta"]["kb_article"] is None and ask["text"].startswith("您想问的是"), ask
     choices = [b for b in ask["buttons"] if b["payload"].startswith("/ask_matter")]
     assert 1 <= len(choices) <= 3 and any(b["payload"] == "/request_human" for b in ask["buttons"])

@@ -47,7 +47,7 @@ def test_a_specific_alias_beats_a_generic_matter_word(brain):
 
 
 def test_unclear_matter_asks_back_with_candidate_buttons_then_answers_the_choice(brain):
-    r = ask(brain, "孩子的事情怎么办理")
+    r = ask(brain, "证件丢了怎么办")
     m = r.message
     assert m["text"].startswith("您想问的是") and m["meta"]["kb_article"] is None
     choices = [b for b in m["buttons"] if b["payload"].startswith("/ask_matter")]
