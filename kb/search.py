@@ -131,9 +131,10 @@ class BM25Index:
         return [Hit(self.articles[i], s) for i, s in ranked if s > 0]
 
     def specific_terms(self, query: str, matter: str, max_matters: int = 3) -> list[str]:
-        """Query terms found in at most `max_matters` matters, `matter` among them."""
+        """Query words (two characters or more) found in at most `max_matters` matters, `matter` among them."""
         spread = self.term_matters
-        return [t for t in tokenize(query) if matter in spread.get(t, ()) and len(spread[t]) <= max_matters]
+        terms = [t for t in tokenize(query) if len(t) > 1]
+        return [t for t in terms if matter in spread.get(t, ()) and len(spread[t]) <= max_matters]
 
     def matter_scores(self, query: str, top_k: int = 8) -> list[tuple[str, float]]:
         """Matters ranked by the summed score of their best articles for the query."""

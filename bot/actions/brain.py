@@ -39,6 +39,7 @@ MAX_STEPS = 6
 ASK_INTENTS = frozenset({"ask_matter", *ASPECT_INTENTS})
 FEEDBACK_INTENTS = frozenset({"feedback_resolved", "feedback_unresolved", "affirm", "deny"})
 CLOSING_INTENTS = frozenset({"thanks", "feedback_resolved"})
+SMALLTALK_INTENTS = frozenset({"greet", "goodbye", "chitchat"})
 _NO_QUOTES = str.maketrans("", "", "“”\"")
 
 __all__ = ["Brain", "Reply", "Turn"]
@@ -302,12 +303,10 @@ class Brain:
             return self._unanswered(turn, None, "unknown")
         runner_up = next((n for n, _ in turn.ranking if n != "nlu_fallback"), None)
         named = self.matters.named(turn)
-        if runner_up == "platform_tech" and not named and PLATFORM_CUES.search(text.lower()):
-            hits = self.index.search(text, platform=True, limit=1)
-            if hits and hits[0].score >= MIN_GLOBAL_SCORE:
-                return self._answer_reply(turn, hits[0].article, "platform_tech")
-        if runner_up in CLOSING_INTENTS and turn.slots.get("last_article") and not named:
-            return self.resolved(turn)
+        if not named and runner_up and runner_up not in ASK_INTENTS:
+            reply = self._unsure_scope(turn, runner_up)
+            if reply is not None:
+                return reply
         if named or runner_up in ASK_INTENTS:
             found = self.matters.resolve(turn)
             if found.matter and found.source in ("alias", "search"):
@@ -315,6 +314,21 @@ class Brain:
             if found.candidates and runner_up in ASK_INTENTS:
                 return self._clarify(turn, self._matter_options(found.candidates), None)
         return self._unanswered(turn, None, "unknown")
+
+    def _unsure_scope(self, turn: Turn, runner_up: str) -> Reply | None:
+        """A doubtful turn naming no matter, read by the NLU's runner-up when the text backs it up."""
+        text = turn.text or ""
+        if runner_up == "platform_tech" and PLATFORM_CUES.search(text.lower()):
+            return self.platform_tech(turn)
+        if runner_up == "complaint_or_legal" and COMPLAINT_CUES.search(text):
+            return self.complaint(turn)
+        if runner_up == "request_human" and HUMAN_CUES.search(text):
+            return self.request_human(turn)
+        if runner_up in CLOSING_INTENTS:
+            return self.resolved(turn)
+        if runner_up in SMALLTALK_INTENTS:
+            return self.smalltalk(Turn(**{**turn.__dict__, "intent": runner_up}))
+        return None
 
     # ----------------------------------------------------------------- handoff
     def handoff(

@@ -93,3 +93,17 @@ def test_scoring_and_the_go_live_article_accuracy(brain):
     assert any("article acceptable" in line for line in report(tally, "t"))
     acc, wrong = evaluation.article_accuracy(qs, parses, brain)
     assert acc == 1.0 and wrong == []
+
+
+def test_an_unsure_turn_is_read_by_the_runner_up_when_the_text_backs_it(brain):
+    def unsure(text: str, runner_up: str, **slots):
+        turn = Turn(intent="nlu_fallback", confidence=0.3, text=text, slots=dict(slots),
+                    ranking=[("nlu_fallback", 0.3), (runner_up, 0.25), ("ask_matter", 0.2)])
+        return brain.respond("action_fallback", turn).message
+
+    thanks = unsure("好嘞明白啦谢谢", "thanks")
+    assert thanks["meta"]["scope"] == "chitchat" and thanks["meta"]["kb_article"] is None
+    closed = unsure("好嘞明白啦谢谢", "thanks", last_article="social-security-card.fees", matter="social-security-card")
+    assert closed["outcome"] == "bot_resolved"
+    assert unsure("这个按钮点了没反应", "platform_tech")["meta"]["scope"] == "platform_tech"
+    assert unsure("我对结果有异议", "complaint_or_legal")["meta"]["scope"] == "complaint_or_legal"
