@@ -3,7 +3,8 @@
     ./bangban bench nlu_heldout [--pipelines fast,diet] [--rasa URL] [--file tests/data/heldout.yml] [-v]
 
 Without `--rasa`, starts a system (database, KB, action server, Rasa) per pipeline on
-free ports. Every question is sent through the REST webhook in a fresh conversation;
+free ports. Every question is sent through the REST webhook in a fresh conversation
+(a follow-up after its `after` turn);
 the bot reply's `meta` is scored (see `bot/scoring.py`): article acceptable for matter
 questions, matter, scope, no article when none fits, requests for a person handed
 off, article accuracy per aspect; also the NLU intent alone (/model/parse) and latencies.
@@ -50,6 +51,8 @@ def measure(rasa: str, questions: list[dict], verbose: bool, title: str) -> Tall
         t_parse.append(ms)
         sender = f"heldout-{run}-{i}"
         meta = {"conversation_id": sender, "channel": "pc", "user_kind": "person", "user_id": "bench"}
+        if q.get("after"):  # a follow-up: its previous turn first, in the same conversation
+            post(f"{rasa}/webhooks/rest/webhook", {"sender": sender, "message": q["after"], "metadata": meta})
         replies, ms = post(f"{rasa}/webhooks/rest/webhook", {"sender": sender, "message": q["text"], "metadata": meta})
         t_hook.append(ms)
         custom = next((r["custom"] for r in replies if "custom" in r), {})

@@ -40,8 +40,32 @@ def turn_of(parse: dict[str, Any]) -> Turn:
 
 def replies(brain: Brain, parses: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """The reply message of each parse as the first turn of a conversation."""
-    out = []
+    return [conversation(brain, [p]) for p in parses]
+
+
+def conversation(brain: Brain, parses: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The reply to the last of several user turns of one conversation (slots carried over)."""
+    slots: dict[str, Any] = {}
+    message: dict[str, Any] = {}
     for p in parses:
         turn = turn_of(p)
-        out.append(brain.respond(INTENT_ACTIONS.get(turn.intent, "action_fallback"), turn).message)
+        turn.slots = dict(slots)
+        reply = brain.respond(INTENT_ACTIONS.get(turn.intent, "action_fallback"), turn)
+        slots.update(reply.slots)
+        message = reply.message
+    return message
+
+
+def texts_of(questions: Sequence[dict[str, Any]]) -> list[str]:
+    """Every user text to parse for labelled questions: a follow-up's `after` turn, then the question."""
+    return [t for q in questions for t in ([q["after"]] if q.get("after") else []) + [q["text"]]]
+
+
+def question_replies(brain: Brain, questions: Sequence[dict[str, Any]], parses: Sequence[dict[str, Any]]):
+    """The reply to each labelled question, given the parses of `texts_of(questions)` in order."""
+    out, i = [], 0
+    for q in questions:
+        n = 2 if q.get("after") else 1
+        out.append(conversation(brain, parses[i : i + n]))
+        i += n
     return out

@@ -35,12 +35,15 @@ def load_golive(path: Path = GOLIVE) -> list[dict]:
 
 
 def article_accuracy(questions: Sequence[dict], parses: Sequence[dict], brain) -> tuple[float, list[dict]]:
-    """Share of labelled matter questions answered with an acceptable article, and the misses."""
-    from bot.offline import replies
+    """Share of labelled matter questions answered with an acceptable article, and the misses.
+
+    `parses` are the NLU results of `bot.offline.texts_of(questions)` (follow-ups bring their `after` turn).
+    """
+    from bot.offline import question_replies
 
     wrong: list[dict] = []
     right = asked = 0
-    for q, msg in zip(questions, replies(brain, parses), strict=True):
+    for q, msg in zip(questions, question_replies(brain, questions, parses), strict=True):
         if not (q.get("articles") and q.get("scope", "in_scope") == "in_scope"):
             continue
         got = (msg.get("meta") or {}).get("kb_article")

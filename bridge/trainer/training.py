@@ -143,7 +143,9 @@ class Trainer:
         questions = evaluation.load_golive()
         if not questions:
             raise RuntimeError("缺少上线评估集 data/eval/golive.yml，无法评估。")
-        texts = [q["text"] for q in questions]
+        from bot.offline import texts_of
+
+        texts = texts_of(questions)
         res = await self.worker.call({"cmd": "parse", "model": str(model), "texts": texts})
         if not res.get("ok"):
             raise RuntimeError("评估失败：" + "；".join(res.get("errors") or []))
@@ -155,7 +157,7 @@ class Trainer:
         if live_parses:
             live_acc, _ = await asyncio.to_thread(evaluation.article_accuracy, questions, live_parses, brain)
         verdict = evaluation.gate(new_acc, live_acc)
-        intents = [p["intent"]["name"] for p in new_parses]
+        intents = [new_parses[i]["intent"]["name"] for i in _last_turns(questions)]
         return {"questions": len(questions), "accuracy": new_acc, "live_accuracy": live_acc,
                 "intent_accuracy": evaluation.accuracy(questions, intents),
                 "passed": verdict.passed, "verdict": verdict.reason, "errors": wrong[:30]}
@@ -198,3 +200,12 @@ def _parse_of(text: str, result: dict[str, Any]) -> dict[str, Any]:
     """A Rasa-shaped parse from the worker's result (intent name, confidence, ranking, entities)."""
     return {"text": text, "intent": {"name": result.get("intent"), "confidence": result.get("confidence") or 0.0},
             "intent_ranking": result.get("intent_ranking") or [], "entities": result.get("entities") or []}
+
+
+def _last_turns(questions: list[dict[str, Any]]) -> list[int]:
+    """Index in `texts_of(questions)` of each question's own text."""
+    out, i = [], 0
+    for q in questions:
+        i += 2 if q.get("after") else 1
+        out.append(i - 1)
+    return out
