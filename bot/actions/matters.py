@@ -20,6 +20,7 @@ from kb.tokenize import tokenize
 MIN_GLOBAL_SCORE = 4.0  # BM25 score needed to trust a match without any matter signal
 MIN_MATTER_SHARE = 1.2  # top matter must beat the runner-up by this factor (global guess)
 MAX_CANDIDATES = 3
+NEAR_TIE = 0.75  # aliases scoring this close to the best are told apart by retrieval
 
 
 @dataclass
@@ -80,7 +81,7 @@ class MatterResolver:
             cands[m] = cands.get(m, 0.0) + 2.0
         if cands:
             ranked = sorted(cands.items(), key=lambda kv: -kv[1])
-            tied = [m for m, s in ranked if s >= ranked[0][1] - 1e-9]
+            tied = [m for m, s in ranked if s >= NEAR_TIE * ranked[0][1] - 1e-9]
             if len(tied) == 1:
                 return Found(tied[0], "alias")
             hits = self.index.search(text, matters=tied, limit=1)
