@@ -92,8 +92,8 @@ class Brain:
         """Second-guess a doubtful NLU prediction with cues from the text itself.
 
         Button payloads are trusted, and so is a scope intent the model is sure of.
-        A less sure complaint or request for a person without any cue for one (or
-        one naming a matter), a platform fault naming a matter without a fault cue,
+        A less sure complaint or request for a person without any cue for one, a
+        complaint or platform fault naming a matter without any cue for it,
         feedback when no answer awaits it, or small talk naming a matter, is
         answered as a low-confidence turn.
         """
@@ -105,7 +105,7 @@ class Brain:
         unsure = turn.confidence < TRUST_SCOPE
         doubtful = (
             (action == "action_complaint_channel" and (unsure or named) and not COMPLAINT_CUES.search(text))
-            or (action == "action_handoff" and (unsure or named) and not HUMAN_CUES.search(text))
+            or (action == "action_handoff" and unsure and not HUMAN_CUES.search(text))
             or (action == "action_platform_tech" and named and not PLATFORM_STRONG.search(text.lower()))
             or (turn.intent in FEEDBACK_INTENTS and not turn.slots.get("awaiting_feedback") and content)
             or (action == "action_smalltalk" and named and turn.confidence < 0.9)
