@@ -47,7 +47,7 @@ SYNONYMS = (
     ("几天", "多久"), ("要不要钱", "要钱吗"), ("收不收钱", "要钱吗"), ("收费吗", "要钱吗"), ("咋", "怎么"),
     ("十五年", "15年"), ("没满", "不满"), ("老公", "配偶"), ("老婆", "配偶"), ("爸妈", "父母"),
 )
-W_BM25, W_SIM, W_ASPECT = 1.0, 2.2, 1.2
+W_BM25, W_SIM, W_ASPECT = 1.0, 2.2, 0.9
 FAQ_PRIOR = 0.3  # aspect probability credited to a FAQ (it answers no single aspect)
 TEMPERATURE = 6.0
 
