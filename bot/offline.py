@@ -27,15 +27,7 @@ INTENT_ACTIONS = {
 
 def turn_of(parse: dict[str, Any]) -> Turn:
     """A first-turn `Turn` from a Rasa parse result (intent, intent_ranking, entities, text)."""
-    intent = parse.get("intent") or {}
-    ranking = [(r.get("name"), float(r.get("confidence") or 0.0)) for r in parse.get("intent_ranking") or []]
-    return Turn(
-        intent=intent.get("name") or "nlu_fallback",
-        confidence=float(intent.get("confidence") or 0.0),
-        text=parse.get("text") or "",
-        entities=list(parse.get("entities") or []),
-        ranking=ranking,
-    )
+    return Turn.from_parse(parse)
 
 
 def replies(brain: Brain, parses: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

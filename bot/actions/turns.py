@@ -18,6 +18,19 @@ class Turn:
     hint_matter: str | None = None
     slots: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def from_parse(cls, parse: dict[str, Any]) -> Turn:
+        """A turn from a Rasa parse result (text, intent, intent_ranking, entities)."""
+        intent = parse.get("intent") or {}
+        ranking = [(r.get("name"), float(r.get("confidence") or 0.0)) for r in parse.get("intent_ranking") or []]
+        return cls(
+            intent=intent.get("name") or "nlu_fallback",
+            confidence=float(intent.get("confidence") or 0.0),
+            text=parse.get("text") or "",
+            entities=list(parse.get("entities") or []),
+            ranking=ranking,
+        )
+
     @property
     def payload(self) -> bool:
         """A button payload ("/intent{...}") rather than typed text."""
