@@ -22,6 +22,10 @@ _PAREN = re.compile(r"[（(][^）)]*[）)]")
 _QUOTES = str.maketrans("", "", "“”\"'‘’")
 FUZZY_COVER = 0.6  # share of a long alias's characters its words must cover when they occur apart
 FUZZY_WEIGHT = 0.9
+# Words of many matters' aliases that say nothing about which matter (not enough for a fuzzy match)
+GENERIC_WORDS = frozenset(
+    "申请 办理 查询 手续 流程 材料 登记 时候 多久 补办 领取 申领 需要 条件 网上 线上 上海 时间 费用".split()
+)
 
 
 def name_variants(name: str) -> set[str]:
@@ -104,7 +108,8 @@ class MatterMatcher:
                 continue
             hit = [w for w in ws if w in t]
             covered = sum(len(w) for w in hit)
-            if len(hit) >= 2 and covered >= FUZZY_COVER * len(phrase):
+            telling = [w for w in hit if w not in GENERIC_WORDS]
+            if len(telling) >= 2 and covered >= FUZZY_COVER * len(phrase):
                 out[phrase] = FUZZY_WEIGHT * covered
         return out
 

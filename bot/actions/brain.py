@@ -309,7 +309,8 @@ class Brain:
                 return reply
         if named or runner_up in ASK_INTENTS:
             found = self.matters.resolve(turn)
-            if found.matter and found.source in ("alias", "search"):
+            follow_up = found.source in ("context", "hint") and runner_up in ASK_INTENTS
+            if found.matter and (found.source in ("alias", "search") or follow_up):
                 return self._answer_in(turn, found.matter, text)
             if found.candidates and runner_up in ASK_INTENTS:
                 return self._clarify(turn, self._matter_options(found.candidates), None)

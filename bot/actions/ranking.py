@@ -48,6 +48,7 @@ SYNONYMS = (
     ("十五年", "15年"), ("没满", "不满"), ("老公", "配偶"), ("老婆", "配偶"), ("爸妈", "父母"),
 )
 W_BM25, W_SIM, W_ASPECT = 1.0, 2.2, 0.9
+GENERAL_TO_PROCESS = 0.5  # share of a general question's probability credited to the process article
 FAQ_PRIOR = 0.3  # aspect probability credited to a FAQ (it answers no single aspect)
 TEMPERATURE = 6.0
 
@@ -64,6 +65,8 @@ class Ranked:
 def aspect_probs(text: str, ranking: Sequence[tuple[str, float]]) -> dict[str, float]:
     """Probability of each aspect: NLU ask_* probabilities (renormalised) blended with cues."""
     nlu = {ASPECT_INTENTS[n]: p for n, p in ranking if n in ASPECT_INTENTS}
+    general = sum(p for n, p in ranking if n == "ask_matter")
+    nlu["process"] = nlu.get("process", 0.0) + GENERAL_TO_PROCESS * general  # a general question: how to do it
     total = sum(nlu.values())
     nlu = {a: p / total for a, p in nlu.items()} if total > 0 else {}
     cues = {a for a, rx in ASPECT_CUES.items() if rx.search(text)}
