@@ -18,9 +18,28 @@ MATTER_ASPECTS = ("conditions", "materials", "process", "offline", "fees", "time
 MIN_FAQ = 8
 MIN_ALIASES = 5
 MAX_ANSWER = 120
+PARAPHRASES = (3, 6)  # how many other phrasings of its question an article should carry
 PLATFORM_FILE = "platform-tech"
 PLATFORM_DEPARTMENT = "bigdata-center"
 _ID = re.compile(r"^[a-z0-9-]+\.[a-z0-9_-]+(?:\.[a-z0-9_-]+)?$")
+
+
+@dataclass(frozen=True)
+class ServiceEntry:
+    """Where the matter is done online: the service's name and how to reach it."""
+
+    name: str
+    path: str
+
+
+class _DatesAsText(yaml.SafeLoader):
+    """A safe loader that leaves dates as text, so an impossible date is one article's error."""
+
+
+_DatesAsText.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 class KBFormatError(ValueError):
@@ -50,12 +69,15 @@ class Article:
     version: int = 1
     matter_name: str = ""
     aliases: tuple[str, ...] = ()
+    verified_date: str = ""
+    service_entry: ServiceEntry | None = None
+    paraphrases: tuple[str, ...] = ()
 
     def to_doc(self) -> dict[str, Any]:
         """The MongoDB document (without `_id`, `updated_at`)."""
         doc = asdict(self)
-        doc["steps"] = list(self.steps)
-        doc["aliases"] = list(self.aliases)
+        for key in ("steps", "aliases", "paraphrases"):
+            doc[key] = list(getattr(self, key))
         doc.pop("id")
         return doc
 
@@ -76,7 +98,16 @@ class Article:
             version=int(doc.get("version") or 1),
             matter_name=doc.get("matter_name") or "",
             aliases=tuple(doc.get("aliases") or ()),
+            verified_date=str(doc.get("verified_date") or ""),
+            service_entry=_entry_from_doc(doc.get("service_entry")),
+            paraphrases=tuple(doc.get("paraphrases") or ()),
         )
+
+
+def _entry_from_doc(value: Any) -> ServiceEntry | None:
+    if isinstance(value, dict) and value.get("name") and value.get("path"):
+        return ServiceEntry(str(value["name"]), str(value["path"]))
+    return None
 
 
 @dataclass
@@ -127,7 +158,7 @@ def _text(value: Any) -> str:
 def _read_file(path: Path, catalogue: dict[str, Matter] | None, kb: KnowledgeBase) -> MatterFile | None:
     where = path.name
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_DatesAsText)
     except yaml.YAMLError as exc:
         kb.errors.append(f"{where}: not valid YAML: {exc}")
         return None
@@ -201,15 +232,16 @@ def _read_article(
     if not isinstance(version, int) or version < 1:
         problems.append(f"bad version {version!r}")
         version = 1
+    warnings: list[str] = []
+    extra = _read_added_fields(item, problems, warnings)
     if problems:
         kb.errors.extend(f"{where} ({art_id or '?'}): {p}" for p in problems)
         return None
     answer = _text(item.get("answer"))
     if len(answer) > MAX_ANSWER:
-        kb.warnings.append(f"{where} ({art_id}): answer has {len(answer)} characters (max {MAX_ANSWER})")
-    for key in ("source", "effective_date"):
-        if not _text(item.get(key)):
-            kb.warnings.append(f"{where} ({art_id}): missing {key}")
+        warnings.append(f"answer has {len(answer)} characters (max {MAX_ANSWER})")
+    warnings += [f"missing {key}" for key in ("source", "effective_date") if not _text(item.get(key))]
+    kb.warnings.extend(f"{where} ({art_id}): {w}" for w in warnings)
     return Article(
         id=art_id,
         matter=matter,
@@ -224,7 +256,57 @@ def _read_article(
         version=version,
         matter_name=name,
         aliases=tuple(aliases),
+        **extra,
     )
+
+
+def _day(value: Any) -> dt.date | None:
+    """A real calendar date from a YAML date or a `YYYY-MM-DD` string, else None."""
+    if isinstance(value, dt.datetime):
+        return None
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _read_added_fields(item: dict, problems: list[str], warnings: list[str]) -> dict[str, Any]:
+    """Validate `verified_date`, `effective_date`, `service_entry` and `paraphrases` (docs/kb-format.md)."""
+    verified = _day(item.get("verified_date"))
+    if item.get("verified_date") in (None, ""):
+        problems.append("missing verified_date (the day the content was last checked, YYYY-MM-DD)")
+    elif verified is None:
+        problems.append(f"verified_date {item.get('verified_date')!r} is not a real date (YYYY-MM-DD)")
+    elif verified > dt.date.today() + dt.timedelta(days=1):
+        problems.append(f"verified_date {verified.isoformat()} is in the future")
+    if item.get("effective_date") not in (None, "") and _day(item.get("effective_date")) is None:
+        problems.append(f"effective_date {item.get('effective_date')!r} is not a real date (YYYY-MM-DD)")
+    entry = item.get("service_entry")
+    if entry is not None and not (
+        isinstance(entry, dict) and _text(entry.get("name")) and _text(entry.get("path"))
+    ):
+        problems.append("service_entry must be a mapping with `name` and `path`")
+        entry = None
+    raw = item.get("paraphrases")
+    if raw is not None and not (isinstance(raw, list) and all(isinstance(p, str) for p in raw)):
+        problems.append("paraphrases is not a list of strings")
+        raw = None
+    phrases = [p.strip() for p in raw or [] if p.strip()]
+    low, high = PARAPHRASES
+    if not low <= len(phrases) <= high:
+        warnings.append(f"{len(phrases)} paraphrases (want {low}-{high})")
+    if len(set(phrases)) != len(phrases) or _text(item.get("question")) in phrases:
+        warnings.append("paraphrases repeat each other or the question")
+    return {
+        "verified_date": verified.isoformat() if verified else "",
+        "service_entry": ServiceEntry(_text(entry["name"]), _text(entry["path"])) if entry else None,
+        "paraphrases": tuple(phrases),
+    }
 
 
 def load_kb(directory: Path | None = None, catalogue: dict[str, Matter] | None = None) -> KnowledgeBase:

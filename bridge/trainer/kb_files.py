@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import tempfile
 from pathlib import Path
@@ -27,7 +28,12 @@ def article_entry(art: dict[str, Any]) -> dict[str, Any]:
         entry["steps"] = list(art["steps"])
     entry["source"] = art.get("source") or ""
     entry["effective_date"] = art.get("effective_date") or ""
+    # a trainer saving an article has checked it: that is its verification day
+    entry["verified_date"] = art.get("verified_date") or dt.date.today().isoformat()
     entry["version"] = int(art.get("version") or 1)
+    for key in ("service_entry", "paraphrases"):
+        if art.get(key):
+            entry[key] = art[key]
     return entry
 
 
@@ -38,6 +44,8 @@ def with_article(text: str, art: dict[str, Any]) -> str:
     entry = article_entry(art)
     for i, old in enumerate(articles):
         if isinstance(old, dict) and old.get("id") == art["id"]:
+            # fields the console does not edit are kept from the file
+            entry.update({k: old[k] for k in ("service_entry", "paraphrases") if k in old and k not in entry})
             articles[i] = entry
             break
     else:

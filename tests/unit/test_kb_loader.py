@@ -6,7 +6,17 @@ from pathlib import Path
 
 import pytest
 
-from kb.loader import MATTER_ASPECTS, MIN_FAQ, KBFormatError, load_catalogue, load_kb, load_valid_kb
+from kb.loader import (
+    MATTER_ASPECTS,
+    MIN_FAQ,
+    PARAPHRASES,
+    Article,
+    KBFormatError,
+    ServiceEntry,
+    load_catalogue,
+    load_kb,
+    load_valid_kb,
+)
 
 
 def test_repository_kb_has_no_errors():
@@ -60,8 +70,8 @@ name: 居住证
 aliases: [居住证]
 articles:
   - {id: residence-permit.conditions, aspect: conditions, title: t, answer: a,
-     source: s, effective_date: 2024-01-01}
-  - {id: residence-permit.conditions, aspect: conditions, title: t, answer: a}
+     source: s, effective_date: 2024-01-01, verified_date: 2026-11-26}
+  - {id: residence-permit.conditions, aspect: conditions, title: t, answer: a, verified_date: 2026-11-26}
   - {id: residence-permit.x, aspect: nonsense, title: t, answer: a}
   - {id: residence-permit.faq.01, aspect: faq, title: t, answer: a}
   - {id: other.materials, aspect: materials, title: t, answer: a}
@@ -90,9 +100,70 @@ department: bigdata-center
 name: 平台技术问题
 articles:
   - {id: platform-tech.login, aspect: tech, title: 登录失败, answer: 清缓存再试,
-     source: s, effective_date: 2024-05-01}
+     source: s, effective_date: 2024-05-01, verified_date: 2026-11-20}
 """,
     )
     (art,) = load_valid_kb(tmp_path).articles
     assert art.matter is None and art.effective_date == "2024-05-01"
     assert art.to_doc()["steps"] == []
+    assert art.verified_date == "2026-11-20" and art.to_doc()["paraphrases"] == []
+
+
+_ONE = """
+matter: null
+department: bigdata-center
+name: 平台技术问题
+articles:
+  - id: platform-tech.login
+    aspect: tech
+    title: 登录失败
+    question: 登录不了怎么办？
+    answer: 清缓存再试
+    source: s
+    effective_date: 2024-05-01
+"""
+
+
+@pytest.mark.parametrize(
+    ("extra", "problem"),
+    [
+        ("", "missing verified_date"),
+        ("    verified_date: TBD\n", "verified_date 'TBD' is not a real date"),
+        ("    verified_date: 2026-02-30\n", "is not a real date"),
+        ("    verified_date: 2999-01-01\n", "verified_date 2999-01-01 is in the future"),
+        ("    verified_date: 2026-11-01\n    service_entry: 随申办\n", "service_entry must be a mapping"),
+        ("    verified_date: 2026-11-01\n    service_entry: {name: 登录}\n", "with `name` and `path`"),
+        ("    verified_date: 2026-11-01\n    paraphrases: 登不上\n", "paraphrases is not a list"),
+    ],
+)
+def test_added_fields_are_validated(tmp_path: Path, extra: str, problem: str):
+    _write(tmp_path, "platform-tech.yml", _ONE + extra)
+    kb = load_kb(tmp_path)
+    assert any(problem in e for e in kb.errors), kb.errors
+    with pytest.raises(KBFormatError, match="platform-tech.login"):
+        load_valid_kb(tmp_path)
+
+
+def test_service_entry_and_paraphrases_are_read(tmp_path: Path):
+    extra = """    verified_date: 2026-11-26
+    service_entry: {name: 随申办账号登录, path: 随申办APP → 我的 → 登录}
+    paraphrases: [登不上去, 账号登录失败, 随申办进不去, 登不上去]
+"""
+    _write(tmp_path, "platform-tech.yml", _ONE + extra)
+    kb = load_kb(tmp_path)
+    (art,) = kb.articles
+    assert art.service_entry == ServiceEntry("随申办账号登录", "随申办APP → 我的 → 登录")
+    assert art.paraphrases == ("登不上去", "账号登录失败", "随申办进不去", "登不上去")
+    assert any("repeat" in w for w in kb.warnings)
+    doc = art.to_doc()
+    assert doc["service_entry"] == {"name": "随申办账号登录", "path": "随申办APP → 我的 → 登录"}
+    assert Article.from_doc({**doc, "_id": art.id}) == art
+
+
+
+def test_every_article_is_verified_and_paraphrased():
+    low, high = PARAPHRASES
+    for art in load_kb().articles:
+        assert art.verified_date, art.id
+        assert low <= len(art.paraphrases) <= high, art.id
+        assert len(set(art.paraphrases)) == len(art.paraphrases), art.id
