@@ -93,7 +93,7 @@ SCOPES = {"in_scope", "complaint_or_legal", "chitchat", "platform_tech", "unknow
 ASPECTS = {"conditions", "materials", "process", "fees", "time_limit", "progress", "offline", "other"}
 KINDS = {"question", "thanks", "chitchat", "human", "complaint", "legal", "platform_tech", "followup"}
 NO_ARTICLE = {"thanks", "chitchat", "human", "complaint", "legal"}
-NEAR = 0.9  # similarity from which an evaluation text counts as a reworded training example
+NEAR = 0.9  # similarity from which an evaluation text counts as a reworded training example or KB wording
 _PUNCT = re.compile(r"[\s\W_]+")
 
 
@@ -136,6 +136,7 @@ def test_heldout_questions_are_not_training_examples():
         assert not [t for t in texts if t in train], f"{name}: texts that are training examples"
         assert not [t for t in texts if _near(t, train)], f"{name}: texts that are reworded training examples"
         assert not [t for t in texts if t in kb_wording], f"{name}: texts copied from KB questions or titles"
+        assert not [t for t in texts if _near(t, kb_wording)], f"{name}: texts that reword KB questions or paraphrases"
         own = {_norm(q["text"]) for q in held}
         assert len(own) == len(held), f"{name}: duplicate texts"
         assert not own & seen, f"{name}: texts shared with another evaluation set"
