@@ -4,6 +4,9 @@ A backup to the NLU `matter` entity: every alias of the KB files and the
 catalogue name (with and without its parenthesised part) point to a matter.
 Longer matches win over their substrings ("公积金贷款" over "公积金"); an alias
 shared by several matters yields several candidates, left to retrieval to break.
+A long alias also counts when most of its words occur apart ("退休了公积金能提吗"
+for 退休提取公积金), scored by the characters it covers, so that a specific alias
+outweighs a generic matter word of another matter (退休).
 """
 
 from __future__ import annotations
@@ -13,10 +16,16 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from kb.tokenize import normalize
+from kb.tokenize import normalize, parts
 
 _PAREN = re.compile(r"[（(][^）)]*[）)]")
 _QUOTES = str.maketrans("", "", "“”\"'‘’")
+FUZZY_COVER = 0.6  # share of a long alias's characters its words must cover when they occur apart
+FUZZY_WEIGHT = 0.9
+# Words of many matters' aliases that say nothing about which matter (not enough for a fuzzy match)
+GENERIC_WORDS = frozenset(
+    "申请 办理 查询 手续 流程 材料 登记 时候 多久 补办 领取 申领 需要 条件 网上 线上 上海 时间 费用".split()
+)
 
 
 def name_variants(name: str) -> set[str]:
@@ -58,6 +67,7 @@ class MatterMatcher:
             if len(p) >= 2:
                 self.phrases[p].add(matter)
         self._ordered = sorted(self.phrases, key=len, reverse=True)
+        self._words = {p: [w for w in parts(p) if len(w) >= 2] for p in self.phrases if len(p) >= 5}
 
     @classmethod
     def from_sources(cls, names: dict[str, str], aliases: dict[str, Iterable[str]]) -> MatterMatcher:
@@ -84,8 +94,24 @@ class MatterMatcher:
                     for m in owners:
                         scores[m] += len(phrase) / len(owners)
                 start = t.find(phrase, end)
+        for phrase, fuzzy in self._fuzzy(t, set(found)).items():
+            for m in self.phrases[phrase]:
+                scores[m] = max(scores[m], fuzzy / len(self.phrases[phrase]))
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
         return MatterMatch(ranked, found)
+
+    def _fuzzy(self, t: str, exact: set[str]) -> dict[str, float]:
+        """Long aliases whose words occur apart in the text, with their scores."""
+        out: dict[str, float] = {}
+        for phrase, ws in self._words.items():
+            if phrase in exact or len(ws) < 2:
+                continue
+            hit = [w for w in ws if w in t]
+            covered = sum(len(w) for w in hit)
+            telling = [w for w in hit if w not in GENERIC_WORDS]
+            if len(telling) >= 2 and covered >= FUZZY_COVER * len(phrase):
+                out[phrase] = FUZZY_WEIGHT * covered
+        return out
 
 
 # Colloquial names the bot knows besides the KB `aliases` (kept unambiguous: one matter each).

@@ -1,7 +1,7 @@
 """BM25 retrieval over knowledge-base articles, live-reloaded from MongoDB.
 
-`BM25Index` is pure and in memory (title, question, answer, steps and aliases,
-with field weights). `KBSearcher` loads the articles from the `kb_articles`
+`BM25Index` is pure and in memory (title, question and trainer-written paraphrases,
+answer, steps and aliases, with field weights). `KBSearcher` loads the articles from the `kb_articles`
 collection and rebuilds the index whenever the KB revision (bumped by the
 importer and by any editor) changes, so an edited article is live without
 retraining the bot.
@@ -35,7 +35,7 @@ class Hit:
 def _weighted_terms(article: Article) -> dict[str, float]:
     fields = {
         "title": article.title,
-        "question": article.question,
+        "question": " ".join((article.question, *getattr(article, "paraphrases", ()))),
         "aliases": " ".join((article.matter_name, *article.aliases)),
         "answer": article.answer,
         "steps": " ".join(article.steps),
@@ -67,6 +67,10 @@ class BM25Index:
         self.avg_len = (sum(self.lengths) / n) if n else 1.0
         self.idf = {t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self.postings.items()}
         self.matters = sorted({a.matter for a in self.articles if a.matter})
+        spread: dict[str, set[str]] = defaultdict(set)
+        for term, plist in self.postings.items():
+            spread[term].update(m for m in (self.articles[i].matter for i, _ in plist) if m)
+        self.term_matters = {t: frozenset(ms) for t, ms in spread.items()}
 
     def __len__(self) -> int:
         return len(self.articles)
@@ -125,6 +129,12 @@ class BM25Index:
                     raw[i] = raw.get(i, 0.0) + bonus
         ranked = sorted(raw.items(), key=lambda kv: (-kv[1], self.articles[kv[0]].id))[:limit]
         return [Hit(self.articles[i], s) for i, s in ranked if s > 0]
+
+    def specific_terms(self, query: str, matter: str, max_matters: int = 3) -> list[str]:
+        """Query words (two characters or more) found in at most `max_matters` matters, `matter` among them."""
+        spread = self.term_matters
+        terms = [t for t in tokenize(query) if len(t) > 1]
+        return [t for t in terms if matter in spread.get(t, ()) and len(spread[t]) <= max_matters]
 
     def matter_scores(self, query: str, top_k: int = 8) -> list[tuple[str, float]]:
         """Matters ranked by the summed score of their best articles for the query."""

@@ -83,3 +83,10 @@ def tokenize(text: str) -> list[str]:
     """Search tokens of a text: jieba search-mode words without stopwords and punctuation."""
     words = _get().cut_for_search(normalize(text))
     return [w for w in (w.strip() for w in words) if w and w not in STOPWORDS and not _PUNCT.match(w)]
+
+
+def parts(phrase: str) -> list[str]:
+    """The largest dictionary words inside a phrase (the phrase itself and stopwords excluded)."""
+    t = normalize(phrase)
+    subs = {w for w in _get().cut_for_search(t) if w.strip() and w != t}
+    return [w for w in subs if w not in STOPWORDS and not any(w != o and w in o for o in subs)]

@@ -11,8 +11,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import texts
-from bot.actions.brain import Turn
 from bot.actions.runtime import runtime
+from bot.actions.turns import Turn
 
 log = logging.getLogger(__name__)
 
@@ -30,23 +30,16 @@ SLOTS = (
 def turn_from_tracker(tracker: Tracker) -> Turn:
     """The current user message, NLU result, client metadata and conversation slots."""
     latest = tracker.latest_message or {}
-    intent = latest.get("intent") or {}
     metadata = latest.get("metadata") or {}
     if not metadata:
         for event in reversed(tracker.events):
             if event.get("event") == "user":
                 metadata = event.get("metadata") or {}
                 break
-    ranking = [(r.get("name"), float(r.get("confidence") or 0.0)) for r in latest.get("intent_ranking") or []]
-    return Turn(
-        intent=intent.get("name") or "nlu_fallback",
-        confidence=float(intent.get("confidence") or 0.0),
-        text=latest.get("text") or "",
-        entities=list(latest.get("entities") or []),
-        ranking=ranking,
-        hint_matter=metadata.get("matter") if isinstance(metadata, dict) else None,
-        slots={name: tracker.get_slot(name) for name in SLOTS},
-    )
+    turn = Turn.from_parse(latest)
+    turn.hint_matter = metadata.get("matter") if isinstance(metadata, dict) else None
+    turn.slots = {name: tracker.get_slot(name) for name in SLOTS}
+    return turn
 
 
 class _XiaoshenAction(Action, ABC):

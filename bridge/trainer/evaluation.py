@@ -1,9 +1,12 @@
-"""NLU evaluation before a new model goes live: intent accuracy on the held-out questions.
+"""Evaluation before a new model goes live: article accuracy on the go-live set.
 
-The held-out file (`tests/data/heldout.yml`, never trained on) gives each question its
-expected scope and, for in-scope questions, the aspect asked; an answer is right when
-the parsed intent fits (see `intent_ok`). A new model goes live only when its accuracy
-is at least `MIN_ACCURACY` and not more than `MAX_DROP` below the live model's.
+The go-live set (`data/eval/golive.yml`, never trained on; `tests/` is not read at run
+time) labels each question with the articles that answer it acceptably. The new model
+parses every question; 小申's brain (over the live KB) answers each parse as a first
+turn; a question counts when the article sent is acceptable (see `bot/scoring.py`).
+A new model goes live only when its article accuracy is at least `MIN_ACCURACY` and not
+more than `MAX_DROP` below the live model's. Intent accuracy (`intent_ok`) is kept as a
+secondary figure.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import yaml
 
 from core.settings import ROOT
 
-HELDOUT = ROOT / "tests" / "data" / "heldout.yml"
+GOLIVE = ROOT / "data" / "eval" / "golive.yml"
 ASK = {"ask_matter", "ask_conditions", "ask_materials", "ask_process", "ask_fees", "ask_time_limit",
        "ask_progress", "ask_offline"}
 CHAT = {"chitchat", "greet", "thanks", "goodbye"}
@@ -24,8 +27,32 @@ MIN_ACCURACY = 0.5
 MAX_DROP = 0.03
 
 
-def load_heldout(path: Path = HELDOUT) -> list[dict]:
+def load_golive(path: Path = GOLIVE) -> list[dict]:
+    """The labelled questions of the go-live set (none when the file is missing)."""
+    if not path.exists():
+        return []
     return list((yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("questions") or [])
+
+
+def article_accuracy(questions: Sequence[dict], parses: Sequence[dict], brain) -> tuple[float, list[dict]]:
+    """Share of labelled matter questions answered with an acceptable article, and the misses.
+
+    `parses` are the NLU results of `bot.offline.texts_of(questions)` (follow-ups bring their `after` turn).
+    """
+    from bot.offline import question_replies
+
+    wrong: list[dict] = []
+    right = asked = 0
+    for q, msg in zip(questions, question_replies(brain, questions, parses), strict=True):
+        if not (q.get("articles") and q.get("scope", "in_scope") == "in_scope"):
+            continue
+        got = (msg.get("meta") or {}).get("kb_article")
+        asked += 1
+        if got in q["articles"]:
+            right += 1
+        else:
+            wrong.append({"text": q["text"], "article": got, "want": list(q["articles"])})
+    return (round(right / asked, 4) if asked else 0.0), wrong
 
 
 def intent_ok(intent: str | None, q: dict) -> bool:
@@ -50,11 +77,11 @@ class Verdict:
     reason: str
 
 
-def gate(new: float, live: float | None) -> Verdict:
+def gate(new: float, live: float | None, what: str = "答案准确率") -> Verdict:
     """Whether a model with accuracy `new` may replace the live one (accuracy `live`)."""
     if new < MIN_ACCURACY:
-        return Verdict(False, f"新模型意图准确率{new:.1%}低于下限{MIN_ACCURACY:.0%}，未上线。")
+        return Verdict(False, f"新模型{what}{new:.1%}低于下限{MIN_ACCURACY:.0%}，未上线。")
     if live is not None and new < live - MAX_DROP:
-        return Verdict(False, f"新模型意图准确率{new:.1%}比线上模型{live:.1%}下降超过{MAX_DROP:.0%}，未上线。")
+        return Verdict(False, f"新模型{what}{new:.1%}比线上模型{live:.1%}下降超过{MAX_DROP:.0%}，未上线。")
     live_text = f"（线上模型{live:.1%}）" if live is not None else ""
-    return Verdict(True, f"新模型意图准确率{new:.1%}{live_text}，通过。")
+    return Verdict(True, f"新模型{what}{new:.1%}{live_text}，通过。")

@@ -75,7 +75,8 @@ def parse(model, texts):
         for text in texts:
             out = loop.run_until_complete(agent.parse_message(text))
             intent = out.get("intent") or {}
-            results.append({"intent": intent.get("name"), "confidence": intent.get("confidence")})
+            results.append({"intent": intent.get("name"), "confidence": intent.get("confidence"),
+                            "intent_ranking": out.get("intent_ranking") or [], "entities": out.get("entities") or []})
     finally:
         loop.close()
     return {"ok": True, "results": results}

@@ -97,7 +97,7 @@ class Trainer:
                 return
             await self._set(job_id, "校验通过，开始训练模型……", stage="train", progress=10)
             model = await self._train(job_id, tmp)
-            await self._set(job_id, "训练完成，开始评估（留出集意图准确率）……", stage="evaluate", progress=75)
+            await self._set(job_id, "训练完成，开始评估（上线评估集答案准确率）……", stage="evaluate", progress=75)
             result = await self._evaluate(model)
             await self._set(job_id, result["verdict"], evaluation=result, progress=90)
             if not result["passed"]:
@@ -140,31 +140,47 @@ class Trainer:
         return out / "model.tar.gz"
 
     async def _evaluate(self, model: Path) -> dict[str, Any]:
-        questions = evaluation.load_heldout()
-        texts = [q["text"] for q in questions]
+        questions = evaluation.load_golive()
+        if not questions:
+            raise RuntimeError("缺少上线评估集 data/eval/golive.yml，无法评估。")
+        from bot.offline import texts_of
+
+        texts = texts_of(questions)
         res = await self.worker.call({"cmd": "parse", "model": str(model), "texts": texts})
         if not res.get("ok"):
             raise RuntimeError("评估失败：" + "；".join(res.get("errors") or []))
-        new_intents = [r["intent"] for r in res["results"]]
-        live_intents = await self._live_intents(texts)
-        new_acc = evaluation.accuracy(questions, new_intents)
-        live_acc = evaluation.accuracy(questions, live_intents) if live_intents else None
+        new_parses = [_parse_of(t, r) for t, r in zip(texts, res["results"], strict=True)]
+        live_parses = await self._live_parses(texts)
+        brain = await self._brain()
+        new_acc, wrong = await asyncio.to_thread(evaluation.article_accuracy, questions, new_parses, brain)
+        live_acc = None
+        if live_parses:
+            live_acc, _ = await asyncio.to_thread(evaluation.article_accuracy, questions, live_parses, brain)
         verdict = evaluation.gate(new_acc, live_acc)
-        wrong = [{"text": q["text"], "intent": i, "scope": q.get("scope"), "aspect": q.get("aspect")}
-                 for q, i in zip(questions, new_intents, strict=True) if not evaluation.intent_ok(i, q)]
+        intents = [new_parses[i]["intent"]["name"] for i in _last_turns(questions)]
         return {"questions": len(questions), "accuracy": new_acc, "live_accuracy": live_acc,
+                "intent_accuracy": evaluation.accuracy(questions, intents),
                 "passed": verdict.passed, "verdict": verdict.reason, "errors": wrong[:30]}
 
-    async def _live_intents(self, texts: list[str]) -> list[str | None] | None:
+    async def _brain(self):
+        """小申's brain over the live KB, as the action server builds it."""
+        from bot.actions.runtime import build_brain
+        from kb.loader import Article
+        from kb.search import BM25Index
+        from kb.versions import INACTIVE
+
+        docs = await self.store.kb_articles.find({"status": {"$nin": list(INACTIVE)}}).to_list(None)
+        return await asyncio.to_thread(lambda: build_brain(BM25Index(Article.from_doc(d) for d in docs)))
+
+    async def _live_parses(self, texts: list[str]) -> list[dict[str, Any]] | None:
         timeout = aiohttp.ClientTimeout(total=10)
         sem = asyncio.Semaphore(4)
         try:
             async with aiohttp.ClientSession(timeout=timeout) as s:
-                async def one(text: str) -> str | None:
+                async def one(text: str) -> dict[str, Any]:
                     async with sem, s.post(f"{self.settings.rasa_url}/model/parse", json={"text": text},
                                                 params=self.settings.rasa_auth) as r:
-                        body = await r.json(content_type=None)
-                        return (body.get("intent") or {}).get("name")
+                        return await r.json(content_type=None)
                 return list(await asyncio.gather(*(one(t) for t in texts)))
         except (aiohttp.ClientError, TimeoutError, ValueError):
             return None
@@ -180,3 +196,18 @@ class Trainer:
                 body = await r.json(content_type=None)
                 if model.name not in str(body.get("model_file", "")):
                     log.warning("rasa status after load: %s", body)
+
+
+def _parse_of(text: str, result: dict[str, Any]) -> dict[str, Any]:
+    """A Rasa-shaped parse from the worker's result (intent name, confidence, ranking, entities)."""
+    return {"text": text, "intent": {"name": result.get("intent"), "confidence": result.get("confidence") or 0.0},
+            "intent_ranking": result.get("intent_ranking") or [], "entities": result.get("entities") or []}
+
+
+def _last_turns(questions: list[dict[str, Any]]) -> list[int]:
+    """Index in `texts_of(questions)` of each question's own text."""
+    out, i = [], 0
+    for q in questions:
+        i += 2 if q.get("after") else 1
+        out.append(i - 1)
+    return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from difflib import SequenceMatcher
 from pathlib import Path
 
 import yaml
@@ -82,15 +83,87 @@ def test_generated_entity_data_is_current():
     assert nlu_build.main(["--check"]) == 0
 
 
+# The evaluation sets (never trained on) and the least number of questions each must hold.
+EVAL_SETS = {
+    "heldout": (ROOT / "tests" / "data" / "heldout.yml", 320),
+    "golive": (ROOT / "data" / "eval" / "golive.yml", 80),
+}
+FIELDS = {"text", "matter", "scope", "aspect", "articles", "kind", "after"}
+SCOPES = {"in_scope", "complaint_or_legal", "chitchat", "platform_tech", "unknown"}
+ASPECTS = {"conditions", "materials", "process", "fees", "time_limit", "progress", "offline", "other"}
+KINDS = {"question", "thanks", "chitchat", "human", "complaint", "legal", "platform_tech", "followup"}
+NO_ARTICLE = {"thanks", "chitchat", "human", "complaint", "legal"}
+NEAR = 0.9  # similarity from which an evaluation text counts as a reworded training example or KB wording
+_PUNCT = re.compile(r"[\s\W_]+")
+
+
+def _norm(text: str) -> str:
+    """Text without spaces and punctuation, lower case: wordings that differ only there compare equal."""
+    return _PUNCT.sub("", text).lower()
+
+
+def _near(text: str, pool: set[str]) -> bool:
+    """Whether normalised `text` of 8+ characters is nearly one of the normalised `pool`."""
+    if len(text) < 8:
+        return False
+    for other in pool:
+        sm = SequenceMatcher(None, text, other)
+        if sm.real_quick_ratio() >= NEAR and sm.quick_ratio() >= NEAR and sm.ratio() >= NEAR:
+            return True
+    return False
+
+
+def _eval_set(name: str) -> list[dict]:
+    return yaml.safe_load(EVAL_SETS[name][0].read_text(encoding="utf-8"))["questions"]
+
+
+def _kb() -> dict[str, dict]:
+    return {
+        a["id"]: a
+        for f in (ROOT / "data" / "kb").glob("*.yml")
+        for a in yaml.safe_load(f.read_text(encoding="utf-8"))["articles"]
+    }
+
+
 def test_heldout_questions_are_not_training_examples():
-    train = {_plain(e) for exs in _examples().values() for e in exs}
-    held = yaml.safe_load((ROOT / "tests" / "data" / "heldout.yml").read_text(encoding="utf-8"))["questions"]
-    assert len(held) >= 150
-    assert not [q["text"] for q in held if q["text"] in train]
+    train = {_norm(_plain(e)) for exs in _examples().values() for e in exs}
+    kb = _kb().values()
+    kb_wording = {_norm(w) for a in kb for w in [a.get("question"), a.get("title"), *(a.get("paraphrases") or [])] if w}
+    seen: set[str] = set()
+    for name in EVAL_SETS:
+        held = _eval_set(name)
+        texts = [_norm(q["text"]) for q in held] + [_norm(q["after"]) for q in held if q.get("after")]
+        assert not [t for t in texts if t in train], f"{name}: texts that are training examples"
+        assert not [t for t in texts if _near(t, train)], f"{name}: texts that are reworded training examples"
+        assert not [t for t in texts if t in kb_wording], f"{name}: texts copied from KB questions or titles"
+        assert not [t for t in texts if _near(t, kb_wording)], f"{name}: texts that reword KB questions or paraphrases"
+        own = {_norm(q["text"]) for q in held}
+        assert len(own) == len(held), f"{name}: duplicate texts"
+        assert not own & seen, f"{name}: texts shared with another evaluation set"
+        seen |= own
+
+
+def test_eval_sets_are_labelled_against_the_catalogue_and_the_kb():
     matters = set(get_catalogue().matters)
-    assert {q["matter"] for q in held if q["matter"]} == matters
-    for q in held:
-        assert q["scope"] in {"in_scope", "complaint_or_legal", "chitchat", "platform_tech", "unknown"}
+    kb = _kb()
+    for name, (_, minimum) in EVAL_SETS.items():
+        held = _eval_set(name)
+        assert len(held) >= minimum, name
+        assert {q["matter"] for q in held if q["matter"]} == matters, name
+        for q in held:
+            where = f"{name}: {q['text']}"
+            assert set(q) <= FIELDS and q["scope"] in SCOPES and q["kind"] in KINDS, where
+            assert q.get("aspect") in ASPECTS | {None}, where
+            assert all(a in kb for a in q["articles"]), where
+            assert bool(q.get("after")) == (q["kind"] == "followup"), where
+            if q["kind"] in NO_ARTICLE:
+                assert q["articles"] == [], where
+            elif q["kind"] == "question":
+                assert q["scope"] == "in_scope" and q["articles"], where
+                assert all(a.startswith(f"{q['matter']}.") for a in q["articles"]), where
+            elif q["kind"] == "platform_tech":
+                assert q["scope"] == "platform_tech" and q["articles"], where
+                assert all(a.startswith("platform-tech.") for a in q["articles"]), where
 
 
 def test_rasa_configs_exist_and_name_the_user_dictionary():

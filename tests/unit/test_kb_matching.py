@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kb.matching import MatterMatcher, name_variants
-from kb.tokenize import tokenize
+from kb.tokenize import parts, tokenize
 
 
 def test_longest_alias_wins_and_ties_are_left_open():
@@ -55,3 +55,13 @@ def test_tokenizer_keeps_domain_words():
     for word in ("居住证积分", "落户", "汇算", "社保卡"):
         assert word in tokens
     assert "和" not in tokens and "，" not in tokens
+
+
+def test_a_long_alias_counts_when_its_words_occur_apart():
+    from tests.unit.kb_fixtures import real_brain
+
+    matcher = real_brain().matcher
+    found = dict(matcher.match("退休了想把公积金取出来").candidates)
+    assert found["housing-fund-withdrawal"] > found["retirement"]  # 退休提取公积金 beats the generic 退休
+    assert matcher.match("办退休要什么材料").best == "retirement"
+    assert "怎么" not in parts("退休金怎么领") and "退休金" in parts("退休金怎么领")

@@ -1,0 +1,57 @@
+"""Keyword cues: the backup to the NLU scope models (complaint, person, platform fault).
+
+The NLU intents are learned from many varied examples; these cues only second-guess a
+doubtful prediction and name the complaint channels to list.
+"""
+
+from __future__ import annotations
+
+import re
+
+COMPLAINT_WORDS = {
+    "投诉": "hotline",
+    "举报": "hotline",
+    "曝光": "hotline",
+    "12345": "hotline",
+    "信访": "petition",
+    "上访": "petition",
+    "复议": "review",
+    "不服": "review",
+    "驳回": "review",
+    "撤销": "review",
+    "赔偿": "compensation",
+    "损失": "compensation",
+    "起诉": "court",
+    "打官司": "court",
+    "告他们": "court",
+    "法院": "court",
+    "诉讼": "court",
+    "仲裁": "arbitration",
+    "劳动争议": "arbitration",
+}
+STRONG_COMPLAINT = re.compile("投诉|举报|信访|上访|行政复议|起诉|打官司|仲裁|国家赔偿|要求赔偿|赔偿损失")
+COMPLAINT_CUES = re.compile(
+    "投诉|举报|信访|上访|复议|起诉|诉讼|打官司|官司|仲裁|法院|不服|维权|反映|曝光|刁难|态度|告|赔|损失|"
+    "不认可|不同意|异议|申诉|追责|负责|说法|不满"
+)
+HUMAN_CUES = re.compile(
+    "人工|真人|客服|工作人员|坐席|人来|找人|人呢|懂的人|跟人|专人|接线|活人|同事|专员|老师|换个人|找个人|打个电话"
+)
+PLATFORM_CUES = re.compile(
+    "登录|登陆|登不|登入|验证码|实名|刷脸|人脸|上传|传不上|传不了|闪退|白屏|报错|打不开|页面|网页|卡住|卡死|"
+    "密码|账号|帐号|一证通|附件|提交不了|系统繁忙|扫码|小程序|app|网站|转圈|404|500|浏览器|按钮|没反应|"
+    "空白|加载|乱码|bug|弹窗|闪退"
+)
+PLATFORM_STRONG = re.compile(
+    "登录|登陆|登不|登入|验证码|实名|刷脸|人脸|闪退|白屏|报错|打不开|账号|帐号|一证通|系统繁忙|转圈|传不上|"
+    "传不了|上传失败|浏览器|没反应|加载不出|乱码|bug"
+)
+
+
+def complaint_kinds(text: str) -> list[str]:
+    """The channels a complaint text calls for, in the order of `COMPLAINT_WORDS`."""
+    kinds: list[str] = []
+    for word, kind in COMPLAINT_WORDS.items():
+        if word in text and kind not in kinds:
+            kinds.append(kind)
+    return kinds

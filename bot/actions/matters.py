@@ -1,0 +1,113 @@
+"""Which matter a turn is about: named (entity, alias), retrieved, hinted or from context.
+
+A follow-up without a matter stays on the conversation's matter; a new matter or
+alias switches. Retrieval alone names a matter only when it is clear and the question
+has a word specific to it (found in at most three matters); when it is not, its best
+few matters are the candidates to ask back with.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.actions.turns import Turn
+from kb.matching import MatterMatcher
+from kb.search import BM25Index
+from kb.tokenize import tokenize
+
+MIN_GLOBAL_SCORE = 4.0  # BM25 score needed to trust a match without any matter signal
+MIN_MATTER_SHARE = 1.2  # top matter must beat the runner-up by this factor (global guess)
+MAX_CANDIDATES = 3
+NEAR_TIE = 0.75  # aliases scoring this close to the best are told apart by retrieval
+
+
+@dataclass
+class Found:
+    """The matter of a turn (or None), where it came from, and candidates when unsure."""
+
+    matter: str | None
+    source: str  # alias, search, hint, context, none
+    candidates: list[str] = field(default_factory=list)
+
+
+class MatterResolver:
+    """Decides the matter of a turn from the matcher, the NLU entities, retrieval and context."""
+
+    def __init__(self, index: BM25Index, matcher: MatterMatcher, departments: dict[str, str]):
+        self.index = index
+        self.matcher = matcher
+        self.departments = departments
+        self.names = {a.matter: a.matter_name for a in index.articles if a.matter and a.matter_name}
+        owned: dict[str, list[str]] = defaultdict(list)
+        for phrase, owners in matcher.phrases.items():
+            for m in owners:
+                owned[m].append(phrase)
+        self._words = {m: sorted(ps, key=len, reverse=True) for m, ps in owned.items()}
+
+    def valid(self, value: Any) -> str | None:
+        """A known matter id for an id or a name, else None."""
+        if not isinstance(value, str) or not value:
+            return None
+        if value in self.departments:
+            return value
+        return self.matcher.match(value).best
+
+    def words(self, matter: str) -> list[str]:
+        """The names and aliases of a matter, longest first."""
+        return self._words.get(matter, [])
+
+    def entity_matters(self, turn: Turn) -> list[str]:
+        """Matter ids named by the NLU `matter` entities."""
+        out: list[str] = []
+        for ent in turn.entities:
+            if ent.get("entity") == "matter":
+                m = self.valid(ent.get("value"))
+                if m and m not in out:
+                    out.append(m)
+        return out
+
+    def named(self, turn: Turn) -> list[str]:
+        """Matters the text names by alias or entity."""
+        found = [m for m, _ in self.matcher.match(turn.text or "").candidates]
+        return found + [m for m in self.entity_matters(turn) if m not in found]
+
+    def resolve(self, turn: Turn) -> Found:
+        """The matter of the turn and where it came from."""
+        text = turn.text or ""
+        cands: dict[str, float] = dict(self.matcher.match(text).candidates)
+        for m in self.entity_matters(turn):
+            cands[m] = cands.get(m, 0.0) + 2.0
+        if cands:
+            ranked = sorted(cands.items(), key=lambda kv: -kv[1])
+            tied = [m for m, s in ranked if s >= NEAR_TIE * ranked[0][1] - 1e-9]
+            if len(tied) == 1:
+                return Found(tied[0], "alias")
+            hits = self.index.search(text, matters=tied, limit=1)
+            return Found(hits[0].article.matter if hits else tied[0], "alias")
+        hint = self.valid(turn.hint_matter)
+        context = self.valid(turn.slots.get("matter"))
+        content = [t for t in tokenize(text) if len(t) > 1]
+        followup = bool(hint or context)
+        ranked = self.index.matter_scores(text) if len(content) >= (3 if followup else 2) else []
+        guess = self._clear(ranked, strong=followup)
+        if guess and not self.index.specific_terms(text, guess):
+            guess = None  # only words many matters share ("证件", "孩子"): ask back instead
+        if guess:
+            return Found(guess, "search")
+        if hint:
+            return Found(hint, "hint")
+        if context:
+            return Found(context, "context")
+        good = [m for m, s in ranked[:MAX_CANDIDATES] if s >= MIN_GLOBAL_SCORE]
+        return Found(None, "none", good)
+
+    @staticmethod
+    def _clear(ranked: list[tuple[str, float]], strong: bool) -> str | None:
+        """The top matter when it is clear enough (`strong`: twice the usual score)."""
+        if not ranked or ranked[0][1] < MIN_GLOBAL_SCORE * (2 if strong else 1):
+            return None
+        if len(ranked) > 1 and ranked[0][1] < MIN_MATTER_SHARE * ranked[1][1]:
+            return None
+        return ranked[0][0]

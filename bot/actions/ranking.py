@@ -1,0 +1,142 @@
+"""Article-level answer retrieval: which article of a matter answers the question itself.
+
+Each article is scored on three signals, combined linearly:
+- BM25 over its fields (the KB index), normalised by the best candidate;
+- character-bigram similarity of the question to the article's own questions: its
+  `question`, `title` and the trainer-written `paraphrases` (the ranking's training data);
+- the probability that the question asks the article's aspect, from the NLU intent
+  ranking blended with lexical cues (a signal, never a filter).
+The winner's confidence is a softmax over the candidates' combined scores.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from kb.loader import Article
+from kb.search import BM25Index
+from kb.tokenize import normalize, tokenize
+
+ASPECT_INTENTS = {
+    "ask_conditions": "conditions",
+    "ask_materials": "materials",
+    "ask_process": "process",
+    "ask_fees": "fees",
+    "ask_time_limit": "time_limit",
+    "ask_progress": "progress",
+    "ask_offline": "offline",
+}
+# Lexical cues for the asked aspect: blended with the NLU probabilities, never alone.
+ASPECT_CUES = {
+    "time_limit": re.compile("多久|几天|多长时间|到账|什么时候|时限|多少天|工作日|期限|截止|多快|几个月|审多久"),
+    "fees": re.compile("多少钱|费用|收费|要钱|免费|手续费|工本费|花多少|交钱|付费"),
+    "materials": re.compile("材料|资料|带什么|准备什么|证件|要带|提供什么|复印件|原件|要交什么"),
+    "conditions": re.compile("条件|符合|资格|要求|够不够|哪些人|什么人|谁能|谁可以"),
+    "process": re.compile("怎么办|怎么弄|流程|步骤|网上办|手机上|怎么申请|如何申请|哪里操作|入口|怎么操作|咋办|怎么提"),
+    "progress": re.compile("进度|到哪一步|审核结果|查询结果|办好了没|状态|查不到结果|审到哪"),
+    "offline": re.compile("窗口|现场|线下|地址|网点|去哪拿|去哪领|去哪里办|大厅|哪里领|哪里拿"),
+}
+# Everyday words mapped to the KB's, for the similarity only (longest first).
+SYNONYMS = (
+    ("小孩子", "孩子"), ("小孩", "孩子"), ("宝宝", "孩子"), ("新生儿", "孩子"), ("掉了", "丢了"),
+    ("遗失", "丢了"), ("弄丢", "丢了"), ("不记得", "忘了"), ("忘记", "忘了"), ("多长时间", "多久"),
+    ("几天", "多久"), ("要不要钱", "要钱吗"), ("收不收钱", "要钱吗"), ("收费吗", "要钱吗"), ("咋", "怎么"),
+    ("十五年", "15年"), ("没满", "不满"), ("老公", "配偶"), ("老婆", "配偶"), ("爸妈", "父母"),
+)
+W_BM25, W_SIM, W_ASPECT = 1.0, 2.2, 0.9
+GENERAL_TO_PROCESS = 0.5  # share of a general question's probability credited to the process article
+FAQ_PRIOR = 0.3  # aspect probability credited to a FAQ (it answers no single aspect)
+TEMPERATURE = 6.0
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A candidate article with its combined score and softmax confidence."""
+
+    article: Article
+    score: float
+    confidence: float
+
+
+def aspect_probs(text: str, ranking: Sequence[tuple[str, float]]) -> dict[str, float]:
+    """Probability of each aspect: NLU ask_* probabilities (renormalised) blended with cues."""
+    nlu = {ASPECT_INTENTS[n]: p for n, p in ranking if n in ASPECT_INTENTS}
+    general = sum(p for n, p in ranking if n == "ask_matter")
+    nlu["process"] = nlu.get("process", 0.0) + GENERAL_TO_PROCESS * general  # a general question: how to do it
+    total = sum(nlu.values())
+    nlu = {a: p / total for a, p in nlu.items()} if total > 0 else {}
+    cues = {a for a, rx in ASPECT_CUES.items() if rx.search(text)}
+    cue_p = {a: 1.0 / len(cues) for a in cues}
+    if not nlu and not cue_p:
+        return {"process": 0.4}  # a bare question about a matter: how to do it
+    nlu_w = 0.6 if cue_p else 1.0
+    return {a: nlu_w * nlu.get(a, 0.0) + (1 - nlu_w) * cue_p.get(a, 0.0) for a in (*ASPECT_INTENTS.values(),)}
+
+
+def _bigrams(text: str) -> frozenset[str]:
+    t = re.sub(r"[\W_]+", "", normalize(text))
+    for word, canonical in SYNONYMS:
+        t = t.replace(word, canonical)
+    return frozenset(t[i : i + 2] for i in range(len(t) - 1)) if len(t) > 1 else frozenset({t})
+
+
+@lru_cache(maxsize=4096)
+def _article_grams(article: Article) -> tuple[frozenset[str], ...]:
+    texts = [article.question, article.title, *getattr(article, "paraphrases", ())]
+    return tuple(_bigrams(t) for t in texts if t)
+
+
+def similarity(question: str, article: Article, matter_words: Sequence[str] = ()) -> float:
+    """Best Dice coefficient of the question's bigrams against the article's own questions."""
+    q = question
+    for w in matter_words:  # the matter's name says nothing about which article answers
+        q = q.replace(w, "")
+    qg = _bigrams(q)
+    if not qg:
+        return 0.0
+    best = 0.0
+    for g in _article_grams(article):
+        if g:
+            best = max(best, 2 * len(qg & g) / (len(qg) + len(g)))
+    return best
+
+
+class ArticleRanker:
+    """Ranks the articles of one or more matters against a question."""
+
+    def __init__(self, index: BM25Index):
+        self.index = index
+
+    def rank(
+        self,
+        text: str,
+        matters: Sequence[str],
+        probs: dict[str, float],
+        matter_words: Sequence[str] = (),
+        limit: int = 3,
+    ) -> list[Ranked]:
+        """The best `limit` articles of `matters` for the question, with confidences."""
+        wanted = set(matters)
+        cands = [i for i, a in enumerate(self.index.articles) if a.matter in wanted]
+        if not cands:
+            return []
+        raw = self.index.scores(tokenize(text))
+        top = max((raw.get(i, 0.0) for i in cands), default=0.0) or 1.0
+        scored = []
+        for i in cands:
+            art = self.index.articles[i]
+            p = probs.get(art.aspect, FAQ_PRIOR if art.aspect == "faq" else 0.0)
+            s = (
+                W_BM25 * raw.get(i, 0.0) / top
+                + W_SIM * similarity(text, art, matter_words)
+                + W_ASPECT * p
+            )
+            scored.append((s, art))
+        scored.sort(key=lambda sa: (-sa[0], sa[1].id))
+        exps = [math.exp(TEMPERATURE * (s - scored[0][0])) for s, _ in scored]
+        z = sum(exps)
+        return [Ranked(a, s, e / z) for (s, a), e in zip(scored[:limit], exps[:limit], strict=False)]
