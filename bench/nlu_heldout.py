@@ -1,6 +1,6 @@
 """Held-out benchmark of 小申: what citizens get, for the fast and the DIET pipelines.
 
-    ./bangban bench nlu_heldout [--pipelines fast,diet] [--rasa URL --token RASA_TOKEN] [--file tests/data/heldout.yml] [-v]
+    ./bangban bench nlu_heldout [--pipelines fast,diet] [--rasa URL --token T] [--file tests/data/heldout.yml] [-v]
 
 Without `--rasa`, starts a system (database, KB, action server, Rasa) per pipeline on
 free ports. Every question is sent through the REST webhook in a fresh conversation

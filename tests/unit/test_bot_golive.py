@@ -38,7 +38,7 @@ def test_go_live_check_uses_article_accuracy(monkeypatch):
     monkeypatch.setattr(evaluation, "load_golive", lambda: QUESTIONS)
     docs = [{**a.to_doc(), "_id": a.id} for a in load_kb().articles]
     store = SimpleNamespace(kb_articles=SimpleNamespace(find=lambda *a, **k: Cursor(docs)))
-    trainer = Trainer(store, SimpleNamespace(rasa_url="http://127.0.0.1:9"), Worker())
+    trainer = Trainer(store, SimpleNamespace(rasa_url="http://127.0.0.1:9", rasa_auth={}), Worker())
     result = asyncio.run(trainer._evaluate("model.tar.gz"))
     assert result["accuracy"] == 1.0 and result["passed"] and result["live_accuracy"] is None
     assert result["questions"] == 3 and result["errors"] == []
