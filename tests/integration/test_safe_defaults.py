@@ -158,8 +158,8 @@ async def test_the_trainer_reloads_the_model_with_the_token(system):
     from core.settings import load_settings
 
     trainer = Trainer(None, load_settings(), worker=None)  # type: ignore[arg-type]
-    intents = await trainer._live_intents(["你好"])
-    assert intents and intents[0]
+    parses = await trainer._live_parses(["你好"])
+    assert parses and parses[0]["intent"]["name"]
     await trainer._load(system.model_path)  # raises on a refused reload
 
 
