@@ -8,10 +8,8 @@ import yaml
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from bridge.domain.auth import verify_password
 from bridge.transport.http.common import STAFF, app_context, ok, principal
 from bridge.transport.http.models import Out, Records
-from core.errors import ApiError
 from core.http_routes import USER, RouteTable, body
 
 table = RouteTable("staff")
@@ -60,15 +58,12 @@ def agent_wire(agent: dict) -> dict[str, Any]:
 
 
 @table.post("/api/v1/agents/login", summary="Staff login", body=LoginIn, response=LoginOut,
-            errors={401: "bad credentials", 403: "account disabled"})
+            errors={401: "bad credentials", 403: "account disabled",
+                    429: "too many failed logins (retry_after: seconds)"})
 async def login(request: web.Request) -> web.Response:
     ctx = app_context(request)
     m = body(request, LoginIn)
-    agent = await ctx.store.agents.find_one({"username": m.username})
-    if agent is None or not verify_password(agent["password_hash"], m.password):
-        raise ApiError(401, "bad_credentials")
-    if agent.get("disabled"):
-        raise ApiError(403, "account_disabled")
+    agent = await ctx.logins.login(m.username, m.password, request.remote or "")
     return ok({"token": ctx.tokens.issue_staff(agent), "agent": agent_wire(agent)})
 
 
