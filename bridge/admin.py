@@ -7,20 +7,17 @@ import asyncio
 import getpass
 import sys
 
-from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from bridge.domain.auth import STAFF_ROLES, hash_password, password_problem
+from bridge.domain.staff_accounts import AccountError, check_role_departments, update_account
 from core.catalogue import load_catalogue
 from core.clock import now
 from core.db import Store, connect
 from core.errors import MESSAGES
 from core.settings import get_settings
 
-
-class CommandError(Exception):
-    pass
-
+CommandError = AccountError
 
 async def create_agent(store: Store, username: str, password: str, name: str, departments: list[str],
                        role: str = "agent", capacity: int | None = None) -> dict:
@@ -28,7 +25,7 @@ async def create_agent(store: Store, username: str, password: str, name: str, de
     settings = get_settings()
     if not username or not username.replace("_", "").replace("-", "").replace(".", "").isalnum():
         raise CommandError("用户名只能包含字母、数字、下划线、点和连字符。")
-    _check_role_departments(role, departments)
+    check_role_departments(load_catalogue(settings.data_dir), role, departments)
     if password_problem(password):
         raise CommandError(MESSAGES["weak_password"])
     cap = capacity if capacity is not None else settings.default_capacity
@@ -45,36 +42,11 @@ async def create_agent(store: Store, username: str, password: str, name: str, de
     return doc
 
 
-def _check_role_departments(role: str, departments: list[str]) -> None:
-    catalogue = load_catalogue(get_settings().data_dir)
-    if role not in STAFF_ROLES:
-        raise CommandError(f"角色必须是 {', '.join(STAFF_ROLES)} 之一。")
-    unknown = [d for d in departments if d not in catalogue.departments and d != "*"]
-    if unknown:
-        raise CommandError(f"未知部门：{', '.join(unknown)}（可用：{', '.join(catalogue.departments)}）")
-    if role in ("agent", "supervisor") and not departments:
-        raise CommandError("帮办人员和班长至少属于一个部门。")
-
-
 async def update_agent(store: Store, username: str, *, disabled: bool | None = None, role: str | None = None,
                        departments: list[str] | None = None) -> dict:
-    """Change a staff account; open sockets follow within seconds (`staff_version` is bumped)."""
-    agent = await store.agents.find_one({"username": username})
-    if agent is None:
-        raise CommandError(f"用户名 {username} 不存在。")
-    changes: dict = {"updated_at": now()}
-    if role is not None or departments is not None:
-        role = agent["role"] if role is None else role
-        departments = agent.get("departments", []) if departments is None else departments
-        _check_role_departments(role, departments)
-        changes.update(role=role, departments=departments)
-    if disabled is not None:
-        changes["disabled"] = disabled
-        if disabled:
-            changes["status"] = "offline"
-    return await store.agents.find_one_and_update({"_id": agent["_id"]},
-                                                  {"$set": changes, "$inc": {"staff_version": 1}},
-                                                  return_document=ReturnDocument.AFTER)
+    """Change a staff account; open sockets follow within seconds."""
+    catalogue = load_catalogue(get_settings().data_dir)
+    return await update_account(store, catalogue, username, disabled=disabled, role=role, departments=departments)
 
 
 async def seed(store: Store) -> tuple[int, int]:

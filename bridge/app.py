@@ -53,6 +53,7 @@ from media.signalling import MediaHub
 
 log = logging.getLogger("bangban.app")
 MEDIA = web.AppKey("media", MediaHub)
+STAFF_SESSIONS = web.AppKey("staff_sessions", StaffSessions)
 
 
 def make_sio(settings: Settings) -> socketio.AsyncServer:
@@ -111,8 +112,8 @@ async def _startup(app: web.Application) -> None:
     app["sweeper"] = Sweeper(ctx.settings, ctx.store, ctx.presence, ctx.conversations, ctx.lifecycle,
                              ctx.assignment, ctx.delivery, ctx.escalation, ctx.bot)
     app["sweeper"].start()
-    app["staff_sessions"] = StaffSessions(ctx.sio, ns_agent.NS, ctx.store, ctx.presence, ctx.settings.staff_check_s)
-    app["staff_sessions"].start()
+    app[STAFF_SESSIONS] = StaffSessions(ctx.sio, ns_agent.NS, ctx.store, ctx.presence, ctx.settings.staff_check_s)
+    app[STAFF_SESSIONS].start()
     await app[MEDIA].start()
     freeze_startup_objects()
     log.info("bridge started", extra={"process_id": ctx.presence.process_id})
@@ -129,7 +130,7 @@ async def _shutdown(app: web.Application) -> None:
 async def _cleanup(app: web.Application) -> None:
     ctx: AppContext = app["ctx"]
     await app["sweeper"].stop()
-    await app["staff_sessions"].stop()
+    await app[STAFF_SESSIONS].stop()
     try:
         await ctx.presence.shutdown()
     except Exception:  # noqa: BLE001 - best effort on the way out

@@ -131,7 +131,15 @@ async def test_removed_department_stops_its_queue_events(sh: MultiHarness):
     cid = await start_conversation(user, "社保卡补换", matter="social-security-card")
     assert (await user.call("handoff", {"conversation_id": cid}))["state"] == "queued"
     await agent.wait_for("queue", pred=lambda d: d["queues"][0]["department"] == removed)
-    await update_agent(sh.store, agent.username, departments=[kept])
+    admin_name, password = await sh.make_staff(["*"], role="admin")
+    admin = await sh.staff_token(admin_name, password)
+    change = {"departments": [kept]}
+    status, body = await sh.http("PATCH", f"/api/v1/agents/{agent.username}", token=agent.token, json=change)
+    assert status == 403 and body["error"]["code"] == "forbidden", body
+    status, body = await sh.http("PATCH", f"/api/v1/agents/{agent.username}", token=admin, json={"departments": ["x"]})
+    assert status == 400 and "未知部门" in body["error"]["message"], body
+    status, body = await sh.http("PATCH", f"/api/v1/agents/{agent.username}", token=admin, json=change)
+    assert status == 200 and body["agent"]["departments"] == [kept], body
     await asyncio.sleep(CHECK_S * 2.5)
     agent.events.clear()
     user2 = await sh.user_on(0)
