@@ -134,6 +134,8 @@ class Settings(BaseSettings):
     login_lock_s: Seconds = Field(30.0, alias="LOGIN_LOCK_S")  # first lock; doubles per further failure
     login_lock_max_s: Seconds = Field(900.0, alias="LOGIN_LOCK_MAX_S")
     staff_check_s: Seconds = Field(2.0, alias="STAFF_CHECK_S")
+    # peers whose X-Forwarded-For names the client (the load balancer); nobody else is believed
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="TRUSTED_PROXIES")
     # desk rules
     default_capacity: Count = Field(5, alias="AGENT_CAPACITY")
     grace_period_s: Delay = Field(60.0, alias="AGENT_GRACE_S")
@@ -206,6 +208,8 @@ class Settings(BaseSettings):
         if isinstance(value, str) and value.upper() in LOG_LEVELS:
             return value.upper()
         return value
+
+    _split_proxies = field_validator("trusted_proxies", mode="before")(_comma_list)
 
     @field_validator("gc_threshold", mode="before")
     @classmethod

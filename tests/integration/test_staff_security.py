@@ -20,7 +20,8 @@ CHECK_S = 1.0
 
 @pytest.fixture(scope="module")
 def staff_system() -> System:
-    system = start_own_system("staff", bridges=2, LOGIN_LOCK_S="3", LOGIN_ADDRESS_FAILURES="45",
+    system = start_own_system("staff", bridges=2, LOGIN_LOCK_S="3", LOGIN_ADDRESS_FAILURES="20",
+                              TRUSTED_PROXIES="127.0.0.1",
                               STAFF_CHECK_S=str(CHECK_S))
     yield system
     system.stop()
@@ -34,9 +35,11 @@ async def sh(staff_system: System) -> MultiHarness:
     await h.store.close()
 
 
-async def _login(h: MultiHarness, username: str, password: str, bridge: int = 0) -> tuple[int, dict]:
+async def _login(h: MultiHarness, username: str, password: str, bridge: int = 0,
+                 forwarded_for: str = "") -> tuple[int, dict]:
+    headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
     async with aiohttp.ClientSession() as s:
-        async with s.post(bridge_url(h.system, bridge) + "/api/v1/agents/login",
+        async with s.post(bridge_url(h.system, bridge) + "/api/v1/agents/login", headers=headers,
                           json={"username": username, "password": password}) as r:
             return r.status, await r.json()
 
@@ -55,34 +58,36 @@ async def _closed_within(seconds: float, *clients: Client) -> bool:
 
 async def test_eleventh_wrong_password_is_throttled_and_the_right_one_waits(sh: MultiHarness):
     username, password = await sh.make_staff(["taxation"])
+    client = "192.0.2.11"  # behind the trusted proxy: the address counted is the client's
     for i in range(10):
-        status, body = await _login(sh, username, "wrong-passw0rd", bridge=i % 2)
+        status, body = await _login(sh, username, "wrong-passw0rd", i % 2, client)
         assert status == 401 and body["error"]["code"] == "bad_credentials", (i, status, body)
-    status, body = await _login(sh, username, "wrong-passw0rd", bridge=1)
+    status, body = await _login(sh, username, "wrong-passw0rd", 1, client)
     assert status == 429 and body["error"]["code"] == "login_throttled", body
     assert body["error"]["message"] == "登录尝试过多，请稍后再试。" and 1 <= body["error"]["retry_after"] <= 3
-    status, body = await _login(sh, username, password)  # the right password waits too, on either bridge
+    status, body = await _login(sh, username, password, 0, client)  # the right password waits too, on either bridge
     assert status == 429 and body["error"]["code"] == "login_throttled", body
     await asyncio.sleep(body["error"]["retry_after"] + 0.3)
     # one more failure after the lock: the next lock is longer (growing delays)
-    assert (await _login(sh, username, "wrong-passw0rd"))[0] == 401
-    status, body = await _login(sh, username, password)
+    assert (await _login(sh, username, "wrong-passw0rd", 0, client))[0] == 401
+    status, body = await _login(sh, username, password, 0, client)
     assert status == 429 and body["error"]["retry_after"] > 3, body
     await asyncio.sleep(body["error"]["retry_after"] + 0.3)
-    status, body = await _login(sh, username, password)
+    status, body = await _login(sh, username, password, 0, client)
     assert status == 200 and body["token"], body
     audit = await sh.store.audit.find({"kind": "login", "username": username}, sort=[("ts", 1)]).to_list(None)
     outcomes = [a["outcome"] for a in audit]
     assert outcomes.count("bad_credentials") == 11 and outcomes.count("throttled") == 3 and outcomes[-1] == "ok"
-    assert all(a["address"] == "127.0.0.1" and "password" not in a for a in audit), audit
+    assert all(a["address"] == client and "password" not in a for a in audit), audit
 
 
 async def test_unknown_usernames_take_as_long_as_known_ones(sh: MultiHarness):
     known, _ = await sh.make_staff(["taxation"])
+    client = "192.0.2.12"
 
     async def timed(username: str) -> float:
         t = time.perf_counter()
-        status, _ = await _login(sh, username, "wrong-passw0rd")
+        status, _ = await _login(sh, username, "wrong-passw0rd", 0, client)
         assert status == 401
         return time.perf_counter() - t
 
@@ -157,16 +162,19 @@ async def test_removed_department_stops_its_queue_events(sh: MultiHarness):
 
 
 async def test_failures_from_one_address_lock_every_username(sh: MultiHarness):
-    """Runs last in the module: it locks 127.0.0.1 for the lock time."""
+    """The client address behind the trusted proxy (127.0.0.1 here) is the one counted and audited."""
     username, password = await sh.make_staff(["taxation"])
+    attacker = f"203.0.113.{uuid.uuid4().int % 250 + 1}"
     codes = []
-    for _ in range(60):
-        status, body = await _login(sh, f"nobody-{uuid.uuid4().hex[:8]}", "wrong-passw0rd")
+    for _ in range(30):
+        status, body = await _login(sh, f"nobody-{uuid.uuid4().hex[:8]}", "wrong-passw0rd", forwarded_for=attacker)
         codes.append(body["error"]["code"])
         if status == 429:
             break
-    assert codes[-1] == "login_throttled" and len(codes) < 60, codes
-    status, body = await _login(sh, username, password)
+    assert codes == ["bad_credentials"] * 20 + ["login_throttled"], codes
+    status, body = await _login(sh, username, password, forwarded_for=attacker)
     assert status == 429 and body["error"]["code"] == "login_throttled", body
-    await asyncio.sleep(body["error"]["retry_after"] + 0.3)
-    assert (await _login(sh, username, password))[0] == 200
+    # another client is served; a forged X-Forwarded-For hop before the proxy's does not help
+    assert (await _login(sh, username, password, forwarded_for="198.51.100.7"))[0] == 200
+    assert (await _login(sh, username, password, forwarded_for=f"198.51.100.8, {attacker}"))[0] == 429
+    assert await sh.store.audit.count_documents({"kind": "login", "address": attacker, "outcome": "throttled"}) == 3

@@ -70,13 +70,25 @@ def agent_wire(agent: dict) -> dict[str, Any]:
             "disabled": agent.get("disabled", False)}
 
 
+def client_address(request: web.Request, trusted: list[str]) -> str:
+    """The caller's address: the peer, or behind a trusted proxy the nearest untrusted X-Forwarded-For hop."""
+    address = request.remote or ""
+    if address not in trusted:
+        return address
+    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if hop not in trusted:
+            return hop[:64]
+    return address
+
+
 @table.post("/api/v1/agents/login", summary="Staff login", body=LoginIn, response=LoginOut,
             errors={401: "bad credentials", 403: "account disabled",
                     429: "too many failed logins (retry_after: seconds)"})
 async def login(request: web.Request) -> web.Response:
     ctx = app_context(request)
     m = body(request, LoginIn)
-    agent = await ctx.logins.login(m.username, m.password, request.remote or "")
+    agent = await ctx.logins.login(m.username, m.password, client_address(request, ctx.settings.trusted_proxies))
     return ok({"token": ctx.tokens.issue_staff(agent), "agent": agent_wire(agent)})
 
 
