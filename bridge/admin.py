@@ -10,31 +10,22 @@ import sys
 from pymongo.errors import DuplicateKeyError
 
 from bridge.domain.auth import STAFF_ROLES, hash_password, password_problem
+from bridge.domain.staff_accounts import AccountError, check_role_departments, update_account
 from core.catalogue import load_catalogue
 from core.clock import now
 from core.db import Store, connect
 from core.errors import MESSAGES
 from core.settings import get_settings
 
-
-class CommandError(Exception):
-    pass
-
+CommandError = AccountError
 
 async def create_agent(store: Store, username: str, password: str, name: str, departments: list[str],
                        role: str = "agent", capacity: int | None = None) -> dict:
     """Create a staff account; raise CommandError with a clear reason on bad input."""
     settings = get_settings()
-    catalogue = load_catalogue(settings.data_dir)
     if not username or not username.replace("_", "").replace("-", "").replace(".", "").isalnum():
         raise CommandError("用户名只能包含字母、数字、下划线、点和连字符。")
-    if role not in STAFF_ROLES:
-        raise CommandError(f"角色必须是 {', '.join(STAFF_ROLES)} 之一。")
-    unknown = [d for d in departments if d not in catalogue.departments and d != "*"]
-    if unknown:
-        raise CommandError(f"未知部门：{', '.join(unknown)}（可用：{', '.join(catalogue.departments)}）")
-    if role in ("agent", "supervisor") and not departments:
-        raise CommandError("帮办人员和班长至少属于一个部门。")
+    check_role_departments(load_catalogue(settings.data_dir), role, departments)
     if password_problem(password):
         raise CommandError(MESSAGES["weak_password"])
     cap = capacity if capacity is not None else settings.default_capacity
@@ -43,12 +34,19 @@ async def create_agent(store: Store, username: str, password: str, name: str, de
     doc = {"_id": username, "username": username, "name": name or username, "role": role,
            "departments": departments, "capacity": cap, "password_hash": hash_password(password),
            "status": "offline", "active": 0, "disabled": False, "disconnected_at": None,
-           "last_assigned_at": None, "created_at": now()}
+           "last_assigned_at": None, "created_at": now(), "updated_at": now(), "staff_version": 1}
     try:
         await store.agents.insert_one(doc)
     except DuplicateKeyError:
         raise CommandError(f"用户名 {username} 已存在。") from None
     return doc
+
+
+async def update_agent(store: Store, username: str, *, disabled: bool | None = None, role: str | None = None,
+                       departments: list[str] | None = None) -> dict:
+    """Change a staff account; open sockets follow within seconds."""
+    catalogue = load_catalogue(get_settings().data_dir)
+    return await update_account(store, catalogue, username, disabled=disabled, role=role, departments=departments)
 
 
 async def seed(store: Store) -> tuple[int, int]:
@@ -78,11 +76,15 @@ async def _main(args: argparse.Namespace) -> int:
                 print(f"{a['username']:<16} {a['role']:<10} {a['name']:<10} cap={a.get('capacity')} "
                       f"status={a.get('status')} active={a.get('active', 0)} deps={','.join(a['departments'])}{flag}")
         elif args.cmd == "disable-agent":
-            res = await store.agents.update_one({"username": args.username}, {"$set": {"disabled": True,
-                                                                                      "status": "offline"}})
-            if not res.matched_count:
-                raise CommandError(f"用户名 {args.username} 不存在。")
+            await update_agent(store, args.username, disabled=True)
             print(f"已停用 {args.username}")
+        elif args.cmd == "enable-agent":
+            await update_agent(store, args.username, disabled=False)
+            print(f"已启用 {args.username}")
+        elif args.cmd == "set-agent":
+            deps = None if args.departments is None else [d.strip() for d in args.departments.split(",") if d.strip()]
+            doc = await update_agent(store, args.username, role=args.role, departments=deps)
+            print(f"已更新 {doc['username']}：角色 {doc['role']}，部门 {','.join(doc['departments'])}")
         elif args.cmd == "seed":
             deps, matters = await seed(store)
             print(f"已载入 {deps} 个部门、{matters} 个事项")
@@ -107,6 +109,12 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("list-agents", help="list staff accounts")
     d = sub.add_parser("disable-agent", help="disable a staff account")
     d.add_argument("--username", required=True)
+    e = sub.add_parser("enable-agent", help="enable a disabled staff account")
+    e.add_argument("--username", required=True)
+    u = sub.add_parser("set-agent", help="change the role or departments of a staff account")
+    u.add_argument("--username", required=True)
+    u.add_argument("--role", default=None, choices=STAFF_ROLES)
+    u.add_argument("--departments", default=None, help="comma-separated department ids, * for all")
     sub.add_parser("seed", help="load departments and matters from data/catalogue")
     return p
 

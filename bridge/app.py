@@ -18,11 +18,14 @@ from bridge.domain.conversations import Conversations
 from bridge.domain.escalation import Escalation
 from bridge.domain.kb_loop import KbLoop
 from bridge.domain.lifecycle import Lifecycle
+from bridge.domain.login import Logins
+from bridge.domain.login_throttle import Limits, LoginThrottle
 from bridge.domain.messaging import Messaging
 from bridge.domain.ports import Attachments as AttachmentsPort
 from bridge.domain.presence import Presence
 from bridge.domain.queues import Queues
 from bridge.domain.ratings import Ratings
+from bridge.domain.staff_sessions import StaffDirectory, StaffSessions
 from bridge.domain.sweeper import Sweeper
 from bridge.domain.timeline import Timeline
 from bridge.domain.unanswered import Unanswered
@@ -50,6 +53,7 @@ from media.signalling import MediaHub
 
 log = logging.getLogger("bangban.app")
 MEDIA = web.AppKey("media", MediaHub)
+STAFF_SESSIONS = web.AppKey("staff_sessions", StaffSessions)
 
 
 def make_sio(settings: Settings) -> socketio.AsyncServer:
@@ -89,7 +93,8 @@ def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: s
         conversations=conversations, queues=queues, assignment=assignment, lifecycle=lifecycle,
         ratings=Ratings(store, timeline), rasa=rasa, bot=bot, escalation=escalation, unanswered=unanswered,
         presence=presence, limiter=RateLimiter(settings.rate_limit_per_10s),
-        sessions=Sessions(sio), kb_loop=kb_loop,
+        sessions=Sessions(sio), kb_loop=kb_loop, staff=StaffDirectory(store, settings.staff_check_s),
+        logins=Logins(store, LoginThrottle(store, Limits.of(settings))),
     )
 
 
@@ -107,6 +112,8 @@ async def _startup(app: web.Application) -> None:
     app["sweeper"] = Sweeper(ctx.settings, ctx.store, ctx.presence, ctx.conversations, ctx.lifecycle,
                              ctx.assignment, ctx.delivery, ctx.escalation, ctx.bot)
     app["sweeper"].start()
+    app[STAFF_SESSIONS] = StaffSessions(ctx.sio, ns_agent.NS, ctx.store, ctx.presence, ctx.settings.staff_check_s)
+    app[STAFF_SESSIONS].start()
     await app[MEDIA].start()
     freeze_startup_objects()
     log.info("bridge started", extra={"process_id": ctx.presence.process_id})
@@ -123,6 +130,7 @@ async def _shutdown(app: web.Application) -> None:
 async def _cleanup(app: web.Application) -> None:
     ctx: AppContext = app["ctx"]
     await app["sweeper"].stop()
+    await app[STAFF_SESSIONS].stop()
     try:
         await ctx.presence.shutdown()
     except Exception:  # noqa: BLE001 - best effort on the way out

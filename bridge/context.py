@@ -13,10 +13,12 @@ from bridge.domain.conversations import Conversations
 from bridge.domain.escalation import Escalation
 from bridge.domain.kb_loop import KbLoop
 from bridge.domain.lifecycle import Lifecycle
+from bridge.domain.login import Logins
 from bridge.domain.messaging import Messaging
 from bridge.domain.presence import Presence
 from bridge.domain.queues import Queues
 from bridge.domain.ratings import Ratings
+from bridge.domain.staff_sessions import StaffDirectory
 from bridge.domain.timeline import Timeline
 from bridge.domain.unanswered import Unanswered
 from bridge.infra.delivery import Delivery
@@ -68,5 +70,7 @@ class AppContext:
     limiter: RateLimiter
     sessions: Sessions
     kb_loop: KbLoop
+    staff: StaffDirectory  # staff role and departments as the database has them now
+    logins: Logins
 
 

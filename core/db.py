@@ -86,6 +86,8 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("conversation_id", ASCENDING)], name="conversation"),
     ],
     "alerts": [IndexModel([("ts", DESCENDING)], name="ts")],
+    # login failures per username and address (bridge/domain/login_throttle.py), removed once expired
+    "login_attempts": [IndexModel([("expires_at", ASCENDING)], name="ttl", expireAfterSeconds=0)],
     "kb_meta": [],
 }
 

@@ -28,6 +28,7 @@ MESSAGES: dict[str, str] = {
     "db_unavailable": "系统繁忙，消息未能保存，请稍后重试。",
     "bad_credentials": "用户名或密码错误。",
     "account_disabled": "账号已停用，请联系管理员。",
+    "login_throttled": "登录尝试过多，请稍后再试。",
     "weak_password": "密码强度不足：至少10位，且包含字母和数字。",
     "duplicate_username": "用户名已存在。",
     "disabled_in_production": "生产环境不提供该接口。",

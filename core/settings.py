@@ -127,6 +127,15 @@ class Settings(BaseSettings):
     agent_token_ttl_s: Count = Field(12 * 3600, alias="AGENT_TOKEN_TTL_S")
     user_token_ttl_s: Count = Field(24 * 3600, alias="USER_TOKEN_TTL_S")
     dev_token_endpoint: bool = Field(alias="BANGBAN_DEV_TOKENS")
+    # login throttling (bridge/domain/login_throttle.py) and the re-check of open staff sockets
+    login_user_failures: Count = Field(10, alias="LOGIN_USER_FAILURES")  # free failures per username and window
+    login_address_failures: Count = Field(50, alias="LOGIN_ADDRESS_FAILURES")  # per client address and window
+    login_window_s: Seconds = Field(900.0, alias="LOGIN_WINDOW_S")
+    login_lock_s: Seconds = Field(30.0, alias="LOGIN_LOCK_S")  # first lock; doubles per further failure
+    login_lock_max_s: Seconds = Field(900.0, alias="LOGIN_LOCK_MAX_S")
+    staff_check_s: Seconds = Field(2.0, alias="STAFF_CHECK_S")
+    # peers whose X-Forwarded-For names the client (the load balancer); nobody else is believed
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="TRUSTED_PROXIES")
     # desk rules
     default_capacity: Count = Field(5, alias="AGENT_CAPACITY")
     grace_period_s: Delay = Field(60.0, alias="AGENT_GRACE_S")
@@ -199,6 +208,8 @@ class Settings(BaseSettings):
         if isinstance(value, str) and value.upper() in LOG_LEVELS:
             return value.upper()
         return value
+
+    _split_proxies = field_validator("trusted_proxies", mode="before")(_comma_list)
 
     @field_validator("gc_threshold", mode="before")
     @classmethod

@@ -163,5 +163,20 @@ async def start_conversation(user: Client, text: str = "你好", matter: str | N
     return ack["conversation_id"]
 
 
+async def connect_refusal(base_url: str, namespace: str, token: str | None) -> str | None:
+    """None when a Socket.IO connection is accepted (then closed), else the refusal code."""
+    client = socketio.AsyncClient(reconnection=False)
+    errors: list = []
+    client.on("connect_error", lambda data: errors.append(data), namespace=namespace)
+    try:
+        await client.connect(base_url, namespaces=[namespace], auth={"token": token} if token else None,
+                             transports=["websocket"], wait_timeout=5)
+    except socketio.exceptions.ConnectionError:
+        data = errors[0] if errors and isinstance(errors[0], dict) else {}
+        return (data.get("data") or {}).get("code") or "refused"
+    await client.disconnect()
+    return None
+
+
 def cmid() -> str:
     return uuid.uuid4().hex

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 import uuid
@@ -33,6 +34,7 @@ class Principal:
     kind: str = ""
     channel: str = ""
     departments: tuple[str, ...] = field(default_factory=tuple)
+    expires_at: float = field(default=0.0, compare=False)  # token expiry (epoch s), 0 unknown
 
     @property
     def is_staff(self) -> bool:
@@ -53,6 +55,12 @@ class AuthError(Exception):
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
+
+
+@functools.cache
+def dummy_hash() -> str:
+    """A hash no password matches, verified for unknown usernames so they cost the same time."""
+    return _hasher.hash(uuid.uuid4().hex)
 
 
 def verify_password(stored_hash: str, password: str) -> bool:
@@ -134,7 +142,7 @@ class TokenService:
                 raise AuthError("unauthorized", "bad role")
             return Principal(
                 id=sub, role=role, name=str(claims.get("name", "")),
-                departments=tuple(str(d) for d in claims.get("deps", [])),
+                departments=tuple(str(d) for d in claims.get("deps", [])), expires_at=float(claims["exp"]),
             )
         if claims.get("typ") != "user":
             raise AuthError("unauthorized", "bad token type")

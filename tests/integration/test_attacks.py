@@ -14,11 +14,10 @@ import zlib
 import aiohttp
 import jwt
 import pytest
-import socketio
 from PIL import Image
 
 from tests.integration.systems import MultiHarness
-from tests.support import cmid, start_conversation
+from tests.support import cmid, connect_refusal, start_conversation
 
 ROLES = ("anonymous", "user", "agent", "supervisor", "trainer", "admin")
 DEP, MATTER = "medical-insurance", "medical-reimbursement"
@@ -59,17 +58,7 @@ async def _tokens(h: MultiHarness) -> tuple[dict[str, str | None], str]:
 
 async def _refusal(h: MultiHarness, namespace: str, token: str | None) -> str | None:
     """None when the connection is accepted, else the refusal code."""
-    client = socketio.AsyncClient(reconnection=False)
-    errors: list = []
-    client.on("connect_error", lambda data: errors.append(data), namespace=namespace)
-    try:
-        await client.connect(h.base_url, namespaces=[namespace], auth={"token": token} if token else None,
-                             transports=["websocket"], wait_timeout=5)
-    except socketio.exceptions.ConnectionError:
-        data = errors[0] if errors and isinstance(errors[0], dict) else {}
-        return (data.get("data") or {}).get("code") or "refused"
-    await client.disconnect()
-    return None
+    return await connect_refusal(h.base_url, namespace, token)
 
 
 async def test_authorization_matrix_http_and_socketio(lh: MultiHarness):

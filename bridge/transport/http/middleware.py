@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
@@ -19,16 +18,24 @@ log = logging.getLogger("bangban.api")
 
 
 async def authorize(request: web.Request, route: Route) -> None:
-    """Guard of the route table: a valid token (401) of an allowed role (403); the caller for the handler."""
-    p = app_context(request).tokens.from_request(request)
+    """Guard of the route table: a valid token (401) of an allowed role (403); the caller for the handler.
+
+    A staff caller's role and departments are the database's (cached a few seconds), not the token's.
+    """
+    ctx = app_context(request)
+    p = ctx.tokens.from_request(request)
+    if p.is_staff:
+        current = await ctx.staff.current(p)
+        if isinstance(current, str):
+            raise ApiError(401 if current == "token_expired" else 403, current)
+        p = current
     if isinstance(route.auth, tuple) and p.role not in route.auth:
         raise ApiError(403, "forbidden", route.denied)
     request[PRINCIPAL_KEY] = p
 
 
-def staff_guard(ctx: AppContext, ttl_s: float = 5.0):
-    """Middleware: a staff token stops working as soon as its account is disabled (checked every few s)."""
-    seen: dict[str, tuple[float, bool]] = {}
+def staff_guard(ctx: AppContext):
+    """Middleware: a staff token stops working on every route (media too) once its account is disabled."""
 
     @web.middleware
     async def guard(request: web.Request, handler) -> web.StreamResponse:
@@ -38,14 +45,8 @@ def staff_guard(ctx: AppContext, ttl_s: float = 5.0):
                 p = ctx.tokens.verify(token)
             except Exception:  # noqa: BLE001 - the handler answers bad tokens itself
                 p = None
-            if p is not None and p.is_staff:
-                hit = seen.get(p.id)
-                if hit is None or time.monotonic() - hit[0] > ttl_s:
-                    agent = await ctx.store.agents.find_one({"_id": p.id}, {"disabled": 1})
-                    hit = (time.monotonic(), agent is None or bool(agent.get("disabled")))
-                    seen[p.id] = hit
-                if hit[1]:
-                    return json_error(403, "account_disabled")
+            if p is not None and p.is_staff and await ctx.staff.current(p) == "account_disabled":
+                return json_error(403, "account_disabled")
         return await handler(request)
 
     return guard

@@ -8,7 +8,7 @@ import yaml
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from bridge.domain.auth import verify_password
+from bridge.domain.staff_accounts import AccountError, update_account
 from bridge.transport.http.common import STAFF, app_context, ok, principal
 from bridge.transport.http.models import Out, Records
 from core.errors import ApiError
@@ -47,6 +47,17 @@ class MeOut(Out):
     departments: list[str]
 
 
+class AgentPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    disabled: bool | None = None
+    role: str | None = Field(default=None, max_length=16)
+    departments: list[str] | None = Field(default=None, max_length=64)
+
+
+class AgentChangedOut(Out):
+    agent: AgentOut
+
+
 class CannedOut(Out):
     responses: Records
 
@@ -59,17 +70,44 @@ def agent_wire(agent: dict) -> dict[str, Any]:
             "disabled": agent.get("disabled", False)}
 
 
+def client_address(request: web.Request, trusted: list[str]) -> str:
+    """The caller's address: the peer, or behind a trusted proxy the nearest untrusted X-Forwarded-For hop."""
+    address = request.remote or ""
+    if address not in trusted:
+        return address
+    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if hop not in trusted:
+            return hop[:64]
+    return address
+
+
 @table.post("/api/v1/agents/login", summary="Staff login", body=LoginIn, response=LoginOut,
-            errors={401: "bad credentials", 403: "account disabled"})
+            errors={401: "bad credentials", 403: "account disabled",
+                    429: "too many failed logins (retry_after: seconds)"})
 async def login(request: web.Request) -> web.Response:
     ctx = app_context(request)
     m = body(request, LoginIn)
-    agent = await ctx.store.agents.find_one({"username": m.username})
-    if agent is None or not verify_password(agent["password_hash"], m.password):
-        raise ApiError(401, "bad_credentials")
-    if agent.get("disabled"):
-        raise ApiError(403, "account_disabled")
+    agent = await ctx.logins.login(m.username, m.password, client_address(request, ctx.settings.trusted_proxies))
     return ok({"token": ctx.tokens.issue_staff(agent), "agent": agent_wire(agent)})
+
+
+@table.patch("/api/v1/agents/{username}", summary="Disable, enable, re-role or move a staff account (admin)",
+             auth=("admin",), body=AgentPatch, response=AgentChangedOut,
+             errors={400: "unknown role or department", 404: "no such account"})
+async def change_agent(request: web.Request) -> web.Response:
+    """Open sockets of the account follow within seconds, on every bridge process."""
+    ctx = app_context(request)
+    m = body(request, AgentPatch)
+    username = request.match_info["username"]
+    if await ctx.store.agents.find_one({"username": username}, {"_id": 1}) is None:
+        raise ApiError(404, "unknown_agent")
+    try:
+        agent = await update_account(ctx.store, ctx.catalogue, username, disabled=m.disabled, role=m.role,
+                                     departments=m.departments)
+    except AccountError as exc:
+        raise ApiError(400, "invalid_payload", str(exc)) from None
+    return ok({"agent": agent_wire(agent)})
 
 
 @table.get("/api/v1/me", summary="The caller (user or staff account)", auth=USER, response=MeOut,

@@ -14,6 +14,7 @@ from bridge.context import AppContext
 from bridge.domain.conversations import can_access, conversation_card
 from bridge.domain.escalation import ticket_wire
 from bridge.domain.messaging import Draft, message_ack
+from bridge.domain.staff_sessions import department_rooms
 from bridge.infra import rooms
 from bridge.infra.message_store import wire
 from bridge.infra.metrics import CONNECTIONS
@@ -27,17 +28,17 @@ STAFF = ("agent", "supervisor", "admin")
 
 
 async def connect(ctx: AppContext, sid: str, environ: dict, auth: Any = None) -> None:
-    p = verify_token(ctx, auth)
-    if p.role not in STAFF:
+    """A staff socket with the role and departments the database has now (not the token's)."""
+    token_p = verify_token(ctx, auth)
+    if token_p.role not in STAFF:
         raise refuse("forbidden")
-    if await ctx.assignment.agent(p.id) is None:
-        raise refuse("account_disabled")
+    p = await ctx.staff.current(token_p, fresh=True)
+    if isinstance(p, str):
+        raise refuse(p)
     await ctx.sio.save_session(sid, {"principal": p}, namespace=NS)
     await ctx.sio.enter_room(sid, rooms.staff(p.id), namespace=NS)
-    for dep in p.departments:
-        await ctx.sio.enter_room(sid, rooms.department(dep), namespace=NS)
-        if p.role in supervisor.SUPERVISORS:
-            await ctx.sio.enter_room(sid, rooms.supervisors(dep), namespace=NS)
+    for room in department_rooms(p):
+        await ctx.sio.enter_room(sid, room, namespace=NS)
     await ctx.presence.connected(sid, p.id)
     CONNECTIONS.labels(NS).inc()
 
