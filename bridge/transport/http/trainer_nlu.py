@@ -8,7 +8,7 @@ import aiohttp
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from bridge.trainer import history, nlu_files
+from bridge.trainer import history, nlu_files, project
 from bridge.trainer.training import TrainingBusy
 from bridge.transport.http.common import TRAINERS, app_context, ok, principal
 from bridge.transport.http.models import Out, Records
@@ -92,11 +92,13 @@ async def get_file(request: web.Request) -> web.Response:
 
 
 @table.put("/api/v1/trainer/files", summary="Replace a training file (validated)", auth=TRAINERS, body=FileIn,
-           response=ChangeOut, errors={404: "no such training file", **VALIDATION})
+           response=ChangeOut, errors={400: "not an editable training file", 404: "no such training file", **VALIDATION})
 async def put_file(request: web.Request) -> web.Response:
     m = body(request, FileIn)
-    if m.path.startswith("data/kb"):
-        raise ApiError(400, "invalid_payload", "知识库文章请在知识库页面编辑。")
+    try:
+        project.editable(m.path)
+    except ValueError:
+        raise ApiError(400, "invalid_path") from None
     text = m.text if m.text.endswith("\n") else m.text + "\n"
     try:
         result = await trainer_services(request).nlu.change(principal(request), m.path, lambda _old: text,
