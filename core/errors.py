@@ -34,7 +34,7 @@ MESSAGES: dict[str, str] = {
     "bad_signature": "签名校验失败。",
     "stale_callback": "回调已过期或重复，已拒绝。",
     "link_expired": "链接已失效，请刷新后重试。",
-    "invalid_path": "只能编辑 data/nlu、data/rules.yml 和 data/stories.yml 中的训练文件；知识库文章请在知识库页面编辑。",
+    "invalid_path": "只能编辑 data/nlu、data/rules.yml 和 data/stories.yml；知识库文章请在知识库页面编辑。",
     "internal": "系统内部错误，请稍后再试。",
 }
 

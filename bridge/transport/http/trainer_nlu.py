@@ -92,7 +92,8 @@ async def get_file(request: web.Request) -> web.Response:
 
 
 @table.put("/api/v1/trainer/files", summary="Replace a training file (validated)", auth=TRAINERS, body=FileIn,
-           response=ChangeOut, errors={400: "not an editable training file", 404: "no such training file", **VALIDATION})
+           response=ChangeOut,
+           errors={400: "not an editable training file", 404: "no such training file", **VALIDATION})
 async def put_file(request: web.Request) -> web.Response:
     m = body(request, FileIn)
     try:
