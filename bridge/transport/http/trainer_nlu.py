@@ -8,6 +8,7 @@ import aiohttp
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from bridge.domain.scope import record_filter
 from bridge.trainer import history, nlu_files, project
 from bridge.trainer.training import TrainingBusy
 from bridge.transport.http.common import TRAINERS, app_context, ok, principal
@@ -155,6 +156,7 @@ async def delete_example(request: web.Request) -> web.Response:
            auth=TRAINERS + ("supervisor",), query=HistoryQuery, response=HistoryOut)
 async def get_history(request: web.Request) -> web.Response:
     q = {"target": request.query["target"]} if request.query.get("target") else {}
+    q.update(record_filter(principal(request)))  # entries name no department yet: bot-wide roles only
     docs = await app_context(request).store.trainer_history.find(q, sort=[("ts", -1)], limit=100).to_list(None)
     return ok({"history": [history.wire(d) for d in docs]})
 
