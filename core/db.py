@@ -87,6 +87,8 @@ INDEXES: dict[str, list[IndexModel]] = {
     ],
     "alerts": [IndexModel([("ts", DESCENDING)], name="ts")],
     "kb_meta": [],
+    # nonces of 12345 callbacks, kept past their 5-minute window (bridge/domain/escalation.py)
+    "callback_nonces": [IndexModel([("expires_at", ASCENDING)], name="ttl", expireAfterSeconds=0)],
 }
 
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
+import time
 import uuid
 from pathlib import Path
 
 import aiohttp
+
+from core import signatures
 
 
 def trainer_root(h) -> Path:
@@ -145,3 +149,35 @@ async def test_exported_formulas_are_text(lh):
     assert not any(v.startswith(("=", "+", "-", "@", "\t")) for v in cells if isinstance(v, str))
     line = next(csv.reader(io.StringIO(text[text.index(eid):])))
     assert line[1] == "'" + formula and "'@SUM(1)" in line
+
+
+async def test_hotline_callbacks_are_signed_over_time_and_nonce_and_replays_refused(lh):
+    ticket = f"WO-test-{uuid.uuid4().hex[:8]}"
+    await lh.store.work_orders.insert_one({"_id": ticket, "conversation_id": "no-such-conversation",
+                                           "status": "submitted", "delivery": {"state": "delivered", "attempts": 1}})
+    secret = lh.system.secret("HOTLINE_SECRET")
+
+    async def post(body: bytes, headers: dict[str, str]) -> tuple[int, dict]:
+        return await lh.http("POST", "/api/v1/hotline/callback", data=body,
+                             headers={**headers, "Content-Type": "application/json"})
+
+    body = json.dumps({"ticket_id": ticket, "status": "processing", "note": "处理中"}).encode()
+    signed = signatures.signed_headers(secret, body)
+    status, answer = await post(body, signed)
+    assert status == 200, answer
+    # the same callback again (a replay): refused, the work order updated once
+    status, answer = await post(body, signed)
+    assert status == 409 and answer["error"]["code"] == "replayed_callback"
+    status, answer = await post(body, {**signed, signatures.TS: str(int(time.time()) + 1)})
+    assert status == 401 and answer["error"]["code"] == "bad_signature"  # the timestamp is signed too
+    # older than 5 minutes, or another body under the same signature: refused
+    resolved = json.dumps({"ticket_id": ticket, "status": "resolved", "note": "已办结"}).encode()
+    status, answer = await post(resolved, signatures.signed_headers(secret, resolved, ts=int(time.time()) - 360))
+    assert status == 401 and answer["error"]["code"] == "stale_callback"
+    status, _ = await post(resolved, signed)
+    assert status == 401
+    # the body-only signature of before is no longer enough
+    status, _ = await post(resolved, {signatures.SIGNATURE: signatures.mac(secret, resolved)})
+    assert status == 401
+    order = await lh.store.work_orders.find_one({"_id": ticket})
+    assert order["status"] == "processing" and len(order["updates"]) == 1
