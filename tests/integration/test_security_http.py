@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+import os
 import time
 import uuid
 from pathlib import Path
@@ -13,6 +14,8 @@ from pathlib import Path
 import aiohttp
 
 from core import signatures
+from core.settings import generated_secret
+from tests.support import start_conversation
 
 
 def trainer_root(h) -> Path:
@@ -181,3 +184,48 @@ async def test_hotline_callbacks_are_signed_over_time_and_nonce_and_replays_refu
     assert status == 401
     order = await lh.store.work_orders.find_one({"_id": ticket})
     assert order["status"] == "processing" and len(order["updates"]) == 1
+
+
+async def test_media_is_fetched_by_short_lived_signed_links_and_never_by_token_in_the_url(lh):
+    from PIL import Image
+
+    from media.urls import signed_url
+
+    user = await lh.user()
+    cid = await start_conversation(user, "你好")
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(buf, "PNG")
+    form = aiohttp.FormData()
+    form.add_field("conversation_id", cid)
+    form.add_field("file", buf.getvalue(), filename="x.png", content_type="image/png")
+    status, item = await lh.http("POST", "/api/v1/media", token=user.token, data=form)
+    assert status == 201, item
+    mid = item["media_id"]
+
+    async def fetch(path: str, token: str | None = None) -> tuple[int, bytes]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        async with aiohttp.ClientSession() as s, s.get(lh.base_url + path, headers=headers) as r:
+            return r.status, await r.read()
+
+    status, _ = await fetch(f"/api/v1/media/{mid}?token={user.token}")
+    assert status == 401  # a token in the query string is not accepted any more
+    status, original = await fetch(f"/api/v1/media/{mid}", user.token)
+    assert status == 200  # the contract's Bearer download
+    status, stranger = await lh.http("GET", f"/api/v1/media/{mid}/link", token=await lh.user_token())
+    assert status == 404
+    status, link = await lh.http("GET", f"/api/v1/media/{mid}/link", token=user.token)
+    assert status == 200 and "token" not in link["url"] and "sig=" in link["url"] and link["thumb_url"]
+    assert 590 <= link["expires_at"] - time.time() <= 600
+    status, data = await fetch(link["url"])
+    assert status == 200 and data == original
+    assert (await fetch(link["thumb_url"]))[0] == 200
+    # tampered, swapped onto another item or the thumbnail flag, or expired: refused
+    assert (await fetch(link["url"].replace("exp=", "exp=1")))[0] == 401
+    assert (await fetch(link["url"].replace(mid, "other-id")))[0] == 401
+    assert (await fetch(link["url"] + "&thumb=1"))[0] == 401
+    secret = os.environ.get("BANGBAN_TOKEN_SECRET") or generated_secret(lh.system.cfg.var_dir, "token_secret")
+    expired, _ = signed_url(secret, mid, 600, now=time.time() - 601)
+    status, body = await lh.http("GET", expired)
+    assert status == 403 and body["error"]["code"] == "link_expired"
+    fresh, _ = signed_url(secret, mid, 600)
+    assert (await fetch(fresh))[0] == 200

@@ -75,7 +75,9 @@ def middleware(settings: Settings):
 
 
 def _secured(response):
-    """The response with the security headers (unless already sent, like a websocket's)."""
+    """The response with the security headers (unless already sent, like a websocket's; a handler's own
+    stricter ones, such as media's sandbox CSP, are kept)."""
     if not getattr(response, "prepared", False):
-        response.headers.update(HEADERS)
+        for name, value in HEADERS.items():
+            response.headers.setdefault(name, value)
     return response
