@@ -124,6 +124,10 @@ class Settings(BaseSettings):
     rasa_token: str = Field(alias="RASA_TOKEN")  # Rasa's --auth-token and the action server's token
     demo: bool = Field(False, alias="BANGBAN_DEMO")  # development features also on an external MONGO_URL
     portal_public_key: str = Field("", alias="PORTAL_PUBLIC_KEY")
+    # the portal's keys as a JWKS file path or URL (chosen by kid, reloaded: rotation); replaces the PEM key
+    portal_jwks: str = Field("", alias="PORTAL_JWKS")
+    portal_issuer: str = Field("", alias="PORTAL_ISSUER")  # required `iss` of portal tokens, when set
+    portal_audience: str = Field("", alias="PORTAL_AUDIENCE")  # required `aud` of portal tokens, when set
     # browser origins besides the panes' own that may call the API and open sockets (a comma list)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="CORS_ORIGINS")
     # lifetime of a signed media URL (`/api/v1/media/<id>?exp=…&sig=…`)
