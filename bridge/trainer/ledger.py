@@ -117,13 +117,14 @@ def to_csv(docs: list[dict[str, Any]]) -> bytes:
 
 def to_xlsx(docs: list[dict[str, Any]]) -> bytes:
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # control characters XLSX cannot hold
 
     wb = Workbook()
     ws = wb.active
     ws.title = "问题台账"
     ws.append([label for _, label in COLUMNS])
     for d in docs:
-        ws.append([_cell({**d, "id": d["_id"]}, k) for k, _ in COLUMNS])
+        ws.append([ILLEGAL_CHARACTERS_RE.sub("", _cell({**d, "id": d["_id"]}, k)) for k, _ in COLUMNS])
     for col, width in zip("ABCDEFGHIJKLMNO", (20, 40, 22, 18, 10, 12, 16, 40, 10, 12, 8, 12, 30, 24, 24), strict=True):
         ws.column_dimensions[col].width = width
     out = io.BytesIO()

