@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -23,9 +24,15 @@ CORS_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
 CORS_HEADERS = "Authorization, Content-Type, Idempotency-Key"
 
 
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def origin_check(settings: Settings) -> Callable[[str | None, str], bool]:
-    """`allowed(origin, own_origin)`: no Origin (not a browser), the bridge's own origin, or a configured one."""
-    configured = frozenset(settings.cors_origins)
+    """`allowed(origin, own_origin)`: no Origin (not a browser), the bridge's own origin (as the request
+    names it, or `BANGBAN_PUBLIC_URL`'s behind a proxy), or one of `CORS_ORIGINS`."""
+    configured = frozenset([*settings.cors_origins, _origin(settings.public_url)])
 
     def allowed(origin: str | None, own: str) -> bool:
         return origin is None or origin == own or origin in configured
@@ -38,8 +45,8 @@ def sio_origins(settings: Settings) -> Callable[[str | None, dict[str, Any]], bo
     allowed = origin_check(settings)
 
     def check(origin: str | None, environ: dict[str, Any]) -> bool:
-        own = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"
-        return allowed(origin, own)
+        # X-Forwarded-* are not trusted: behind a proxy the panes' origin is BANGBAN_PUBLIC_URL's
+        return allowed(origin, f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}")
 
     return check
 
