@@ -230,3 +230,29 @@ async def test_media_is_fetched_by_short_lived_signed_links_and_never_by_token_i
     assert status == 403 and body["error"]["code"] == "link_expired"
     fresh, _ = signed_url(secret, mid, 600)
     assert (await fetch(fresh))[0] == 200
+
+
+async def test_the_hotline_stand_in_signs_its_callbacks_and_checks_the_bridge_s_orders(lh):
+    ticket = f"WO-standin-{uuid.uuid4().hex[:8]}"
+    await lh.store.work_orders.insert_one({"_id": ticket, "conversation_id": "no-such-conversation",
+                                           "status": "submitted", "delivery": {"state": "delivered", "attempts": 1}})
+    secret = lh.system.secret("HOTLINE_SECRET")
+    order = json.dumps({"id": ticket, "callback_url": f"{lh.base_url}/api/v1/hotline/callback"}).encode()
+    intake = f"{lh.system.hotline_url}/workorders"
+    async with aiohttp.ClientSession() as s:
+        signed = {**signatures.signed_headers(secret, order), "Idempotency-Key": ticket}
+        async with s.post(intake, data=order, headers={signatures.SIGNATURE: signatures.mac(secret, order),
+                                                       "Idempotency-Key": ticket}) as r:
+            assert r.status == 401  # the body-only signature of before
+        async with s.post(intake, data=order, headers=signed) as r:
+            assert r.status == 201
+        async with s.post(intake, data=order, headers=signed) as r:
+            assert r.status == 409  # the same request again
+        async with s.post(f"{lh.system.hotline_url}/admin/callback",
+                          json={"ticket_id": ticket, "status": "resolved", "note": "已办结"}) as r:
+            sent = await r.json()
+    assert sent["status"] == 200, sent
+    body = json.dumps({"ticket_id": ticket, "status": "resolved", "note": "已办结"}, ensure_ascii=False).encode()
+    status, answer = await lh.http("POST", "/api/v1/hotline/callback", data=body, headers=sent["headers"])
+    assert status == 409 and answer["error"]["code"] == "replayed_callback"
+    assert (await lh.store.work_orders.find_one({"_id": ticket}))["status"] == "resolved"
