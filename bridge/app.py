@@ -37,6 +37,7 @@ from bridge.infra.runtime import freeze_startup_objects
 from bridge.infra.sio_manager import RedisManager
 from bridge.infra.sio_packet import Packet
 from bridge.media_port import MediaDesk
+from bridge.transport.http import browser_policy
 from bridge.transport.http import routes as http_routes
 from bridge.transport.http.middleware import error_middleware
 from bridge.transport.sio import agent as ns_agent
@@ -58,9 +59,8 @@ STAFF_SESSIONS = web.AppKey("staff_sessions", StaffSessions)
 
 def make_sio(settings: Settings) -> socketio.AsyncServer:
     manager = RedisManager(settings.redis_url) if settings.redis_url else None
-    origins = settings.extra.get("cors_origins") or "*"
     return socketio.AsyncServer(
-        async_mode="aiohttp", client_manager=manager, cors_allowed_origins=origins,
+        async_mode="aiohttp", client_manager=manager, cors_allowed_origins=browser_policy.sio_origins(settings),
         max_http_buffer_size=settings.max_payload_bytes, ping_interval=25, ping_timeout=20,
         serializer=Packet, logger=False, engineio_logger=False,
     )
@@ -161,7 +161,8 @@ def create_app(settings: Settings | None = None) -> web.Application:
     settings = settings or get_settings()
     settings.check()
     sio = make_sio(settings)
-    app = web.Application(middlewares=[error_middleware], client_max_size=25 * 1024 * 1024)
+    app = web.Application(middlewares=[browser_policy.middleware(settings), error_middleware],
+                          client_max_size=25 * 1024 * 1024)
     sio.attach(app)
     store = connect(settings)
     collections = _media_collections(store)

@@ -89,6 +89,8 @@ INDEXES: dict[str, list[IndexModel]] = {
     # login failures per username and address (bridge/domain/login_throttle.py), removed once expired
     "login_attempts": [IndexModel([("expires_at", ASCENDING)], name="ttl", expireAfterSeconds=0)],
     "kb_meta": [],
+    # nonces of 12345 callbacks, kept past their 5-minute window (bridge/domain/escalation.py)
+    "callback_nonces": [IndexModel([("expires_at", ASCENDING)], name="ttl", expireAfterSeconds=0)],
 }
 
 

@@ -33,6 +33,10 @@ MESSAGES: dict[str, str] = {
     "duplicate_username": "用户名已存在。",
     "disabled_in_production": "生产环境不提供该接口。",
     "bad_signature": "签名校验失败。",
+    "stale_callback": "回调已超过5分钟，已拒绝。",
+    "replayed_callback": "回调已处理过（重复的随机数），已拒绝。",
+    "link_expired": "链接已失效，请刷新后重试。",
+    "invalid_path": "只能编辑 data/nlu、data/rules.yml 和 data/stories.yml；知识库文章请在知识库页面编辑。",
     "internal": "系统内部错误，请稍后再试。",
 }
 

@@ -124,6 +124,14 @@ class Settings(BaseSettings):
     rasa_token: str = Field(alias="RASA_TOKEN")  # Rasa's --auth-token and the action server's token
     demo: bool = Field(False, alias="BANGBAN_DEMO")  # development features also on an external MONGO_URL
     portal_public_key: str = Field("", alias="PORTAL_PUBLIC_KEY")
+    # the portal's keys as a JWKS file path or URL (chosen by kid, reloaded: rotation); replaces the PEM key
+    portal_jwks: str = Field("", alias="PORTAL_JWKS")
+    portal_issuer: str = Field("", alias="PORTAL_ISSUER")  # required `iss` of portal tokens, when set
+    portal_audience: str = Field("", alias="PORTAL_AUDIENCE")  # required `aud` of portal tokens, when set
+    # browser origins besides the panes' own that may call the API and open sockets (a comma list)
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="CORS_ORIGINS")
+    # lifetime of a signed media URL (`/api/v1/media/<id>?exp=…&sig=…`)
+    media_url_ttl_s: Count = Field(600, alias="MEDIA_URL_TTL_S")
     agent_token_ttl_s: Count = Field(12 * 3600, alias="AGENT_TOKEN_TTL_S")
     user_token_ttl_s: Count = Field(24 * 3600, alias="USER_TOKEN_TTL_S")
     dev_token_endpoint: bool = Field(alias="BANGBAN_DEV_TOKENS")
@@ -196,6 +204,16 @@ class Settings(BaseSettings):
                            ("RASA_TOKEN", "rasa_token")):
             data.setdefault(name, generated_secret(var_dir, file) if local else "")
         return data
+
+    _split_origins = field_validator("cors_origins", mode="before")(_comma_list)
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        bad = [o for o in value if o == "*" or not o.startswith(("http://", "https://")) or o.count("/") != 2]
+        if bad:
+            raise ValueError(f"must be origins like https://host[:port], not {', '.join(bad)}")
+        return value
 
     @field_validator("rasa_url", "actions_url")
     @classmethod

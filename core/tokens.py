@@ -6,8 +6,12 @@ from aiohttp import web
 
 
 def bearer_token(request: web.Request) -> str | None:
-    """The token of `Authorization: Bearer <token>`, else of `?token=` (downloads in <img>), else None."""
+    """The token of `Authorization: Bearer <token>`, else None.
+
+    Never from the query string (`?token=` ends up in proxy logs and Referer headers): media is
+    fetched by `<img>`/`<audio>` through short-lived signed links (`media/urls.py`) instead.
+    """
     header = request.headers.get("Authorization", "")
     if header[:7].lower() == "bearer ":
         return header[7:].strip() or None
-    return request.query.get("token") or None
+    return None

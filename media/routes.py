@@ -16,6 +16,7 @@ from media.port import DeskPort
 from media.ranges import RangeNotSatisfiable, parse_range
 from media.store import MediaStore
 from media.uploads import accept_upload, public_view
+from media.urls import check_signed, signed_url
 
 log = logging.getLogger(__name__)
 STORE_KEY = web.AppKey("media_store", MediaStore)
@@ -51,6 +52,16 @@ class MediaOut(BaseModel):
 
 class DownloadQuery(BaseModel):
     thumb: str = Field(default="", description="1 or true: the thumbnail of an image")
+    exp: str = Field(default="", description="expiry of a signed link (Unix seconds), from .../link")
+    sig: str = Field(default="", description="signature of a signed link; with exp, no token is needed")
+
+
+class LinkOut(BaseModel):
+    """Short-lived signed links for `<img>`/`<audio>`, which cannot send an Authorization header."""
+
+    url: str
+    thumb_url: str | None = None
+    expires_at: int = Field(description="Unix seconds")
 
 
 def _store(app: web.Application) -> MediaStore:
@@ -151,27 +162,61 @@ def _headers(doc: dict[str, Any], thumb: bool) -> dict[str, str]:
     return headers
 
 
-@table.get("/api/v1/media/{media_id}", summary="Download a file or its thumbnail (HTTP Range supported)",
-           auth=USER, query=DownloadQuery, content="*/*",
-           errors={206: ("a byte range", None), 304: ("not modified", None), 404: "unknown or not allowed",
-                   416: ("range not satisfiable", None)})
-async def download(request: web.Request) -> web.StreamResponse:
-    """GET /api/v1/media/{media_id}[?thumb=1] — the bytes, with HTTP Range (206) support."""
-    store = _store(request.app)
-    try:
+async def _readable(request: web.Request, thumb: bool) -> dict[str, Any]:
+    """The item the caller may read: by a valid signed link, else by the caller's own rights."""
+    media_id = request.match_info["media_id"]
+    if "sig" in request.query or "exp" in request.query:
+        settings = get_settings()
+        refused = check_signed(settings.token_secret, media_id, thumb, request.query.get("exp", ""),
+                               request.query.get("sig", ""))
+        if refused:
+            raise ApiError(403 if refused == "link_expired" else 401, refused)
+        doc = await _store(request.app).get(media_id)
+    else:
         principal = await _principal(request)
-        doc = await store.get(request.match_info["media_id"])
-        if (
-            doc is None
-            or not await _may_use(request, principal, doc["conversation_id"])
-            or not _may_read(principal, doc)
-        ):
-            raise ApiError(404, "not_found", "文件不存在或您无权查看")
-        thumb = request.query.get("thumb") in ("1", "true")
-        if thumb and not doc.get("thumb_id"):
-            raise ApiError(404, "not_found", "该文件没有缩略图")
+        doc = await _store(request.app).get(media_id)
+        if doc is not None and not (await _may_use(request, principal, doc["conversation_id"])
+                                    and _may_read(principal, doc)):
+            doc = None
+    if doc is None:
+        raise ApiError(404, "not_found", "文件不存在或您无权查看")
+    if thumb and not doc.get("thumb_id"):
+        raise ApiError(404, "not_found", "该文件没有缩略图")
+    return doc
+
+
+@table.get("/api/v1/media/{media_id}/link", summary="Signed links to a file and its thumbnail (short-lived)",
+           auth=USER, response=LinkOut, errors={404: "unknown or not allowed"})
+async def link(request: web.Request) -> web.Response:
+    """Links valid `MEDIA_URL_TTL_S` seconds that need no token: for `<img>`, `<audio>` and downloads."""
+    try:
+        doc = await _readable(request, thumb=False)
     except ApiError as exc:
         return _fail(exc)
+    settings = get_settings()
+    url, exp = signed_url(settings.token_secret, doc["_id"], settings.media_url_ttl_s)
+    thumb = signed_url(settings.token_secret, doc["_id"], settings.media_url_ttl_s, thumb=True)[0] \
+        if doc.get("thumb_id") else None
+    return web.json_response({"url": url, "thumb_url": thumb, "expires_at": exp},
+                             headers={"Cache-Control": "no-store"})
+
+
+@table.get("/api/v1/media/{media_id}", summary="Download a file or its thumbnail (HTTP Range supported)",
+           auth=USER, query=DownloadQuery, content="*/*",
+           errors={206: ("a byte range", None), 304: ("not modified", None), 401: "no token, or a bad link",
+                   403: "the signed link expired", 404: "unknown or not allowed",
+                   416: ("range not satisfiable", None)})
+async def download(request: web.Request) -> web.StreamResponse:
+    """GET /api/v1/media/{media_id}[?thumb=1] — the bytes, with HTTP Range (206) support.
+
+    Authorized by `Authorization: Bearer`, or by a signed link (`?exp=…&sig=…` from `.../link`).
+    """
+    thumb = request.query.get("thumb") in ("1", "true")
+    try:
+        doc = await _readable(request, thumb)
+    except ApiError as exc:
+        return _fail(exc)
+    store = _store(request.app)
     headers = _headers(doc, thumb)
     size = doc["thumb_size"] if thumb else doc["size"]
     if request.headers.get("If-None-Match") == headers["ETag"]:

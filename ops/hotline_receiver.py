@@ -1,22 +1,26 @@
 """A small stand-in for the 12345 hotline's work-order intake (development and tests).
 
 `python -m ops.hotline_receiver --port 8090 --store var/hotline.jsonl`
-- POST /workorders: checks the HMAC signature, stores each work order once
-  (deduplicated by the Idempotency-Key) and answers 201 (200 for a repeat);
+- POST /workorders: checks the signature (timestamp, nonce, HMAC: core/signatures.py; old or
+  repeated nonces refused), stores each work order once (deduplicated by the Idempotency-Key) and
+  answers 201 (200 for a repeat);
 - GET /workorders: what was received, with how many times each was posted;
+- POST /admin/callback `{ticket_id, status, note}`: sends the signed status callback to the order's
+  `callback_url` and answers with the bridge's status and the headers it sent;
 - POST /admin/down and /admin/up: simulate an outage (answers 503 while down).
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
-import hmac
 import json
+import time
 from pathlib import Path
 
+import aiohttp
 from aiohttp import web
 
+from core import signatures
 from core.settings import load_settings
 
 
@@ -25,6 +29,7 @@ def make_app(store: Path, secret: str) -> web.Application:
     received: dict[str, dict] = {}
     posts: dict[str, int] = {}
     state = {"down": False}
+    nonces: dict[str, float] = {}
     if store.exists():
         for line in store.read_text().splitlines():
             if line.strip():
@@ -35,9 +40,15 @@ def make_app(store: Path, secret: str) -> web.Application:
         if state["down"]:
             return web.json_response({"error": "down"}, status=503)
         body = await request.read()
-        sig = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(sig, request.headers.get("X-Bangban-Signature", "")):
-            return web.json_response({"error": "bad signature"}, status=401)
+        refused = signatures.check_request(secret, body, request.headers)
+        if refused:
+            return web.json_response({"error": refused}, status=401)
+        t = time.time()
+        for old in [n for n, seen in nonces.items() if t - seen > 2 * signatures.MAX_AGE_S]:
+            del nonces[old]
+        if request.headers[signatures.NONCE] in nonces:
+            return web.json_response({"error": "replayed"}, status=409)
+        nonces[request.headers[signatures.NONCE]] = t
         key = request.headers.get("Idempotency-Key", "")
         order = json.loads(body)
         if not key or key != order.get("id"):
@@ -53,6 +64,16 @@ def make_app(store: Path, secret: str) -> web.Application:
     async def listing(request: web.Request) -> web.Response:
         return web.json_response({"workorders": list(received.values()), "posts": posts})
 
+    async def callback(request: web.Request) -> web.Response:
+        update = await request.json()
+        order = received.get(update.get("ticket_id", ""))
+        if order is None:
+            return web.json_response({"error": "unknown ticket"}, status=404)
+        body = json.dumps(update, ensure_ascii=False).encode()
+        headers = {"Content-Type": "application/json", **signatures.signed_headers(secret, body)}
+        async with aiohttp.ClientSession() as s, s.post(order["callback_url"], data=body, headers=headers) as r:
+            return web.json_response({"status": r.status, "headers": headers})
+
     async def down(request: web.Request) -> web.Response:
         state["down"] = True
         return web.json_response({"down": True})
@@ -63,6 +84,7 @@ def make_app(store: Path, secret: str) -> web.Application:
 
     app.router.add_post("/workorders", intake)
     app.router.add_get("/workorders", listing)
+    app.router.add_post("/admin/callback", callback)
     app.router.add_post("/admin/down", down)
     app.router.add_post("/admin/up", up)
     return app

@@ -13,6 +13,7 @@ from aiohttp import web
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from bridge.domain.portal_keys import PortalKeys
 from core.errors import ApiError
 from core.settings import Settings
 from core.tokens import bearer_token
@@ -84,6 +85,7 @@ class TokenService:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.portal = PortalKeys(settings.portal_public_key, settings.portal_jwks)
 
     def issue_user(self, sub: str, name: str, kind: str, channel: str, ttl_s: int | None = None) -> str:
         now = int(time.time())
@@ -117,12 +119,8 @@ class TokenService:
                     token, self.settings.token_secret, algorithms=["HS256"],
                     options={"require": ["exp", "sub"]},
                 )
-            elif alg == "RS256" and self.settings.portal_public_key:
-                claims = jwt.decode(
-                    token, self.settings.portal_public_key, algorithms=["RS256"],
-                    options={"require": ["exp", "sub"]},
-                )
-                claims["typ"] = "user"
+            elif alg == "RS256" and self.portal.configured:
+                claims = self._portal_claims(token, header.get("kid"))
             else:
                 raise AuthError("unauthorized", f"algorithm {alg!r} not accepted")
         except jwt.ExpiredSignatureError as exc:
@@ -130,6 +128,18 @@ class TokenService:
         except jwt.PyJWTError as exc:
             raise AuthError("unauthorized", "invalid token") from exc
         return self._principal(claims)
+
+    def _portal_claims(self, token: str, kid: object) -> dict:
+        """The claims of a portal token: its key by `kid`, and its issuer and audience when configured."""
+        key = self.portal.key_for(kid if isinstance(kid, str) else None)
+        if key is None:
+            raise AuthError("unauthorized", "unknown portal key")
+        s = self.settings
+        required = ["exp", "sub"] + (["iss"] if s.portal_issuer else []) + (["aud"] if s.portal_audience else [])
+        claims = jwt.decode(token, key, algorithms=["RS256"], issuer=s.portal_issuer or None,
+                            audience=s.portal_audience or None, options={"require": required})
+        claims["typ"] = "user"
+        return claims
 
     @staticmethod
     def _principal(claims: dict) -> Principal:

@@ -2,35 +2,28 @@
 
 Delivery is at least once from here (retries with backoff while the hotline is
 down) and exactly once at the hotline, which deduplicates on the work order id
-sent as `Idempotency-Key`. Status updates come back through a signed callback.
+sent as `Idempotency-Key`. Requests both ways are signed over a timestamp and a nonce
+(`core/signatures.py`); a callback older than 5 minutes or with a nonce seen before is refused.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import json
 import logging
 import secrets
 from typing import Any
 
 import aiohttp
+from pymongo.errors import DuplicateKeyError
 
+from core import signatures
 from core.clock import iso, now
 from core.db import Store
 
 log = logging.getLogger("bangban.escalation")
 MAX_BACKOFF_S = 60.0
 LEASE_S = 30.0
-
-
-def sign(secret: str, body: bytes) -> str:
-    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def verify(secret: str, body: bytes, signature: str) -> bool:
-    return bool(secret) and hmac.compare_digest(sign(secret, body), signature or "")
 
 
 def new_ticket_id(t: dt.datetime) -> str:
@@ -105,7 +98,7 @@ class Escalation:
                         "callback_url": f"{self.public_url}/api/v1/hotline/callback"})
         body = json.dumps(payload, ensure_ascii=False).encode()
         headers = {"Content-Type": "application/json", "Idempotency-Key": order["_id"],
-                   "X-Bangban-Signature": sign(self.secret, body)}
+                   **signatures.signed_headers(self.secret, body)}
         attempts = order["delivery"]["attempts"] + 1
         try:
             async with self._session().post(self.hotline_url, data=body, headers=headers) as r:
@@ -129,6 +122,20 @@ class Escalation:
         )
         log.warning("work order delivery failed", extra={"ticket": order["_id"], "error": error})
         return False
+
+    async def check_callback(self, body: bytes, headers) -> str | None:
+        """None for a fresh, correctly signed callback (its nonce now spent), else the refusal code."""
+        refused = signatures.check_request(self.secret, body, headers)
+        if refused:
+            return refused
+        t = now()
+        expires = t + dt.timedelta(seconds=2 * signatures.MAX_AGE_S)
+        try:
+            await self.store.callback_nonces.insert_one({"_id": headers[signatures.NONCE], "expires_at": expires})
+        except DuplicateKeyError:
+            return "replayed_callback"
+        await self.store.callback_nonces.delete_many({"expires_at": {"$lt": t}})  # besides the TTL index
+        return None
 
     async def close(self) -> None:
         if self._http is not None:

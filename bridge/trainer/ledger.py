@@ -26,6 +26,7 @@ COLUMNS = [("id", "编号"), ("problem", "问题描述"), ("matter", "事项"), 
            ("owner", "责任人"), ("deadline", "整改期限"), ("status", "状态"), ("review_date", "回头看日期"),
            ("review_note", "回头看情况"), ("created_at", "登记时间"), ("closed_at", "销号时间")]
 BAD_SCORE = 2
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets read as the start of a formula
 
 
 class LedgerError(ValueError):
@@ -89,6 +90,11 @@ def hotspots(conversations: list[dict], ratings: list[dict], min_count: int = 3)
     return sorted(out, key=lambda x: (-x["score"], x["matter"]))
 
 
+def as_text(value: str) -> str:
+    """A cell a spreadsheet shows as text: a leading `'` before = + - @ tab or CR (no formula injection)."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
 def _cell(doc: dict[str, Any], key: str) -> str:
     value = doc.get(key)
     if key == "status":
@@ -97,7 +103,7 @@ def _cell(doc: dict[str, Any], key: str) -> str:
         return SOURCES.get(value, value or "")
     if isinstance(value, dt.datetime):
         return iso(value) or ""
-    return "" if value is None else str(value)
+    return "" if value is None else as_text(str(value))
 
 
 def to_csv(docs: list[dict[str, Any]]) -> bytes:
@@ -111,13 +117,14 @@ def to_csv(docs: list[dict[str, Any]]) -> bytes:
 
 def to_xlsx(docs: list[dict[str, Any]]) -> bytes:
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # control characters XLSX cannot hold
 
     wb = Workbook()
     ws = wb.active
     ws.title = "问题台账"
     ws.append([label for _, label in COLUMNS])
     for d in docs:
-        ws.append([_cell({**d, "id": d["_id"]}, k) for k, _ in COLUMNS])
+        ws.append([ILLEGAL_CHARACTERS_RE.sub("", _cell({**d, "id": d["_id"]}, k)) for k, _ in COLUMNS])
     for col, width in zip("ABCDEFGHIJKLMNO", (20, 40, 22, 18, 10, 12, 16, 40, 10, 12, 8, 12, 30, 24, 24), strict=True):
         ws.column_dimensions[col].width = width
     out = io.BytesIO()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from core.settings import ROOT
 
@@ -33,13 +33,28 @@ def rel(path: Path, root: Path | None = None) -> str:
     return str(path.relative_to(root or project_root()))
 
 
+def editable(relpath: str) -> str:
+    """`relpath` if it names an NLU, rules or stories file in normalized relative form, else ValueError.
+
+    The text must already be normal: no absolute path, no `.`/`..`/empty parts, no backslash, so
+    `data/nlu/../kb/x.yml` is refused rather than normalized. KB files go through the KB editor only.
+    """
+    parts = PurePosixPath(relpath).parts
+    if (not relpath or "\\" in relpath or relpath.startswith("/") or "\0" in relpath
+            or str(PurePosixPath(*parts)) != relpath or any(p in ("", ".", "..") for p in parts)):
+        raise ValueError(f"not a normalized relative path: {relpath!r}")
+    in_nlu = len(parts) == 3 and "/".join(parts[:2]) == NLU_DIR and relpath.endswith(".yml")
+    if not (in_nlu or relpath in (RULES, STORIES)):
+        raise ValueError(f"not an editable training file: {relpath}")
+    return relpath
+
+
 def resolve(relpath: str, root: Path | None = None) -> Path:
-    """A project path from a relative one, refusing anything outside the editable files."""
-    root = root or project_root()
-    path = (root / relpath).resolve()
-    allowed = [root / NLU_DIR, root / RULES, root / STORIES, root / KB_DIR]
-    if not any(path == a.resolve() or a.resolve() in path.parents for a in allowed):
-        raise ValueError(f"not an editable project file: {relpath}")
+    """The path of an editable training file (see `editable`), refusing symlinks out of the project."""
+    root = (root or project_root()).resolve()
+    path = (root / editable(relpath)).resolve()
+    if root not in path.parents:
+        raise ValueError(f"not inside the project: {relpath}")
     return path
 
 
@@ -63,7 +78,10 @@ def temp_copy(changes: dict[str, str], root: Path | None = None) -> Path:
             (tmp / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, tmp / name)
     for relpath, text in changes.items():
-        target = tmp / relpath
+        target = (tmp / editable(relpath)).resolve()
+        if tmp.resolve() not in target.parents:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise ValueError(f"outside the temporary copy: {relpath}")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
     return tmp

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import re
 import time
 
 import aiohttp
@@ -247,7 +248,9 @@ async def test_agent_pane_shows_the_file_name_of_an_attachment(h, media_page):
     assert ack["ok"], ack
     link = agent.locator("#messages .msg__file")
     await expect(link).to_contain_text("户籍证明.pdf", timeout=10000)
-    assert await link.get_attribute("href") != "#"
+    # the signed, short-lived link arrives asynchronously (issue 14: no token in the URL)
+    await expect(link).to_have_attribute("href", re.compile(r"^/api/v1/media/[^?]+\?exp=\d+&sig=[0-9a-f]{64}$"),
+                                         timeout=10000)
     # the transcript read back after a reload names the file too
     await agent.reload()
     await agent.wait_for_selector("#app:not([hidden])", timeout=20000)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 
 import aiohttp
 
+from core import signatures
 from tests.support import cmid, start_conversation
 
 
@@ -48,12 +47,12 @@ async def test_escalation_survives_hotline_outage_and_arrives_once(h, system):
     assert ticket in note["text"]
     # the hotline's signed callback updates the conversation; an unsigned one is refused
     body = json.dumps({"ticket_id": ticket, "status": "resolved", "note": "已联系市民"}).encode()
-    sig = hmac.new(system.secret("HOTLINE_SECRET").encode(), body, hashlib.sha256).hexdigest()
-    status, _ = await h.http("POST", "/api/v1/hotline/callback", data=body,
-                             headers={"X-Bangban-Signature": "0" * 64, "Content-Type": "application/json"})
+    signed = signatures.signed_headers(system.secret("HOTLINE_SECRET"), body)
+    status, _ = await h.http("POST", "/api/v1/hotline/callback", data=body, headers={
+        **signed, "X-Bangban-Signature": "0" * 64, "Content-Type": "application/json"})
     assert status == 401
     status, _ = await h.http("POST", "/api/v1/hotline/callback", data=body,
-                             headers={"X-Bangban-Signature": sig, "Content-Type": "application/json"})
+                             headers={**signed, "Content-Type": "application/json"})
     assert status == 200
     upd = await user.wait_for("message", conversation_id=cid, pred=lambda d: d["meta"].get("event") == "ticket_update")
     assert "已办结" in upd["text"]

@@ -67,10 +67,10 @@ async def client():
         yield c
 
 
-def test_bearer_token_from_header_or_query():
+def test_bearer_token_from_header_only():
     assert bearer_token(make_mocked_request("GET", "/", headers={"Authorization": "Bearer abc"})) == "abc"
     assert bearer_token(make_mocked_request("GET", "/", headers={"Authorization": "bearer abc"})) == "abc"
-    assert bearer_token(make_mocked_request("GET", "/?token=q1")) == "q1"
+    assert bearer_token(make_mocked_request("GET", "/?token=q1")) is None  # issue 14: no tokens in URLs
     assert bearer_token(make_mocked_request("GET", "/", headers={"Authorization": "Basic x"})) is None
     assert bearer_token(make_mocked_request("GET", "/")) is None
 

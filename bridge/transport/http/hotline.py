@@ -7,7 +7,7 @@ from typing import Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bridge.domain.escalation import ticket_wire, verify
+from bridge.domain.escalation import ticket_wire
 from bridge.domain.scope import department_filter
 from bridge.transport.http.common import DESK, app_context, ok, principal
 from bridge.transport.http.models import OkOut, Out, Records
@@ -48,13 +48,18 @@ async def workorders(request: web.Request) -> web.Response:
 
 @table.post("/api/v1/hotline/callback", summary="Status update of a work order from the 12345 hotline",
             body=CallbackIn, body_kind="raw", security="signature", response=OkOut,
-            errors={401: "bad signature", 404: "unknown ticket"})
+            errors={401: "bad signature, or older than 5 minutes", 404: "unknown ticket",
+                    409: "nonce seen before (a replay, or a retry of a callback already taken)"})
 async def hotline_callback(request: web.Request) -> web.Response:
-    """The body is signed: hex HMAC-SHA256 of the raw body in X-Bangban-Signature."""
+    """Signed over `<X-Bangban-Timestamp>.<X-Bangban-Nonce>.<raw body>` (hex HMAC-SHA256 in
+    X-Bangban-Signature); older than 5 minutes or a nonce seen before: refused."""
     ctx = app_context(request)
     raw = await request.read()
-    if not verify(ctx.settings.hotline_secret, raw, request.headers.get("X-Bangban-Signature", "")):
-        raise ApiError(401, "bad_signature")
+    refused = await ctx.escalation.check_callback(raw, request.headers)
+    if refused == "replayed_callback":
+        raise ApiError(409, refused)
+    if refused:
+        raise ApiError(401, refused)
     try:
         m = CallbackIn.model_validate_json(raw)
     except ValidationError:

@@ -8,7 +8,7 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from bridge.domain.kpis import figures
-from bridge.domain.scope import department_filter, visible_departments
+from bridge.domain.scope import department_filter, record_filter, visible_departments
 from bridge.transport.http.common import SUPERVISORS, app_context, ok, parse_date, principal
 from bridge.transport.http.models import Out, Records
 from core.clock import iso
@@ -74,11 +74,13 @@ async def kpis(request: web.Request) -> web.Response:
     return ok(out)
 
 
-@table.get("/api/v1/alerts", summary="Latest alerts and forbidden-word audits", auth=SUPERVISORS,
+@table.get("/api/v1/alerts", summary="Latest alerts and forbidden-word audits of the caller's departments",
+           auth=SUPERVISORS,
            response=AlertsOut)
 async def alerts(request: web.Request) -> web.Response:
     store = app_context(request).store
-    docs = await store.alerts.find({}, {"_id": 0}, sort=[("ts", -1)], limit=100).to_list(None)
-    banned = await store.audit.find({"kind": "forbidden_words"}, {"_id": 0}, sort=[("ts", -1)],
+    scope = record_filter(principal(request))
+    docs = await store.alerts.find(scope, {"_id": 0}, sort=[("ts", -1)], limit=100).to_list(None)
+    banned = await store.audit.find({"kind": "forbidden_words", **scope}, {"_id": 0}, sort=[("ts", -1)],
                                     limit=100).to_list(None)
     return ok({"alerts": docs, "forbidden_words": banned})

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from bridge.domain.scope import ledger_filter, record_filter
 from bridge.trainer import ledger
 from bridge.transport.http.common import app_context, int_query, ok, principal
 from bridge.transport.http.models import DepartmentId, MatterId, MatterQuery, OkOut, Out, Records
@@ -95,12 +96,14 @@ def check_refs(request: web.Request, matter: str | None, department: str | None)
 
 
 def query_of(request: web.Request) -> dict[str, Any]:
-    return {key: request.query[key] for key in ("status", "matter", "department", "source")
-            if request.query.get(key)}
+    """The ledger filter of a list or export: the query's fields within the caller's scope."""
+    q = {key: request.query[key] for key in ("status", "matter", "source") if request.query.get(key)}
+    return {**q, **ledger_filter(principal(request), request.query.get("department"))}
 
 
 async def entry_of(request: web.Request, eid: str) -> dict[str, Any]:
-    doc = await app_context(request).store.ledger.find_one({"_id": eid})
+    """One entry the caller may see (404 for another department's)."""
+    doc = await app_context(request).store.ledger.find_one({"_id": eid, **ledger_filter(principal(request))})
     if doc is None:
         raise ApiError(404, "not_found")
     return doc
@@ -132,7 +135,8 @@ async def hotspots(request: web.Request) -> web.Response:
     days = int_query(request, "days", 30, 1, 365)
     min_count = int_query(request, "min", 3, 1, 10**9)
     convs = await ctx.store.conversations.find(
-        {"created_at": {"$gte": now() - dt.timedelta(days=days)}}, {"matter": 1, "state": 1, "resolved": 1}
+        {"created_at": {"$gte": now() - dt.timedelta(days=days)}, **record_filter(principal(request))},
+        {"matter": 1, "state": 1, "resolved": 1}
     ).to_list(None)
     ids = [c["_id"] for c in convs]
     ratings = await ctx.store.ratings.find({"conversation_id": {"$in": ids}}).to_list(None) if ids else []

@@ -8,7 +8,8 @@ import aiohttp
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from bridge.trainer import history, nlu_files
+from bridge.domain.scope import record_filter
+from bridge.trainer import history, nlu_files, project
 from bridge.trainer.training import TrainingBusy
 from bridge.transport.http.common import TRAINERS, app_context, ok, principal
 from bridge.transport.http.models import Out, Records
@@ -92,11 +93,14 @@ async def get_file(request: web.Request) -> web.Response:
 
 
 @table.put("/api/v1/trainer/files", summary="Replace a training file (validated)", auth=TRAINERS, body=FileIn,
-           response=ChangeOut, errors={404: "no such training file", **VALIDATION})
+           response=ChangeOut,
+           errors={400: "not an editable training file", 404: "no such training file", **VALIDATION})
 async def put_file(request: web.Request) -> web.Response:
     m = body(request, FileIn)
-    if m.path.startswith("data/kb"):
-        raise ApiError(400, "invalid_payload", "知识库文章请在知识库页面编辑。")
+    try:
+        project.editable(m.path)
+    except ValueError:
+        raise ApiError(400, "invalid_path") from None
     text = m.text if m.text.endswith("\n") else m.text + "\n"
     try:
         result = await trainer_services(request).nlu.change(principal(request), m.path, lambda _old: text,
@@ -152,6 +156,7 @@ async def delete_example(request: web.Request) -> web.Response:
            auth=TRAINERS + ("supervisor",), query=HistoryQuery, response=HistoryOut)
 async def get_history(request: web.Request) -> web.Response:
     q = {"target": request.query["target"]} if request.query.get("target") else {}
+    q.update(record_filter(principal(request)))  # entries name no department yet: bot-wide roles only
     docs = await app_context(request).store.trainer_history.find(q, sort=[("ts", -1)], limit=100).to_list(None)
     return ok({"history": [history.wire(d) for d in docs]})
 

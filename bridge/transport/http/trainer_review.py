@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from bridge.domain.scope import department_filter
+from bridge.domain.scope import record_filter
 from bridge.domain.unanswered import is_overdue
 from bridge.trainer import history
 from bridge.trainer.kb_edit import KbEditError, today
@@ -54,6 +54,7 @@ class RejectIn(BaseModel):
 
 class DraftsQuery(BaseModel):
     status: str = Field(default="pending", description="pending, approved or rejected")
+    department: str = Field(default="", description="narrows to one department of the caller's scope")
 
 
 class UnansweredQuery(MatterQuery):
@@ -169,9 +170,9 @@ def reviewer(request: web.Request) -> dict[str, str]:
 @table.get("/api/v1/trainer/drafts", summary="Drafts review queue", auth=READERS, query=DraftsQuery,
            response=DraftsOut)
 async def drafts(request: web.Request) -> web.Response:
-    status = request.query.get("status") or "pending"
-    docs = await app_context(request).store.kb_drafts.find({"status": status}, sort=[("created_at", 1)],
-                                                           limit=200).to_list(None)
+    q = {"status": request.query.get("status") or "pending",
+         **record_filter(principal(request), request.query.get("department"))}
+    docs = await app_context(request).store.kb_drafts.find(q, sort=[("created_at", 1)], limit=200).to_list(None)
     return ok({"drafts": [draft_wire(d) for d in docs]})
 
 
@@ -217,12 +218,10 @@ async def reject(request: web.Request) -> web.Response:
            query=UnansweredQuery, response=UnansweredOut)
 async def unanswered(request: web.Request) -> web.Response:
     p = principal(request)
-    q: dict[str, Any] = {"status": request.query.get("status") or "open"}
-    if p.role == "supervisor":
-        q.update(department_filter(p))
-    for key in ("matter", "department"):
-        if request.query.get(key):
-            q[key] = request.query[key]
+    q: dict[str, Any] = {"status": request.query.get("status") or "open",
+                         **record_filter(p, request.query.get("department"))}
+    if request.query.get("matter"):
+        q["matter"] = request.query["matter"]
     docs = await app_context(request).store.unanswered.find(q, sort=[("deadline", 1), ("count", -1)],
                                                             limit=500).to_list(None)
     day = today()

@@ -58,12 +58,27 @@ export class Api {
     return this.request('POST', '/api/v1/media', { form });
   }
 
-  /** A media URL usable in <img>/<audio> (which cannot send headers): token in the query. */
-  mediaUrl(url) {
+  /**
+   * A short-lived signed URL for <img>/<audio> (which cannot send headers) of a media address
+   * (`/api/v1/media/<id>[?thumb=1]`): GET …/link once per item, reused until shortly before it expires.
+   * Tokens never go into URLs. Resolves to '' when the link cannot be had.
+   */
+  async mediaUrl(url) {
     if (!url) return '';
     const u = new URL(url, location.origin);
-    const token = this.getToken();
-    if (token) u.searchParams.set('token', token);
-    return u.pathname + u.search;
+    const id = decodeURIComponent(u.pathname.split('/').pop());
+    this.links = this.links || new Map();
+    let entry = this.links.get(id);
+    if (!entry || entry.expiresAt * 1000 - Date.now() < 60_000) {
+      entry = { expiresAt: Infinity, promise: this.get(`/api/v1/media/${encodeURIComponent(id)}/link`) };
+      this.links.set(id, entry);
+      entry.promise.then((l) => { entry.expiresAt = l.expires_at; }, () => this.links.delete(id));
+    }
+    try {
+      const link = await entry.promise;
+      return (u.searchParams.get('thumb') && link.thumb_url) || link.url;
+    } catch {
+      return '';
+    }
   }
 }

@@ -9,7 +9,7 @@ const STATUS_TEXT = { sending: '发送中…', sent: '已发送', read: '已读'
  * @param {object} msg a stored message (contract `message` event) or a pending local one
  * @param {object} opts
  *   self: the role that renders on the right ('user' on the H5 page, 'agent' in the pane)
- *   mediaUrl(url): URL with the token for <img>/<audio>
+ *   mediaUrl(url): a promise of a signed, short-lived URL of a media address for <img>/<audio>
  *   onButton(button): called when a bot button is pressed (omit to show them inert)
  *   onResend(msg): called from a failed message's "重发"
  *   onImage(url, msg): called when an image is clicked (enlarge)
@@ -43,28 +43,41 @@ function body(msg, opts) {
   const media = msg.media;
   const localUrl = msg.localUrl; // object URL of a pending upload
   if (msg.type === 'image') {
-    const src = localUrl || opts.mediaUrl?.(media?.thumb_url || media?.url) || '';
-    const full = localUrl || opts.mediaUrl?.(media?.url) || '';
-    const img = h('img', { class: 'msg__image', src, alt: '截图', loading: 'lazy' });
+    const img = h('img', { class: 'msg__image', alt: '截图', loading: 'lazy' });
+    setMedia(img, 'src', localUrl, media?.thumb_url || media?.url, opts);
     if (opts.onImage) {
-      img.addEventListener('click', () => opts.onImage(full, msg));
+      img.addEventListener('click', async () => opts.onImage(localUrl || await signed(media?.url, opts), msg));
       img.classList.add('is-clickable');
     }
     return img;
   }
   if (msg.type === 'voice') {
-    const src = localUrl || opts.mediaUrl?.(media?.url) || '';
-    const wrap = h('div', { class: 'msg__voice' },
-      h('audio', { controls: true, preload: 'none', src }));
+    const audio = h('audio', { controls: true, preload: 'none' });
+    setMedia(audio, 'src', localUrl, media?.url, opts);
+    const wrap = h('div', { class: 'msg__voice' }, audio);
     if (media?.duration_s) wrap.append(h('span', { class: 'msg__voice-len' }, `${Math.round(media.duration_s)}″`));
     return wrap;
   }
   if (msg.type === 'file') {
-    const href = opts.mediaUrl?.(media?.url) || '#';
-    return h('a', { class: 'msg__file', href, target: '_blank', rel: 'noopener' },
+    const link = h('a', { class: 'msg__file', href: '#', target: '_blank', rel: 'noopener' },
       media?.name || '附件', media?.size ? ` (${bytes(media.size)})` : '');
+    setMedia(link, 'href', null, media?.url, opts);
+    return link;
   }
   return h('span', { class: 'msg__text' }, msg.text || '');
+}
+
+async function signed(url, opts) {
+  return (url && opts.mediaUrl && await opts.mediaUrl(url)) || '';
+}
+
+/** Set `attr` of `el` to the local object URL, else (when it arrives) to the signed media URL. */
+function setMedia(el, attr, localUrl, url, opts) {
+  if (localUrl) {
+    el.setAttribute(attr, localUrl);
+    return;
+  }
+  signed(url, opts).then((src) => { if (src) el.setAttribute(attr, src); });
 }
 
 function buttons(msg, opts) {
