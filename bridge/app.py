@@ -14,6 +14,7 @@ from bridge.domain.assignment import Assignment
 from bridge.domain.auth import TokenService
 from bridge.domain.banned import BannedPhrases, ServiceNorms
 from bridge.domain.bot_turns import Bot
+from bridge.domain.citizen_limits import CitizenLimits
 from bridge.domain.conversations import Conversations
 from bridge.domain.escalation import Escalation
 from bridge.domain.kb_loop import KbLoop
@@ -83,13 +84,15 @@ def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: s
     presence = Presence(store, settings.process_dead_s)
     bot = Bot(store, rasa, conversations, messages, messaging, lifecycle, unanswered, catalogue, presence.process_id)
     messaging.bot = bot  # bound after: the bot sends its replies through messaging, which starts its turns
+    citizen_limits = CitizenLimits(store, settings, presence.process_id)
+    messaging.limits = lifecycle.limits = citizen_limits
     return AppContext(
         settings=settings, store=store, catalogue=catalogue, sio=sio, tokens=TokenService(settings),
         delivery=delivery, timeline=timeline, messages=messages, messaging=messaging,
         conversations=conversations, queues=queues, assignment=assignment, lifecycle=lifecycle,
         ratings=Ratings(store, timeline), rasa=rasa, bot=bot, escalation=escalation, unanswered=unanswered,
         presence=presence, limiter=RateLimiter(settings.rate_limit_per_10s),
-        sessions=Sessions(sio), kb_loop=kb_loop,
+        sessions=Sessions(sio), kb_loop=kb_loop, citizen_limits=citizen_limits,
     )
 
 

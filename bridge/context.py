@@ -9,6 +9,7 @@ import socketio
 from bridge.domain.assignment import Assignment
 from bridge.domain.auth import Principal, TokenService
 from bridge.domain.bot_turns import Bot
+from bridge.domain.citizen_limits import CitizenLimits
 from bridge.domain.conversations import Conversations
 from bridge.domain.escalation import Escalation
 from bridge.domain.kb_loop import KbLoop
@@ -68,5 +69,6 @@ class AppContext:
     limiter: RateLimiter
     sessions: Sessions
     kb_loop: KbLoop
+    citizen_limits: CitizenLimits
 
 

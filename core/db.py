@@ -87,6 +87,9 @@ INDEXES: dict[str, list[IndexModel]] = {
     ],
     "alerts": [IndexModel([("ts", DESCENDING)], name="ts")],
     "kb_meta": [],
+    # per-citizen limits across processes (bridge/domain/citizen_limits.py)
+    "user_sockets": [IndexModel([("user", ASCENDING)], name="user")],
+    "user_quotas": [IndexModel([("expires_at", ASCENDING)], name="expires", expireAfterSeconds=0)],
 }
 
 

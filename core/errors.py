@@ -32,6 +32,9 @@ MESSAGES: dict[str, str] = {
     "duplicate_username": "用户名已存在。",
     "disabled_in_production": "生产环境不提供该接口。",
     "bad_signature": "签名校验失败。",
+    "too_many_sockets": "您已在多个设备或页面上登录，请关闭其他页面后再试。",
+    "too_many_conversations": "您同时进行中的咨询过多，请先结束已有咨询后再发起新的咨询。",
+    "quota_exceeded": "操作次数已达上限，请稍后再试。",
     "internal": "系统内部错误，请稍后再试。",
 }
 

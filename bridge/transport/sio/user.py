@@ -28,6 +28,10 @@ async def connect(ctx: AppContext, sid: str, environ: dict, auth: Any = None) ->
     principal = verify_token(ctx, auth)
     if principal.role != "user":
         raise refuse("forbidden", reason="staff token on /user")
+    try:
+        await ctx.citizen_limits.enter_socket(principal.id, sid, await ctx.presence.live_process_ids())
+    except ApiError as exc:
+        raise refuse(exc.code, limit=ctx.settings.user_max_sockets) from None
     await ctx.sio.save_session(sid, {"principal": principal}, namespace=NS)
     await ctx.sio.enter_room(sid, rooms.user(principal.id), namespace=NS)
     CONNECTIONS.labels(NS).inc()
@@ -35,6 +39,7 @@ async def connect(ctx: AppContext, sid: str, environ: dict, auth: Any = None) ->
 
 async def disconnect(ctx: AppContext, sid: str, *args: Any) -> None:
     ctx.limiter.forget(f"{NS}:{sid}")
+    await ctx.citizen_limits.leave_socket(sid)
     CONNECTIONS.labels(NS).dec()
 
 
