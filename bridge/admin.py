@@ -10,6 +10,7 @@ import sys
 from pymongo.errors import DuplicateKeyError
 
 from bridge.domain.auth import STAFF_ROLES, hash_password, password_problem
+from bridge.domain.erasure import Erasure
 from core.catalogue import load_catalogue
 from core.clock import now
 from core.db import Store, connect
@@ -83,6 +84,11 @@ async def _main(args: argparse.Namespace) -> int:
             if not res.matched_count:
                 raise CommandError(f"用户名 {args.username} 不存在。")
             print(f"已停用 {args.username}")
+        elif args.cmd == "erase-user":
+            entry = await Erasure(store, get_settings().tracker_db).erase_user(
+                args.user, {"role": "admin", "id": "cli", "name": getpass.getuser()})
+            counts = "，".join(f"{k} {v}" for k, v in entry["counts"].items())
+            print(f"已删除用户 {args.user} 的个人信息：{counts}（已记录审计）")
         elif args.cmd == "seed":
             deps, matters = await seed(store)
             print(f"已载入 {deps} 个部门、{matters} 个事项")
@@ -108,6 +114,8 @@ def parser() -> argparse.ArgumentParser:
     d = sub.add_parser("disable-agent", help="disable a staff account")
     d.add_argument("--username", required=True)
     sub.add_parser("seed", help="load departments and matters from data/catalogue")
+    e = sub.add_parser("erase-user", help="delete a citizen's conversations, messages, media and trackers")
+    e.add_argument("--user", required=True, help="the citizen's id (the token's sub)")
     return p
 
 

@@ -24,6 +24,7 @@ from bridge.domain.ports import Attachments as AttachmentsPort
 from bridge.domain.presence import Presence
 from bridge.domain.queues import Queues
 from bridge.domain.ratings import Ratings
+from bridge.domain.retention import Retention
 from bridge.domain.sweeper import Sweeper
 from bridge.domain.timeline import Timeline
 from bridge.domain.unanswered import Unanswered
@@ -110,6 +111,8 @@ async def _startup(app: web.Application) -> None:
     app["sweeper"] = Sweeper(ctx.settings, ctx.store, ctx.presence, ctx.conversations, ctx.lifecycle,
                              ctx.assignment, ctx.delivery, ctx.escalation, ctx.bot)
     app["sweeper"].start()
+    app["retention"] = Retention(ctx.store, ctx.settings)
+    app["retention"].start()
     await app[MEDIA].start()
     freeze_startup_objects()
     log.info("bridge started", extra={"process_id": ctx.presence.process_id})
@@ -126,6 +129,7 @@ async def _shutdown(app: web.Application) -> None:
 async def _cleanup(app: web.Application) -> None:
     ctx: AppContext = app["ctx"]
     await app["sweeper"].stop()
+    await app["retention"].stop()
     try:
         await ctx.presence.shutdown()
     except Exception:  # noqa: BLE001 - best effort on the way out

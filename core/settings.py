@@ -156,6 +156,7 @@ class Settings(BaseSettings):
     retention_unanswered_days: Seconds = Field(180.0, alias="RETENTION_UNANSWERED_DAYS")
     retention_trackers_days: Seconds = Field(90.0, alias="RETENTION_TRACKERS_DAYS")
     retention_sweep_s: Seconds = Field(3600.0, alias="RETENTION_SWEEP_S")
+    tracker_db: str = Field("rasa", alias="BANGBAN_TRACKER_DB")  # Rasa's tracker store (same server)
     # media
     media: MediaSettings = Field(default_factory=MediaSettings, alias="_media")
     # set by code (tests, embedding), not from the environment
