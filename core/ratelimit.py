@@ -39,6 +39,16 @@ class RateLimiter:
     def forget(self, key: str) -> None:
         self._buckets.pop(key, None)
 
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+    def prune_idle(self) -> None:
+        """Drop the buckets that have refilled completely (their keys are as good as new)."""
+        t = self.clock()
+        full = [k for k, (tokens, last) in self._buckets.items() if tokens + (t - last) * self.rate >= self.burst]
+        for key in full:
+            del self._buckets[key]
+
 
 class WindowQuota:
     """Counters per key and fixed time window, shared by every process through one MongoDB collection.

@@ -61,6 +61,8 @@ class MediaSettings(BaseSettings):
     pdf_bytes: Count = Field(20 * MB, alias="MEDIA_PDF_MAX_BYTES")
     upload_concurrency: Count = Field(default_factory=lambda: max(1, os.cpu_count() or 1),
                                       alias="MEDIA_UPLOAD_CONCURRENCY")
+    # every call and co-browse event of one socket (co-browse sessions also have their own buckets below)
+    events_per_s: Seconds = Field(60.0, alias="MEDIA_EVENTS_PER_S")
     cobrowse_batch_bytes: Count = Field(1 * MB, alias="COBROWSE_BATCH_MAX_BYTES")
     cobrowse_bytes_per_s: Count = Field(512 * 1024, alias="COBROWSE_BYTES_PER_S")
     cobrowse_batches_per_s: Seconds = Field(20.0, alias="COBROWSE_BATCHES_PER_S")
