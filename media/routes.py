@@ -9,6 +9,7 @@ from urllib.parse import quote
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.audit import audit_read
 from core.errors import ApiError, json_error
 from core.http_routes import USER, RouteTable
 from core.settings import get_settings
@@ -172,6 +173,9 @@ async def download(request: web.Request) -> web.StreamResponse:
             raise ApiError(404, "not_found", "该文件没有缩略图")
     except ApiError as exc:
         return _fail(exc)
+    # a player fetches a recording in ranges: one audit entry per playback (the request from byte 0)
+    if doc["type"] == "recording" and request.headers.get("Range", "bytes=0-").startswith("bytes=0-"):
+        await audit_read(store.db["audit"], principal, "recording", doc["_id"], conversation_id=doc["conversation_id"])
     headers = _headers(doc, thumb)
     size = doc["thumb_size"] if thumb else doc["size"]
     if request.headers.get("If-None-Match") == headers["ETag"]:

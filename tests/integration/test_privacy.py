@@ -150,3 +150,24 @@ async def test_id_number_typed_to_the_bot_reaches_the_unanswered_ledger_masked(h
     assert "310***********1234" in entry["question"] and "138****5678" in entry["question"]
     first = await h.store.messages.find_one({"conversation_id": cid, "seq": 1})
     assert first["text"] == text
+
+
+async def test_staff_reads_of_transcripts_recordings_and_exports_are_audited(lh: MultiHarness):
+    user = await lh.user_on(0)
+    conv_id = await start_conversation(user, "驾照到期了在哪里换", matter="drivers-license")
+    media_ids = await seed_personal_data(lh, conv_id)
+    sup_name, _ = await lh.make_staff(["public-security"], "supervisor")
+    sup = await lh.staff_token(sup_name)
+    status, _ = await lh.http("GET", f"/api/v1/conversations/{conv_id}/transcript", token=sup)
+    assert status == 200
+    status, _ = await lh.http("GET", f"/api/v1/media/{media_ids['recording']}", token=sup)
+    assert status == 200
+    status, _ = await lh.http("GET", "/api/v1/ledger/export?format=csv", token=sup)
+    assert status == 200
+    reads = await lh.store.audit.find({"kind": "staff_read", "by.id": sup_name}).to_list(None)
+    assert {(r["what"], r["target"]) for r in reads} == {
+        ("transcript", conv_id), ("recording", media_ids["recording"]), ("export", "ledger")}
+    # the citizen reading their own transcript is not a staff read
+    status, _ = await lh.http("GET", f"/api/v1/conversations/{conv_id}/transcript", token=user.token)
+    assert status == 200
+    assert await lh.store.audit.count_documents({"kind": "staff_read", "target": conv_id}) == 1
