@@ -28,8 +28,9 @@ class CitizenLimits:
         await self.store.user_sockets.insert_one(
             {"_id": sid, "user": user_id, "process_id": self.process_id, "ts": now()})
         processes = sorted(live_processes | {self.process_id})
-        count = await self.store.user_sockets.count_documents(
-            {"user": user_id, "process_id": {"$in": processes}})
+        # sockets of processes that died without saying goodbye no longer count
+        await self.store.user_sockets.delete_many({"user": user_id, "process_id": {"$nin": processes}})
+        count = await self.store.user_sockets.count_documents({"user": user_id})
         if count > self.settings.user_max_sockets:
             await self.store.user_sockets.delete_one({"_id": sid})
             raise ApiError(429, "too_many_sockets")
