@@ -14,6 +14,7 @@ import uuid
 import pytest
 from pymongo import AsyncMongoClient
 
+from core.clock import now
 from media.store import MediaStore
 from ops.system import System
 from tests.integration.systems import MultiHarness, harness, start_own_system
@@ -37,18 +38,12 @@ async def seed_personal_data(h: Harness, conv_id: str) -> dict[str, str]:
     who = {"id": "system", "role": "system", "name": "测试"}
     image = await store.put(conversation_id=conv_id, kind="image", mime="image/png", data=b"x" * 300_000, uploader=who)
     rec = await store.put(conversation_id=conv_id, kind="recording", mime="audio/mp4", data=b"r" * 1000, uploader=who)
-    await h.store.cobrowse_events.insert_one({"conversation_id": conv_id, "ts": h_now(), "events": []})
+    await h.store.cobrowse_events.insert_one({"conversation_id": conv_id, "ts": now(), "events": []})
     await h.store.ratings.insert_one({"conversation_id": conv_id, "target": "bot", "score": 5})
     await h.store.unanswered.insert_one({"_id": uuid.uuid4().hex, "question": "q", "conversations": [conv_id],
-                                         "status": "open", "last_asked": h_now()})
+                                         "status": "open", "last_asked": now()})
     await trackers(h).insert_one({"sender_id": conv_id, "events": [{"event": "user", "timestamp": time.time()}]})
     return {"image": image["_id"], "recording": rec["_id"]}
-
-
-def h_now():
-    from core.clock import now
-
-    return now()
 
 
 def trackers(h: Harness):
