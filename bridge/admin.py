@@ -10,6 +10,7 @@ import sys
 from pymongo.errors import DuplicateKeyError
 
 from bridge.domain.auth import STAFF_ROLES, hash_password, password_problem
+from bridge.domain.erasure import Erasure
 from bridge.domain.staff_accounts import AccountError, check_role_departments, update_account
 from core.catalogue import load_catalogue
 from core.clock import now
@@ -85,6 +86,11 @@ async def _main(args: argparse.Namespace) -> int:
             deps = None if args.departments is None else [d.strip() for d in args.departments.split(",") if d.strip()]
             doc = await update_agent(store, args.username, role=args.role, departments=deps)
             print(f"已更新 {doc['username']}：角色 {doc['role']}，部门 {','.join(doc['departments'])}")
+        elif args.cmd == "erase-user":
+            entry = await Erasure(store, get_settings().tracker_db).erase_user(
+                args.user, {"role": "admin", "id": "cli", "name": getpass.getuser()})
+            counts = "，".join(f"{k} {v}" for k, v in entry["counts"].items())
+            print(f"已删除用户 {args.user} 的个人信息：{counts}（已记录审计）")
         elif args.cmd == "seed":
             deps, matters = await seed(store)
             print(f"已载入 {deps} 个部门、{matters} 个事项")
@@ -116,6 +122,8 @@ def parser() -> argparse.ArgumentParser:
     u.add_argument("--role", default=None, choices=STAFF_ROLES)
     u.add_argument("--departments", default=None, help="comma-separated department ids, * for all")
     sub.add_parser("seed", help="load departments and matters from data/catalogue")
+    e = sub.add_parser("erase-user", help="delete a citizen's conversations, messages, media and trackers")
+    e.add_argument("--user", required=True, help="the citizen's id (the token's sub)")
     return p
 
 

@@ -14,6 +14,7 @@ from bridge.domain.assignment import Assignment
 from bridge.domain.auth import TokenService
 from bridge.domain.banned import BannedPhrases, ServiceNorms
 from bridge.domain.bot_turns import Bot
+from bridge.domain.citizen_limits import CitizenLimits
 from bridge.domain.conversations import Conversations
 from bridge.domain.escalation import Escalation
 from bridge.domain.kb_loop import KbLoop
@@ -25,6 +26,7 @@ from bridge.domain.ports import Attachments as AttachmentsPort
 from bridge.domain.presence import Presence
 from bridge.domain.queues import Queues
 from bridge.domain.ratings import Ratings
+from bridge.domain.retention import Retention
 from bridge.domain.staff_sessions import StaffDirectory, StaffSessions
 from bridge.domain.sweeper import Sweeper
 from bridge.domain.timeline import Timeline
@@ -87,6 +89,8 @@ def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: s
     presence = Presence(store, settings.process_dead_s)
     bot = Bot(store, rasa, conversations, messages, messaging, lifecycle, unanswered, catalogue, presence.process_id)
     messaging.bot = bot  # bound after: the bot sends its replies through messaging, which starts its turns
+    citizen_limits = CitizenLimits(store, settings, presence.process_id)
+    messaging.limits = lifecycle.limits = citizen_limits
     return AppContext(
         settings=settings, store=store, catalogue=catalogue, sio=sio, tokens=TokenService(settings),
         delivery=delivery, timeline=timeline, messages=messages, messaging=messaging,
@@ -95,6 +99,7 @@ def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: s
         presence=presence, limiter=RateLimiter(settings.rate_limit_per_10s),
         sessions=Sessions(sio), kb_loop=kb_loop, staff=StaffDirectory(store, settings.staff_check_s),
         logins=Logins(store, LoginThrottle(store, Limits.of(settings))),
+        citizen_limits=citizen_limits,
     )
 
 
@@ -114,6 +119,8 @@ async def _startup(app: web.Application) -> None:
     app["sweeper"].start()
     app[STAFF_SESSIONS] = StaffSessions(ctx.sio, ns_agent.NS, ctx.store, ctx.presence, ctx.settings.staff_check_s)
     app[STAFF_SESSIONS].start()
+    app["retention"] = Retention(ctx.store, ctx.settings)
+    app["retention"].start()
     await app[MEDIA].start()
     freeze_startup_objects()
     log.info("bridge started", extra={"process_id": ctx.presence.process_id})
@@ -131,6 +138,7 @@ async def _cleanup(app: web.Application) -> None:
     ctx: AppContext = app["ctx"]
     await app["sweeper"].stop()
     await app[STAFF_SESSIONS].stop()
+    await app["retention"].stop()
     try:
         await ctx.presence.shutdown()
     except Exception:  # noqa: BLE001 - best effort on the way out

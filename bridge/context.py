@@ -9,6 +9,7 @@ import socketio
 from bridge.domain.assignment import Assignment
 from bridge.domain.auth import Principal, TokenService
 from bridge.domain.bot_turns import Bot
+from bridge.domain.citizen_limits import CitizenLimits
 from bridge.domain.conversations import Conversations
 from bridge.domain.escalation import Escalation
 from bridge.domain.kb_loop import KbLoop
@@ -72,5 +73,6 @@ class AppContext:
     kb_loop: KbLoop
     staff: StaffDirectory  # staff role and departments as the database has them now
     logins: Logins
+    citizen_limits: CitizenLimits
 
 

@@ -8,12 +8,13 @@ secantusdb server and a real MongoDB 7+ replica set.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pymongo
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import OperationFailure
 
 from core.settings import Settings, get_settings
 
@@ -91,7 +92,26 @@ INDEXES: dict[str, list[IndexModel]] = {
     "kb_meta": [],
     # nonces of 12345 callbacks, kept past their 5-minute window (bridge/domain/escalation.py)
     "callback_nonces": [IndexModel([("expires_at", ASCENDING)], name="ttl", expireAfterSeconds=0)],
+    # per-citizen limits across processes (bridge/domain/citizen_limits.py)
+    "user_sockets": [IndexModel([("user", ASCENDING)], name="user")],
+    "user_quotas": [IndexModel([("expires_at", ASCENDING)], name="expires", expireAfterSeconds=0)],
 }
+
+
+def ttl_indexes(settings: Settings) -> dict[str, IndexModel]:
+    """The retention TTL index of each collection holding personal information (`RETENTION_*_DAYS`)."""
+    def ttl(key: str, days: float) -> IndexModel:
+        return IndexModel([(key, ASCENDING)], name=f"retention_{key}",
+                          expireAfterSeconds=max(1, int(days * 86400)))
+
+    s = settings
+    return {
+        "messages": ttl("ts", s.retention_messages_days),
+        "timeline": ttl("ts", s.retention_messages_days),
+        "media": ttl("created_at", s.retention_media_days),
+        "cobrowse_events": ttl("ts", s.retention_cobrowse_days),
+        "unanswered": ttl("last_asked", s.retention_unanswered_days),
+    }
 
 
 @dataclass
@@ -100,6 +120,7 @@ class Store:
 
     client: AsyncMongoClient
     db: AsyncDatabase
+    ttl: dict[str, IndexModel] = field(default_factory=dict)
 
     def __getattr__(self, name: str) -> AsyncCollection:
         if name in INDEXES:
@@ -111,6 +132,15 @@ class Store:
         for name, indexes in INDEXES.items():
             if indexes:
                 await self.db[name].create_indexes(indexes)
+        for name, index in self.ttl.items():
+            try:
+                await self.db[name].create_indexes([index])
+            except OperationFailure as exc:
+                if exc.code not in (85, 86):  # IndexOptionsConflict, IndexKeySpecsConflict: a new window
+                    raise
+                doc = index.document
+                await self.db.command("collMod", name, index={
+                    "name": doc["name"], "expireAfterSeconds": doc["expireAfterSeconds"]})
 
     async def ping(self, timeout_s: float = 1.5) -> bool:
         """True when the server answers a ping within `timeout_s` (readiness checks must answer fast)."""
@@ -131,4 +161,4 @@ def connect(settings: Settings | None = None, **client_kwargs) -> Store:
     opts = {"serverSelectionTimeoutMS": 3000, "connectTimeoutMS": 3000, "tz_aware": True}
     opts.update(client_kwargs)
     client: AsyncMongoClient = AsyncMongoClient(settings.mongo_url, **opts)
-    return Store(client=client, db=client[settings.mongo_db])
+    return Store(client=client, db=client[settings.mongo_db], ttl=ttl_indexes(settings))

@@ -37,6 +37,9 @@ MESSAGES: dict[str, str] = {
     "replayed_callback": "回调已处理过（重复的随机数），已拒绝。",
     "link_expired": "链接已失效，请刷新后重试。",
     "invalid_path": "只能编辑 data/nlu、data/rules.yml 和 data/stories.yml；知识库文章请在知识库页面编辑。",
+    "too_many_sockets": "您已在多个设备或页面上登录，请关闭其他页面后再试。",
+    "too_many_conversations": "您同时进行中的咨询过多，请先结束已有咨询后再发起新的咨询。",
+    "quota_exceeded": "操作次数已达上限，请稍后再试。",
     "internal": "系统内部错误，请稍后再试。",
 }
 

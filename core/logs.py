@@ -1,4 +1,4 @@
-"""Structured logs: one JSON object per line on stderr (structlog over stdlib logging)."""
+"""Structured logs: one JSON object per line on stderr (structlog over stdlib logging), personal numbers masked."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import logging
 import sys
 
 import structlog
+
+from core.pii import mask_any
 
 
 def setup_logging(service: str, level: str = "INFO") -> None:
@@ -22,6 +24,7 @@ def setup_logging(service: str, level: str = "INFO") -> None:
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             lambda _l, _m, ev: {**ev, "service": service},
             structlog.processors.format_exc_info,
+            lambda _l, _m, ev: mask_any(ev),  # ID, phone and bank card numbers never reach the logs
             structlog.processors.JSONRenderer(ensure_ascii=False),
         ],
     )

@@ -1,9 +1,13 @@
-"""Token buckets against floods: per connection (socket events) or per session (co-browse relays)."""
+"""Token buckets against floods (per connection or session) and window quotas shared across processes."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable
+
+from pymongo import ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
 
 
 class RateLimiter:
@@ -34,3 +38,44 @@ class RateLimiter:
 
     def forget(self, key: str) -> None:
         self._buckets.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+    def prune_idle(self) -> None:
+        """Drop the buckets that have refilled completely (their keys are as good as new)."""
+        t = self.clock()
+        full = [k for k, (tokens, last) in self._buckets.items() if tokens + (t - last) * self.rate >= self.burst]
+        for key in full:
+            del self._buckets[key]
+
+
+class WindowQuota:
+    """Counters per key and fixed time window, shared by every process through one MongoDB collection.
+
+    Each window is one document `{_id: "<key>:<window start>", n, expires_at}`; `expires_at` carries a TTL
+    index so old windows disappear by themselves.
+    """
+
+    def __init__(self, collection: AsyncCollection, clock: Callable[[], float] = time.time) -> None:
+        self.collection = collection
+        self.clock = clock
+
+    async def take(self, key: str, limit: int, window_s: float, amount: int = 1) -> bool:
+        """Count `amount` in the current window of `key`; False (nothing counted) when it would pass `limit`."""
+        start = int(self.clock() // window_s * window_s)
+        doc_id = f"{key}:{start}"
+        expires = dt.datetime.fromtimestamp(start + window_s, dt.UTC)
+        doc = await self.collection.find_one_and_update(
+            {"_id": doc_id}, {"$inc": {"n": amount}, "$setOnInsert": {"expires_at": expires}},
+            upsert=True, return_document=ReturnDocument.AFTER)
+        if doc["n"] > limit:
+            await self.collection.update_one({"_id": doc_id}, {"$inc": {"n": -amount}})
+            return False
+        return True
+
+    async def used(self, key: str, window_s: float) -> int:
+        """What the current window of `key` has counted so far."""
+        start = int(self.clock() // window_s * window_s)
+        doc = await self.collection.find_one({"_id": f"{key}:{start}"})
+        return int(doc["n"]) if doc else 0

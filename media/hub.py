@@ -15,11 +15,14 @@ from typing import Any
 import socketio
 
 from core.errors import ApiError, ack_error
+from core.ratelimit import RateLimiter
+from core.settings import get_settings
 from media.cluster import media_unavailable
 from media.port import BOTH, Conversation, DeskPort, Participants, Principal, Role
 
 log = logging.getLogger(__name__)
 USER_NS, AGENT_NS = "/user", "/agent"
+MAX_BUCKETS = 4096
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,6 +79,8 @@ class Hub:
         self.cluster: Any = None  # media.cluster.Cluster with several processes
         self.owners: Any = None  # media.owners.Owners with several processes
         self.handlers: dict[tuple[str, str], Handler] = {}
+        rate = get_settings().media.events_per_s
+        self.limiter = RateLimiter.per_second(rate, 2 * rate)  # per socket, every media event
 
     async def principal(self, sid: str, namespace: str) -> Principal:
         principal = await self.desk.socket_principal(sid, namespace)
@@ -119,6 +124,8 @@ class Hub:
 
         async def handler(sid: str, data: Any = None) -> dict:
             payload = data if isinstance(data, dict) else {}
+            if not self._allow(namespace, sid):
+                return ack_error("rate_limited")
             try:
                 caller = Caller(await self.principal(sid, namespace), sid, namespace)
                 owner = await locate(event, payload) if locate is not None and self.cluster else None
@@ -136,6 +143,11 @@ class Hub:
 
         handler.__name__ = event
         self.sio.on(event, handler=handler, namespace=namespace)
+
+    def _allow(self, namespace: str, sid: str) -> bool:
+        if len(self.limiter) > MAX_BUCKETS:  # sockets come and go; their buckets must not pile up
+            self.limiter.prune_idle()
+        return self.limiter.allow(f"{namespace}:{sid}")
 
     async def forward(self, process_id: str, caller: Caller, event: str, data: dict) -> dict:
         body = {"op": "event", "ns": caller.namespace, "event": event, "sid": caller.sid,

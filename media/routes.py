@@ -9,6 +9,7 @@ from urllib.parse import quote
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.audit import audit_read
 from core.errors import ApiError, json_error
 from core.http_routes import USER, RouteTable
 from core.settings import get_settings
@@ -185,6 +186,12 @@ async def _readable(request: web.Request, thumb: bool) -> dict[str, Any]:
     return doc
 
 
+async def _audit_recording(request: web.Request, doc: dict[str, Any]) -> None:
+    """Record a staff read of a call recording (who, which, which conversation)."""
+    await audit_read(_store(request.app).db["audit"], await _principal(request), "recording", doc["_id"],
+                     conversation_id=doc["conversation_id"])
+
+
 @table.get("/api/v1/media/{media_id}/link", summary="Signed links to a file and its thumbnail (short-lived)",
            auth=USER, response=LinkOut, errors={404: "unknown or not allowed"})
 async def link(request: web.Request) -> web.Response:
@@ -193,6 +200,8 @@ async def link(request: web.Request) -> web.Response:
         doc = await _readable(request, thumb=False)
     except ApiError as exc:
         return _fail(exc)
+    if doc["type"] == "recording":  # a link to a recording is a staff read: audited
+        await _audit_recording(request, doc)
     settings = get_settings()
     url, exp = signed_url(settings.token_secret, doc["_id"], settings.media_url_ttl_s)
     thumb = signed_url(settings.token_secret, doc["_id"], settings.media_url_ttl_s, thumb=True)[0] \
@@ -217,6 +226,10 @@ async def download(request: web.Request) -> web.StreamResponse:
     except ApiError as exc:
         return _fail(exc)
     store = _store(request.app)
+    # a player fetches a recording in ranges: one audit entry per playback (the request from byte 0)
+    if (doc["type"] == "recording" and "sig" not in request.query
+            and request.headers.get("Range", "bytes=0-").startswith("bytes=0-")):
+        await _audit_recording(request, doc)
     headers = _headers(doc, thumb)
     size = doc["thumb_size"] if thumb else doc["size"]
     if request.headers.get("If-None-Match") == headers["ETag"]:

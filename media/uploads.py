@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 from core.errors import ApiError
+from core.ratelimit import WindowQuota
 from core.settings import MediaSettings, get_settings
 from media.files import process_pdf
 from media.images import process_image
@@ -15,6 +16,8 @@ from media.urls import media_url
 from media.voice import process_voice
 
 _slots: dict[int, asyncio.Semaphore] = {}
+QUOTAS = "user_quotas"  # per-citizen counters shared with the desk (core/db.py)
+DAY = 86400.0
 
 
 def _semaphore(limits: MediaSettings) -> asyncio.Semaphore:
@@ -51,6 +54,8 @@ async def accept_upload(
 ) -> dict[str, Any]:
     """Validate off the event loop (bounded concurrency), then store; returns the metadata document."""
     limits = limits or get_settings().media
+    if uploader.get("role") == "user":
+        await take_daily_quota(WindowQuota(store.db[QUOTAS]), str(uploader["id"]), len(data))
     async with _semaphore(limits):
         fields = await asyncio.to_thread(prepare, data, limits)
     extra = fields.pop("extra")
@@ -58,6 +63,16 @@ async def accept_upload(
         extra["filename"] = filename[:200]
     extra["original_size"] = len(data)
     return await store.put(conversation_id=conversation_id, uploader=uploader, extra=extra, **fields)
+
+
+async def take_daily_quota(quota: WindowQuota, user_id: str, size: int) -> None:
+    """Count one upload of `size` bytes for a citizen today; `quota_exceeded` past the daily caps."""
+    settings = get_settings()
+    if not await quota.take(f"uploads:{user_id}", settings.user_uploads_per_day, DAY):
+        raise ApiError(429, "quota_exceeded", "今日上传文件数量已达上限，请明天再试", scope="uploads_per_day")
+    if not await quota.take(f"upload_bytes:{user_id}", settings.user_upload_bytes_per_day, DAY, size):
+        await quota.take(f"uploads:{user_id}", settings.user_uploads_per_day, DAY, -1)
+        raise ApiError(429, "quota_exceeded", "今日上传文件总大小已达上限，请明天再试", scope="upload_bytes_per_day")
 
 
 def public_view(doc: dict[str, Any]) -> dict[str, Any]:

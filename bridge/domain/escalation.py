@@ -20,6 +20,7 @@ from pymongo.errors import DuplicateKeyError
 from core import signatures
 from core.clock import iso, now
 from core.db import Store
+from core.pii import mask_any, mask_pii
 
 log = logging.getLogger("bangban.escalation")
 MAX_BACKOFF_S = 60.0
@@ -55,8 +56,8 @@ class Escalation:
             "channel": conv.get("channel"),
             "matter": conv.get("matter"),
             "department": conv.get("department"),
-            "summary": summary,
-            "bot_summary": conv.get("summary"),
+            "summary": mask_pii(summary),  # 12345 reads the full text through the transcript link
+            "bot_summary": mask_any(conv.get("summary")),
             "transcript_url": f"{self.public_url}/api/v1/conversations/{conv['_id']}/transcript",
             "created_by": by,
             "created_at": t,

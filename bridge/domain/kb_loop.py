@@ -7,6 +7,7 @@ import uuid
 from bridge.domain.auth import Principal
 from core.clock import now
 from core.db import Store
+from core.pii import mask_pii
 
 
 class KbLoop:
@@ -28,9 +29,10 @@ class KbLoop:
             "status": "pending",
             "matter": conv.get("matter"),
             "department": conv.get("department"),
-            "question": question,
-            "answer": suggestion.strip() or "\n".join(m["text"] for m in answers)[:4000],
-            "agent_answers": [m["text"] for m in answers][:20],
+            # drafts become knowledge-base articles: personal numbers masked
+            "question": mask_pii(question),
+            "answer": mask_pii(suggestion.strip() or "\n".join(m["text"] for m in answers)[:4000]),
+            "agent_answers": [mask_pii(m["text"]) for m in answers][:20],
             "conversation_id": conv["_id"],
             "agent": {"id": agent.id, "name": agent.name},
             "created_at": now(),

@@ -12,6 +12,7 @@ from typing import Any
 
 from bridge.domain.assignment import Assignment
 from bridge.domain.auth import Principal
+from bridge.domain.citizen_limits import CitizenLimits
 from bridge.domain.conversations import Conversations
 from bridge.domain.escalation import Escalation
 from bridge.domain.kb_loop import KbLoop
@@ -45,6 +46,7 @@ class Lifecycle:
         # called with (conversation_id, reason) when a conversation closes, moves or goes back to the bot,
         # e.g. by media to stop co-browse sessions and hang up calls
         self.ended_listeners: list[Callable[[str, str], Awaitable[None]]] = []
+        self.limits: CitizenLimits | None = None  # per-citizen handoff cap (bound by the composition root)
 
     async def _ended(self, conversation_id: str, reason: str) -> None:
         for listener in self.ended_listeners:
@@ -207,6 +209,8 @@ class Lifecycle:
             raise ApiError(409, "conversation_closed")
         if conv["state"] != "bot":
             return conv
+        if by.get("role") == "user" and self.limits is not None:
+            await self.limits.handoff(by["id"])
         return await self.handoff(conv, by, reason) or await self.conversations.get(conv["_id"])
 
     async def transfer(self, conv: dict, by: Principal, *, department: str | None, agent_id: str | None,

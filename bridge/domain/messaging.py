@@ -29,6 +29,7 @@ from pymongo.errors import DuplicateKeyError
 
 from bridge.domain.auth import Principal
 from bridge.domain.banned import ServiceNorms
+from bridge.domain.citizen_limits import CitizenLimits
 from bridge.domain.conversations import Conversations, can_access
 from bridge.domain.ports import Attachments, BotTurns
 from bridge.infra.delivery import Delivery
@@ -73,6 +74,7 @@ class Messaging:
         self.max_text_len = max_text_len
         self.bot: BotTurns | None = None  # bound by the composition root (the bot sends through here too)
         self.followups: list[FollowUp] = []
+        self.limits: CitizenLimits | None = None  # per-citizen caps on new conversations (composition root)
 
     # --- senders ---------------------------------------------------------------------------
     async def from_user(self, user: Principal, draft: Draft, skip_sid: str | None = None) -> dict:
@@ -166,6 +168,8 @@ class Messaging:
             return {}, first, False
         if draft.type != "text":
             raise ApiError(400, "invalid_payload", "请先用文字描述您的问题。")
+        if self.limits is not None:
+            await self.limits.new_conversation(user.id)
         conv = self.conversations.new(user, draft.matter)
         if draft.matter:
             conv["department"] = self.catalogue.route(draft.matter)

@@ -20,6 +20,7 @@ from typing import Any
 from core.catalogue import Catalogue
 from core.clock import now
 from core.db import Store
+from core.pii import mask_pii
 from core.workcal import SHANGHAI, add_workdays
 
 ANSWER_WORKDAYS = 5
@@ -74,7 +75,7 @@ class Unanswered:
 
     async def record(self, question: str, matter: str | None, conversation_id: str) -> str | None:
         """Add a question to the ledger, or count it on its (near-)duplicate; returns the entry id."""
-        question = question.strip()[:500]
+        question = mask_pii(question.strip()[:500])  # the ledger feeds NLU examples and KB articles
         if not question or question.startswith("/"):
             return None
         t = now()

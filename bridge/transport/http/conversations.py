@@ -13,6 +13,7 @@ from bridge.domain.scope import department_filter, sees_department
 from bridge.infra.message_store import wire
 from bridge.transport.http.common import DESK, STAFF, SUPERVISORS, app_context, int_query, ok, parse_date, principal
 from bridge.transport.http.models import Out, Records
+from core.audit import audit_read
 from core.clock import iso
 from core.errors import ApiError
 from core.http_routes import USER, RouteTable
@@ -113,6 +114,7 @@ async def transcript(request: web.Request) -> web.Response:
     p = principal(request)
     conv = await readable(request, p, request.match_info["cid"])
     docs = await ctx.messages.since(conv["_id"], 0, 100000)
+    await audit_read(ctx.store.audit, p, "transcript", conv["_id"], user_id=conv["user"]["id"])
     if request.query.get("format") == "text":
         lines = [f"[{iso(d['ts'])}] #{d['seq']} {d['sender'].get('name') or d['sender']['role']}: "
                  f"{d.get('text') or '[' + d['type'] + ']'}" for d in docs]

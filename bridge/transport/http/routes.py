@@ -14,6 +14,7 @@ from bridge.transport.http import (
     kb,
     openapi,
     panes,
+    privacy,
     reports,
     staff,
     trainer,
@@ -27,7 +28,7 @@ from core.http_routes import RouteTable
 
 TABLES: tuple[RouteTable, ...] = (
     health.table, openapi.table, dev.table, staff.table, conversations.table, hotline.table, reports.table,
-    kb.table, trainer_nlu.table, trainer_kb.table, trainer_review.table, trainer_ledger.table,
+    kb.table, trainer_nlu.table, trainer_kb.table, trainer_review.table, trainer_ledger.table, privacy.table,
 )
 
 

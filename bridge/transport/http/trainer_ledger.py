@@ -13,6 +13,7 @@ from bridge.trainer import ledger
 from bridge.transport.http.common import app_context, int_query, ok, principal
 from bridge.transport.http.models import DepartmentId, MatterId, MatterQuery, OkOut, Out, Records
 from bridge.transport.http.trainer import DENIED
+from core.audit import audit_read
 from core.clock import now
 from core.errors import ApiError
 from core.http_routes import RouteTable, body
@@ -158,7 +159,9 @@ async def export(request: web.Request) -> web.Response:
     fmt = request.query.get("format", "csv")
     if fmt not in ("csv", "xlsx"):
         raise ApiError(400, "invalid_payload", "format 只能是 csv 或 xlsx。")
-    docs = await app_context(request).store.ledger.find(query_of(request), sort=[("created_at", 1)]).to_list(None)
+    ctx = app_context(request)
+    docs = await ctx.store.ledger.find(query_of(request), sort=[("created_at", 1)]).to_list(None)
+    await audit_read(ctx.store.audit, principal(request), "export", "ledger", format=fmt, rows=len(docs))
     body_, ctype = (ledger.to_xlsx(docs), XLSX) if fmt == "xlsx" else (ledger.to_csv(docs), "text/csv; charset=utf-8")
     disposition = f'attachment; filename="ledger-{now():%Y%m%d}.{fmt}"'
     return web.Response(body=body_, headers={"Content-Type": ctype, "Content-Disposition": disposition})

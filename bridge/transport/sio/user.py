@@ -5,10 +5,13 @@ Handlers check who may act and call the domain services; the message path is `br
 
 from __future__ import annotations
 
+import logging
 from functools import partial
 from typing import Any
 
+import pymongo
 import socketio
+from pymongo.errors import PyMongoError
 
 from bridge.context import AppContext
 from bridge.domain.conversations import can_access
@@ -22,12 +25,21 @@ from core.clock import iso
 from core.errors import ApiError
 
 NS = rooms.USER_NS
+SOCKET_COUNT_TIMEOUT_S = 1.5
+log = logging.getLogger("bangban.user")
 
 
 async def connect(ctx: AppContext, sid: str, environ: dict, auth: Any = None) -> None:
     principal = verify_token(ctx, auth)
     if principal.role != "user":
         raise refuse("forbidden", reason="staff token on /user")
+    try:
+        with pymongo.timeout(SOCKET_COUNT_TIMEOUT_S):
+            await ctx.citizen_limits.enter_socket(principal.id, sid, await ctx.presence.live_process_ids())
+    except ApiError as exc:
+        raise refuse(exc.code, limit=ctx.settings.user_max_sockets) from None
+    except PyMongoError:  # the database is down: serve the citizen (writes are refused anyway) uncounted
+        log.warning("socket count unavailable", exc_info=True)
     await ctx.sio.save_session(sid, {"principal": principal}, namespace=NS)
     await ctx.sio.enter_room(sid, rooms.user(principal.id), namespace=NS)
     CONNECTIONS.labels(NS).inc()
@@ -35,6 +47,11 @@ async def connect(ctx: AppContext, sid: str, environ: dict, auth: Any = None) ->
 
 async def disconnect(ctx: AppContext, sid: str, *args: Any) -> None:
     ctx.limiter.forget(f"{NS}:{sid}")
+    try:
+        with pymongo.timeout(SOCKET_COUNT_TIMEOUT_S):
+            await ctx.citizen_limits.leave_socket(sid)
+    except PyMongoError:  # left behind: the next connect of this citizen prunes it once the process is gone
+        log.warning("socket count not released", exc_info=True)
     CONNECTIONS.labels(NS).dec()
 
 

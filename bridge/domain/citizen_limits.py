@@ -1,0 +1,54 @@
+"""Per-citizen limits shared by every bridge process: sockets, open and new conversations, handoffs.
+
+The counters live in MongoDB (`user_sockets`, `user_quotas`), so one citizen reaching several bridge
+processes meets the same caps. A refusal is an `ApiError` with its contract code; nothing is counted.
+"""
+
+from __future__ import annotations
+
+from core.clock import now
+from core.db import Store
+from core.errors import ApiError
+from core.ratelimit import WindowQuota
+from core.settings import Settings
+
+HOUR, DAY = 3600.0, 86400.0
+OPEN_STATES = ("bot", "queued", "with_agent", "escalated")
+
+
+class CitizenLimits:
+    def __init__(self, store: Store, settings: Settings, process_id: str) -> None:
+        self.store = store
+        self.settings = settings
+        self.process_id = process_id
+        self.quota = WindowQuota(store.user_quotas)
+
+    async def enter_socket(self, user_id: str, sid: str, live_processes: set[str]) -> None:
+        """Count a new socket of `user_id`; refused (and not counted) past `USER_MAX_SOCKETS`."""
+        await self.store.user_sockets.insert_one(
+            {"_id": sid, "user": user_id, "process_id": self.process_id, "ts": now()})
+        processes = sorted(live_processes | {self.process_id})
+        # sockets of processes that died without saying goodbye no longer count
+        await self.store.user_sockets.delete_many({"user": user_id, "process_id": {"$nin": processes}})
+        count = await self.store.user_sockets.count_documents({"user": user_id})
+        if count > self.settings.user_max_sockets:
+            await self.store.user_sockets.delete_one({"_id": sid})
+            raise ApiError(429, "too_many_sockets")
+
+    async def leave_socket(self, sid: str) -> None:
+        await self.store.user_sockets.delete_one({"_id": sid})
+
+    async def new_conversation(self, user_id: str) -> None:
+        """Before a citizen's new conversation: open conversations and the hourly count within their caps."""
+        s = self.settings
+        open_count = await self.store.conversations.count_documents(
+            {"user.id": user_id, "state": {"$in": list(OPEN_STATES)}}, limit=s.user_max_open_conversations)
+        if open_count >= s.user_max_open_conversations:
+            raise ApiError(429, "too_many_conversations")
+        if not await self.quota.take(f"conv:{user_id}", s.user_new_conversations_per_hour, HOUR):
+            raise ApiError(429, "quota_exceeded", scope="conversations_per_hour")
+
+    async def handoff(self, user_id: str) -> None:
+        """Count a citizen's request for a human; refused past `USER_HANDOFFS_PER_HOUR`."""
+        if not await self.quota.take(f"handoff:{user_id}", self.settings.user_handoffs_per_hour, HOUR):
+            raise ApiError(429, "quota_exceeded", scope="handoffs_per_hour")
