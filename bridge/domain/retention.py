@@ -8,7 +8,6 @@ closed conversations with their timeline, and Rasa trackers (db `BANGBAN_TRACKER
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 
@@ -16,7 +15,7 @@ from bridge.domain.pii_store import delete_files, delete_media, delete_trackers
 from core.clock import now
 from core.db import Store
 from core.settings import Settings
-from core.tasks import cancel_and_wait
+from core.tasks import Periodic
 
 log = logging.getLogger("bangban.retention")
 
@@ -30,7 +29,7 @@ class Retention:
         self.store = store
         self.settings = settings
         self.trackers = store.client[settings.tracker_db]
-        self._task: asyncio.Task | None = None
+        self._loop = Periodic("retention", self.sweep, settings.retention_sweep_s, log, "retention sweep failed")
 
     async def sweep(self) -> dict[str, int]:
         """Delete every document past its window; the counts per kind."""
@@ -59,15 +58,7 @@ class Retention:
         return done
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._loop())
+        self._loop.start()
 
     async def stop(self) -> None:
-        await cancel_and_wait(self._task)
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.sweep()
-            except Exception:  # noqa: BLE001 - the next round tries again
-                log.warning("retention sweep failed", exc_info=True)
-            await asyncio.sleep(self.settings.retention_sweep_s)
+        await self._loop.stop()

@@ -8,10 +8,10 @@ department rooms and updates the session's principal.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 import time
+from dataclasses import dataclass
 
 import socketio
 
@@ -19,7 +19,7 @@ from bridge.domain.auth import Principal
 from bridge.domain.presence import Presence
 from bridge.infra import rooms
 from core.db import Store
-from core.tasks import cancel_and_wait
+from core.tasks import Periodic
 
 log = logging.getLogger("bangban.staff")
 SUPERVISORS = ("supervisor", "admin")
@@ -68,33 +68,24 @@ class StaffDirectory:
         return refresh(p, await self.account(p.id, fresh))
 
 
+@dataclass
 class StaffSessions:
     """The periodic re-check of this process's staff sockets."""
 
-    def __init__(self, sio: socketio.AsyncServer, namespace: str, store: Store, presence: Presence,
-                 interval_s: float) -> None:
-        self.sio = sio
-        self.namespace = namespace
-        self.store = store
-        self.presence = presence
-        self.interval_s = interval_s
-        self._task: asyncio.Task | None = None
+    sio: socketio.AsyncServer
+    namespace: str
+    store: Store
+    presence: Presence
+    interval_s: float
+
+    def __post_init__(self) -> None:
+        self._loop = Periodic("staff-sessions", self.check, self.interval_s, log, "staff session check failed")
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="staff-sessions")
+        self._loop.start()
 
     async def stop(self) -> None:
-        await cancel_and_wait(self._task)
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.check()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # noqa: BLE001 - retried next interval (database restart etc.)
-                log.warning("staff session check failed", exc_info=True)
-            await asyncio.sleep(self.interval_s)
+        await self._loop.stop()
 
     async def check(self) -> None:
         """Disconnect or narrow every staff socket of this process whose account changed."""

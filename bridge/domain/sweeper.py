@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 
@@ -23,6 +22,7 @@ from bridge.infra.delivery import Delivery
 from core.clock import iso, now
 from core.db import Store
 from core.settings import Settings
+from core.tasks import Periodic
 
 log = logging.getLogger("bangban.sweeper")
 
@@ -40,29 +40,14 @@ class Sweeper:
         self.delivery = delivery
         self.escalation = escalation
         self.bot = bot
-        self._task: asyncio.Task | None = None
         self._ticks = 0
+        self._loop = Periodic("sweeper", self.tick, settings.sweep_interval_s, log, "sweep failed")
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="sweeper")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.tick()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # noqa: BLE001 - a failed sweep retries next tick (db restart etc.)
-                log.warning("sweep failed", exc_info=True)
-            await asyncio.sleep(self.settings.sweep_interval_s)
+        await self._loop.stop()
 
     async def tick(self) -> None:
         self._ticks += 1
