@@ -48,6 +48,7 @@ from core.catalogue import Catalogue, load_catalogue
 from core.db import Store, connect
 from core.ratelimit import RateLimiter
 from core.settings import Settings, get_settings
+from core.tasks import Periodic
 from media import routes as media_routes
 from media import signalling
 from media.attachments import Attachments
@@ -56,7 +57,7 @@ from media.signalling import MediaHub
 
 log = logging.getLogger("bangban.app")
 MEDIA = web.AppKey("media", MediaHub)
-STAFF_SESSIONS = web.AppKey("staff_sessions", StaffSessions)
+LOOPS = web.AppKey("loops", list)
 
 
 def make_sio(settings: Settings) -> socketio.AsyncServer:
@@ -103,6 +104,18 @@ def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: s
     )
 
 
+def _background_loops(ctx: AppContext) -> list[Periodic]:
+    """This process's periodic work: timers and recovery, staff-session checks, retention sweeps."""
+    s = ctx.settings
+    sweeper = Sweeper(s, ctx.store, ctx.presence, ctx.conversations, ctx.lifecycle, ctx.assignment, ctx.delivery,
+                      ctx.escalation, ctx.bot)
+    staff = StaffSessions(ctx.sio, ns_agent.NS, ctx.store, ctx.presence, s.staff_check_s)
+    retention = Retention(ctx.store, s)
+    return [Periodic("sweeper", sweeper.tick, s.sweep_interval_s, log, "sweep failed"),
+            Periodic("staff-sessions", staff.check, s.staff_check_s, log, "staff session check failed"),
+            Periodic("retention", retention.sweep, s.retention_sweep_s, log, "retention sweep failed")]
+
+
 async def _startup(app: web.Application) -> None:
     ctx: AppContext = app["ctx"]
     for attempt in range(60):
@@ -114,13 +127,9 @@ async def _startup(app: web.Application) -> None:
                 raise
             await asyncio.sleep(1)
     await ctx.conversations.cache.start()
-    app["sweeper"] = Sweeper(ctx.settings, ctx.store, ctx.presence, ctx.conversations, ctx.lifecycle,
-                             ctx.assignment, ctx.delivery, ctx.escalation, ctx.bot)
-    app["sweeper"].start()
-    app[STAFF_SESSIONS] = StaffSessions(ctx.sio, ns_agent.NS, ctx.store, ctx.presence, ctx.settings.staff_check_s)
-    app[STAFF_SESSIONS].start()
-    app["retention"] = Retention(ctx.store, ctx.settings)
-    app["retention"].start()
+    app[LOOPS] = _background_loops(ctx)
+    for loop in app[LOOPS]:
+        loop.start()
     await app[MEDIA].start()
     freeze_startup_objects()
     log.info("bridge started", extra={"process_id": ctx.presence.process_id})
@@ -136,9 +145,8 @@ async def _shutdown(app: web.Application) -> None:
 
 async def _cleanup(app: web.Application) -> None:
     ctx: AppContext = app["ctx"]
-    await app["sweeper"].stop()
-    await app[STAFF_SESSIONS].stop()
-    await app["retention"].stop()
+    for loop in app[LOOPS]:
+        await loop.stop()
     try:
         await ctx.presence.shutdown()
     except Exception:  # noqa: BLE001 - best effort on the way out

@@ -15,7 +15,6 @@ from bridge.domain.pii_store import delete_files, delete_media, delete_trackers
 from core.clock import now
 from core.db import Store
 from core.settings import Settings
-from core.tasks import Periodic
 
 log = logging.getLogger("bangban.retention")
 
@@ -29,7 +28,6 @@ class Retention:
         self.store = store
         self.settings = settings
         self.trackers = store.client[settings.tracker_db]
-        self._loop = Periodic("retention", self.sweep, settings.retention_sweep_s, log, "retention sweep failed")
 
     async def sweep(self) -> dict[str, int]:
         """Delete every document past its window; the counts per kind."""
@@ -56,9 +54,3 @@ class Retention:
         if any(done.values()):
             log.info("retention sweep", extra={"deleted": done})
         return done
-
-    def start(self) -> None:
-        self._loop.start()
-
-    async def stop(self) -> None:
-        await self._loop.stop()

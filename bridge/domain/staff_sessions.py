@@ -19,7 +19,6 @@ from bridge.domain.auth import Principal
 from bridge.domain.presence import Presence
 from bridge.infra import rooms
 from core.db import Store
-from core.tasks import Periodic
 
 log = logging.getLogger("bangban.staff")
 SUPERVISORS = ("supervisor", "admin")
@@ -77,15 +76,6 @@ class StaffSessions:
     store: Store
     presence: Presence
     interval_s: float
-
-    def __post_init__(self) -> None:
-        self._loop = Periodic("staff-sessions", self.check, self.interval_s, log, "staff session check failed")
-
-    def start(self) -> None:
-        self._loop.start()
-
-    async def stop(self) -> None:
-        await self._loop.stop()
 
     async def check(self) -> None:
         """Disconnect or narrow every staff socket of this process whose account changed."""

@@ -22,7 +22,6 @@ from bridge.infra.delivery import Delivery
 from core.clock import iso, now
 from core.db import Store
 from core.settings import Settings
-from core.tasks import Periodic
 
 log = logging.getLogger("bangban.sweeper")
 
@@ -41,13 +40,6 @@ class Sweeper:
         self.escalation = escalation
         self.bot = bot
         self._ticks = 0
-        self._loop = Periodic("sweeper", self.tick, settings.sweep_interval_s, log, "sweep failed")
-
-    def start(self) -> None:
-        self._loop.start()
-
-    async def stop(self) -> None:
-        await self._loop.stop()
 
     async def tick(self) -> None:
         self._ticks += 1
