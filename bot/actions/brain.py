@@ -94,13 +94,16 @@ class Brain:
         Button payloads are trusted, and so is a scope intent the model is sure of.
         A less sure complaint or request for a person without any cue for one, a
         complaint or platform fault naming a matter without any cue for it,
-        feedback when no answer awaits it, or small talk naming a matter, is
+        feedback when no answer awaits it, or small talk naming a matter (small talk
+        and feedback also when retrieval alone clearly places it in one), is
         answered as a low-confidence turn.
         """
         text = turn.text or ""
         if not text or turn.payload:
             return action
         named = bool(self.matters.named(turn))
+        if not named and (action == "action_smalltalk" or turn.intent in FEEDBACK_INTENTS):
+            named = bool(self.matters.retrieved(text))  # "失业了 社保断了怎么办" read as thanks
         content = named or bool(PLATFORM_CUES.search(text.lower()))
         unsure = turn.confidence < TRUST_SCOPE
         doubtful = (
