@@ -89,6 +89,15 @@ class BM25Index:
         i = self.by_id.get(article_id)
         return None if i is None else self.articles[i]
 
+    def terms(self, query: str) -> list[str]:
+        """Query tokens; a token unknown to the index (要刻章, 交五险) brings the index words inside it."""
+        out = tokenize(query)
+        for tok in [t for t in out if len(t) >= 3 and t not in self.postings]:
+            inner = {tok[i:j] for i in range(len(tok)) for j in range(i + 2, len(tok) + 1)
+                     if tok[i:j] != tok and tok[i:j] in self.postings}
+            out += sorted(w for w in inner if not any(w != o and w in o for o in inner))
+        return out
+
     def scores(self, terms: Sequence[str]) -> dict[int, float]:
         """Raw BM25 score of every article sharing a term with the query."""
         out: dict[int, float] = defaultdict(float)
@@ -130,7 +139,7 @@ class BM25Index:
                 return False
             return not (platform is False and a.matter is None)
 
-        raw = {i: s for i, s in self.scores(tokenize(query)).items() if keep(self.articles[i])}
+        raw = {i: s for i, s in self.scores(self.terms(query)).items() if keep(self.articles[i])}
         if aspect:
             top = max(raw.values(), default=0.0)
             bonus = max(aspect_bonus * top, 0.01)
@@ -147,14 +156,14 @@ class BM25Index:
         The second test keeps a matter's own words (发票, 员工, 体检) telling when the filled-in KB
         mentions them in passing under many other matters.
         """
-        terms = [t for t in tokenize(query) if len(t) > 1]
+        terms = [t for t in self.terms(query) if len(t) > 1]
         return [t for t in terms if any(matter in spread.get(t, ()) and len(spread[t]) <= max_matters
                                         for spread in (self.term_matters, self.term_core))]
 
     def matter_scores(self, query: str, top_k: int = 8) -> list[tuple[str, float]]:
         """Matters ranked by the summed score of their best articles for the query."""
         sums: dict[str, float] = defaultdict(float)
-        hits = sorted(self.scores(tokenize(query)).items(), key=lambda kv: -kv[1])[:top_k]
+        hits = sorted(self.scores(self.terms(query)).items(), key=lambda kv: -kv[1])[:top_k]
         for rank, (i, s) in enumerate(hits):
             m = self.articles[i].matter
             if m:

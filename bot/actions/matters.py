@@ -21,6 +21,7 @@ MIN_GLOBAL_SCORE = 4.0  # BM25 score needed to trust a match without any matter 
 MIN_MATTER_SHARE = 1.2  # top matter must beat the runner-up by this factor (global guess)
 DOMINANT_SCORE, DOMINANT_SHARE = 20.0, 3.0  # no telling word needed when retrieval is this sure
 MAX_CANDIDATES = 3
+SHORT_ALIAS = 2.0  # a lone two-character alias (退休, 报销) yields to decisive retrieval for another matter
 NEAR_TIE = 0.75  # aliases scoring this close to the best are told apart by retrieval
 
 
@@ -77,9 +78,14 @@ class MatterResolver:
     def resolve(self, turn: Turn) -> Found:
         """The matter of the turn and where it came from."""
         text = turn.text or ""
-        cands: dict[str, float] = dict(self.matcher.match(text).candidates)
+        aliases = dict(self.matcher.match(text).candidates)
+        cands = dict(aliases)
         for m in self.entity_matters(turn):
             cands[m] = cands.get(m, 0.0) + 2.0
+        if aliases and max(aliases.values()) <= SHORT_ALIAS:
+            ranked = self.index.matter_scores(text)  # 退休 in "退休了单位交的住房的钱怎么拿出来"
+            if ranked and ranked[0][0] not in cands and self._dominant(ranked):
+                return Found(ranked[0][0], "search")
         if cands:
             ranked = sorted(cands.items(), key=lambda kv: -kv[1])
             tied = [m for m, s in ranked if s >= NEAR_TIE * ranked[0][1] - 1e-9]
