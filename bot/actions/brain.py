@@ -96,7 +96,8 @@ class Brain:
         complaint or platform fault naming a matter without any cue for it,
         feedback when no answer awaits it, or small talk naming a matter (small talk
         and feedback also when retrieval alone clearly places it in one), is
-        answered as a low-confidence turn.
+        answered as a low-confidence turn, or handed off when the runner-up is a
+        request for a person and the text has a cue for one.
         """
         text = turn.text or ""
         if not text or turn.payload:
@@ -116,6 +117,8 @@ class Brain:
         if not doubtful:
             return action
         runner_up = next((n for n, _ in turn.ranking if n != turn.intent and n != "nlu_fallback"), None)
+        if runner_up == "request_human" and HUMAN_CUES.search(text):
+            return "action_handoff"  # "还是找个懂行的吧" read as an unsure complaint
         if runner_up in ASK_INTENTS or runner_up == "platform_tech":
             turn.ranking = [(runner_up, 0.0), *turn.ranking]
         return "action_fallback"
