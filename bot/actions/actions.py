@@ -97,5 +97,7 @@ def _action_class(action_name: str) -> type[_XiaoshenAction]:
     return type(class_name, (_XiaoshenAction,), {"name": lambda self: action_name, "__module__": __name__})
 
 
-# rasa_sdk registers every concrete subclass of Action it finds, so creating them registers them
+# rasa_sdk registers every concrete subclass of Action it finds, so creating them registers them;
+# they are module attributes too, so that the action server's worker processes can unpickle them.
 ACTION_CLASSES: dict[str, type[_XiaoshenAction]] = {n: _action_class(n) for n in ACTION_NAMES}
+globals().update({cls.__name__: cls for cls in ACTION_CLASSES.values()})
