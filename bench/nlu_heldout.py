@@ -22,7 +22,7 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bot.scoring import Tally, load_questions, report, score
+from bot.scoring import HELDOUT, Tally, load_questions, report, score
 
 ROOT = Path(__file__).resolve().parent.parent
 PIPELINES = {"fast": "config.yml", "diet": "config-diet.yml"}
@@ -85,7 +85,7 @@ def main() -> int:
     ap.add_argument("--rasa", help="measure a running Rasa instead of starting systems")
     ap.add_argument("--token", default="", help="Rasa's --auth-token for --rasa (RASA_TOKEN)")
     ap.add_argument("--pipelines", default="fast,diet", help="comma-separated: fast, diet")
-    ap.add_argument("--file", default=str(ROOT / "tests" / "data" / "heldout.yml"))
+    ap.add_argument("--file", default=str(HELDOUT))
     ap.add_argument("-v", "--verbose", action="store_true", help="list the misses")
     args = ap.parse_args()
     questions = load_questions(args.file)

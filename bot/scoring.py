@@ -13,6 +13,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.settings import ROOT
+
+HELDOUT = ROOT / "tests" / "data" / "heldout.yml"  # the bench's set; never trained on, never tuned on
+DEV = ROOT / "tests" / "data" / "dev_questions.yml"  # the bot's own dev questions; never trained on
+
+# The labels of an evaluation question (tests/data/*.yml, data/eval/golive.yml)
+FIELDS = frozenset({"text", "matter", "scope", "aspect", "articles", "kind", "after"})
+SCOPES = frozenset({"in_scope", "complaint_or_legal", "chitchat", "platform_tech", "unknown"})
+ASPECTS = frozenset({"conditions", "materials", "process", "fees", "time_limit", "progress", "offline", "other"})
+KINDS = frozenset({"question", "thanks", "chitchat", "human", "complaint", "legal", "platform_tech", "followup"})
+
 NO_ARTICLE_KINDS = frozenset({"thanks", "chitchat", "greet", "goodbye", "complaint", "legal", "human", "resolved"})
 NO_ARTICLE_SCOPES = frozenset({"chitchat", "complaint_or_legal", "out_of_scope", "request_human"})
 HUMAN_KINDS = frozenset({"human", "request_human"})

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -67,10 +67,20 @@ class BM25Index:
         self.avg_len = (sum(self.lengths) / n) if n else 1.0
         self.idf = {t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self.postings.items()}
         self.matters = sorted({a.matter for a in self.articles if a.matter})
-        spread: dict[str, set[str]] = defaultdict(set)
+        self.term_matters, self.term_core = self._spread()
+
+    def _spread(self) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
+        """Per term: the matters whose articles hold it, and those where at least half of them do
+        (only for terms held by at most a third of the matters)."""
+        sizes = Counter(a.matter for a in self.articles if a.matter)
+        anywhere: dict[str, frozenset[str]] = {}
+        core: dict[str, frozenset[str]] = {}
         for term, plist in self.postings.items():
-            spread[term].update(m for m in (self.articles[i].matter for i, _ in plist) if m)
-        self.term_matters = {t: frozenset(ms) for t, ms in spread.items()}
+            counts = Counter(m for m in (self.articles[i].matter for i, _ in plist) if m)
+            anywhere[term] = frozenset(counts)
+            if 3 * len(counts) <= len(sizes):  # a word of a third of the matters (证件) tells none
+                core[term] = frozenset(m for m, c in counts.items() if 2 * c >= sizes[m])
+        return anywhere, core
 
     def __len__(self) -> int:
         return len(self.articles)
@@ -78,6 +88,15 @@ class BM25Index:
     def get(self, article_id: str) -> Article | None:
         i = self.by_id.get(article_id)
         return None if i is None else self.articles[i]
+
+    def terms(self, query: str) -> list[str]:
+        """Query tokens; a token unknown to the index (要刻章, 交五险) brings the index words inside it."""
+        out = tokenize(query)
+        for tok in [t for t in out if len(t) >= 3 and t not in self.postings]:
+            inner = {tok[i:j] for i in range(len(tok)) for j in range(i + 2, len(tok) + 1)
+                     if tok[i:j] != tok and tok[i:j] in self.postings}
+            out += sorted(w for w in inner if not any(w != o and w in o for o in inner))
+        return out
 
     def scores(self, terms: Sequence[str]) -> dict[int, float]:
         """Raw BM25 score of every article sharing a term with the query."""
@@ -120,7 +139,7 @@ class BM25Index:
                 return False
             return not (platform is False and a.matter is None)
 
-        raw = {i: s for i, s in self.scores(tokenize(query)).items() if keep(self.articles[i])}
+        raw = {i: s for i, s in self.scores(self.terms(query)).items() if keep(self.articles[i])}
         if aspect:
             top = max(raw.values(), default=0.0)
             bonus = max(aspect_bonus * top, 0.01)
@@ -131,15 +150,20 @@ class BM25Index:
         return [Hit(self.articles[i], s) for i, s in ranked if s > 0]
 
     def specific_terms(self, query: str, matter: str, max_matters: int = 3) -> list[str]:
-        """Query words (two characters or more) found in at most `max_matters` matters, `matter` among them."""
-        spread = self.term_matters
-        terms = [t for t in tokenize(query) if len(t) > 1]
-        return [t for t in terms if matter in spread.get(t, ()) and len(spread[t]) <= max_matters]
+        """Query words (two characters or more) telling of `matter`: found in at most `max_matters`
+        matters, or characteristic of it (in half its articles or more) and of at most `max_matters`.
+
+        The second test keeps a matter's own words (发票, 员工, 体检) telling when the filled-in KB
+        mentions them in passing under many other matters.
+        """
+        terms = [t for t in self.terms(query) if len(t) > 1]
+        return [t for t in terms if any(matter in spread.get(t, ()) and len(spread[t]) <= max_matters
+                                        for spread in (self.term_matters, self.term_core))]
 
     def matter_scores(self, query: str, top_k: int = 8) -> list[tuple[str, float]]:
         """Matters ranked by the summed score of their best articles for the query."""
         sums: dict[str, float] = defaultdict(float)
-        hits = sorted(self.scores(tokenize(query)).items(), key=lambda kv: -kv[1])[:top_k]
+        hits = sorted(self.scores(self.terms(query)).items(), key=lambda kv: -kv[1])[:top_k]
         for rank, (i, s) in enumerate(hits):
             m = self.articles[i].matter
             if m:

@@ -1,13 +1,3 @@
 """Custom actions of 小申 (run with `python -m rasa_sdk --actions bot.actions`)."""
 
-from bot.actions.actions import (  # noqa: F401 - registers the actions with rasa_sdk
-    ActionAnswer,
-    ActionComplaintChannel,
-    ActionDefaultFallback,
-    ActionFallback,
-    ActionFeedbackResolved,
-    ActionFeedbackUnresolved,
-    ActionHandoff,
-    ActionPlatformTech,
-    ActionSmalltalk,
-)
+from bot.actions.actions import ACTION_CLASSES  # noqa: F401 - registers the actions with rasa_sdk

@@ -78,48 +78,26 @@ class _XiaoshenAction(Action, ABC):
         return [SlotSet(k, v) for k, v in reply.slots.items() if k in SLOTS]
 
 
-class ActionAnswer(_XiaoshenAction):
-    def name(self) -> str:
-        return "action_answer"
+ACTION_NAMES = (
+    "action_answer",
+    "action_platform_tech",
+    "action_complaint_channel",
+    "action_smalltalk",
+    "action_feedback_resolved",
+    "action_feedback_unresolved",
+    "action_handoff",
+    "action_fallback",
+    "action_default_fallback",  # overrides Rasa's, so even core fallbacks speak the wire format
+)
 
 
-class ActionPlatformTech(_XiaoshenAction):
-    def name(self) -> str:
-        return "action_platform_tech"
+def _action_class(action_name: str) -> type[_XiaoshenAction]:
+    """A concrete action class named for `action_name` (action_answer -> ActionAnswer)."""
+    class_name = "".join(part.title() for part in action_name.split("_"))
+    return type(class_name, (_XiaoshenAction,), {"name": lambda self: action_name, "__module__": __name__})
 
 
-class ActionComplaintChannel(_XiaoshenAction):
-    def name(self) -> str:
-        return "action_complaint_channel"
-
-
-class ActionSmalltalk(_XiaoshenAction):
-    def name(self) -> str:
-        return "action_smalltalk"
-
-
-class ActionFeedbackResolved(_XiaoshenAction):
-    def name(self) -> str:
-        return "action_feedback_resolved"
-
-
-class ActionFeedbackUnresolved(_XiaoshenAction):
-    def name(self) -> str:
-        return "action_feedback_unresolved"
-
-
-class ActionHandoff(_XiaoshenAction):
-    def name(self) -> str:
-        return "action_handoff"
-
-
-class ActionFallback(_XiaoshenAction):
-    def name(self) -> str:
-        return "action_fallback"
-
-
-class ActionDefaultFallback(_XiaoshenAction):
-    """Overrides Rasa's `action_default_fallback` so even core fallbacks speak the wire format."""
-
-    def name(self) -> str:
-        return "action_default_fallback"
+# rasa_sdk registers every concrete subclass of Action it finds, so creating them registers them;
+# they are module attributes too, so that the action server's worker processes can unpickle them.
+ACTION_CLASSES: dict[str, type[_XiaoshenAction]] = {n: _action_class(n) for n in ACTION_NAMES}
+globals().update({cls.__name__: cls for cls in ACTION_CLASSES.values()})

@@ -94,13 +94,17 @@ class Brain:
         Button payloads are trusted, and so is a scope intent the model is sure of.
         A less sure complaint or request for a person without any cue for one, a
         complaint or platform fault naming a matter without any cue for it,
-        feedback when no answer awaits it, or small talk naming a matter, is
-        answered as a low-confidence turn.
+        feedback when no answer awaits it, or small talk naming a matter (small talk
+        and feedback also when retrieval alone clearly places it in one), is
+        answered as a low-confidence turn, or handed off when the runner-up is a
+        request for a person and the text has a cue for one.
         """
         text = turn.text or ""
         if not text or turn.payload:
             return action
         named = bool(self.matters.named(turn))
+        if not named and (action == "action_smalltalk" or turn.intent in FEEDBACK_INTENTS):
+            named = bool(self.matters.retrieved(text))  # "失业了 社保断了怎么办" read as thanks
         content = named or bool(PLATFORM_CUES.search(text.lower()))
         unsure = turn.confidence < TRUST_SCOPE
         doubtful = (
@@ -113,6 +117,8 @@ class Brain:
         if not doubtful:
             return action
         runner_up = next((n for n, _ in turn.ranking if n != turn.intent and n != "nlu_fallback"), None)
+        if runner_up == "request_human" and HUMAN_CUES.search(text):
+            return "action_handoff"  # "还是找个懂行的吧" read as an unsure complaint
         if runner_up in ASK_INTENTS or runner_up == "platform_tech":
             turn.ranking = [(runner_up, 0.0), *turn.ranking]
         return "action_fallback"

@@ -19,7 +19,9 @@ from kb.tokenize import tokenize
 
 MIN_GLOBAL_SCORE = 4.0  # BM25 score needed to trust a match without any matter signal
 MIN_MATTER_SHARE = 1.2  # top matter must beat the runner-up by this factor (global guess)
+DOMINANT_SCORE, DOMINANT_SHARE = 20.0, 3.0  # no telling word needed when retrieval is this sure
 MAX_CANDIDATES = 3
+SHORT_ALIAS = 2.0  # a lone two-character alias (退休, 报销) yields to decisive retrieval for another matter
 NEAR_TIE = 0.75  # aliases scoring this close to the best are told apart by retrieval
 
 
@@ -76,9 +78,14 @@ class MatterResolver:
     def resolve(self, turn: Turn) -> Found:
         """The matter of the turn and where it came from."""
         text = turn.text or ""
-        cands: dict[str, float] = dict(self.matcher.match(text).candidates)
+        aliases = dict(self.matcher.match(text).candidates)
+        cands = dict(aliases)
         for m in self.entity_matters(turn):
             cands[m] = cands.get(m, 0.0) + 2.0
+        if aliases and max(aliases.values()) <= SHORT_ALIAS:
+            ranked = self.index.matter_scores(text)  # 退休 in "退休了单位交的住房的钱怎么拿出来"
+            if ranked and ranked[0][0] not in cands and self._dominant(ranked):
+                return Found(ranked[0][0], "search")
         if cands:
             ranked = sorted(cands.items(), key=lambda kv: -kv[1])
             tied = [m for m, s in ranked if s >= NEAR_TIE * ranked[0][1] - 1e-9]
@@ -88,12 +95,7 @@ class MatterResolver:
             return Found(hits[0].article.matter if hits else tied[0], "alias")
         hint = self.valid(turn.hint_matter)
         context = self.valid(turn.slots.get("matter"))
-        content = [t for t in tokenize(text) if len(t) > 1]
-        followup = bool(hint or context)
-        ranked = self.index.matter_scores(text) if len(content) >= (3 if followup else 2) else []
-        guess = self._clear(ranked, strong=followup)
-        if guess and not self.index.specific_terms(text, guess):
-            guess = None  # only words many matters share ("证件", "孩子"): ask back instead
+        ranked, guess = self._retrieve(text, followup=bool(hint or context))
         if guess:
             return Found(guess, "search")
         if hint:
@@ -102,6 +104,25 @@ class MatterResolver:
             return Found(context, "context")
         good = [m for m, s in ranked[:MAX_CANDIDATES] if s >= MIN_GLOBAL_SCORE]
         return Found(None, "none", good)
+
+    def retrieved(self, text: str) -> str | None:
+        """The matter retrieval alone places a first-turn text in, when it is clear and telling."""
+        return self._retrieve(text, followup=False)[1]
+
+    def _retrieve(self, text: str, followup: bool) -> tuple[list[tuple[str, float]], str | None]:
+        """Matters ranked by retrieval, and the top one when it is clear and the text tells it."""
+        content = [t for t in tokenize(text) if len(t) > 1]
+        ranked = self.index.matter_scores(text) if len(content) >= (3 if followup else 2) else []
+        guess = self._clear(ranked, strong=followup)
+        if guess and not (self._dominant(ranked) or self.index.specific_terms(text, guess)):
+            guess = None  # only words many matters share ("证件", "孩子"): ask back instead
+        return ranked, guess
+
+    @staticmethod
+    def _dominant(ranked: list[tuple[str, float]]) -> bool:
+        """Retrieval alone is decisive: a strong top matter far ahead of the next."""
+        runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+        return ranked[0][1] >= DOMINANT_SCORE and ranked[0][1] >= DOMINANT_SHARE * runner_up
 
     @staticmethod
     def _clear(ranked: list[tuple[str, float]], strong: bool) -> str | None:

@@ -19,7 +19,7 @@ from functools import lru_cache
 
 from kb.loader import Article
 from kb.search import BM25Index
-from kb.tokenize import normalize, tokenize
+from kb.tokenize import normalize
 
 ASPECT_INTENTS = {
     "ask_conditions": "conditions",
@@ -124,7 +124,7 @@ class ArticleRanker:
         cands = [i for i, a in enumerate(self.index.articles) if a.matter in wanted]
         if not cands:
             return []
-        raw = self.index.scores(tokenize(text))
+        raw = self.index.scores(self.index.terms(text))
         top = max((raw.get(i, 0.0) for i in cands), default=0.0) or 1.0
         scored = []
         for i in cands:

@@ -10,6 +10,8 @@ from pathlib import Path
 import yaml
 
 from bot import nlu_build
+from bot.scoring import ASPECTS, DEV, FIELDS, HELDOUT, KINDS, NO_ARTICLE_KINDS, SCOPES
+from bridge.trainer.evaluation import GOLIVE
 from core.catalogue import get_catalogue
 from core.settings import ROOT
 
@@ -84,15 +86,9 @@ def test_generated_entity_data_is_current():
 
 
 # The evaluation sets (never trained on) and the least number of questions each must hold.
-EVAL_SETS = {
-    "heldout": (ROOT / "tests" / "data" / "heldout.yml", 320),
-    "golive": (ROOT / "data" / "eval" / "golive.yml", 80),
-}
-FIELDS = {"text", "matter", "scope", "aspect", "articles", "kind", "after"}
-SCOPES = {"in_scope", "complaint_or_legal", "chitchat", "platform_tech", "unknown"}
-ASPECTS = {"conditions", "materials", "process", "fees", "time_limit", "progress", "offline", "other"}
-KINDS = {"question", "thanks", "chitchat", "human", "complaint", "legal", "platform_tech", "followup"}
-NO_ARTICLE = {"thanks", "chitchat", "human", "complaint", "legal"}
+EVAL_SETS = {"heldout": (HELDOUT, 320), "golive": (GOLIVE, 80)}
+LEAK_SETS = {**EVAL_SETS, "dev": (DEV, 100)}  # the dev questions are checked for leaks and overlap too
+NO_ARTICLE = NO_ARTICLE_KINDS & KINDS
 NEAR = 0.9  # similarity from which an evaluation text counts as a reworded training example or KB wording
 _PUNCT = re.compile(r"[\s\W_]+")
 
@@ -114,7 +110,7 @@ def _near(text: str, pool: set[str]) -> bool:
 
 
 def _eval_set(name: str) -> list[dict]:
-    return yaml.safe_load(EVAL_SETS[name][0].read_text(encoding="utf-8"))["questions"]
+    return yaml.safe_load(LEAK_SETS[name][0].read_text(encoding="utf-8"))["questions"]
 
 
 def _kb() -> dict[str, dict]:
@@ -130,8 +126,9 @@ def test_heldout_questions_are_not_training_examples():
     kb = _kb().values()
     kb_wording = {_norm(w) for a in kb for w in [a.get("question"), a.get("title"), *(a.get("paraphrases") or [])] if w}
     seen: set[str] = set()
-    for name in EVAL_SETS:
+    for name, (_, minimum) in LEAK_SETS.items():
         held = _eval_set(name)
+        assert len(held) >= minimum, name
         texts = [_norm(q["text"]) for q in held] + [_norm(q["after"]) for q in held if q.get("after")]
         assert not [t for t in texts if t in train], f"{name}: texts that are training examples"
         assert not [t for t in texts if _near(t, train)], f"{name}: texts that are reworded training examples"

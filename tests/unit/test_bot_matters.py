@@ -1,0 +1,53 @@
+"""Which matter 小申 places a question in (issue 13 follow-up): telling words, generic aliases, scope."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.actions.brain import Brain, Turn
+from tests.unit.kb_fixtures import real_brain
+
+
+@pytest.fixture(scope="module")
+def brain() -> Brain:
+    b = real_brain()
+    b.help_status = None
+    return b
+
+
+def reply(brain: Brain, text: str, intent: str = "ask_matter", conf: float = 0.6, ranking=None) -> dict:
+    turn = Turn(intent=intent, confidence=conf, text=text, ranking=ranking or [(intent, conf)])
+    action = {"feedback_resolved": "action_feedback_resolved", "chitchat": "action_smalltalk",
+              "complaint_or_legal": "action_complaint_channel"}.get(intent, "action_answer")
+    return brain.respond(action, turn).message
+
+
+def test_a_matters_own_word_tells_it_even_when_other_articles_mention_it(brain):
+    # 发票 occurs in passing under eight matters but is in every invoice-application article
+    assert brain.index.specific_terms("发票能寄到公司吗", "invoice-application") == ["发票"]
+    assert reply(brain, "发票能寄到公司吗 不想跑税务局")["meta"]["matter"] == "invoice-application"
+    # a word of a third of the matters or more tells none: still asked back
+    assert reply(brain, "证件丢了怎么办")["text"].startswith("您想问的是")
+
+
+def test_an_unknown_token_is_searched_by_the_index_words_inside_it(brain):
+    assert "刻章" in brain.index.terms("新开的公司要刻章")
+
+
+def test_a_lone_generic_alias_yields_to_decisive_retrieval(brain):
+    assert reply(brain, "退休了单位交的那个住房的钱怎么拿出来")["meta"]["matter"] == "housing-fund-withdrawal"
+    assert reply(brain, "我退休了 养老金怎么领")["meta"]["matter"] == "retirement"
+
+
+def test_a_question_read_as_feedback_or_small_talk_is_answered_when_retrieval_places_it(brain):
+    m = reply(brain, "失业了 社保断了怎么办", intent="feedback_resolved", conf=0.76,
+              ranking=[("feedback_resolved", 0.76), ("ask_matter", 0.16)])
+    assert m["meta"]["matter"] == "unemployment-benefit" and m["meta"]["kb_article"]
+    chat = reply(brain, "你会唱歌吗", intent="chitchat", conf=0.7)
+    assert chat["meta"]["kb_article"] is None
+
+
+def test_an_unsure_complaint_asking_for_someone_who_knows_is_handed_off(brain):
+    m = reply(brain, "这个问题太复杂了 还是找个懂行的吧", intent="complaint_or_legal", conf=0.46,
+              ranking=[("complaint_or_legal", 0.46), ("request_human", 0.19)])
+    assert "handoff" in m and m["meta"]["scope"] != "complaint_or_legal"
