@@ -30,6 +30,7 @@ from bridge.domain.retention import Retention
 from bridge.domain.staff_sessions import StaffDirectory, StaffSessions
 from bridge.domain.sweeper import Sweeper
 from bridge.domain.timeline import Timeline
+from bridge.domain.token_expiry import TokenExpiry
 from bridge.domain.unanswered import Unanswered
 from bridge.infra.conv_cache import ConversationCache
 from bridge.infra.delivery import Delivery
@@ -100,7 +101,7 @@ def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: s
         presence=presence, limiter=RateLimiter(settings.rate_limit_per_10s),
         sessions=Sessions(sio), kb_loop=kb_loop, staff=StaffDirectory(store, settings.staff_check_s),
         logins=Logins(store, LoginThrottle(store, Limits.of(settings))),
-        citizen_limits=citizen_limits,
+        citizen_limits=citizen_limits, user_expiry=TokenExpiry(sio, ns_user.NS),
     )
 
 

@@ -21,6 +21,7 @@ from bridge.domain.queues import Queues
 from bridge.domain.ratings import Ratings
 from bridge.domain.staff_sessions import StaffDirectory
 from bridge.domain.timeline import Timeline
+from bridge.domain.token_expiry import TokenExpiry
 from bridge.domain.unanswered import Unanswered
 from bridge.infra.delivery import Delivery
 from bridge.infra.message_store import MessageStore
@@ -74,5 +75,6 @@ class AppContext:
     staff: StaffDirectory  # staff role and departments as the database has them now
     logins: Logins
     citizen_limits: CitizenLimits
+    user_expiry: TokenExpiry  # ends /user sockets when their token expires
 
 

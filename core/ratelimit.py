@@ -36,6 +36,13 @@ class RateLimiter:
         self._buckets[key] = (tokens - cost, t)
         return True
 
+    def retry_after(self, key: str = "", cost: float = 1.0) -> float:
+        """Seconds until the bucket of `key` holds `cost` tokens again (0 when it does now)."""
+        t = self.clock()
+        tokens, last = self._buckets.get(key, (self.burst, t))
+        tokens = min(self.burst, tokens + (t - last) * self.rate)
+        return max(0.0, (cost - tokens) / self.rate) if self.rate > 0 else float("inf")
+
     def forget(self, key: str) -> None:
         self._buckets.pop(key, None)
 

@@ -159,6 +159,8 @@ class Settings(BaseSettings):
     max_text_len: Count = Field(2000, alias="MAX_TEXT_LEN")
     max_payload_bytes: Count = Field(MB, alias="MAX_PAYLOAD_BYTES")
     rate_limit_per_10s: Count = Field(30, alias="RATE_LIMIT_PER_10S")
+    # HTTP requests per minute of one caller (token subject, else client address); /healthz, /metrics exempt
+    http_rate_limit_per_min: Count = Field(1200, alias="HTTP_RATE_LIMIT_PER_MIN")
     log_level: LogLevel = Field("INFO", alias="LOG_LEVEL")
     # per-citizen limits, shared by every bridge process (bridge/domain/citizen_limits.py)
     user_max_sockets: Count = Field(5, alias="USER_MAX_SOCKETS")

@@ -158,7 +158,8 @@ class TokenService:
             raise AuthError("unauthorized", "bad token type")
         kind = claims.get("kind") if claims.get("kind") in USER_KINDS else "person"
         channel = claims.get("channel") if claims.get("channel") in CHANNELS else "app"
-        return Principal(id=sub, role="user", name=str(claims.get("name", ""))[:64], kind=kind, channel=channel)
+        return Principal(id=sub, role="user", name=str(claims.get("name", ""))[:64], kind=kind, channel=channel,
+                         expires_at=float(claims["exp"]))
 
     def from_request(self, request: web.Request) -> Principal:
         """The caller of an HTTP request (Bearer token) or an ApiError 401."""

@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from core.pii import mask_pii
+
 KINDS = ("intent", "synonym", "lookup", "regex")
 _HEADER = re.compile(r"^- (intent|synonym|lookup|regex):\s*(.+?)\s*$")
 _ANNOT = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
@@ -66,7 +68,8 @@ def read_items(path: Path, relname: str) -> list[NluItem]:
 
 
 def check_example(text: str) -> str:
-    text = (text or "").strip()
+    """The example as stored: stripped, one line, with ID, phone and bank-card numbers masked (PIPL)."""
+    text = mask_pii((text or "").strip())
     if not text:
         raise EditError("例句不能为空。")
     if "\n" in text or "\r" in text:

@@ -24,6 +24,7 @@ from bridge.transport.http import (
     trainer_review,
 )
 from bridge.transport.http.middleware import authorize, staff_guard
+from bridge.transport.http.rate_limit import http_rate_limit
 from core.http_routes import RouteTable
 
 TABLES: tuple[RouteTable, ...] = (
@@ -34,6 +35,7 @@ TABLES: tuple[RouteTable, ...] = (
 
 def install(app: web.Application, documented: Iterable[RouteTable] = ()) -> None:
     """Install the bridge's routes and panes on `app`; the document also lists `documented` (e.g. media)."""
+    app.middlewares.append(http_rate_limit(app["ctx"]))
     app.middlewares.append(staff_guard(app["ctx"]))
     kb.install(app)
     trainer.install(app)

@@ -16,6 +16,7 @@ from bridge.transport.http.models import Out, Records
 from bridge.transport.http.trainer import DENIED, trainer_services, validated
 from core.errors import ApiError
 from core.http_routes import RouteTable, body
+from core.pii import mask_pii
 
 table = RouteTable("trainer", denied=DENIED)
 VALIDATION = {422: "validation failed: error.errors lists the problems"}
@@ -101,7 +102,7 @@ async def put_file(request: web.Request) -> web.Response:
         project.editable(m.path)
     except ValueError:
         raise ApiError(400, "invalid_path") from None
-    text = m.text if m.text.endswith("\n") else m.text + "\n"
+    text = mask_pii(m.text if m.text.endswith("\n") else m.text + "\n")  # examples in files are masked too
     try:
         result = await trainer_services(request).nlu.change(principal(request), m.path, lambda _old: text,
                                                             "file_edit", f"编辑文件 {m.path}")
@@ -113,6 +114,8 @@ async def put_file(request: web.Request) -> web.Response:
 async def example_change(request: web.Request, op: str) -> web.Response:
     """Add, edit or delete one NLU example, validated before it is written."""
     m = body(request, ExampleIn)
+    # stored, compared and recorded in history as they are kept in the training data: masked
+    m = m.model_copy(update={"text": mask_pii(m.text), "old": mask_pii(m.old) if m.old else m.old})
     svc = trainer_services(request)
     try:
         relpath = svc.nlu.locate(m.kind, m.name)

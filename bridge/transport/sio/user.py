@@ -42,11 +42,13 @@ async def connect(ctx: AppContext, sid: str, environ: dict, auth: Any = None) ->
         log.warning("socket count unavailable", exc_info=True)
     await ctx.sio.save_session(sid, {"principal": principal}, namespace=NS)
     await ctx.sio.enter_room(sid, rooms.user(principal.id), namespace=NS)
+    ctx.user_expiry.arm(sid, principal.expires_at)
     CONNECTIONS.labels(NS).inc()
 
 
 async def disconnect(ctx: AppContext, sid: str, *args: Any) -> None:
     ctx.limiter.forget(f"{NS}:{sid}")
+    ctx.user_expiry.disarm(sid)
     try:
         with pymongo.timeout(SOCKET_COUNT_TIMEOUT_S):
             await ctx.citizen_limits.leave_socket(sid)
