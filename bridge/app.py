@@ -165,7 +165,7 @@ def _media_collections(store: Store) -> MediaCollections:
 
 def _mount_media(app: web.Application, ctx: AppContext, collections: MediaCollections) -> None:
     """Media behind its port: routes, call and co-browse events."""
-    desk = MediaDesk(ctx.sessions, ctx.tokens, ctx.conversations, ctx.timeline, ctx.delivery, ctx.presence,
+    desk = MediaDesk(ctx.sessions, ctx.tokens, ctx.staff, ctx.conversations, ctx.timeline, ctx.delivery, ctx.presence,
                      collections)
     media_routes.setup(app, desk)
     hub = signalling.register(ctx.sio, desk, redis_url=ctx.settings.redis_url)

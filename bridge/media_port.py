@@ -12,6 +12,7 @@ from bridge.context import Sessions
 from bridge.domain.auth import Principal, TokenService
 from bridge.domain.conversations import Conversations, can_access
 from bridge.domain.presence import Presence
+from bridge.domain.staff_sessions import StaffDirectory
 from bridge.domain.timeline import Timeline
 from bridge.infra.delivery import Delivery
 from media.port import BOTH, Conversation, MediaCollections, Participants, Role
@@ -24,6 +25,7 @@ class MediaDesk:
 
     sessions: Sessions
     tokens: TokenService
+    staff: StaffDirectory
     conversations: Conversations
     timeline: Timeline
     delivery: Delivery
@@ -45,7 +47,8 @@ class MediaDesk:
         return await self.sessions.principal(sid, namespace)
 
     async def request_principal(self, request: web.Request) -> Principal:
-        return self.tokens.from_request(request)
+        """The caller; staff role and departments as the database has them now (disabled: refused)."""
+        return await self.staff.caller(self.tokens.from_request(request))
 
     async def conversation(self, principal: Principal, conversation_id: str) -> Conversation | None:
         conv = await self.conversations.get(conversation_id)

@@ -19,6 +19,7 @@ from bridge.domain.auth import Principal
 from bridge.domain.presence import Presence
 from bridge.infra import rooms
 from core.db import Store
+from core.errors import ApiError
 
 log = logging.getLogger("bangban.staff")
 SUPERVISORS = ("supervisor", "admin")
@@ -65,6 +66,15 @@ class StaffDirectory:
     async def current(self, p: Principal, fresh: bool = False) -> Principal | str:
         """A staff principal as the database has it now (`fresh`: not from the cache), or the refusal code."""
         return refresh(p, await self.account(p.id, fresh))
+
+    async def caller(self, p: Principal) -> Principal:
+        """The caller of a request as the database has it now: users as they are, staff refreshed or refused."""
+        if not p.is_staff:
+            return p
+        current = await self.current(p)
+        if isinstance(current, str):
+            raise ApiError(401 if current == "token_expired" else 403, current)
+        return current
 
 
 @dataclass

@@ -178,3 +178,35 @@ async def test_failures_from_one_address_lock_every_username(sh: MultiHarness):
     assert (await _login(sh, username, password, forwarded_for="198.51.100.7"))[0] == 200
     assert (await _login(sh, username, password, forwarded_for=f"198.51.100.8, {attacker}"))[0] == 429
     assert await sh.store.audit.count_documents({"kind": "login", "address": attacker, "outcome": "throttled"}) == 3
+
+
+async def test_media_routes_follow_the_staff_account_not_the_token(sh: MultiHarness):
+    """A supervisor moved to another department loses that department's media within seconds."""
+    import io
+
+    from PIL import Image
+
+    from tests.integration.test_media_uploads_e2e import upload
+
+    dep = "housing-fund"
+    user = await sh.user_on(0)
+    cid = await start_conversation(user, "公积金提取", matter="housing-fund-withdrawal")
+    png = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(png, "PNG")
+    status, media = await upload(sh, user.token, cid, png.getvalue(), "截图.png", "image/png")
+    assert status in (200, 201), media
+    boss_name, password = await sh.make_staff([dep], role="supervisor")
+    boss = await sh.staff_token(boss_name, password)
+    status, body = await sh.http("GET", f"/api/v1/media/{media['media_id']}/link", token=boss)
+    assert status == 200 and body["url"], body
+    admin_name, admin_password = await sh.make_staff(["*"], role="admin")
+    admin = await sh.staff_token(admin_name, admin_password)
+    status, body = await sh.http("PATCH", f"/api/v1/agents/{boss_name}", token=admin,
+                                 json={"departments": ["human-resources"]})
+    assert status == 200, body
+    for _ in range(20):  # the staff cache keeps an account for at most a few seconds
+        status, body = await sh.http("GET", f"/api/v1/media/{media['media_id']}/link", token=boss)
+        if status == 404:
+            break
+        await asyncio.sleep(0.5)
+    assert status == 404 and body["error"]["code"] == "not_found", body

@@ -33,8 +33,9 @@ class Conversations:
 
 def desk(conversations: Conversations, delivery: Recorded | None = None, timeline: Recorded | None = None):
     presence = SimpleNamespace(process_id="p1", dead_after_s=15.0)
-    return MediaDesk(sessions=None, tokens=None, conversations=conversations, timeline=timeline or Recorded(),
-                     delivery=delivery or Recorded(), presence=presence, collections=None)
+    return MediaDesk(sessions=None, tokens=None, staff=None, conversations=conversations,
+                     timeline=timeline or Recorded(), delivery=delivery or Recorded(), presence=presence,
+                     collections=None)
 
 
 def test_media_imports_nothing_from_the_bridge():

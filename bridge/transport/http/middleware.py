@@ -23,12 +23,7 @@ async def authorize(request: web.Request, route: Route) -> None:
     A staff caller's role and departments are the database's (cached a few seconds), not the token's.
     """
     ctx = app_context(request)
-    p = ctx.tokens.from_request(request)
-    if p.is_staff:
-        current = await ctx.staff.current(p)
-        if isinstance(current, str):
-            raise ApiError(401 if current == "token_expired" else 403, current)
-        p = current
+    p = await ctx.staff.caller(ctx.tokens.from_request(request))
     if isinstance(route.auth, tuple) and p.role not in route.auth:
         raise ApiError(403, "forbidden", route.denied)
     request[PRINCIPAL_KEY] = p
