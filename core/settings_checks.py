@@ -48,4 +48,8 @@ def unsafe_settings(settings: Settings) -> list[str]:
         problems.append("MONGO_URL: must point at a real MongoDB replica set in production")
     if settings.is_production and settings.demo:
         problems.append("BANGBAN_DEMO: must be off in production")
+    if settings.is_production and (settings.portal_public_key or settings.portal_jwks):
+        for name, value in (("PORTAL_ISSUER", settings.portal_issuer), ("PORTAL_AUDIENCE", settings.portal_audience)):
+            if not value:
+                problems.append(f"{name}: must be set in production when portal keys are configured")
     return [p for p in problems if p]

@@ -57,6 +57,20 @@ def test_production_refuses_each_unsafe_setting_by_name(monkeypatch, tmp_path, n
     assert str(err.value).startswith(message) and "; " not in str(err.value)  # that variable only
 
 
+def test_production_portal_keys_need_issuer_and_audience(monkeypatch, tmp_path):
+    monkeypatch.setenv("BANGBAN_VAR", str(tmp_path))
+    for key, good in PRODUCTION.items():
+        monkeypatch.setenv(key, good)
+    monkeypatch.setenv("PORTAL_JWKS", str(tmp_path / "jwks.json"))
+    monkeypatch.setenv("PORTAL_ISSUER", "https://portal.example")
+    monkeypatch.delenv("PORTAL_AUDIENCE", raising=False)
+    with pytest.raises(SettingsError) as err:
+        load_settings().check()
+    assert str(err.value).startswith("PORTAL_AUDIENCE: must be set in production when portal keys are configured")
+    monkeypatch.setenv("PORTAL_AUDIENCE", "bangban")
+    load_settings().check()
+
+
 @pytest.mark.parametrize(("env", "local"), [
     ({}, True),
     ({"BANGBAN_HOST": "::1"}, True),
