@@ -121,9 +121,7 @@ class Cobrowse(CobrowseSessions):
 
     async def consent(self, caller: Caller, data: dict) -> dict:
         principal = caller.principal
-        session = self._session(data, states=("requested",))
-        if session.user_id != principal.id:
-            raise not_yours()
+        session = self._session(data, states=("requested",), owned_by=(principal, "user"))
         if not data.get("accept"):
             await self._end(session, principal, "declined")
             return {"ok": True, **session.public()}

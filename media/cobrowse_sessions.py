@@ -116,21 +116,25 @@ class CobrowseSessions:
             return await self.hub.owners.owner("cobrowse", key)
         return None
 
-    def _session(self, data: dict, states: tuple[str, ...] = ("active",)) -> Session:
+    def _session(self, data: dict, states: tuple[str, ...] = ("active",),
+                 owned_by: tuple[Principal, Role] | None = None) -> Session:
+        """The session named by `data`; refused unless `owned_by` (when given) is its user or agent, then unless
+        it is in one of `states` (ownership first: a stranger learns nothing of another session's state)."""
         key = data.get("conversation_id")
         session = self.by_conv.get(key) if isinstance(key, str) else None
         if session is None or (data.get("session_id") and data["session_id"] != session.id):
             raise ApiError(404, "cobrowse_not_found", "当前没有进行中的屏幕共享")
+        if owned_by is not None:
+            principal, role = owned_by
+            if (session.user_id if role == "user" else session.agent_id) != principal.id:
+                raise not_yours()
         if session.state not in states:
             raise ApiError(409, "cobrowse_not_active", "屏幕共享尚未开始或已结束")
         return session
 
     def _own_session(self, data: dict, principal: Principal, role: Role) -> Session:
         """The active session of `data` when `principal` is its user (role user) or its agent."""
-        session = self._session(data)
-        if (session.user_id if role == "user" else session.agent_id) != principal.id:
-            raise not_yours()
-        return session
+        return self._session(data, owned_by=(principal, role))
 
     async def _send(self, session: Session, event: str, data: dict, roles: Collection[Role] = BOTH) -> None:
         await self.hub.send(session.participants, event, data, roles)

@@ -21,9 +21,6 @@ from tests.support import connect_refusal, start_conversation
 
 # The refusals that say "not yours": forbidden, or the object is not found for this caller.
 REFUSED = {"forbidden", "not_found", "call_not_found", "cobrowse_not_found"}
-# The consent step looks the session up by state before its owner: a stranger learns only that it is not
-# waiting for consent (it is active), and nothing changes.
-STATE_FIRST = {"cobrowse_consent": {"cobrowse_not_active"}}
 # Events about the caller's own view: they answer, but must not show the victim's conversation.
 OWN_VIEW = {"conversations", "queues", "supervise", "presence"}
 DEP, MATTER = "housing-fund", "housing-fund-loan"
@@ -99,7 +96,7 @@ async def test_every_event_refuses_callers_who_do_not_own_the_conversation(lite_
                 if event in OWN_VIEW:
                     if victim["cid"] in json.dumps(ack, ensure_ascii=False):
                         wrong.append(f"{role} {ns} {event} shows the victim's conversation: {str(ack)[:160]}")
-                elif not isinstance(ack, dict) or ack.get("ok") or code not in REFUSED | STATE_FIRST.get(event, set()):
+                elif not isinstance(ack, dict) or ack.get("ok") or code not in REFUSED:
                     wrong.append(f"{role} {ns} {event}: {str(ack)[:160]}")
                 assert client.sio.connected, (role, event)
     assert not wrong, "\n".join(wrong)
