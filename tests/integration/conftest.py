@@ -6,23 +6,21 @@ so that fuzzing never disturbs the other tests' data or rate limits.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
+
 import pytest
 
 from ops.system import System
-from tests.integration.systems import MultiHarness, harness, start_own_system
+from tests.integration.systems import MultiHarness, open_harness, own_system
 
 
 @pytest.fixture(scope="session")
-def lite_system() -> System:
+def lite_system() -> Iterator[System]:
     # the HTTP fuzzer sends hundreds of bad logins from 127.0.0.1: no address lock for the other tests
-    system = start_own_system("lite", bridges=1, RATE_LIMIT_PER_10S="2000", LOGIN_ADDRESS_FAILURES="100000")
-    yield system
-    system.stop()
+    yield from own_system("lite", bridges=1, RATE_LIMIT_PER_10S="2000", LOGIN_ADDRESS_FAILURES="100000")
 
 
 @pytest.fixture
-async def lh(lite_system: System) -> MultiHarness:
-    h = harness(lite_system)
-    yield h
-    await h.close_clients()
-    await h.store.close()
+async def lh(lite_system: System) -> AsyncIterator[MultiHarness]:
+    async for h in open_harness(lite_system):
+        yield h

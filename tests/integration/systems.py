@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import threading
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,23 @@ class MultiHarness(Harness):
 
 def harness(system: System) -> MultiHarness:
     return MultiHarness(system, store_for(system))
+
+
+def own_system(prefix: str, bridges: int = 2, with_rasa: bool = False, **env: str) -> Iterator[System]:
+    """The body of a module fixture: a system of its own (`start_own_system`), stopped afterwards."""
+    system = start_own_system(prefix, bridges, with_rasa, **env)
+    try:
+        yield system
+    finally:
+        system.stop()
+
+
+async def open_harness(system: System) -> AsyncIterator[MultiHarness]:
+    """The body of a test fixture: a harness on `system`; its clients and store closed afterwards."""
+    h = harness(system)
+    yield h
+    await h.close_clients()
+    await h.store.close()
 
 
 class LoopThread:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import AsyncIterator, Iterator
 
 import aiohttp
 import pytest
@@ -12,25 +13,21 @@ import socketio
 from PIL import Image
 
 from ops.system import System
-from tests.integration.systems import MultiHarness, bridge_url, harness, start_own_system
+from tests.integration.systems import MultiHarness, bridge_url, open_harness, own_system
 from tests.support import cmid, start_conversation
 
 
 @pytest.fixture(scope="module")
-def limited() -> System:
-    system = start_own_system("limits", bridges=2, USER_MAX_SOCKETS="5", USER_MAX_OPEN_CONVERSATIONS="3",
-                              USER_NEW_CONVERSATIONS_PER_HOUR="20", USER_HANDOFFS_PER_HOUR="2",
-                              USER_UPLOADS_PER_DAY="3", USER_UPLOAD_BYTES_PER_DAY="60000", MEDIA_EVENTS_PER_S="5")
-    yield system
-    system.stop()
+def limited() -> Iterator[System]:
+    yield from own_system("limits", bridges=2, USER_MAX_SOCKETS="5", USER_MAX_OPEN_CONVERSATIONS="3",
+                          USER_NEW_CONVERSATIONS_PER_HOUR="20", USER_HANDOFFS_PER_HOUR="2",
+                          USER_UPLOADS_PER_DAY="3", USER_UPLOAD_BYTES_PER_DAY="60000", MEDIA_EVENTS_PER_S="5")
 
 
 @pytest.fixture
-async def mh(limited: System) -> MultiHarness:
-    h = harness(limited)
-    yield h
-    await h.close_clients()
-    await h.store.close()
+async def mh(limited: System) -> AsyncIterator[MultiHarness]:
+    async for h in open_harness(limited):
+        yield h
 
 
 async def test_fifty_sockets_of_one_user_stop_at_the_cap_across_processes(mh: MultiHarness):

@@ -2,28 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
+
 import aiohttp
 import pytest
 
 from ops.system import System
-from tests.integration.systems import MultiHarness, harness, start_own_system
+from tests.integration.systems import MultiHarness, open_harness, own_system
 
 LIMIT = 20
 
 
 @pytest.fixture(scope="module")
-def limited() -> System:
-    system = start_own_system("httplimit", bridges=1, HTTP_RATE_LIMIT_PER_MIN=str(LIMIT))
-    yield system
-    system.stop()
+def limited() -> Iterator[System]:
+    yield from own_system("httplimit", bridges=1, HTTP_RATE_LIMIT_PER_MIN=str(LIMIT))
 
 
 @pytest.fixture
-async def hl(limited: System) -> MultiHarness:
-    h = harness(limited)
-    yield h
-    await h.close_clients()
-    await h.store.close()
+async def hl(limited: System) -> AsyncIterator[MultiHarness]:
+    async for h in open_harness(limited):
+        yield h
 
 
 async def test_http_requests_beyond_the_limit_are_refused_per_caller(hl: MultiHarness):

@@ -6,33 +6,29 @@ import asyncio
 import statistics
 import time
 import uuid
+from collections.abc import AsyncIterator, Iterator
 
 import aiohttp
 import pytest
 
 from bridge.admin import update_agent
 from ops.system import System
-from tests.integration.systems import MultiHarness, bridge_url, harness, start_own_system
+from tests.integration.systems import MultiHarness, bridge_url, open_harness, own_system
 from tests.support import Client, connect_refusal, start_conversation
 
 CHECK_S = 1.0
 
 
 @pytest.fixture(scope="module")
-def staff_system() -> System:
-    system = start_own_system("staff", bridges=2, LOGIN_LOCK_S="3", LOGIN_ADDRESS_FAILURES="20",
-                              TRUSTED_PROXIES="127.0.0.1",
-                              STAFF_CHECK_S=str(CHECK_S))
-    yield system
-    system.stop()
+def staff_system() -> Iterator[System]:
+    yield from own_system("staff", bridges=2, LOGIN_LOCK_S="3", LOGIN_ADDRESS_FAILURES="20",
+                          TRUSTED_PROXIES="127.0.0.1", STAFF_CHECK_S=str(CHECK_S))
 
 
 @pytest.fixture
-async def sh(staff_system: System) -> MultiHarness:
-    h = harness(staff_system)
-    yield h
-    await h.close_clients()
-    await h.store.close()
+async def sh(staff_system: System) -> AsyncIterator[MultiHarness]:
+    async for h in open_harness(staff_system):
+        yield h
 
 
 async def _login(h: MultiHarness, username: str, password: str, bridge: int = 0,
