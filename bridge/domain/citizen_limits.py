@@ -6,6 +6,7 @@ processes meets the same caps. A refusal is an `ApiError` with its contract code
 
 from __future__ import annotations
 
+from bridge.domain.conversations import OPEN_STATES
 from core.clock import now
 from core.db import Store
 from core.errors import ApiError
@@ -13,7 +14,6 @@ from core.ratelimit import WindowQuota
 from core.settings import Settings
 
 HOUR, DAY = 3600.0, 86400.0
-OPEN_STATES = ("bot", "queued", "with_agent", "escalated")
 
 
 class CitizenLimits:
@@ -23,13 +23,14 @@ class CitizenLimits:
         self.process_id = process_id
         self.quota = WindowQuota(store.user_quotas)
 
-    async def enter_socket(self, user_id: str, sid: str, live_processes: set[str]) -> None:
-        """Count a new socket of `user_id`; refused (and not counted) past `USER_MAX_SOCKETS`."""
+    async def enter_socket(self, user_id: str, sid: str) -> None:
+        """Count a new socket of `user_id`; refused (and not counted) past `USER_MAX_SOCKETS`.
+
+        Sockets of a process that died without saying goodbye are removed with its other sessions
+        (`Presence.reap_dead_processes`).
+        """
         await self.store.user_sockets.insert_one(
             {"_id": sid, "user": user_id, "process_id": self.process_id, "ts": now()})
-        processes = sorted(live_processes | {self.process_id})
-        # sockets of processes that died without saying goodbye no longer count
-        await self.store.user_sockets.delete_many({"user": user_id, "process_id": {"$nin": processes}})
         count = await self.store.user_sockets.count_documents({"user": user_id})
         if count > self.settings.user_max_sockets:
             await self.store.user_sockets.delete_one({"_id": sid})

@@ -28,12 +28,13 @@ class Presence:
         await self.store.processes.update_one({"_id": self.process_id}, {"$set": {"seen": now()}}, upsert=True)
 
     async def reap_dead_processes(self) -> int:
-        """Remove sessions of processes that stopped beating; return how many processes."""
+        """Remove the staff sessions and citizen sockets of processes that stopped beating; count the processes."""
         limit = now() - dt.timedelta(seconds=self.dead_after_s)
         dead = await self.store.processes.find({"seen": {"$lt": limit}}).to_list(None)
         for proc in dead:
             affected = await self.store.sessions.distinct("agent_id", {"process_id": proc["_id"]})
             await self.store.sessions.delete_many({"process_id": proc["_id"]})
+            await self.store.user_sockets.delete_many({"process_id": proc["_id"]})  # citizens' socket counts
             await self.store.processes.delete_one({"_id": proc["_id"]})
             for agent_id in affected:
                 await self._mark_if_gone(agent_id)

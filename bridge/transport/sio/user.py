@@ -35,7 +35,7 @@ async def connect(ctx: AppContext, sid: str, environ: dict, auth: Any = None) ->
         raise refuse("forbidden", reason="staff token on /user")
     try:
         with pymongo.timeout(SOCKET_COUNT_TIMEOUT_S):
-            await ctx.citizen_limits.enter_socket(principal.id, sid, await ctx.presence.live_process_ids())
+            await ctx.citizen_limits.enter_socket(principal.id, sid)
     except ApiError as exc:
         raise refuse(exc.code, limit=ctx.settings.user_max_sockets) from None
     except PyMongoError:  # the database is down: serve the citizen (writes are refused anyway) uncounted
@@ -52,7 +52,7 @@ async def disconnect(ctx: AppContext, sid: str, *args: Any) -> None:
     try:
         with pymongo.timeout(SOCKET_COUNT_TIMEOUT_S):
             await ctx.citizen_limits.leave_socket(sid)
-    except PyMongoError:  # left behind: the next connect of this citizen prunes it once the process is gone
+    except PyMongoError:  # left behind: removed with this process's sessions once it stops
         log.warning("socket count not released", exc_info=True)
     CONNECTIONS.labels(NS).dec()
 
