@@ -16,6 +16,7 @@ import time
 from core.settings import SettingsError, load_settings
 from ops.demo import DEMO_PASSWORD, DEMO_STAFF
 from ops.procs import port_open
+from ops.supervisor import CrashLoop, Supervisor
 from ops.system import System, SystemConfig
 
 
@@ -29,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="number of bridge processes (more than one uses Redis)")
     p.add_argument("--config", default=os.environ.get("BANGBAN_RASA_CONFIG", "config.yml"),
                    help="Rasa pipeline: config.yml (fast) or config-diet.yml (quality)")
+    p.add_argument("--free-ports", action="store_true",
+                   help="free ports for every process instead of the fixed ones (a second copy, tests)")
     args = p.parse_args(argv)
     try:
         settings = load_settings()
@@ -51,12 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     lock.truncate()
     lock.write(str(os.getpid()))
     lock.flush()
-    port = settings.port
-    cfg = SystemConfig(var_dir=var, bridge_ports=[port + i for i in range(args.bridges)],
-                       mongo_url="" if settings.embedded_db else settings.mongo_url, redis_url=settings.redis_url,
-                       rasa_config=args.config, demo_staff=True,
-                       # a configured 12345 intake replaces the stand-in (required outside local development)
-                       extra_env={"HOTLINE_URL": os.environ["HOTLINE_URL"]} if os.environ.get("HOTLINE_URL") else {})
+    cfg = _config(settings, args)
     busy = [x for x in [*cfg.bridge_ports, cfg.rasa_port, cfg.actions_port, cfg.hotline_port]
             + ([] if cfg.mongo_url else [cfg.db_port]) if port_open(x)]
     if busy:
@@ -90,18 +88,32 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"  {system.demo_output.strip()}")
     print("  logs in var/logs/; press Ctrl-C to stop.", flush=True)
+    supervisor = Supervisor(system.procs, log=say, state_file=var / "run.json")
     try:
         while not stopping["flag"]:
-            dead = system.check_children()
-            if dead:
-                say(f"process exited: {', '.join(dead)}; see var/logs/. Stopping.")
+            try:
+                supervisor.tick()
+            except CrashLoop as exc:
+                say(f"{exc}. Stopping.")
                 break
-            time.sleep(0.5)
+            time.sleep(0.25)
     finally:
         say("stopping ...")
         system.stop()
         say("stopped.")
     return 0
+
+
+def _config(settings, args: argparse.Namespace) -> SystemConfig:
+    """The launcher's system: fixed ports from the settings, or free ones with `--free-ports`."""
+    common = {"mongo_url": "" if settings.embedded_db else settings.mongo_url, "redis_url": settings.redis_url,
+              "rasa_config": args.config, "demo_staff": True,
+              # a configured 12345 intake replaces the stand-in (required outside local development)
+              "extra_env": {"HOTLINE_URL": os.environ["HOTLINE_URL"]} if os.environ.get("HOTLINE_URL") else {}}
+    if args.free_ports:
+        return SystemConfig.with_free_ports(settings.var_dir, bridges=args.bridges, **common)
+    port = settings.port
+    return SystemConfig(var_dir=settings.var_dir, bridge_ports=[port + i for i in range(args.bridges)], **common)
 
 
 if __name__ == "__main__":

@@ -54,12 +54,17 @@ class SystemConfig:
     extra_env: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def for_tests(cls, var_dir: Path, bridges: int = 1, **kw) -> SystemConfig:
-        # tests send thousands of requests from 127.0.0.1: no HTTP limit unless the test sets one
-        kw["extra_env"] = {"HTTP_RATE_LIMIT_PER_MIN": "1000000", **(kw.get("extra_env") or {})}
+    def with_free_ports(cls, var_dir: Path, bridges: int = 1, **kw) -> SystemConfig:
+        """Every process on a free port (a second system beside a running one)."""
         return cls(var_dir=var_dir, db_port=free_port(), rasa_port=free_port(), actions_port=free_port(),
                    hotline_port=free_port(), bridge_ports=[free_port() for _ in range(bridges)],
                    redis_port=free_port(), **kw)
+
+    @classmethod
+    def for_tests(cls, var_dir: Path, bridges: int = 1, **kw) -> SystemConfig:
+        # tests send thousands of requests from 127.0.0.1: no HTTP limit unless the test sets one
+        kw["extra_env"] = {"HTTP_RATE_LIMIT_PER_MIN": "1000000", **(kw.get("extra_env") or {})}
+        return cls.with_free_ports(var_dir, bridges, **kw)
 
 
 class System:
