@@ -33,8 +33,6 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("agent.id", ASCENDING), ("state", ASCENDING)], name="agent_state"),
         # set only while an assigned conversation awaits the agent's first reply: the timers' lookup
         IndexModel([("fr_pending", ASCENDING)], name="fr_pending", sparse=True),
-        # set only while a bot turn is in flight (bridge/domain/bot_turns.py): the sweeper's lookup of orphaned turns
-        IndexModel([("bot_pending.at", ASCENDING)], name="bot_pending", sparse=True),
         IndexModel([("created_at", DESCENDING)], name="created"),
     ],
     "messages": [
@@ -45,6 +43,9 @@ INDEXES: dict[str, list[IndexModel]] = {
             name="client_msg_unique",
             partialFilterExpression={"client_msg_id": {"$type": "string"}},
         ),
+        # set only on user messages whose bot turn is in flight (bridge/domain/bot_turns.py): the
+        # sweeper's lookup of orphaned turns
+        IndexModel([("bot_turn.at", ASCENDING)], name="bot_turn", sparse=True),
     ],
     "timeline": [IndexModel([("conversation_id", ASCENDING), ("ts", ASCENDING)], name="conv_ts")],
     "work_orders": [

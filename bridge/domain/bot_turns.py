@@ -3,16 +3,16 @@
 The bot is muted on the server side: replies are dropped when the conversation
 left state `bot` while Rasa was thinking, and nothing is sent to Rasa outside it.
 
-Turns survive the death of their process. Before Rasa is called, the conversation
-carries `bot_pending` {seq, process, at}: "this process answers the user's messages
-from `seq` on". It is removed (or moved to the next message this process has queued
-for the conversation) by the write that stores what the bot learned, after the
-replies are stored, so a turn costs one extra write. Bot replies carry `reply_to`
-(the user message's id). Every bridge's sweeper looks up marks (sparse index) whose
-process stopped beating (`PROCESS_DEAD_S`) or that are older than
-`BOT_TURN_STUCK_S`, claims one with a guarded update (only one sweeper wins) and
-re-runs the turns of that conversation's unanswered user messages; messages whose
-replies were already stored are not sent again, the mark is only cleared.
+Turns survive the death of their process. Every user text message the bot will answer is
+stored with a mark `bot_turn` {process, at}: "this process owes this message its turn" (no
+extra write: it is part of the message's insert). The mark is removed when the turn is done
+(replies stored, or muted, or the apology sent): one write per turn. Bot replies carry
+`reply_to` (the user message's id). Every bridge's sweeper looks up marks older than half of
+`PROCESS_DEAD_S` (sparse index) and takes over those whose process stopped beating, or that
+are older than `BOT_TURN_STUCK_S` (a live turn lasts at most `RASA_TIMEOUT_S`), with a guarded
+update (exactly one sweeper wins); a mark of a live process is never taken before that. The
+winner re-runs that message's turn unless its reply is stored or the bot's part of the
+conversation ended. One mark per message, so any number of bridges and devices are covered.
 """
 
 from __future__ import annotations
@@ -78,8 +78,6 @@ class Bot:
         self._lock = KeyedLocks()
         # user messages accepted by this process whose turn has not finished, per conversation
         self._queued: dict[str, list[dict]] = {}
-        # seq of the `bot_pending` mark this process holds, per conversation
-        self._owned: dict[str, int] = {}
         self._recoveries: set[asyncio.Task] = set()
         self.last_turn_ms: float = 0.0
 
@@ -89,14 +87,9 @@ class Bot:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def new_conversation_mark(self, conversation_id: str) -> dict[str, Any]:
-        """The mark of the first turn, stored with the new conversation (no extra write)."""
-        self._owned[conversation_id] = 1
-        return {"seq": 1, "process": self.process_id, "at": now()}
-
-    def forget(self, conversation_id: str) -> None:
-        """The conversation was not created after all."""
-        self._owned.pop(conversation_id, None)
+    def turn_mark(self) -> dict[str, Any]:
+        """The mark stored with a user message this process will answer (see the module's docstring)."""
+        return {"process": self.process_id, "at": now()}
 
     async def turn(self, conv: dict, user_msg: dict) -> None:
         """Answer one user message; one turn at a time per conversation, in order."""
@@ -113,48 +106,13 @@ class Bot:
             queued.remove(user_msg)
             if not queued:
                 self._queued.pop(cid, None)
-                # a failed turn may leave its mark in the database: the sweeper retries it once stuck
-                self._owned.pop(cid, None)
 
     async def _run(self, conv: dict, user_msg: dict) -> None:
-        if user_msg["type"] == "text":
-            await self._mark(conv["_id"], user_msg["seq"])
         await self._turn(conv, user_msg)
-        if self._owned.get(conv["_id"]) == user_msg["seq"]:
-            # not settled by the write that stores what the bot learned (apology, media, muted, handoff)
-            await self._settle(conv["_id"], user_msg["seq"], {})
-
-    async def _mark(self, cid: str, seq: int) -> None:
-        """Durably note, before Rasa is called, that this process answers the user from `seq` on."""
-        if self._owned.get(cid) == seq:
-            return  # stored with the new conversation, or moved here when the previous turn settled
-        # never displaces another process's mark (its turn may still need recovering); read by the
-        # sweeper only, so the conversation cache needs no invalidation
-        res = await self.store.conversations.update_one(
-            # `$in` with None: no mark, or ours (an `$or` here made the embedded database scan the collection)
-            {"_id": cid, "bot_pending.process": {"$in": [None, self.process_id]}},
-            {"$set": {"bot_pending": {"seq": seq, "process": self.process_id, "at": now()}}})
-        if res.matched_count == 1:
-            self._owned[cid] = seq
-
-    async def _settle(self, cid: str, seq: int, fields: dict[str, Any]) -> None:
-        """One write: what the bot learned, and the mark removed or moved to the next queued message."""
-        update: dict[str, Any] = {"$set": dict(fields)} if fields else {}
-        if self._owned.get(cid) == seq:
-            rest = [m["seq"] for m in self._queued.get(cid, []) if m["seq"] != seq]
-            if rest:
-                nxt = min(rest)
-                update.setdefault("$set", {})["bot_pending"] = {"seq": nxt, "process": self.process_id, "at": now()}
-            else:
-                update["$unset"] = {"bot_pending": ""}
-        if not update:
-            return
-        await self.conversations.update(cid, {}, update)
-        if self._owned.get(cid) == seq:
-            if "$unset" in update:
-                del self._owned[cid]
-            else:
-                self._owned[cid] = update["$set"]["bot_pending"]["seq"]
+        if user_msg.pop("bot_turn", None):
+            # not settled with what the bot learned (apology, media, muted); a turn that raised keeps
+            # its mark: the sweeper retries it once stuck
+            await self.messages.settle_turn(user_msg["_id"])
 
     async def _turn(self, conv: dict, user_msg: dict) -> None:
         text = user_msg.get("text") or ""
@@ -217,93 +175,91 @@ class Bot:
             # a bot conversation belongs to the department its matter routes to (supervisors see it)
             fields["department"] = self.catalogue.route(
                 fields.get("matter") or conv.get("matter"), fields.get("scope") or conv.get("scope"))
-        await self._settle(conv["_id"], user_msg["seq"], fields)
+        # settled before delivery: once the user sees the reply, no sweeper re-runs the turn
+        writes = [self.messages.settle_turn(user_msg["_id"])] if user_msg.pop("bot_turn", None) else []
+        if fields:
+            writes.append(self.conversations.set_fields(conv["_id"], fields))
+        await asyncio.gather(*writes)
 
     # --- recovery of turns whose process died -------------------------------------------------
     async def recover_pending(self, dead_after_s: float, stuck_after_s: float) -> int:
         """Claim and re-run the pending turns of dead processes (or stuck ones); count claimed.
 
         Called by every bridge's sweeper; the claim is a guarded update on the mark's old owner and
-        time, so of several sweepers exactly one re-runs a conversation's turns.
+        time, so of several sweepers exactly one re-runs a message's turn.
         """
-        store = self.store
         t = now()
         # a process is found dead `dead_after_s` after its last beat, and its marks are older than that:
         # younger marks (turns in flight) are not even read
         young = dt.timedelta(seconds=max(1.0, min(dead_after_s, stuck_after_s) / 2))
-        marked = await store.conversations.find(
-            {"bot_pending.at": {"$lt": t - young}}, {"bot_pending": 1}).to_list(100)
+        marked = await self.messages.marked_turns(t - young)
         if not marked:
             return 0
-        alive = {p["_id"] for p in await store.processes.find(
+        alive = {p["_id"] for p in await self.store.processes.find(
             {"seen": {"$gte": t - dt.timedelta(seconds=dead_after_s)}}, {"_id": 1}).to_list(None)}
         alive.add(self.process_id)
-        claimed = 0
-        for conv in marked:
-            cid, mark = conv["_id"], conv.get("bot_pending")
+        claimed = []
+        for msg in marked:
+            mark = msg.get("bot_turn")
             if not isinstance(mark, dict) or not isinstance(mark.get("at"), dt.datetime):
                 continue
-            owner = mark.get("process")
-            dead = owner not in alive
-            if not dead and (mark["at"] >= t - dt.timedelta(seconds=stuck_after_s) or cid in self._queued):
-                continue  # its process is alive and the turn is not stuck (or still running here)
-            if int(mark.get("tries", 0)) >= MAX_RECOVERIES:
-                if await self.conversations.update(cid, {"bot_pending.process": owner, "bot_pending.at": mark["at"]},
-                                                   {"$unset": {"bot_pending": ""}}) == 1:
-                    log.error("bot turn given up", extra={"conversation_id": cid, "seq": mark.get("seq")})
-                continue
-            res = await store.conversations.update_one(
-                {"_id": cid, "bot_pending.process": owner, "bot_pending.at": mark["at"]},
-                {"$set": {"bot_pending.process": self.process_id, "bot_pending.at": t},
-                 "$inc": {"bot_pending.tries": 1}})
-            if res.modified_count != 1:
-                continue  # another sweeper claimed it, or its owner settled it meanwhile
-            claimed += 1
-            log.info("recovering bot turns", extra={"conversation_id": cid, "seq": mark.get("seq"),
-                                                    "from_process": owner, "reason": "dead" if dead else "stuck"})
-            task = asyncio.create_task(self._recover(cid, int(mark.get("seq") or 1)), name=f"bot-recover-{cid}")
+            if mark.get("process") in alive and mark["at"] >= t - dt.timedelta(seconds=stuck_after_s):
+                continue  # its process is alive and the turn is not stuck
+            if await self._claim(msg, mark):
+                claimed.append(msg)
+        for msg in sorted(claimed, key=lambda m: (m["conversation_id"], m["seq"])):  # in order per conversation
+            task = asyncio.create_task(self._recover(msg["conversation_id"], msg["_id"]),
+                                       name=f"bot-recover-{msg['_id']}")
             self._recoveries.add(task)
             task.add_done_callback(self._recoveries.discard)
-        return claimed
+        return len(claimed)
 
-    async def _recover(self, cid: str, from_seq: int) -> None:
-        """Re-run the turns of the user messages from `from_seq` on that have no stored reply."""
-        todo: list[dict] = []
+    async def _claim(self, msg: dict, mark: dict) -> bool:
+        """Take over one orphaned mark (or give it up after MAX_RECOVERIES tries)."""
+        cid = msg["conversation_id"]
+        if any(m["_id"] == msg["_id"] for m in self._queued.get(cid, [])):
+            return False  # this process is running that turn
+        if int(mark.get("tries", 0)) >= MAX_RECOVERIES:
+            if await self.messages.drop_turn_mark(msg["_id"], mark):
+                log.error("bot turn given up", extra={"conversation_id": cid, "seq": msg["seq"]})
+            return False
+        if not await self.messages.claim_turn(msg["_id"], mark, self.process_id):
+            return False  # another sweeper claimed it, or its owner settled it meanwhile
+        log.info("recovering bot turn", extra={"conversation_id": cid, "seq": msg["seq"],
+                                               "from_process": mark.get("process")})
+        return True
+
+    async def _recover(self, cid: str, message_id: str) -> None:
+        """Re-run the turn of one claimed user message, unless it is answered or the bot's part ended."""
+        user_msg: dict | None = None
         try:
             async with self._lock(cid):
                 conv = await self.conversations.get(cid, fresh=True)
-                if conv is not None and conv["state"] == "bot":
-                    # messages whose turn waits in this process are answered by that turn
-                    live = {m["_id"] for m in self._queued.get(cid, [])}
-                    todo = await self._unanswered(cid, from_seq, live)
-                self._queued.setdefault(cid, []).extend(todo)
-                # the mark claimed in the database covers every message from `from_seq` on
-                self._owned[cid] = todo[0]["seq"] if todo else from_seq
-                if not todo:  # replies already stored, or the bot is no longer in charge: only clear
-                    await self._settle(cid, from_seq, {})
-                for msg in todo:
-                    await self._run(conv, msg)  # a failure keeps the mark: retried when stuck
-                    log.info("bot turn recovered", extra={"conversation_id": cid, "seq": msg["seq"]})
+                user_msg = await self._owed(conv, message_id)
+                if user_msg is None:  # answered, or the bot is no longer in charge: only clear
+                    await self.messages.settle_turn(message_id)
+                    return
+                self._queued.setdefault(cid, []).append(user_msg)
+                await self._run(conv, user_msg)  # a failure keeps the mark: retried when stuck
+                log.info("bot turn recovered", extra={"conversation_id": cid, "seq": user_msg["seq"]})
         except Exception:
             log.exception("bot turn recovery failed", extra={"conversation_id": cid})
         finally:
             queued = self._queued.get(cid, [])
-            for msg in todo:
-                if msg in queued:
-                    queued.remove(msg)
+            if user_msg is not None and user_msg in queued:
+                queued.remove(user_msg)
             if not queued:
                 self._queued.pop(cid, None)
-                self._owned.pop(cid, None)
 
-    async def _unanswered(self, cid: str, from_seq: int, skip: set[str]) -> list[dict]:
-        """User messages from `from_seq` on without a stored reply, up to the first state change."""
-        docs = await self.messages.since(cid, from_seq - 1, 200)
-        answered = {d.get("reply_to") for d in docs if d["sender"].get("role") == "bot"}
-        todo = []
-        for d in docs:
-            role = d["sender"].get("role")
-            if role not in ("user", "bot"):
-                break  # a system notice (handoff, handback, …) or an agent: the bot's part ended there
-            if role == "user" and d["_id"] not in answered and d["_id"] not in skip:
-                todo.append(d)
-        return todo
+    async def _owed(self, conv: dict | None, message_id: str) -> dict | None:
+        """The user message `message_id` if the bot still owes it a reply, else None."""
+        if conv is None or conv["state"] != "bot" or await self.messages.reply_exists(conv["_id"], message_id):
+            return None
+        msg = await self.store.messages.find_one({"_id": message_id})
+        if msg is None:
+            return None
+        # a system notice (handoff, handback, …) or an agent after it: the bot's part ended there
+        later = await self.messages.since(conv["_id"], msg["seq"], 200)
+        if any(d["sender"].get("role") not in ("user", "bot") for d in later):
+            return None
+        return msg

@@ -173,17 +173,14 @@ class Messaging:
         conv = self.conversations.new(user, draft.matter)
         if draft.matter:
             conv["department"] = self.catalogue.route(draft.matter)
-        if self.bot is not None:
-            conv["bot_pending"] = self.bot.new_conversation_mark(conv["_id"])  # the first turn's mark, no extra write
         await self.conversations.insert(conv)
         try:
             doc, created = await self.messages.append(conv["_id"], sender, "text", draft.text,
-                                                      client_msg_id=draft.client_msg_id, new_conversation=True)
+                                                      client_msg_id=draft.client_msg_id, new_conversation=True,
+                                                      bot_turn=self._turn_mark(conv, "text"))
         except DuplicateKeyError:
             doc, created = None, False
         if not created:  # the same message raced in from another device
-            if self.bot is not None:
-                self.bot.forget(conv["_id"])
             await self.conversations.delete(conv["_id"])
             doc = doc or await self.messages.find_by_client_id(user.id, draft.client_msg_id)
         return conv, doc, created
@@ -199,11 +196,17 @@ class Messaging:
         media = await self._attachment(conv, draft)
         doc, created = await self.messages.append(
             conv["_id"], sender, draft.type, draft.text, client_msg_id=draft.client_msg_id,
-            media_id=draft.media_id, media=media)
+            media_id=draft.media_id, media=media, bot_turn=self._turn_mark(conv, draft.type))
         if created and draft.matter and not conv.get("matter"):
             await self.conversations.set_fields(conv["_id"], {"matter": draft.matter})
             conv["matter"] = draft.matter
         return conv, doc, created
+
+    def _turn_mark(self, conv: dict, type_: str) -> dict | None:
+        """The pending-turn mark stored with a user's text message the bot will answer (no extra write)."""
+        if self.bot is None or type_ != "text" or conv.get("state") != "bot":
+            return None
+        return self.bot.turn_mark()
 
     async def _deliver_and_follow_up(self, conv: dict, doc: dict, skip_sid: str | None) -> None:
         # deliver first: the user should not wait for the bookkeeping

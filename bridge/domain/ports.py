@@ -23,12 +23,8 @@ class Attachments(Protocol):
 class BotTurns(Protocol):
     """The bot's side of a user message (implemented by `bridge.domain.bot_turns.Bot`)."""
 
-    def new_conversation_mark(self, conversation_id: str) -> dict[str, Any]:
-        """The first turn's pending mark, stored with the new conversation."""
-        ...
-
-    def forget(self, conversation_id: str) -> None:
-        """The conversation was not created after all."""
+    def turn_mark(self) -> dict[str, Any]:
+        """The pending-turn mark ({process, at}) stored with a user message the bot will answer."""
         ...
 
     def start(self, conv: dict, user_msg: dict) -> None:

@@ -12,6 +12,7 @@ message in the common case (inserts arriving together share one, see
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections import OrderedDict
 from typing import Any
@@ -97,8 +98,12 @@ class MessageStore:
         buttons: list | None = None,
         meta: dict | None = None,
         new_conversation: bool = False,
+        bot_turn: dict | None = None,
     ) -> tuple[dict, bool]:
-        """Store one message; return (doc, created). created=False means a resend."""
+        """Store one message; return (doc, created). created=False means a resend.
+
+        `bot_turn` ({process, at}) marks a user message whose bot turn that process owes (bot_turns.py).
+        """
         doc: dict[str, Any] = {
             "_id": uuid.uuid4().hex,
             "conversation_id": conversation_id,
@@ -116,6 +121,8 @@ class MessageStore:
             doc["media"] = media
         if buttons:
             doc["buttons"] = buttons
+        if bot_turn:
+            doc["bot_turn"] = bot_turn
         async with self._lock(conversation_id):
             return await self._insert_numbered(conversation_id, doc, sender, client_msg_id, new_conversation)
 
@@ -196,3 +203,34 @@ class MessageStore:
         )
         docs = await cursor.to_list(None)
         return list(reversed(docs))
+
+    # --- pending bot turns (marks on user messages, bot_turns.py) ------------------------------
+    async def settle_turn(self, message_id: str) -> None:
+        """The bot turn of `message_id` is done (answered, muted or failed for good): drop its mark."""
+        await self.store.messages.update_one({"_id": message_id, "bot_turn": {"$exists": True}},
+                                             {"$unset": {"bot_turn": ""}})
+
+    async def marked_turns(self, older_than: dt.datetime, limit: int = 100) -> list[dict]:
+        """User messages whose turn mark is older than `older_than` (sparse index), oldest conversation first."""
+        return await self.store.messages.find(
+            {"bot_turn.at": {"$lt": older_than}}, {"conversation_id": 1, "seq": 1, "bot_turn": 1},
+            sort=[("bot_turn.at", 1)], limit=limit).to_list(None)
+
+    async def claim_turn(self, message_id: str, mark: dict, process_id: str) -> bool:
+        """Take over the turn of `message_id` from the mark's owner; only one claimer wins."""
+        res = await self.store.messages.update_one(
+            {"_id": message_id, "bot_turn.process": mark.get("process"), "bot_turn.at": mark["at"]},
+            {"$set": {"bot_turn.process": process_id, "bot_turn.at": now()}, "$inc": {"bot_turn.tries": 1}})
+        return res.modified_count == 1
+
+    async def drop_turn_mark(self, message_id: str, mark: dict) -> bool:
+        """Remove an unchanged mark (a turn given up); False if someone touched it meanwhile."""
+        res = await self.store.messages.update_one(
+            {"_id": message_id, "bot_turn.process": mark.get("process"), "bot_turn.at": mark["at"]},
+            {"$unset": {"bot_turn": ""}})
+        return res.modified_count == 1
+
+    async def reply_exists(self, conversation_id: str, message_id: str) -> bool:
+        """Whether a bot reply to `message_id` is stored."""
+        return await self.store.messages.find_one({"conversation_id": conversation_id, "reply_to": message_id},
+                                                  {"_id": 1}) is not None

@@ -56,11 +56,8 @@ class StubBot:
     def __init__(self) -> None:
         self.started: list[tuple[str, int]] = []
 
-    def new_conversation_mark(self, conversation_id: str) -> dict:
-        return {"seq": 1, "process": "test", "at": now()}
-
-    def forget(self, conversation_id: str) -> None:
-        pass
+    def turn_mark(self) -> dict:
+        return {"process": "test", "at": now()}
 
     def start(self, conv: dict, user_msg: dict) -> None:
         self.started.append((conv["_id"], user_msg["seq"]))

@@ -18,12 +18,12 @@ import uuid
 
 import aiohttp
 import pytest
-from aiohttp import web
 
 from core.clock import now
 from ops.model import ensure_model
 from ops.procs import port_open, wait_until
 from ops.system import System
+from tests.integration.rasa_standin import RasaStandIn
 from tests.integration.systems import MultiHarness, bridge_url, harness, start_own_system
 from tests.support import Client, cmid, start_conversation
 
@@ -130,6 +130,18 @@ async def check_stored_once(mh: MultiHarness, cid: str, acked: dict[str, int]) -
     return docs
 
 
+async def marks(mh: MultiHarness, cid: str) -> list[tuple[int, dict]]:
+    """(seq, mark) of the conversation's user messages whose bot turn is pending."""
+    docs = await mh.store.messages.find({"conversation_id": cid, "bot_turn": {"$exists": True}},
+                                        sort=[("seq", 1)]).to_list(None)
+    return [(d["seq"], d["bot_turn"]) for d in docs]
+
+
+def gone_mark() -> dict:
+    """The mark of a turn owed by a process that died 30 s ago."""
+    return {"process": f"gone-{uuid.uuid4().hex[:8]}", "at": now() - dt.timedelta(seconds=30)}
+
+
 def bot_reply(d: dict) -> bool:
     return d["sender"]["role"] == "bot"
 
@@ -191,44 +203,6 @@ async def test_database_restart_refuses_writes_then_recovers(mh: MultiHarness, f
     assert (await other.call("message", text_msg(None, "新的咨询")))["ok"]
 
 
-class RasaStandIn:
-    """Rasa's REST webhook on Rasa's port: answers "小申答：<text>" at once, except that the first
-    request for a text in `hold` is kept unanswered (the bridge's turn is in flight) until released."""
-
-    def __init__(self, port: int, hold: set[str]) -> None:
-        self.port, self.hold = port, hold
-        self.requests: list[tuple[str, str]] = []  # (sender, message)
-        self.held = asyncio.Event()
-        self.release = asyncio.Event()
-        self.runner: web.AppRunner | None = None
-
-    async def webhook(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        sender, text = body.get("sender"), body.get("message")
-        self.requests.append((sender, text))
-        if text in self.hold:
-            self.hold.discard(text)
-            self.held.set()
-            await self.release.wait()
-        return web.json_response([{"recipient_id": sender, "text": f"小申答：{text}"}])
-
-    async def start(self) -> RasaStandIn:
-        app = web.Application()
-        app.router.add_post("/webhooks/rest/webhook", self.webhook)
-        self.runner = web.AppRunner(app, access_log=None)
-        await self.runner.setup()
-        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
-        return self
-
-    async def stop(self) -> None:
-        self.release.set()
-        if self.runner is not None:
-            await self.runner.cleanup()
-
-    def count(self, text: str) -> int:
-        return sum(1 for _, t in self.requests if t == text)
-
-
 async def test_kill9_during_a_bot_turn_the_reply_comes_once_from_the_other_process(mh: MultiHarness,
                                                                                    faulty: System):
     held = "公积金提取需要哪些材料"
@@ -238,15 +212,14 @@ async def test_kill9_during_a_bot_turn_the_reply_comes_once_from_the_other_proce
         cid = await start_conversation(user, "公积金怎么提取", matter="housing-fund-withdrawal")
         first = await user.wait_for("message", timeout=10, conversation_id=cid, pred=bot_reply)
         assert first["text"] == "小申答：公积金怎么提取"
-        conv = await mh.store.conversations.find_one({"_id": cid})
-        assert "bot_pending" not in conv, conv  # settled with the turn
+        assert await marks(mh, cid) == []  # settled with the turn
 
         ack = await user.call("message", text_msg(cid, held))
         assert ack["ok"], ack
         await asyncio.wait_for(rasa.held.wait(), 10)  # the turn is in flight on bridge 1
-        mark = (await mh.store.conversations.find_one({"_id": cid}))["bot_pending"]
+        [(seq, mark)] = await marks(mh, cid)
         owner = mark["process"]
-        assert mark["seq"] == ack["seq"] and owner in {p["_id"] for p in await mh.store.processes.find().to_list(None)}
+        assert seq == ack["seq"] and owner in {p["_id"] for p in await mh.store.processes.find().to_list(None)}
         faulty.procs["bridge-1"].kill9()
         t_kill = time.monotonic()
 
@@ -261,8 +234,8 @@ async def test_kill9_during_a_bot_turn_the_reply_comes_once_from_the_other_proce
         assert bots == ["小申答：公积金怎么提取", f"小申答：{held}"], bots
         assert rasa.count(held) == 2  # the turn in flight when bridge 1 died, and the one re-run
         await check_stored_once(mh, cid, {})
+        assert await marks(mh, cid) == []
         conv = await mh.store.conversations.find_one({"_id": cid})
-        assert "bot_pending" not in conv, conv["bot_pending"]
 
         # the killed process comes back; with two sweepers, an orphaned mark is taken up once:
         # a reply already stored is not asked again, an unanswered message is answered once
@@ -274,9 +247,10 @@ async def test_kill9_during_a_bot_turn_the_reply_comes_once_from_the_other_proce
         await mh.store.messages.insert_one({
             "_id": uuid.uuid4().hex, "conversation_id": cid, "seq": last + 1, "ts": now(), "type": "text",
             "sender": {"role": "user", "id": conv["user"]["id"], "name": conv["user"]["name"]},
-            "text": orphan, "meta": {}, "client_msg_id": cmid()})
-        await mh.store.conversations.update_one({"_id": cid}, {"$set": {"bot_pending": {
-            "seq": ack["seq"], "process": f"gone-{uuid.uuid4().hex[:8]}", "at": now() - dt.timedelta(seconds=30)}}})
+            "text": orphan, "meta": {}, "client_msg_id": cmid(), "bot_turn": gone_mark()})
+        # a stale mark on a message whose reply is stored: cleared, not asked again
+        await mh.store.messages.update_one({"conversation_id": cid, "seq": ack["seq"]},
+                                           {"$set": {"bot_turn": gone_mark()}})
         again = await back.wait_for("message", timeout=15, conversation_id=cid,
                                     pred=lambda d: bot_reply(d) and d["seq"] > last + 1)
         assert again["text"] == f"小申答：{orphan}"
@@ -285,7 +259,7 @@ async def test_kill9_during_a_bot_turn_the_reply_comes_once_from_the_other_proce
         docs = await check_stored_once(mh, cid, {})
         assert [d["text"] for d in docs if bot_reply(d)] == [
             "小申答：公积金怎么提取", f"小申答：{held}", f"小申答：{orphan}"]
-        assert "bot_pending" not in await mh.store.conversations.find_one({"_id": cid})
+        assert await marks(mh, cid) == []
     finally:
         await rasa.stop()
 
