@@ -119,6 +119,8 @@ async def _user_worker(idx, urls, tokens, n_active, n_bot, rate, seconds, bot_se
             return sio, ack["conversation_id"]
 
     active = list(await asyncio.gather(*(open_conversation(s, True) for s in clients[:n_active])))
+    out.put(("handoffs", idx, len(active)))
+    await asyncio.get_running_loop().run_in_executor(None, ctl["go_bot_convs"].wait)
     # bot users open their conversation now, so that every later turn is awaited
     bot_convs = list(await asyncio.gather(*(open_conversation(s, False)
                                             for s in clients[n_active:n_active + n_bot])))
@@ -249,7 +251,8 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
         time.sleep(2)
         rss0 = [rss_kib(p) for p in pids]
         manager = ctx.Manager()
-        ctl = {k: manager.Event() for k in ("go_conversations", "go_load", "load_done", "go_bot", "done")}
+        ctl = {k: manager.Event()
+               for k in ("go_conversations", "go_bot_convs", "go_load", "load_done", "go_bot", "done")}
         out = ctx.Queue()
         n_active = agents * 5
         procs.append(ctx.Process(target=agent_worker, args=(urls, staff, ctl, out)))
@@ -272,8 +275,12 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
         ctl["go_conversations"].set()
         phase("conversations", pids + [db_pid])
         t_conv = time.perf_counter()
-        expect(out, "conversations", workers)
+        counters_h = bridge_counters(urls)
+        expect(out, "handoffs", workers)
         conversations_s = time.perf_counter() - t_conv
+        db_per_handoff = (bridge_counters(urls)["db_commands"] - counters_h["db_commands"]) / max(1, n_active)
+        ctl["go_bot_convs"].set()
+        expect(out, "conversations", workers)
         time.sleep(3)
         with_agent = loop.run_until_complete(store.conversations.count_documents({"state": "with_agent"}))
         cpu0 = [_cpu(p) for p in pids]
@@ -300,6 +307,8 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
             "user_connections": held, "connect_s": round(connect_s, 1),
             "failed_connections": sum(c[3] for c in conn), "conversations_with_agent": with_agent,
             "handoffs_per_s": round(n_active / conversations_s, 1),
+            # first message (bot turn, instant stand-in) + handoff + assignment, per conversation
+            "db_commands_per_handoff": round(db_per_handoff, 1),
             "rss_mib_before": [round(r / 1024) for r in rss0], "rss_mib_after": [round(r / 1024) for r in rss1],
             "kib_per_connection": round(sum(rss1[i] - rss0[i] for i in range(bridges)) / max(1, held), 1),
             # rates over the sending window (the run then waits 3 s for the last deliveries)
@@ -343,7 +352,8 @@ METRICS = {"seq_retries": "bangban_seq_retries_total",
            "batch_docs": "bangban_insert_batch_documents_sum",
            "batches": "bangban_insert_batch_documents_count",
            "gc2_s": 'bangban_gc_pause_seconds_sum{generation="2"}',
-           "gc2_n": 'bangban_gc_pause_seconds_count{generation="2"}'}
+           "gc2_n": 'bangban_gc_pause_seconds_count{generation="2"}',
+           "db_commands": 'bangban_db_commands_total{command="all"}'}
 
 
 def bridge_counters(urls: list[str]) -> dict[str, float]:

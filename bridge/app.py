@@ -35,6 +35,7 @@ from bridge.domain.unanswered import Unanswered
 from bridge.infra.conv_cache import ConversationCache
 from bridge.infra.delivery import Delivery
 from bridge.infra.message_store import MessageStore
+from bridge.infra.metrics import DbCommandCounter
 from bridge.infra.rasa_client import RasaClient
 from bridge.infra.runtime import freeze_startup_objects
 from bridge.infra.sio_manager import RedisManager
@@ -181,7 +182,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app = web.Application(middlewares=[browser_policy.middleware(settings), error_middleware],
                           client_max_size=25 * 1024 * 1024)
     sio.attach(app)
-    store = connect(settings)
+    store = connect(settings, event_listeners=[DbCommandCounter()])
     collections = _media_collections(store)
     # media describes the uploads that messages attach (`bridge.domain.ports.Attachments`)
     ctx = build_context(settings, store, load_catalogue(settings.data_dir), sio, Attachments(collections.media))

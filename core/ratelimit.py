@@ -6,8 +6,8 @@ import datetime as dt
 import time
 from collections.abc import Callable
 
-from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
 
 
 class RateLimiter:
@@ -73,11 +73,15 @@ class WindowQuota:
         start = int(self.clock() // window_s * window_s)
         doc_id = f"{key}:{start}"
         expires = dt.datetime.fromtimestamp(start + window_s, dt.UTC)
-        doc = await self.collection.find_one_and_update(
-            {"_id": doc_id}, {"$inc": {"n": amount}, "$setOnInsert": {"expires_at": expires}},
-            upsert=True, return_document=ReturnDocument.AFTER)
-        if doc["n"] > limit:
-            await self.collection.update_one({"_id": doc_id}, {"$inc": {"n": -amount}})
+        if amount > limit:
+            return False
+        try:
+            # one guarded upsert: it matches only a window with room; a full one makes the upsert collide
+            # with the existing document (a find_one_and_update scans the collection in the embedded server)
+            await self.collection.update_one(
+                {"_id": doc_id, "n": {"$lte": limit - amount}},
+                {"$inc": {"n": amount}, "$setOnInsert": {"expires_at": expires}}, upsert=True)
+        except DuplicateKeyError:
             return False
         return True
 

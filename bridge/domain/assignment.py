@@ -94,17 +94,46 @@ class Assignment:
         await self.announce(updated, agent)
         return updated
 
-    async def announce(self, conv: dict, agent: dict) -> None:
+    async def announce(self, conv: dict, agent: dict, before: list[tuple[str, dict]] | None = None) -> None:
+        """Tell the agent (with the history) and the user; `before`: notices (text, meta) stored first, in
+        the same insert as the "joined" one."""
+        joined = (f"帮办人员{agent['name']}已接入，将为您服务。",
+                  {"event": "agent_joined", "agent": {"id": agent["_id"], "name": agent["name"]}})
         history = await self.messages.since(conv["_id"], 0, 1000)
         await self.delivery.to_staff(
             agent["_id"], "assigned",
             {"conversation": conversation_card(conv), "messages": [wire(m) for m in history]},
         )
-        await self.messaging.notice(
-            conv, f"帮办人员{agent['name']}已接入，将为您服务。",
-            meta={"event": "agent_joined", "agent": {"id": agent["_id"], "name": agent["name"]}},
-        )
+        await self.messaging.notices(conv, [*(before or []), joined])
         await self.conversations.publish_state(conv)
+
+    async def claim_handoff(self, conv: dict, queued: dict[str, Any], candidates: list[dict], by: dict,
+                            detail: dict, notice: tuple[str, dict]) -> dict | None:
+        """Hand a bot conversation straight to a free agent when nobody waits in its department.
+
+        The cheap path of a handoff: one slot reserved, one guarded write (bot → with_agent, with
+        everything the queued state would have held), one timeline insert, one insert of both
+        notices. None when others wait (the queue's order comes first), nobody had room, or the
+        conversation left the bot meanwhile; the caller then queues it the usual way.
+        """
+        if await self.queues.head(queued["department"]) is not None:
+            return None
+        for agent in candidates:
+            if not await self.reserve(agent["_id"], agent.get("capacity", 5)):
+                continue
+            fields = {**queued, "state": "with_agent", "agent": {"id": agent["_id"], "name": agent["name"]},
+                      "assigned_at": queued["queued_at"], "first_response_at": None, "fr_alerted": False,
+                      "fr_pending": True}
+            updated = await self.conversations.transition(
+                conv["_id"], ("bot",), fields, event="handoff", by=by, detail=detail,
+                add_to_set={"served_by": agent["_id"]}, also=[("assigned", None, {"agent": agent["_id"]})],
+                known=conv)
+            if updated is None:
+                await self.release(agent["_id"])
+                return None
+            await self.announce(updated, agent, before=[notice])
+            return updated
+        return None
 
     async def dispatch(self, department: str) -> int:
         """Assign waiting conversations of `department` while agents have room; count assigned.

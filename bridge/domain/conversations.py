@@ -118,8 +118,15 @@ class Conversations:
         extra_filter: dict | None = None,
         unset: dict | None = None,
         add_to_set: dict | None = None,
+        also: list[tuple[str, dict | None, dict | None]] | None = None,
+        known: dict | None = None,
     ) -> dict | None:
-        """Atomically move a conversation from one of `from_states`; None if it was not there."""
+        """Atomically move a conversation from one of `from_states`; None if it was not there.
+
+        `also`: more timeline entries (event, by, detail) of the same moment, in the same insert.
+        `known`: the conversation as the caller has it; the result is then built from it and `fields`
+        instead of read back (one round trip less; fields the caller's copy lacks may be stale).
+        """
         query: dict[str, Any] = {"state": {"$in": list(from_states)}}
         if extra_filter:
             query.update(extra_filter)
@@ -130,8 +137,16 @@ class Conversations:
             update["$addToSet"] = add_to_set
         if await self.update(conversation_id, query, update) != 1:
             return None
-        await self.timeline.add(conversation_id, event, by, detail)
-        return await self.get(conversation_id, fresh=True)
+        if also:
+            await self.timeline.add_many(conversation_id, [(event, by, detail), *also])
+        else:
+            await self.timeline.add(conversation_id, event, by, detail)
+        if known is None:
+            return await self.get(conversation_id, fresh=True)
+        doc = {k: v for k, v in known.items() if k not in (unset or {})} | update["$set"]
+        for key, value in (add_to_set or {}).items():
+            doc[key] = [*doc.get(key, []), *([] if value in doc.get(key, []) else [value])]
+        return doc
 
     async def set_fields(self, conversation_id: str, fields: dict[str, Any]) -> None:
         await self.update(conversation_id, {}, {"$set": fields})

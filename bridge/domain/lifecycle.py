@@ -77,24 +77,28 @@ class Lifecycle:
         department = self.catalogue.route(matter, scope)
         hours = help_status(department)
         t = now()
-        updated = await self.conversations.transition(
-            conv["_id"], ("bot",),
-            {"state": "queued", "department": department, "matter": matter, "scope": scope,
-             "summary": {**summary, "reason": reason}, "queued_at": t, "queue_key": queue_key(t, False, conv["_id"]),
-             "handed_off": True, "handoff_at": t, "left_message": not hours.open},
-            event="handoff", by=by, detail={"reason": reason, "department": department},
-        )
-        if updated is None:
-            return None
+        fields = {"state": "queued", "department": department, "matter": matter, "scope": scope,
+                  "summary": {**summary, "reason": reason}, "queued_at": t,
+                  "queue_key": queue_key(t, False, conv["_id"]), "handed_off": True, "handoff_at": t,
+                  "left_message": not hours.open}
+        detail = {"reason": reason, "department": department}
+        candidates = await self.assignment.candidates(department)
         dep_name = self.catalogue.departments[department].name
-        online = bool(await self.assignment.candidates(department))
-        if hours.open or online:
+        if hours.open or candidates:
             text = f"正在为您转接{dep_name}的帮办人员，请稍候。"
         else:
             text = (f"现在是非人工服务时间，您的问题已留言给{dep_name}，"
                     f"帮办人员将于{hours.next_open:%m月%d日 %H:%M}后尽快回复您。")
-        await self.messaging.notice(updated, text, meta={"event": "handed_off", "department": department,
-                                                        "left_message": not (hours.open or online)})
+        meta = {"event": "handed_off", "department": department, "left_message": not (hours.open or candidates)}
+        if candidates:
+            direct = await self.assignment.claim_handoff(conv, fields, candidates, by, detail, (text, meta))
+            if direct is not None:
+                return direct
+        updated = await self.conversations.transition(conv["_id"], ("bot",), fields, event="handoff", by=by,
+                                                      detail=detail)
+        if updated is None:
+            return None
+        await self.messaging.notice(updated, text, meta=meta)
         if not await self.assignment.dispatch(department):
             await self.queues.notify(department)
         return await self.conversations.get(conv["_id"])

@@ -138,6 +138,14 @@ class Messaging:
         await self._deliver_and_follow_up(conv, doc, None)
         return doc
 
+    async def notices(self, conv: dict, items: list[tuple[str, dict]]) -> list[dict]:
+        """Store several system messages (text, meta) in one insert, then deliver them in order."""
+        docs = await self.messages.append_many(
+            conv["_id"], [{"sender": SYSTEM, "type": "text", "text": text, "meta": meta} for text, meta in items])
+        for doc in docs:
+            await self._deliver_and_follow_up(conv, doc, None)
+        return docs
+
     async def mark_read(self, conv: dict, who: dict[str, Any], seq: int, skip_sid: str | None = None) -> None:
         """Record (for the user) and deliver a read mark."""
         if who["role"] == "user":

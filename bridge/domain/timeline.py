@@ -20,6 +20,13 @@ class Timeline:
              "by": by or {"role": "system", "id": "system"}, "detail": detail or {}}
         )
 
+    async def add_many(self, conversation_id: str, events: list[tuple[str, dict | None, dict | None]]) -> None:
+        """Several entries (event, by, detail) of one moment in one insert."""
+        t = now()
+        await self.store.timeline.insert_many(
+            [{"conversation_id": conversation_id, "ts": t, "event": event,
+              "by": by or {"role": "system", "id": "system"}, "detail": detail or {}} for event, by, detail in events])
+
     async def of(self, conversation_id: str) -> list[dict[str, Any]]:
         docs = await self.store.timeline.find({"conversation_id": conversation_id}, sort=[("ts", 1)]).to_list(None)
         return [{"ts": iso(d["ts"]), "event": d["event"], "by": d["by"], "detail": d.get("detail", {})} for d in docs]

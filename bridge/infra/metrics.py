@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from pymongo import monitoring
 
 MESSAGES = Counter("bangban_messages_total", "Messages stored", ["role"])
 BOT_TURN = Histogram("bangban_bot_turn_seconds", "Rasa webhook time per bot turn",
@@ -17,6 +18,26 @@ REFUSED = Counter("bangban_refused_total", "Refused events", ["code"])
 
 GC_PAUSE = Histogram("bangban_gc_pause_seconds", "Pauses of Python's garbage collector", ["generation"],
                      buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2))
+
+
+DB_COMMANDS = Counter("bangban_db_commands_total", "Database commands sent by this process", ["command"])
+DB_COMMAND_TOTAL = DB_COMMANDS.labels("all")
+
+
+class DbCommandCounter(monitoring.CommandListener):
+    """Counts the database commands (pymongo command monitoring): the cost of a code path in round trips."""
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name in ("hello", "ismaster", "isMaster", "ping", "endSessions"):
+            return
+        DB_COMMAND_TOTAL.inc()
+        DB_COMMANDS.labels(event.command_name).inc()
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
 
 
 def render_metrics() -> web.Response:

@@ -1,0 +1,24 @@
+"""WindowQuota against the real database: counts up to the limit, refuses beyond, windows roll over."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from core.ratelimit import WindowQuota
+
+
+async def test_quota_counts_to_the_limit_then_refuses_and_a_new_window_starts_empty(desk):
+    clock = [1_000_000.0]
+    quota = WindowQuota(desk.store.db[f"quota_{uuid.uuid4().hex[:6]}"], clock=lambda: clock[0])
+    assert [await quota.take("k", 3, 3600) for _ in range(5)] == [True, True, True, False, False]
+    assert await quota.used("k", 3600) == 3
+    assert await quota.take("k", 3, 3600, amount=4) is False and await quota.take("other", 3, 3600, amount=3)
+    clock[0] += 3600
+    assert await quota.used("k", 3600) == 0 and await quota.take("k", 3, 3600)
+
+
+async def test_concurrent_takes_never_pass_the_limit(desk):
+    quota = WindowQuota(desk.store.db[f"quota_{uuid.uuid4().hex[:6]}"])
+    taken = await asyncio.gather(*(quota.take("burst", 10, 3600) for _ in range(40)))
+    assert sum(taken) == 10 and await quota.used("burst", 3600) == 10
