@@ -36,11 +36,12 @@ from bridge.infra.conv_cache import ConversationCache
 from bridge.infra.delivery import Delivery
 from bridge.infra.message_store import MessageStore
 from bridge.infra.metrics import DbCommandCounter
-from bridge.infra.rasa_client import RasaClient
+from bridge.infra.rasa_pool import RasaPool
 from bridge.infra.runtime import freeze_startup_objects
 from bridge.infra.sio_manager import RedisManager
 from bridge.infra.sio_packet import Packet
 from bridge.media_port import MediaDesk
+from bridge.trainer.model_store import ModelStore
 from bridge.transport.http import browser_policy
 from bridge.transport.http import routes as http_routes
 from bridge.transport.http.middleware import error_middleware
@@ -88,7 +89,7 @@ def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: s
     kb_loop = KbLoop(store)
     lifecycle = Lifecycle(conversations, messages, messaging, queues, assignment, delivery, escalation,
                           kb_loop, unanswered, catalogue)
-    rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_s, settings.rasa_token)
+    rasa = RasaPool(settings.rasa_servers, settings.rasa_timeout_s, settings.rasa_token)
     presence = Presence(store, settings.process_dead_s)
     bot = Bot(store, rasa, conversations, messages, messaging, lifecycle, unanswered, catalogue, presence.process_id)
     messaging.bot = bot  # bound after: the bot sends its replies through messaging, which starts its turns
@@ -103,6 +104,7 @@ def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: s
         sessions=Sessions(sio), kb_loop=kb_loop, staff=StaffDirectory(store, settings.staff_check_s),
         logins=Logins(store, LoginThrottle(store, Limits.of(settings))),
         citizen_limits=citizen_limits, user_expiry=TokenExpiry(sio, ns_user.NS),
+        models=ModelStore(store, settings),
     )
 
 
@@ -115,7 +117,8 @@ def _background_loops(ctx: AppContext) -> list[Periodic]:
     retention = Retention(ctx.store, s)
     return [Periodic("sweeper", sweeper.tick, s.sweep_interval_s, log, "sweep failed"),
             Periodic("staff-sessions", staff.check, s.staff_check_s, log, "staff session check failed"),
-            Periodic("retention", retention.sweep, s.retention_sweep_s, log, "retention sweep failed")]
+            Periodic("retention", retention.sweep, s.retention_sweep_s, log, "retention sweep failed"),
+            Periodic("models", ctx.models.reconcile, s.model_reconcile_s, log, "model reconcile failed")]
 
 
 async def _startup(app: web.Application) -> None:

@@ -25,7 +25,8 @@ from bridge.domain.token_expiry import TokenExpiry
 from bridge.domain.unanswered import Unanswered
 from bridge.infra.delivery import Delivery
 from bridge.infra.message_store import MessageStore
-from bridge.infra.rasa_client import RasaClient
+from bridge.infra.rasa_pool import RasaPool
+from bridge.trainer.model_store import ModelStore
 from core.catalogue import Catalogue
 from core.db import Store
 from core.ratelimit import RateLimiter
@@ -64,7 +65,7 @@ class AppContext:
     assignment: Assignment
     lifecycle: Lifecycle
     ratings: Ratings
-    rasa: RasaClient
+    rasa: RasaPool
     bot: Bot
     escalation: Escalation
     unanswered: Unanswered
@@ -76,5 +77,6 @@ class AppContext:
     logins: Logins
     citizen_limits: CitizenLimits
     user_expiry: TokenExpiry  # ends /user sockets when their token expires
+    models: ModelStore  # published models for the Rasa servers
 
 

@@ -141,6 +141,8 @@ SECURITY_SCHEMES = {
     "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
     "signature": {"type": "apiKey", "in": "header", "name": "X-Bangban-Signature",
                   "description": "hex HMAC-SHA256 of the raw body with the shared hotline secret"},
+    "rasa_token": {"type": "apiKey", "in": "query", "name": "token",
+                   "description": "the RASA_TOKEN shared by the bridges and the Rasa servers"},
 }
 PATH_PARAM = re.compile(r"{(\w+)}")
 ENUM_KEY = "x-enum-of"

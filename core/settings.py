@@ -116,6 +116,13 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", alias="BANGBAN_HOST")
     port: Port = Field(8080, alias="BANGBAN_PORT")
     rasa_url: str = Field("http://127.0.0.1:5005", alias="RASA_URL")
+    # several Rasa servers (sharing the tracker store and a Redis lock store): turns go to the one with the
+    # fewest requests in flight; empty = RASA_URL alone
+    rasa_urls: Annotated[list[str], NoDecode] = Field(default_factory=list, alias="RASA_URLS")
+    # how the Rasa servers reach a bridge to download a published model (default: BANGBAN_PUBLIC_URL)
+    model_server_url: str = Field("", alias="MODEL_SERVER_URL")
+    # how often a bridge checks that every Rasa server runs the live model (a restarted one does not)
+    model_reconcile_s: float = Field(15.0, gt=0, alias="MODEL_RECONCILE_S")
     actions_url: str = Field("http://127.0.0.1:5055", alias="ACTIONS_URL")
     hotline_url: str = Field("http://127.0.0.1:8090/workorders", alias="HOTLINE_URL")
     hotline_secret: str = Field(alias="HOTLINE_SECRET")
@@ -198,6 +205,16 @@ class Settings(BaseSettings):
         return self.dev_token_endpoint and self.local_development
 
     @property
+    def rasa_servers(self) -> list[str]:
+        """Every Rasa server's base URL (RASA_URLS, else RASA_URL)."""
+        return [u.rstrip("/") for u in self.rasa_urls] or [self.rasa_url]
+
+    @property
+    def model_base_url(self) -> str:
+        """The bridge's URL as the Rasa servers reach it (model downloads)."""
+        return (self.model_server_url or self.public_url).rstrip("/")
+
+    @property
     def rasa_auth(self) -> dict[str, str]:
         """Query parameters of a call to Rasa's HTTP API (`?token=`, as Rasa requires)."""
         return {"token": self.rasa_token} if self.rasa_token else {}
@@ -226,6 +243,7 @@ class Settings(BaseSettings):
         return data
 
     _split_origins = field_validator("cors_origins", mode="before")(_comma_list)
+    _split_rasa = field_validator("rasa_urls", mode="before")(_comma_list)
 
     @field_validator("cors_origins")
     @classmethod

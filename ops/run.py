@@ -30,6 +30,10 @@ def main(argv: list[str] | None = None) -> int:
                    help="number of bridge processes (more than one uses Redis)")
     p.add_argument("--config", default=os.environ.get("BANGBAN_RASA_CONFIG", "config.yml"),
                    help="Rasa pipeline: config.yml (fast) or config-diet.yml (quality)")
+    p.add_argument("--rasa", type=int, default=int(os.environ.get("BANGBAN_RASA_SERVERS", "1")),
+                   help="number of Rasa servers (more than one share a Redis lock store)")
+    p.add_argument("--actions", type=int, default=int(os.environ.get("BANGBAN_ACTION_SERVERS", "1")),
+                   help="number of action servers (Rasa server i calls action server i mod M)")
     p.add_argument("--free-ports", action="store_true",
                    help="free ports for every process instead of the fixed ones (a second copy, tests)")
     args = p.parse_args(argv)
@@ -55,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     lock.write(str(os.getpid()))
     lock.flush()
     cfg = _config(settings, args)
-    busy = [x for x in [*cfg.bridge_ports, cfg.rasa_port, cfg.actions_port, cfg.hotline_port]
+    busy = [x for x in [*cfg.bridge_ports, *cfg.rasa_ports, *cfg.actions_ports, cfg.hotline_port]
             + ([] if cfg.mongo_url else [cfg.db_port]) if port_open(x)]
     if busy:
         say(f"ports already in use: {busy}; is another Bangban or another service running?")
@@ -111,9 +115,12 @@ def _config(settings, args: argparse.Namespace) -> SystemConfig:
               # a configured 12345 intake replaces the stand-in (required outside local development)
               "extra_env": {"HOTLINE_URL": os.environ["HOTLINE_URL"]} if os.environ.get("HOTLINE_URL") else {}}
     if args.free_ports:
-        return SystemConfig.with_free_ports(settings.var_dir, bridges=args.bridges, **common)
+        return SystemConfig.with_free_ports(settings.var_dir, bridges=args.bridges, rasa=args.rasa,
+                                            actions=args.actions, **common)
     port = settings.port
-    return SystemConfig(var_dir=settings.var_dir, bridge_ports=[port + i for i in range(args.bridges)], **common)
+    return SystemConfig(var_dir=settings.var_dir, bridge_ports=[port + i for i in range(args.bridges)],
+                        more_rasa_ports=[5005 + i for i in range(1, args.rasa)],
+                        more_actions_ports=[5055 + i for i in range(1, args.actions)], **common)
 
 
 if __name__ == "__main__":

@@ -46,6 +46,8 @@ class SystemConfig:
     hotline_port: int = 8090
     bridge_ports: list[int] = field(default_factory=lambda: [8080])
     redis_port: int = 6379
+    more_rasa_ports: list[int] = field(default_factory=list)     # Rasa servers 2..N (shared tracker, Redis lock)
+    more_actions_ports: list[int] = field(default_factory=list)  # action servers 2..M
     mongo_url: str = ""          # external MongoDB: no embedded server
     redis_url: str = ""          # external Redis
     rasa_config: str = "config.yml"
@@ -54,17 +56,27 @@ class SystemConfig:
     extra_env: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def with_free_ports(cls, var_dir: Path, bridges: int = 1, **kw) -> SystemConfig:
+    def with_free_ports(cls, var_dir: Path, bridges: int = 1, rasa: int = 1, actions: int = 1,
+                        **kw) -> SystemConfig:
         """Every process on a free port (a second system beside a running one)."""
         return cls(var_dir=var_dir, db_port=free_port(), rasa_port=free_port(), actions_port=free_port(),
                    hotline_port=free_port(), bridge_ports=[free_port() for _ in range(bridges)],
-                   redis_port=free_port(), **kw)
+                   redis_port=free_port(), more_rasa_ports=[free_port() for _ in range(rasa - 1)],
+                   more_actions_ports=[free_port() for _ in range(actions - 1)], **kw)
 
     @classmethod
     def for_tests(cls, var_dir: Path, bridges: int = 1, **kw) -> SystemConfig:
         # tests send thousands of requests from 127.0.0.1: no HTTP limit unless the test sets one
         kw["extra_env"] = {"HTTP_RATE_LIMIT_PER_MIN": "1000000", **(kw.get("extra_env") or {})}
         return cls.with_free_ports(var_dir, bridges, **kw)
+
+    @property
+    def rasa_ports(self) -> list[int]:
+        return [self.rasa_port, *self.more_rasa_ports]
+
+    @property
+    def actions_ports(self) -> list[int]:
+        return [self.actions_port, *self.more_actions_ports]
 
 
 class System:
@@ -86,7 +98,8 @@ class System:
     def redis_url(self) -> str:
         if self.cfg.redis_url:
             return self.cfg.redis_url
-        return f"redis://127.0.0.1:{self.cfg.redis_port}/0" if len(self.cfg.bridge_ports) > 1 else ""
+        shared = len(self.cfg.bridge_ports) > 1 or len(self.cfg.rasa_ports) > 1
+        return f"redis://127.0.0.1:{self.cfg.redis_port}/0" if shared else ""
 
     @property
     def base_url(self) -> str:
@@ -112,6 +125,7 @@ class System:
             "MONGO_URL": self.cfg.mongo_url, "BANGBAN_DB_PORT": str(self.cfg.db_port),
             "BANGBAN_VAR": str(self.cfg.var_dir),
             "RASA_URL": self.rasa_url, "ACTIONS_URL": f"http://127.0.0.1:{self.cfg.actions_port}",
+            "RASA_URLS": ",".join(f"http://127.0.0.1:{p}" for p in self.cfg.rasa_ports),
             "HOTLINE_URL": f"{self.hotline_url}/workorders", "BANGBAN_PUBLIC_URL": self.base_url,
             "REDIS_URL": self.redis_url, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1",
             "HOTLINE_SECRET": self.secret("HOTLINE_SECRET"), "RASA_TOKEN": self.secret("RASA_TOKEN"),
@@ -146,17 +160,19 @@ class System:
         self.run_cmd([PY, "-m", "kb.importer"])
         if self.cfg.demo_staff:
             self.demo_output = self.run_cmd([PY, "-m", "ops.demo"])
-        if self.cfg.with_rasa:
-            self.model_path = ensure_model(config=self.cfg.rasa_config, log=self.log)
-            self.start_actions()
-            self.start_rasa()
-        self._proc("hotline", [PY, "-m", "ops.hotline_receiver", "--port", str(self.cfg.hotline_port),
-                               "--store", str(self.cfg.var_dir / "hotline.jsonl")])
-        if self.redis_url and not self.cfg.redis_url:
+        if self.redis_url and not self.cfg.redis_url:  # before Rasa: several Rasa servers lock through it
             redis = self._proc("redis", [shutil.which("redis-server") or "redis-server", "--port",
                                          str(self.cfg.redis_port), "--bind", "127.0.0.1", "--save", "",
                                          "--appendonly", "no"])
             wait_until(lambda: _tcp(self.cfg.redis_port), 15, "redis", redis)
+        if self.cfg.with_rasa:
+            self.model_path = ensure_model(config=self.cfg.rasa_config, log=self.log)
+            for i in range(len(self.cfg.actions_ports)):
+                self.start_actions(i)
+            for i in range(len(self.cfg.rasa_ports)):
+                self.start_rasa(i)
+        self._proc("hotline", [PY, "-m", "ops.hotline_receiver", "--port", str(self.cfg.hotline_port),
+                               "--store", str(self.cfg.var_dir / "hotline.jsonl")])
         for i in range(len(self.cfg.bridge_ports)):
             self.start_bridge(i)
         for i, port in enumerate(self.cfg.bridge_ports):
@@ -171,19 +187,23 @@ class System:
             raise RuntimeError(f"{' '.join(argv[1:])} failed:\n{proc.stdout}\n{proc.stderr}")
         return proc.stdout
 
-    def start_actions(self) -> Proc:
-        return self._proc("actions", [PY, "-m", "ops.actions_server", "--actions", "bot.actions", "--port",
-                                      str(self.cfg.actions_port)], {"SANIC_HOST": "127.0.0.1"})
+    def start_actions(self, i: int = 0) -> Proc:
+        return self._proc(_nth("actions", i), [PY, "-m", "ops.actions_server", "--actions", "bot.actions", "--port",
+                                               str(self.cfg.actions_ports[i])], {"SANIC_HOST": "127.0.0.1"})
 
-    def start_rasa(self) -> Proc:
+    def start_rasa(self, i: int = 0) -> Proc:
+        """Rasa server `i`, calling action server i mod M; several share a Redis lock store."""
         assert self.model_path is not None
+        actions = self.cfg.actions_ports[i % len(self.cfg.actions_ports)]
+        endpoints = "endpoints-cluster.yml" if len(self.cfg.rasa_ports) > 1 else "endpoints.yml"
         # the API only with the token (no --cors: browsers never call Rasa)
-        return self._proc("rasa", [str(rasa_bin()), "run", "--enable-api", "-i", "127.0.0.1", "-p",
-                                   str(self.cfg.rasa_port), "-m", str(self.model_path), "--endpoints",
-                                   "endpoints.yml", "--auth-token", self.secret("RASA_TOKEN")],
+        return self._proc(_nth("rasa", i), [str(rasa_bin()), "run", "--enable-api", "-i", "127.0.0.1", "-p",
+                                            str(self.cfg.rasa_ports[i]), "-m", str(self.model_path), "--endpoints",
+                                            endpoints, "--auth-token", self.secret("RASA_TOKEN")],
                           {**rasa_env(), "LOG_LEVEL": "INFO",
-                           "BANGBAN_ACTIONS_WEBHOOK": f"http://127.0.0.1:{self.cfg.actions_port}/webhook",
-                           "BANGBAN_TRACKER_MONGO_URL": self.mongo_url, "BANGBAN_TRACKER_DB": "rasa"})
+                           "BANGBAN_ACTIONS_WEBHOOK": f"http://127.0.0.1:{actions}/webhook",
+                           "BANGBAN_TRACKER_MONGO_URL": self.mongo_url, "BANGBAN_TRACKER_DB": "rasa",
+                           "BANGBAN_LOCK_REDIS_HOST": "127.0.0.1", "BANGBAN_LOCK_REDIS_PORT": str(self.cfg.redis_port)})
 
     def start_bridge(self, i: int) -> Proc:
         return self._proc(f"bridge-{i}", [PY, "-m", "bridge", "--port", str(self.cfg.bridge_ports[i])],
@@ -191,9 +211,12 @@ class System:
 
     def wait_bot(self, timeout: float) -> None:
         t0 = time.monotonic()
-        wait_until(lambda: http_ok(f"http://127.0.0.1:{self.cfg.actions_port}/health")[0], 60, "action server",
-                   self.procs.get("actions"))
-        wait_until(self._rasa_ready, timeout, "rasa server", self.procs.get("rasa"), interval=1.0)
+        for i, port in enumerate(self.cfg.actions_ports):
+            wait_until(lambda p=port: http_ok(f"http://127.0.0.1:{p}/health")[0], 60, "action server",
+                       self.procs.get(_nth("actions", i)))
+        for i, port in enumerate(self.cfg.rasa_ports):
+            wait_until(lambda p=port: self._rasa_ready(p), timeout, "rasa server", self.procs.get(_nth("rasa", i)),
+                       interval=1.0)
         self._warm_up()
         wait_until(lambda: http_ok(f"{self.base_url}/healthz")[0], 30, "bridge health")
         self.log(f"bot ready ({time.monotonic() - t0:.0f} s after the bridge)")
@@ -209,8 +232,9 @@ class System:
         except (urllib.error.URLError, OSError) as exc:
             self.log(f"bot warm-up failed: {exc}")
 
-    def _rasa_ready(self) -> bool:
-        ok, body = http_ok(f"{self.rasa_url}/status?token={quote(self.secret('RASA_TOKEN'))}")
+    def _rasa_ready(self, port: int | None = None) -> bool:
+        ok, body = http_ok(f"http://127.0.0.1:{port or self.cfg.rasa_port}/status"
+                           f"?token={quote(self.secret('RASA_TOKEN'))}")
         return ok and bool(body and (body.get("model_file") or body.get("model_id")))
 
     def _db_ready(self) -> bool:
@@ -232,6 +256,11 @@ class System:
     def check_children(self) -> list[str]:
         """Names of processes that have exited."""
         return [name for name, p in self.procs.items() if p.popen is not None and not p.alive]
+
+
+def _nth(kind: str, i: int) -> str:
+    """Process name of the i-th server of a kind: "rasa", "rasa-1", "rasa-2" …"""
+    return kind if i == 0 else f"{kind}-{i}"
 
 
 def _tcp(port: int) -> bool:

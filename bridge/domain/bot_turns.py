@@ -31,7 +31,8 @@ from bridge.domain.unanswered import Unanswered
 from bridge.infra.keyed_locks import KeyedLocks
 from bridge.infra.message_store import MessageStore
 from bridge.infra.metrics import BOT_TURN
-from bridge.infra.rasa_client import BotUnavailable, RasaClient
+from bridge.infra.rasa_client import BotUnavailable
+from bridge.infra.rasa_pool import RasaPool
 from core.catalogue import Catalogue
 from core.clock import now
 from core.db import Store
@@ -61,7 +62,7 @@ def normalise(item: dict[str, Any]) -> dict[str, Any]:
 
 
 class Bot:
-    def __init__(self, store: Store, rasa: RasaClient, conversations: Conversations, messages: MessageStore,
+    def __init__(self, store: Store, rasa: RasaPool, conversations: Conversations, messages: MessageStore,
                  messaging: Messaging, lifecycle: Lifecycle, unanswered: Unanswered, catalogue: Catalogue,
                  process_id: str = "local") -> None:
         self.store = store

@@ -13,6 +13,7 @@ CONNECTIONS = Gauge("bangban_connections", "Open Socket.IO connections of this p
 SEQ_RETRIES = Counter("bangban_seq_retries_total", "Message inserts retried after another took their seq")
 INSERT_BATCH = Histogram("bangban_insert_batch_documents", "Documents per grouped insert command",
                          buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256))
+RASA_TURNS = Counter("bangban_rasa_turns_total", "Bot turns answered, per Rasa server", ["server"])
 REFUSED = Counter("bangban_refused_total", "Refused events", ["code"])
 
 

@@ -11,6 +11,10 @@ class BotUnavailable(Exception):
     """Rasa did not answer in time or answered with an error."""
 
 
+class BotUnreachable(BotUnavailable):
+    """The server could not be reached, or dropped the connection: another server may take the turn."""
+
+
 class RasaClient:
     def __init__(self, base_url: str, timeout_s: float, token: str = "") -> None:
         self.base_url = base_url
@@ -31,6 +35,8 @@ class RasaClient:
                 if r.status != 200:
                     raise BotUnavailable(f"rasa answered {r.status}")
                 data = await r.json(content_type=None)
+        except (aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError) as exc:
+            raise BotUnreachable(str(exc) or type(exc).__name__) from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise BotUnavailable(str(exc) or type(exc).__name__) from exc
         if not isinstance(data, list):

@@ -21,6 +21,7 @@ from pymongo.errors import DuplicateKeyError
 
 from bridge.domain.auth import Principal
 from bridge.trainer import evaluation, project
+from bridge.trainer.model_store import ModelStore
 from bridge.trainer.validate import validate_change
 from bridge.trainer.worker_client import RasaWorker
 from core.clock import iso, now
@@ -50,6 +51,7 @@ class Trainer:
         self.store = store
         self.settings = settings
         self.worker = worker
+        self.models = ModelStore(store, settings)
         self.tasks: set[asyncio.Task] = set()
 
     async def start(self, who: Principal) -> dict[str, Any]:
@@ -186,16 +188,8 @@ class Trainer:
             return None
 
     async def _load(self, model: Path) -> None:
-        timeout = aiohttp.ClientTimeout(total=300)
-        async with aiohttp.ClientSession(timeout=timeout) as s:
-            async with s.put(f"{self.settings.rasa_url}/model", json={"model_file": str(model)},
-                             params=self.settings.rasa_auth) as r:
-                if r.status >= 300:
-                    raise RuntimeError(f"Rasa 加载模型失败（HTTP {r.status}）：{(await r.text())[:300]}")
-            async with s.get(f"{self.settings.rasa_url}/status", params=self.settings.rasa_auth) as r:
-                body = await r.json(content_type=None)
-                if model.name not in str(body.get("model_file", "")):
-                    log.warning("rasa status after load: %s", body)
+        """Publish the model to shared storage and load it on every Rasa server, one after the other."""
+        await self.models.rollout(await self.models.publish(model))
 
 
 def _parse_of(text: str, result: dict[str, Any]) -> dict[str, Any]:
