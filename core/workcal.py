@@ -156,13 +156,18 @@ def _hm(value: str) -> dt.time:
     return dt.time(int(h), int(m))
 
 
-def help_status(department: str, now: dt.datetime | None = None) -> HelpStatus:
-    """Whether human help of `department` is open at `now`, and when it opens next."""
+def help_status(department: str, now: dt.datetime | None = None, channel: str = "chat") -> HelpStatus:
+    """Whether human help of `department` on `channel` (chat, phone, hall) is open at `now`, and when it
+    opens next: the one calendar of help hours (`Catalogue.help_hours_of`)."""
     now = (now or clock.now()).astimezone(SHANGHAI)
-    start_s, end_s = get_catalogue().hours_for(department)
-    start, end = _hm(start_s), _hm(end_s)
+    spec = get_catalogue().help_hours_of(department, channel)
+    start, end = _hm(spec.start), _hm(spec.end)
+
+    def open_day(day: dt.date) -> bool:
+        return spec.every_day or is_workday(day)
+
     day = now.date()
-    if is_workday(day):
+    if open_day(day):
         opens = dt.datetime.combine(day, start, SHANGHAI)
         closes = dt.datetime.combine(day, end, SHANGHAI)
         if opens <= now < closes:
@@ -170,6 +175,6 @@ def help_status(department: str, now: dt.datetime | None = None) -> HelpStatus:
         if now < opens:
             return HelpStatus(False, opens, None)
     day += dt.timedelta(days=1)
-    while not is_workday(day):
+    while not open_day(day):
         day += dt.timedelta(days=1)
     return HelpStatus(False, dt.datetime.combine(day, start, SHANGHAI), None)
