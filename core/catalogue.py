@@ -7,7 +7,7 @@ process-wide copy; the bridge, the bot, the knowledge base and the tools all go 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -37,6 +37,7 @@ class Catalogue:
     rules: tuple[dict, ...]
     fallback: str
     help_hours: dict
+    phone_lines: dict = field(default_factory=dict)  # line -> {name, department, ivr: {choice: {matter|department}}}
 
     def route(self, matter: str | None, scope: str | None = None) -> str:
         """Department that serves a conversation about `matter` with the bot's `scope`."""
@@ -65,7 +66,7 @@ class Catalogue:
 
 
 HELP_CHANNELS = ("chat", "phone", "hall")  # online human help, the consultation lines, the service halls
-_HM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_HM = re.compile(r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$")  # 24:00 only as an end: open until midnight
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,13 @@ def load_catalogue(data_dir: Path | None = None) -> Catalogue:
     if fallback not in departments:
         raise ValueError(f"fallback department {fallback} is unknown")
     check_help_hours(routing["help_hours"], departments)
-    return Catalogue(matters, departments, rules, fallback, routing["help_hours"])
+    lines = routing.get("phone_lines") or {}
+    for line, spec in lines.items():
+        targets = [spec, *(spec.get("ivr") or {}).values()]
+        if any(t.get("department", fallback) not in departments or t.get("matter", next(iter(matters)))
+               not in matters for t in targets):
+            raise ValueError(f"phone line {line} names an unknown department or matter")
+    return Catalogue(matters, departments, rules, fallback, routing["help_hours"], lines)
 
 
 @lru_cache(maxsize=1)

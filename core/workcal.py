@@ -151,9 +151,10 @@ class HelpStatus:
     closes_at: dt.datetime | None
 
 
-def _hm(value: str) -> dt.time:
-    h, m = value.split(":")
-    return dt.time(int(h), int(m))
+def _at(day: dt.date, value: str) -> dt.datetime:
+    """`day` at `value` (HH:MM, Shanghai); 24:00 is the next midnight."""
+    h, m = (int(x) for x in value.split(":"))
+    return dt.datetime.combine(day, dt.time(h % 24, m), SHANGHAI) + dt.timedelta(days=h // 24)
 
 
 def help_status(department: str, now: dt.datetime | None = None, channel: str = "chat") -> HelpStatus:
@@ -161,15 +162,13 @@ def help_status(department: str, now: dt.datetime | None = None, channel: str = 
     opens next: the one calendar of help hours (`Catalogue.help_hours_of`)."""
     now = (now or clock.now()).astimezone(SHANGHAI)
     spec = get_catalogue().help_hours_of(department, channel)
-    start, end = _hm(spec.start), _hm(spec.end)
 
     def open_day(day: dt.date) -> bool:
         return spec.every_day or is_workday(day)
 
     day = now.date()
     if open_day(day):
-        opens = dt.datetime.combine(day, start, SHANGHAI)
-        closes = dt.datetime.combine(day, end, SHANGHAI)
+        opens, closes = _at(day, spec.start), _at(day, spec.end)
         if opens <= now < closes:
             return HelpStatus(True, now, closes)
         if now < opens:
@@ -177,4 +176,4 @@ def help_status(department: str, now: dt.datetime | None = None, channel: str = 
     day += dt.timedelta(days=1)
     while not open_day(day):
         day += dt.timedelta(days=1)
-    return HelpStatus(False, dt.datetime.combine(day, start, SHANGHAI), None)
+    return HelpStatus(False, _at(day, spec.start), None)

@@ -77,7 +77,7 @@ def test_every_day_calendar_is_open_on_holidays() -> None:
 def test_the_calendar_lists_every_channel_and_department() -> None:
     cal = get_catalogue().help_calendar()
     assert set(cal) == set(HELP_CHANNELS)
-    assert cal["phone"]["hotline-12345"] == {"start": "00:00", "end": "23:59", "every_day": True}
+    assert cal["phone"]["hotline-12345"] == {"start": "00:00", "end": "24:00", "every_day": True}
     assert cal["chat"]["housing-fund"] == {"start": "09:00", "end": "17:00", "every_day": False}
 
 
@@ -98,3 +98,9 @@ def test_todays_shape_without_channels_stays_valid() -> None:
                                                                                               "end": "20:00"}}}
     check_help_hours(hours, get_catalogue().departments)
     assert hours_in(hours, "housing-fund", "phone") == HelpHours("09:00", "17:00")
+
+
+def test_an_around_the_clock_calendar_closes_at_midnight_and_reopens_at_once() -> None:
+    s = help_status("triage", at(2026, 10, 3, 23, 59), "phone")
+    assert s.open and s.closes_at == at(2026, 10, 4, 0)
+    assert help_status("triage", at(2026, 10, 4, 0, 0), "phone").open
