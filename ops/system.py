@@ -44,6 +44,7 @@ class SystemConfig:
     rasa_port: int = 5005
     actions_port: int = 5055
     hotline_port: int = 8090
+    cti_port: int = 8091         # the call-centre stand-in (ops/cti_standin.py)
     bridge_ports: list[int] = field(default_factory=lambda: [8080])
     redis_port: int = 6379
     mongo_url: str = ""          # external MongoDB: no embedded server
@@ -59,7 +60,7 @@ class SystemConfig:
         kw["extra_env"] = {"HTTP_RATE_LIMIT_PER_MIN": "1000000", **(kw.get("extra_env") or {})}
         return cls(var_dir=var_dir, db_port=free_port(), rasa_port=free_port(), actions_port=free_port(),
                    hotline_port=free_port(), bridge_ports=[free_port() for _ in range(bridges)],
-                   redis_port=free_port(), **kw)
+                   redis_port=free_port(), cti_port=free_port(), **kw)
 
 
 class System:
@@ -95,6 +96,10 @@ class System:
     def hotline_url(self) -> str:
         return f"http://127.0.0.1:{self.cfg.hotline_port}"
 
+    @property
+    def cti_url(self) -> str:
+        return f"http://127.0.0.1:{self.cfg.cti_port}"
+
     def secret(self, name: str) -> str:
         """`name` (HOTLINE_SECRET, RASA_TOKEN) as given, else generated in this system's var/ and shared by
         every process (the bridge's settings check decides whether a generated one is acceptable)."""
@@ -110,6 +115,7 @@ class System:
             "HOTLINE_URL": f"{self.hotline_url}/workorders", "BANGBAN_PUBLIC_URL": self.base_url,
             "REDIS_URL": self.redis_url, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1",
             "HOTLINE_SECRET": self.secret("HOTLINE_SECRET"), "RASA_TOKEN": self.secret("RASA_TOKEN"),
+            "CTI_SECRET": self.secret("CTI_SECRET"),
         }
         env.update(self.cfg.extra_env)
         return env
@@ -147,6 +153,8 @@ class System:
             self.start_rasa()
         self._proc("hotline", [PY, "-m", "ops.hotline_receiver", "--port", str(self.cfg.hotline_port),
                                "--store", str(self.cfg.var_dir / "hotline.jsonl")])
+        self._proc("cti", [PY, "-m", "ops.cti_standin", "--port", str(self.cfg.cti_port), "--bridge",
+                           self.base_url])
         if self.redis_url and not self.cfg.redis_url:
             redis = self._proc("redis", [shutil.which("redis-server") or "redis-server", "--port",
                                          str(self.cfg.redis_port), "--bind", "127.0.0.1", "--save", "",

@@ -36,6 +36,7 @@ class Erasure:
         }
         await st.unanswered.update_many({"conversations": in_ids}, {"$pull": {"conversations": in_ids}})
         await st.user_sockets.delete_many({"user": user_id})
+        counts["phone_links"] = (await st.phone_links.delete_many({"user_id": user_id})).deleted_count
         entry = {"kind": "erasure", "user_id": user_id, "by": by, "counts": counts, "ts": now()}
         await st.audit.insert_one(entry)
         return entry
