@@ -119,18 +119,16 @@ def make_app(centre: CallCentre) -> web.Application:
     async def listing(request: web.Request) -> web.Response:
         return web.json_response({"calls": list(centre.calls.values())})
 
-    app.router.add_get("/", page)
-    app.router.add_post("/calls", place)
-    app.router.add_get("/calls", listing)
-    app.router.add_post("/calls/{call_id}/{event:answered|transferred|ended}", event)
+    app.add_routes([web.get("/", page), web.post("/calls", place), web.get("/calls", listing),
+                    web.post("/calls/{call_id}/{event:answered|transferred|ended}", event)])
     return app
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description="call-centre (CTI) stand-in")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=None)
     p.add_argument("--bridge", default=None, help="the bridge's base URL (BANGBAN_PUBLIC_URL)")
+    p.add_argument("--port", type=int, default=None, help="CTI_STANDIN_PORT")
+    p.add_argument("--host", default="127.0.0.1")
     args = p.parse_args()
     settings = load_settings()
     if not settings.cti_secret:

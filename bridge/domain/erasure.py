@@ -23,6 +23,7 @@ class Erasure:
         """Delete everything stored about `user_id`; returns the audit entry (counts per kind)."""
         st = self.store
         ids = await st.conversations.distinct("_id", {"user.id": user_id})
+        ids += await st.conversations.distinct("_id", {"caller_citizen": user_id})  # calls from their number
         in_ids = {"$in": ids}
         counts = {
             "messages": (await st.messages.delete_many({"conversation_id": in_ids})).deleted_count,

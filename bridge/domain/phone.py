@@ -19,7 +19,7 @@ from pymongo.errors import DuplicateKeyError
 
 from bridge.domain.assignment import Assignment
 from bridge.domain.auth import Principal
-from bridge.domain.conversations import Conversations
+from bridge.domain.conversations import Conversations, conversation_card
 from bridge.domain.lifecycle import Lifecycle
 from bridge.domain.phone_links import PhoneLinks, mask_number, normalize
 from bridge.domain.phone_routing import out_of_hours, route_call
@@ -173,7 +173,8 @@ class Phone:
         updated = await self.conversations.get(conv["_id"], fresh=True) or conv
         if updated.get("agent") and updated["state"] in ("with_agent", "escalated"):
             await self.delivery.to_staff(updated["agent"]["id"], "phone_call",
-                                         {"conversation_id": conv["_id"], "call": call_public(updated)})
+                                         {"conversation_id": conv["_id"], "call": call_public(updated),
+                                          "conversation": conversation_card(updated)})
         return updated
 
     async def _answered(self, ev: CallEvent) -> dict[str, Any]:

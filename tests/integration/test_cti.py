@@ -158,3 +158,27 @@ async def test_the_call_centre_stand_in_places_a_signed_call(lh: MultiHarness):
     cid = placed["answer"]["conversation_id"]
     await agent.wait_for("assigned", pred=lambda d: d["conversation"]["id"] == cid)
     await agent.wait_for("phone_call", pred=lambda d: d["conversation_id"] == cid and d["call"]["state"] == "ended")
+
+
+async def test_a_call_escalates_to_12345_with_the_number_masked_and_erasure_takes_the_calls(lh: MultiHarness):
+    number = f"137{uuid.uuid4().int % 10**8:08d}"
+    sub = f"u-{uuid.uuid4().hex[:8]}"
+    status, tok = await lh.http("POST", "/api/v1/dev/user-token", json={"sub": sub, "phone": number})
+    await lh.connect("/user", tok["token"])
+    agent = await lh.agent([OPEN_DEPARTMENT])
+    call = new_call()
+    _, rung = await send(lh, event("ringing", call, caller=number))
+    cid = rung["conversation_id"]
+    await send(lh, event("answered", call, staff_id=agent.username))
+    await agent.wait_for("phone_call", pred=lambda d: d["conversation_id"] == cid
+                         and d["conversation"]["first_response_at"] is not None)
+    ack = await agent.call("escalate", {"conversation_id": cid, "summary": f"来电人{number}反映公积金问题"})
+    assert ack["ok"] and ack["state"] == "escalated", ack
+    order = await lh.store.work_orders.find_one({"_id": ack["ticket"]["id"]})
+    assert number not in json.dumps(order, ensure_ascii=False, default=str) and order["channel"] == "phone"
+    admin, _ = await lh.make_staff([], role="admin")
+    assert await lh.store.phone_links.count_documents({"user_id": sub}) == 1
+    status, erased = await lh.http("POST", f"/api/v1/admin/users/{sub}/erase", token=await lh.staff_token(admin))
+    assert status == 200, erased
+    assert await lh.store.phone_links.count_documents({"user_id": sub}) == 0
+    assert await lh.store.conversations.count_documents({"_id": cid}) == 0  # the call from their number too

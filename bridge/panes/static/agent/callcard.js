@@ -92,6 +92,7 @@ function render(card) {
 async function refresh() {
   const entry = desk.current;
   const box = $('#call-card');
+  $('#chat-main').classList.toggle('is-call', onCall()); // a call cannot go back to the bot
   if (!entry || entry.card.channel !== 'phone') {
     box.hidden = true;
     shown = null;
@@ -111,7 +112,10 @@ async function refresh() {
 
 export function mountCallCard() {
   desk.addEventListener('current', refresh);
-  net.socket?.on('phone_call', ({ conversation_id: id }) => { if (id === desk.currentId) refresh(); });
+  net.socket?.on('phone_call', ({ conversation_id: id, conversation }) => {
+    if (conversation && desk.conversations.has(id)) desk.upsert(conversation);
+    if (id === desk.currentId) refresh();
+  });
   clearInterval(ticker);
   ticker = setInterval(() => {
     if (shown && shown.id === desk.currentId) $('#call-duration').textContent = duration(shown.card.call);
