@@ -153,6 +153,8 @@ class Phone:
 
     async def _take(self, conv: dict, agent: dict) -> dict:
         """Give the call to `agent`, who picked it up whatever their chat capacity; release the previous one."""
+        if conv["state"] == "with_agent" and (conv.get("agent") or {}).get("id") == agent["_id"]:
+            return conv  # already theirs
         if not await self.assignment.reserve(agent["_id"], 1_000_000):
             await self.store.agents.update_one({"_id": agent["_id"]}, {"$inc": {"active": 1}})
         updated = await self.assignment.claim(conv, agent, CTI, from_states=("queued", "with_agent"))

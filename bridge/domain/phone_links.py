@@ -8,12 +8,16 @@ digits for a plain hash to hide it; the key (a setting) is what a reader of the 
 
 from __future__ import annotations
 
+import logging
 import re
+
+from pymongo.errors import PyMongoError
 
 from core.clock import now
 from core.db import Store
 from core.signatures import mac
 
+log = logging.getLogger("bangban.phone")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
 
@@ -54,8 +58,11 @@ class PhoneLinks:
         """Link the citizen's verified `number` to them (the latest citizen to verify a number keeps it)."""
         if not self.key or not number:
             return
-        await self.store.phone_links.update_one({"_id": self._hash(number)},
-                                                {"$set": {"user_id": user_id, "verified_at": now()}}, upsert=True)
+        try:
+            await self.store.phone_links.update_one({"_id": self._hash(number)},
+                                                    {"$set": {"user_id": user_id, "verified_at": now()}}, upsert=True)
+        except PyMongoError:  # best effort: the citizen is served anyway, the link is made at the next connect
+            log.warning("phone link not stored", exc_info=True)
 
     async def citizen_of(self, number: str) -> str | None:
         """The id of the verified citizen with this number, or None."""
