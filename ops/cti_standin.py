@@ -84,7 +84,7 @@ class CallCentre:
             await self.send(call, "ended", reason="caller_hangup")
 
     async def place(self, spec: dict) -> dict:
-        call = {"call_id": f"C{dt.datetime.now():%Y%m%d%H%M%S}{secrets.token_hex(3)}", "line": spec["line"],
+        call = {"call_id": f"C-{dt.datetime.now():%Y%m%d-%H%M%S}-{secrets.token_hex(3)}", "line": spec["line"],
                 "caller": spec["caller"], "ivr": spec.get("ivr"), "events": []}
         self.calls[call["call_id"]] = call
         first = await self.send(call, "ringing")

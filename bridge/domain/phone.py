@@ -104,7 +104,7 @@ class Phone:
             await self.store.cti_events.delete_one({"_id": key})  # refused or failed: as if never received
             raise
         await self.store.cti_events.update_one({"_id": key}, {"$set": {"result": result}})
-        log.info("cti event", extra={"call_id": ev.call_id, "event": ev.event, "result": result})
+        log.info("cti event", extra={"call_id": ev.call_id, "cti_event": ev.event, "result": result})
         return {**result, "duplicate": False}
 
     async def _call(self, call_id: str) -> dict:
