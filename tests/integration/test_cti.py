@@ -100,6 +100,8 @@ async def test_a_call_rings_is_answered_noted_and_closed_with_an_outcome(lh: Mul
                                  token=await lh.staff_token(sup))
     assert status == 200 and kpis["channels"]["phone"]["answered"] >= 1
     assert kpis["channels"]["phone"]["resolved"] >= 1
+    logged = (lh.system.logs / "bridge-0.log").read_text(encoding="utf-8")
+    assert call in logged and number not in logged  # the call is logged, the caller number never
 
 
 async def test_an_unanswered_call_closes_as_abandoned_and_transfers_move_it(lh: MultiHarness):
