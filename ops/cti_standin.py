@@ -44,7 +44,9 @@ document.getElementById('call').addEventListener('submit', async (e) => {
   for (const k of ['ring_s', 'talk_s']) if (k in data) data[k] = Number(data[k]);
   const r = await fetch('/calls', {method: 'POST', headers: {'Content-Type': 'application/json'},
                                    body: JSON.stringify(data)});
-  document.getElementById('result').textContent = JSON.stringify(await r.json(), null, 2);
+  const answer = await r.json();
+  const said = answer.answer?.announcement ? `语音播报：${answer.answer.announcement}\n\n` : '';
+  document.getElementById('result').textContent = said + JSON.stringify(answer, null, 2);
 });
 </script></body></html>"""
 
