@@ -190,7 +190,8 @@ def conversation_filter(start: dt.datetime | None, end: dt.datetime | None, depa
 
 
 def assigned_in_hours(conv: dict) -> bool:
-    """Whether the conversation was assigned while its department's human help was open."""
+    """Whether the conversation was assigned while its department's human help was open on its channel
+    (a call: the phone line's hours; any other channel: the online chat's)."""
     from core.workcal import help_status
 
     t = conv.get("assigned_at")
@@ -199,7 +200,7 @@ def assigned_in_hours(conv: dict) -> bool:
     if t.tzinfo is None:
         t = t.replace(tzinfo=dt.UTC)
     try:
-        return help_status(conv.get("department") or "", t).open
+        return help_status(conv.get("department") or "", t, "phone" if conv.get("channel") == "phone" else "chat").open
     except KeyError:
         return True
 

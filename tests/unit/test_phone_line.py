@@ -93,3 +93,11 @@ def test_a_short_cti_secret_is_refused_outside_local_development(monkeypatch, tm
     problems = unsafe_settings(load_settings())
     assert any(p.startswith("CTI_SECRET:") for p in problems)
     assert not any(p.startswith("PHONE_LINK_KEY:") for p in problems)  # unset: no caller lookup, not unsafe
+
+
+def test_a_call_is_in_hours_by_the_phone_calendar() -> None:
+    from bridge.domain.kpis import assigned_in_hours
+
+    saturday_night = dt.datetime(2026, 11, 28, 23, 0, tzinfo=SHANGHAI)
+    assert assigned_in_hours({"channel": "phone", "department": "triage", "assigned_at": saturday_night})
+    assert not assigned_in_hours({"channel": "app", "department": "triage", "assigned_at": saturday_night})
