@@ -89,6 +89,8 @@ async def test_a_call_rings_is_answered_noted_and_closed_with_an_outcome(lh: Mul
     status, _ = await lh.http("POST", f"/api/v1/phone/calls/{cid}/notes", token=await lh.staff_token(other),
                               json=note)
     assert status == 403
+    refused = await agent.call("handback", {"conversation_id": cid})
+    assert not refused["ok"] and refused["error"]["code"] == "invalid_state"
     status, ended = await send(lh, event("ended", call, reason="caller_hangup"))
     assert status == 200 and not ended["abandoned"] and ended["talk_s"] >= 0
     conv = await lh.store.conversations.find_one({"_id": cid})
