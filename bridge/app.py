@@ -22,6 +22,9 @@ from bridge.domain.lifecycle import Lifecycle
 from bridge.domain.login import Logins
 from bridge.domain.login_throttle import Limits, LoginThrottle
 from bridge.domain.messaging import Messaging
+from bridge.domain.phone import Phone
+from bridge.domain.phone_calls import PhoneCalls
+from bridge.domain.phone_links import PhoneLinks
 from bridge.domain.ports import Attachments as AttachmentsPort
 from bridge.domain.presence import Presence
 from bridge.domain.queues import Queues
@@ -95,6 +98,9 @@ def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: s
     messaging.bot = bot  # bound after: the bot sends its replies through messaging, which starts its turns
     citizen_limits = CitizenLimits(store, settings, presence.process_id)
     messaging.limits = lifecycle.limits = citizen_limits
+    phone_links = PhoneLinks(store, settings.phone_link_key)
+    phone = Phone(store, conversations, lifecycle, assignment, queues, delivery, phone_links, catalogue,
+                  settings.cti_secret)
     return AppContext(
         settings=settings, store=store, catalogue=catalogue, sio=sio, tokens=TokenService(settings),
         delivery=delivery, timeline=timeline, messages=messages, messaging=messaging,
@@ -105,6 +111,7 @@ def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: s
         logins=Logins(store, LoginThrottle(store, Limits.of(settings))),
         citizen_limits=citizen_limits, user_expiry=TokenExpiry(sio, ns_user.NS),
         models=ModelStore(store, settings),
+        phone=phone, phone_calls=PhoneCalls(conversations, timeline), phone_links=phone_links,
     )
 
 

@@ -16,6 +16,9 @@ from bridge.domain.kb_loop import KbLoop
 from bridge.domain.lifecycle import Lifecycle
 from bridge.domain.login import Logins
 from bridge.domain.messaging import Messaging
+from bridge.domain.phone import Phone
+from bridge.domain.phone_calls import PhoneCalls
+from bridge.domain.phone_links import PhoneLinks
 from bridge.domain.presence import Presence
 from bridge.domain.queues import Queues
 from bridge.domain.ratings import Ratings
@@ -78,5 +81,8 @@ class AppContext:
     citizen_limits: CitizenLimits
     user_expiry: TokenExpiry  # ends /user sockets when their token expires
     models: ModelStore  # published models for the Rasa servers
+    phone: Phone  # the call centre's CTI events
+    phone_calls: PhoneCalls  # call cards and their notes
+    phone_links: PhoneLinks  # verified citizen numbers, hashed
 
 

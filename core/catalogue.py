@@ -6,7 +6,8 @@ process-wide copy; the bridge, the bot, the knowledge base and the tools all go 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -36,6 +37,7 @@ class Catalogue:
     rules: tuple[dict, ...]
     fallback: str
     help_hours: dict
+    phone_lines: dict = field(default_factory=dict)  # line -> {name, department, ivr: {choice: {matter|department}}}
 
     def route(self, matter: str | None, scope: str | None = None) -> str:
         """Department that serves a conversation about `matter` with the bot's `scope`."""
@@ -49,9 +51,56 @@ class Catalogue:
             return self.matters[matter].department
         return self.fallback
 
-    def hours_for(self, department: str) -> tuple[str, str]:
-        spec = self.help_hours.get("overrides", {}).get(department) or self.help_hours["default"]
-        return spec["start"], spec["end"]
+    def hours_for(self, department: str, channel: str = "chat") -> tuple[str, str]:
+        """`(start, end)` of human help of `department` on `channel` (the one help-hours calendar)."""
+        spec = self.help_hours_of(department, channel)
+        return spec.start, spec.end
+
+    def help_hours_of(self, department: str, channel: str = "chat") -> HelpHours:
+        """The help hours of `department` on `channel` (`HELP_CHANNELS`), days included."""
+        return hours_in(self.help_hours, department, channel)
+
+    def help_calendar(self) -> dict[str, dict[str, dict]]:
+        """Every channel's hours per department: `{channel: {department: {start, end, every_day}}}`."""
+        return {ch: {d: vars(self.help_hours_of(d, ch)) for d in self.departments} for ch in HELP_CHANNELS}
+
+
+HELP_CHANNELS = ("chat", "phone", "hall")  # online human help, the consultation lines, the service halls
+_HM = re.compile(r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$")  # 24:00 only as an end: open until midnight
+
+
+@dataclass(frozen=True)
+class HelpHours:
+    start: str  # HH:MM, Asia/Shanghai
+    end: str
+    every_day: bool = False  # open on holidays and weekends too (else China's working days only)
+
+
+def hours_in(help_hours: dict, department: str, channel: str = "chat") -> HelpHours:
+    """The hours of `department` on `channel`: the channel's override, the channel's default, then the
+    top-level override and default (the online chat's calendar, which every channel inherits)."""
+    spec = help_hours.get("channels", {}).get(channel) or {}
+    found = (spec.get("overrides", {}).get(department) or spec.get("default")
+             or help_hours.get("overrides", {}).get(department) or help_hours["default"])
+    return HelpHours(found["start"], found["end"], found.get("days") == "all")
+
+
+def check_help_hours(help_hours: dict, departments: dict) -> None:
+    """Raise ValueError when the calendar names an unknown channel or department or a bad time."""
+    specs = [("default", help_hours["default"]), *help_hours.get("overrides", {}).items()]
+    for channel, spec in help_hours.get("channels", {}).items():
+        if channel not in HELP_CHANNELS:
+            raise ValueError(f"help_hours: unknown channel {channel} (one of {', '.join(HELP_CHANNELS)})")
+        specs += [(f"{channel}.default", spec["default"])] if spec.get("default") else []
+        specs += [(f"{channel}.{d}", s) for d, s in (spec.get("overrides") or {}).items()]
+    for name, spec in specs:
+        department = name.split(".")[-1]
+        if department != "default" and department not in departments:
+            raise ValueError(f"help_hours: unknown department {department}")
+        if not (_HM.match(str(spec.get("start"))) and _HM.match(str(spec.get("end")))
+                and spec["start"] < spec["end"] and spec.get("days", "workdays") in ("workdays", "all")):
+            raise ValueError(f"help_hours {name}: start and end must be HH:MM with start before end, "
+                             "days workdays or all")
 
 
 def load_catalogue(data_dir: Path | None = None) -> Catalogue:
@@ -74,7 +123,14 @@ def load_catalogue(data_dir: Path | None = None) -> Catalogue:
     fallback = routing["fallback"]
     if fallback not in departments:
         raise ValueError(f"fallback department {fallback} is unknown")
-    return Catalogue(matters, departments, rules, fallback, routing["help_hours"])
+    check_help_hours(routing["help_hours"], departments)
+    lines = routing.get("phone_lines") or {}
+    for line, spec in lines.items():
+        targets = [spec, *(spec.get("ivr") or {}).values()]
+        if any(t.get("department", fallback) not in departments or t.get("matter", next(iter(matters)))
+               not in matters for t in targets):
+            raise ValueError(f"phone line {line} names an unknown department or matter")
+    return Catalogue(matters, departments, rules, fallback, routing["help_hours"], lines)
 
 
 @lru_cache(maxsize=1)

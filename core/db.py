@@ -96,6 +96,11 @@ INDEXES: dict[str, list[IndexModel]] = {
     # per-citizen limits across processes (bridge/domain/citizen_limits.py)
     "user_sockets": [IndexModel([("user", ASCENDING)], name="user")],
     "user_quotas": [IndexModel([("expires_at", ASCENDING)], name="expires", expireAfterSeconds=0)],
+    # the phone line (bridge/domain/phone*.py): call id -> conversation, CTI events handled once (kept 30 days,
+    # caller number left out), verified citizen numbers as keyed hashes
+    "phone_calls": [],
+    "cti_events": [IndexModel([("received_at", ASCENDING)], name="ttl", expireAfterSeconds=30 * 86400)],
+    "phone_links": [IndexModel([("user_id", ASCENDING)], name="user")],
 }
 
 

@@ -126,6 +126,12 @@ class Settings(BaseSettings):
     actions_url: str = Field("http://127.0.0.1:5055", alias="ACTIONS_URL")
     hotline_url: str = Field("http://127.0.0.1:8090/workorders", alias="HOTLINE_URL")
     hotline_secret: str = Field(alias="HOTLINE_SECRET")
+    # the call centre's CTI events (docs/cti.md): their shared HMAC secret (empty: every event refused),
+    # and the port of the development call-centre stand-in (ops/cti_standin.py)
+    cti_secret: str = Field(alias="CTI_SECRET")
+    cti_standin_port: Port = Field(8091, alias="CTI_STANDIN_PORT")
+    # key of the hashes under which verified citizen phone numbers are looked up (empty: no lookup)
+    phone_link_key: str = Field(alias="PHONE_LINK_KEY")
     public_url: str = Field(alias="BANGBAN_PUBLIC_URL")
     # security
     token_secret: str = Field(alias="BANGBAN_TOKEN_SECRET")
@@ -238,7 +244,8 @@ class Settings(BaseSettings):
         # generated secrets only for a local development run; elsewhere check() asks for them
         var_dir = Path(data.get("BANGBAN_VAR") or ROOT / "var")
         for name, file in (("BANGBAN_TOKEN_SECRET", "token_secret"), ("HOTLINE_SECRET", "hotline_secret"),
-                           ("RASA_TOKEN", "rasa_token")):
+                           ("RASA_TOKEN", "rasa_token"), ("CTI_SECRET", "cti_secret"),
+                           ("PHONE_LINK_KEY", "phone_link_key")):
             data.setdefault(name, generated_secret(var_dir, file) if local else "")
         return data
 

@@ -39,6 +39,8 @@ def unsafe_settings(settings: Settings) -> list[str]:
         _weak("HOTLINE_SECRET", settings.hotline_secret),
         _weak("RASA_TOKEN", settings.rasa_token),
     ]
+    problems += [_weak(name, value) for name, value in (("CTI_SECRET", settings.cti_secret),
+                                                         ("PHONE_LINK_KEY", settings.phone_link_key)) if value]
     if settings.dev_token_endpoint:
         problems.append(f"BANGBAN_DEV_TOKENS: must be off {WHERE}")
     if is_standin_url(settings.hotline_url):

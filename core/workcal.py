@@ -151,25 +151,29 @@ class HelpStatus:
     closes_at: dt.datetime | None
 
 
-def _hm(value: str) -> dt.time:
-    h, m = value.split(":")
-    return dt.time(int(h), int(m))
+def _at(day: dt.date, value: str) -> dt.datetime:
+    """`day` at `value` (HH:MM, Shanghai); 24:00 is the next midnight."""
+    h, m = (int(x) for x in value.split(":"))
+    return dt.datetime.combine(day, dt.time(h % 24, m), SHANGHAI) + dt.timedelta(days=h // 24)
 
 
-def help_status(department: str, now: dt.datetime | None = None) -> HelpStatus:
-    """Whether human help of `department` is open at `now`, and when it opens next."""
+def help_status(department: str, now: dt.datetime | None = None, channel: str = "chat") -> HelpStatus:
+    """Whether human help of `department` on `channel` (chat, phone, hall) is open at `now`, and when it
+    opens next: the one calendar of help hours (`Catalogue.help_hours_of`)."""
     now = (now or clock.now()).astimezone(SHANGHAI)
-    start_s, end_s = get_catalogue().hours_for(department)
-    start, end = _hm(start_s), _hm(end_s)
+    spec = get_catalogue().help_hours_of(department, channel)
+
+    def open_day(day: dt.date) -> bool:
+        return spec.every_day or is_workday(day)
+
     day = now.date()
-    if is_workday(day):
-        opens = dt.datetime.combine(day, start, SHANGHAI)
-        closes = dt.datetime.combine(day, end, SHANGHAI)
+    if open_day(day):
+        opens, closes = _at(day, spec.start), _at(day, spec.end)
         if opens <= now < closes:
             return HelpStatus(True, now, closes)
         if now < opens:
             return HelpStatus(False, opens, None)
     day += dt.timedelta(days=1)
-    while not is_workday(day):
+    while not open_day(day):
         day += dt.timedelta(days=1)
-    return HelpStatus(False, dt.datetime.combine(day, start, SHANGHAI), None)
+    return HelpStatus(False, _at(day, spec.start), None)

@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     lock.write(str(os.getpid()))
     lock.flush()
     cfg = _config(settings, args)
-    busy = [x for x in [*cfg.bridge_ports, *cfg.rasa_ports, *cfg.actions_ports, cfg.hotline_port]
+    busy = [x for x in [*cfg.bridge_ports, *cfg.rasa_ports, *cfg.actions_ports, cfg.hotline_port, cfg.cti_port]
             + ([] if cfg.mongo_url else [cfg.db_port]) if port_open(x)]
     if busy:
         say(f"ports already in use: {busy}; is another Bangban or another service running?")
@@ -85,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
                         ("API document", "/api/v1/openapi.json")):
         print(f"    {label:<22} {base}{path}")
     print(f"    {'12345 stand-in':<22} {system.hotline_url}/workorders")
+    print(f"    {'call-centre stand-in':<22} {system.cti_url}/  (place a fake call)")
     if settings.local_development:
         print(f"  demo accounts (password {DEMO_PASSWORD}):")
         for username, name, deps, role in DEMO_STAFF:
@@ -120,7 +121,8 @@ def _config(settings, args: argparse.Namespace) -> SystemConfig:
     port = settings.port
     return SystemConfig(var_dir=settings.var_dir, bridge_ports=[port + i for i in range(args.bridges)],
                         more_rasa_ports=[5005 + i for i in range(1, args.rasa)],
-                        more_actions_ports=[5055 + i for i in range(1, args.actions)], **common)
+                        more_actions_ports=[5055 + i for i in range(1, args.actions)],
+                        cti_port=settings.cti_standin_port, **common)
 
 
 if __name__ == "__main__":

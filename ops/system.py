@@ -44,6 +44,7 @@ class SystemConfig:
     rasa_port: int = 5005
     actions_port: int = 5055
     hotline_port: int = 8090
+    cti_port: int = 8091         # the call-centre stand-in (ops/cti_standin.py)
     bridge_ports: list[int] = field(default_factory=lambda: [8080])
     redis_port: int = 6379
     more_rasa_ports: list[int] = field(default_factory=list)     # Rasa servers 2..N (shared tracker, Redis lock)
@@ -61,7 +62,7 @@ class SystemConfig:
         """Every process on a free port (a second system beside a running one)."""
         return cls(var_dir=var_dir, db_port=free_port(), rasa_port=free_port(), actions_port=free_port(),
                    hotline_port=free_port(), bridge_ports=[free_port() for _ in range(bridges)],
-                   redis_port=free_port(), more_rasa_ports=[free_port() for _ in range(rasa - 1)],
+                   redis_port=free_port(), cti_port=free_port(), more_rasa_ports=[free_port() for _ in range(rasa - 1)],
                    more_actions_ports=[free_port() for _ in range(actions - 1)], **kw)
 
     @classmethod
@@ -113,6 +114,10 @@ class System:
     def hotline_url(self) -> str:
         return f"http://127.0.0.1:{self.cfg.hotline_port}"
 
+    @property
+    def cti_url(self) -> str:
+        return f"http://127.0.0.1:{self.cfg.cti_port}"
+
     def secret(self, name: str) -> str:
         """`name` (HOTLINE_SECRET, RASA_TOKEN) as given, else generated in this system's var/ and shared by
         every process (the bridge's settings check decides whether a generated one is acceptable)."""
@@ -129,6 +134,7 @@ class System:
             "HOTLINE_URL": f"{self.hotline_url}/workorders", "BANGBAN_PUBLIC_URL": self.base_url,
             "REDIS_URL": self.redis_url, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1",
             "HOTLINE_SECRET": self.secret("HOTLINE_SECRET"), "RASA_TOKEN": self.secret("RASA_TOKEN"),
+            "CTI_SECRET": self.secret("CTI_SECRET"),
         }
         env.update(self.cfg.extra_env)
         return env
@@ -173,6 +179,8 @@ class System:
                 self.start_rasa(i)
         self._proc("hotline", [PY, "-m", "ops.hotline_receiver", "--port", str(self.cfg.hotline_port),
                                "--store", str(self.cfg.var_dir / "hotline.jsonl")])
+        self._proc("cti", [PY, "-m", "ops.cti_standin", "--port", str(self.cfg.cti_port), "--bridge",
+                           self.base_url])
         for i in range(len(self.cfg.bridge_ports)):
             self.start_bridge(i)
         for i, port in enumerate(self.cfg.bridge_ports):

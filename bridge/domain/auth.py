@@ -13,6 +13,7 @@ from aiohttp import web
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from bridge.domain.phone_links import verified_phone
 from bridge.domain.portal_keys import PortalKeys
 from core.errors import ApiError
 from core.settings import Settings
@@ -36,6 +37,7 @@ class Principal:
     channel: str = ""
     departments: tuple[str, ...] = field(default_factory=tuple)
     expires_at: float = field(default=0.0, compare=False)  # token expiry (epoch s), 0 unknown
+    phone: str = field(default="", compare=False, repr=False)  # the portal-verified mobile number (users)
 
     @property
     def is_staff(self) -> bool:
@@ -87,11 +89,13 @@ class TokenService:
         self.settings = settings
         self.portal = PortalKeys(settings.portal_public_key, settings.portal_jwks)
 
-    def issue_user(self, sub: str, name: str, kind: str, channel: str, ttl_s: int | None = None) -> str:
+    def issue_user(self, sub: str, name: str, kind: str, channel: str, ttl_s: int | None = None,
+                   phone: str = "") -> str:
         now = int(time.time())
         claims = {
             "sub": sub, "name": name, "kind": kind, "channel": channel, "typ": "user",
             "iat": now, "exp": now + (ttl_s or self.settings.user_token_ttl_s), "jti": uuid.uuid4().hex,
+            **({"phone": phone, "phone_verified": True} if phone else {}),
         }
         return jwt.encode(claims, self.settings.token_secret, algorithm="HS256")
 
@@ -159,7 +163,7 @@ class TokenService:
         kind = claims.get("kind") if claims.get("kind") in USER_KINDS else "person"
         channel = claims.get("channel") if claims.get("channel") in CHANNELS else "app"
         return Principal(id=sub, role="user", name=str(claims.get("name", ""))[:64], kind=kind, channel=channel,
-                         expires_at=float(claims["exp"]))
+                         expires_at=float(claims["exp"]), phone=verified_phone(claims))
 
     def from_request(self, request: web.Request) -> Principal:
         """The caller of an HTTP request (Bearer token) or an ApiError 401."""

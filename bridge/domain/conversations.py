@@ -34,6 +34,8 @@ def conversation_card(conv: dict) -> dict[str, Any]:
         "first_response_at": iso(conv.get("first_response_at")),
         "left_message": conv.get("left_message", False),
         "scope": conv.get("scope"),
+        **({"phone": {k: iso(v) if k.endswith("_at") else v for k, v in conv["phone"].items()}}
+           if conv.get("phone") else {}),  # a call's card: caller number masked
     }
 
 

@@ -23,6 +23,7 @@ class Erasure:
         """Delete everything stored about `user_id`; returns the audit entry (counts per kind)."""
         st = self.store
         ids = await st.conversations.distinct("_id", {"user.id": user_id})
+        ids += await st.conversations.distinct("_id", {"caller_citizen": user_id})  # calls from their number
         in_ids = {"$in": ids}
         counts = {
             "messages": (await st.messages.delete_many({"conversation_id": in_ids})).deleted_count,
@@ -36,6 +37,7 @@ class Erasure:
         }
         await st.unanswered.update_many({"conversations": in_ids}, {"$pull": {"conversations": in_ids}})
         await st.user_sockets.delete_many({"user": user_id})
+        counts["phone_links"] = (await st.phone_links.delete_many({"user_id": user_id})).deleted_count
         entry = {"kind": "erasure", "user_id": user_id, "by": by, "counts": counts, "ts": now()}
         await st.audit.insert_one(entry)
         return entry

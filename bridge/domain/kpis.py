@@ -73,7 +73,43 @@ def compute(conversations: list[dict], ratings: list[dict],
         "ratings": {"distribution": dist, "average": avg, "count": len(ratings)},
         "by_matter": dict(Counter(c.get("matter") or "unknown" for c in conversations).most_common()),
         "by_channel": dict(Counter(c.get("channel") or "unknown" for c in conversations).most_common()),
+        "channels": channel_figures(conversations),
     }
+
+
+def _seconds(a: dt.datetime | None, b: dt.datetime | None) -> float | None:
+    return (b - a).total_seconds() if a and b else None
+
+
+def channel_figures(conversations: list[dict]) -> dict[str, dict[str, Any]]:
+    """Human-help figures per channel, the phone always listed: offered (handed to humans; a call that
+    rang), answered (served by an agent), answered rate, handling time (assignment to close or 12345
+    hand-over), resolution rate of the finished ones, and for calls the abandoned ones and talk time."""
+    by: dict[str, list[dict]] = {"phone": []}
+    for c in conversations:
+        by.setdefault(c.get("channel") or "unknown", []).append(c)
+    out: dict[str, dict[str, Any]] = {}
+    for channel, convs in by.items():
+        offered = [c for c in convs if c.get("handed_off")]
+        answered = [c for c in offered if c.get("served_by")]
+        finished = [c for c in answered if c.get("state") in ("closed", "escalated")]
+        resolved = [c for c in finished if c.get("resolved") is True and not c.get("escalated")]
+        handling = [s for c in finished
+                    if (s := _seconds(c.get("assigned_at"), c.get("escalated_at") or c.get("closed_at"))) is not None]
+        figures: dict[str, Any] = {
+            "conversations": len(convs), "offered": len(offered), "answered": len(answered),
+            "answered_rate": ratio(len(answered), len(offered)),
+            "handling": {"count": len(handling), "p50_s": percentile(handling, 50),
+                         "avg_s": round(sum(handling) / len(handling), 1) if handling else None},
+            "finished": len(finished), "resolved": len(resolved),
+            "resolution_rate": ratio(len(resolved), len(finished)),
+        }
+        if channel == "phone":
+            talk = [float(c["phone"]["talk_s"]) for c in convs if (c.get("phone") or {}).get("talk_s") is not None]
+            figures["abandoned"] = sum(1 for c in convs if (c.get("phone") or {}).get("abandoned"))
+            figures["talk_p50_s"] = percentile(talk, 50)
+        out[channel] = figures
+    return out
 
 
 def _local_day(t: dt.datetime | None) -> dt.date | None:
@@ -154,7 +190,8 @@ def conversation_filter(start: dt.datetime | None, end: dt.datetime | None, depa
 
 
 def assigned_in_hours(conv: dict) -> bool:
-    """Whether the conversation was assigned while its department's human help was open."""
+    """Whether the conversation was assigned while its department's human help was open on its channel
+    (a call: the phone line's hours; any other channel: the online chat's)."""
     from core.workcal import help_status
 
     t = conv.get("assigned_at")
@@ -163,7 +200,7 @@ def assigned_in_hours(conv: dict) -> bool:
     if t.tzinfo is None:
         t = t.replace(tzinfo=dt.UTC)
     try:
-        return help_status(conv.get("department") or "", t).open
+        return help_status(conv.get("department") or "", t, "phone" if conv.get("channel") == "phone" else "chat").open
     except KeyError:
         return True
 
@@ -205,7 +242,7 @@ async def figures(store, start=None, end=None, department=None, channel=None) ->
     q = conversation_filter(start, end, department, channel)
     fields = {"state": 1, "handed_off": 1, "bot_resolved": 1, "served_by": 1, "resolved": 1, "escalated": 1,
               "first_response_at": 1, "assigned_at": 1, "queued_at": 1, "matter": 1, "channel": 1,
-              "department": 1}
+              "department": 1, "closed_at": 1, "escalated_at": 1, "phone": 1}
     convs = await store.conversations.find(q, fields).to_list(None)
     ids = [c["_id"] for c in convs]
     ratings = await store.ratings.find({"conversation_id": {"$in": ids}}).to_list(None) if ids else []

@@ -167,6 +167,8 @@ class Lifecycle:
         return updated
 
     async def handback(self, conv: dict, by: dict) -> dict | None:
+        if conv.get("channel") == "phone":
+            return None  # a caller on the phone cannot be handed to the chat bot
         agent = conv.get("agent")
         updated = await self.conversations.transition(
             conv["_id"], ("with_agent", "queued"), {"state": "bot", "agent": None},

@@ -40,8 +40,9 @@ class Queues:
         return await cursor.to_list(None)
 
     async def head(self, department: str) -> dict | None:
+        """The next conversation to dispatch (calls wait in the call centre's queue: never dispatched)."""
         return await self.store.conversations.find_one(
-            {"state": "queued", "department": department}, sort=[("queue_key", 1)]
+            {"state": "queued", "department": department, "channel": {"$ne": "phone"}}, sort=[("queue_key", 1)]
         )
 
     async def position(self, conv: dict) -> int:

@@ -20,7 +20,8 @@ REFUSALS_ONLY = {("POST", "/api/v1/trainer/train"): "starts a Rasa training run"
 # Operations past whose guard a per-conversation check answers 403 for a conversation the caller may not
 # see (an unknown id included, so as not to tell which exist): allowed roles may get that 403 here; the
 # per-conversation rules are walked with a real conversation in test_attacks.py.
-CONVERSATION_CHECKED = {"/api/v1/conversations/{cid}", "/api/v1/conversations/{cid}/transcript"}
+CONVERSATION_CHECKED = {"/api/v1/conversations/{cid}", "/api/v1/conversations/{cid}/transcript",
+                        "/api/v1/phone/calls/{cid}", "/api/v1/phone/calls/{cid}/notes"}
 # This system has no Rasa: these answer 503 by design (as documented).
 UNAVAILABLE_WITHOUT_RASA = {("GET", "/healthz"), ("POST", "/api/v1/trainer/parse")}
 GUARD = (401, 403)
@@ -72,5 +73,7 @@ async def test_every_route_answers_each_role_as_its_auth_declares(lh: MultiHarne
     operations = sum(len(ops) for ops in document["paths"].values())
     assert calls >= len(ROLES) * operations - len(ROLES) * len(REFUSALS_ONLY), (calls, operations)
     for covered in ("/api/v1/media/{media_id}", "/api/v1/media/{media_id}/link", "/api/v1/trainer/files",
-                    "/api/v1/ledger/export", "/api/v1/ledger/{eid}", "/api/v1/hotline/callback"):
+                    "/api/v1/ledger/export", "/api/v1/ledger/{eid}", "/api/v1/hotline/callback",
+                    "/api/v1/cti/events", "/api/v1/phone/calls/{cid}", "/api/v1/phone/calls/{cid}/notes",
+                    "/api/v1/help-hours"):
         assert covered in document["paths"], covered

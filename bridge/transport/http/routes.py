@@ -8,6 +8,7 @@ from aiohttp import web
 
 from bridge.transport.http import (
     conversations,
+    cti,
     dev,
     health,
     hotline,
@@ -32,6 +33,7 @@ TABLES: tuple[RouteTable, ...] = (
     health.table, openapi.table, dev.table, staff.table, conversations.table, hotline.table, reports.table,
     kb.table, trainer_nlu.table, trainer_kb.table, trainer_review.table, trainer_ledger.table, privacy.table,
     model_files.table,
+    cti.table,
 )
 
 

@@ -42,6 +42,7 @@ async def connect(ctx: AppContext, sid: str, environ: dict, auth: Any = None) ->
         log.warning("socket count unavailable", exc_info=True)
     await ctx.sio.save_session(sid, {"principal": principal}, namespace=NS)
     await ctx.sio.enter_room(sid, rooms.user(principal.id), namespace=NS)
+    await ctx.phone_links.remember(principal.id, principal.phone)  # a caller with this number is recognised
     ctx.user_expiry.arm(sid, principal.expires_at)
     CONNECTIONS.labels(NS).inc()
 

@@ -11,7 +11,7 @@ import { net } from './net.js';
 import { paintTimer } from './conv-list.js';
 import { resend } from './composer.js';
 
-const REASONS = { user_request: '用户要求转人工', bot: '小申无法解答', supervisor: '班长指派', low_confidence: '小申把握不足' };
+const REASONS = { user_request: '用户要求转人工', bot: '小申无法解答', supervisor: '班长指派', low_confidence: '小申把握不足', phone: '电话来电' };
 const SCOPES = { in_scope: '办事咨询', complaint_or_legal: '投诉或法律问题', chitchat: '闲聊', platform_tech: '平台技术问题', unknown: '未识别' };
 const KINDS = { person: '个人事项', enterprise: '法人事项' };
 

@@ -5,6 +5,7 @@ import { matterName } from '../common/catalogue.js';
 import { desk } from './store.js';
 import { api } from './session.js';
 import { insertText } from './composer.js';
+import { onCall, readToCaller } from './callcard.js';
 
 let kbMissing = false;
 let lastSuggestFor = null;
@@ -22,7 +23,8 @@ function resultItem(r) {
   return h('li', { class: 'kb-item' },
     h('div', { class: 'kb-item__head' },
       h('strong', { class: 'kb-item__title' }, r.title || r.question || ''),
-      h('button', { type: 'button', class: 'btn btn--sm', title: '插入到回复框', onClick: () => insertText(answerText(r)) }, '插入')),
+      h('button', { type: 'button', class: 'btn btn--sm', title: '插入到回复框；电话咨询：记为已读给来电人',
+        onClick: () => (onCall() ? readToCaller(r, answerText(r)) : insertText(answerText(r))) }, '插入')),
     h('div', { class: 'kb-item__meta' },
       h('span', { class: 'pill pill--blue' }, matterName(r.matter)),
       r.aspect ? h('span', { class: 'pill' }, r.aspect) : null),

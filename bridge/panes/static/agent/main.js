@@ -16,6 +16,7 @@ import { mountActions } from './actions.js';
 import { mountQueues } from './queues.js';
 import { mountShortcuts } from './shortcuts.js';
 import { mountSupervisor } from './supervisor.js';
+import { mountCallCard } from './callcard.js';
 
 const NOTICE_KEY = 'bangban.agent.notice';
 const MEDIA_SCRIPTS = ['/media-static/call-agent.js', '/media-static/cobrowse-agent.js'];
@@ -112,6 +113,7 @@ async function startDesk() {
       location.reload();
     },
   });
+  mountCallCard();
   window.BangbanPane = {
     role: 'agent', socket: net.socket, token: session.token, api, slot: $('#media-slot'),
     currentConversation: () => desk.currentId,

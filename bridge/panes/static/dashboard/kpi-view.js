@@ -4,6 +4,7 @@ import { h, replaceChildren, $ } from '../common/dom.js';
 import { CHANNELS, SCORES, percent, seconds, timer } from '../common/format.js';
 import { matterName, departmentName } from '../common/catalogue.js';
 import { hbars, columns, donut, rateBar, PALETTE } from './charts.js';
+import { renderChannels } from './channels.js';
 
 const get = (obj, path) => path.split('.').reduce((o, k) => (o == null ? o : o[k]), obj);
 
@@ -54,6 +55,7 @@ export function renderKpis(k) {
     { name: '帮办人员', color: PALETTE[1], values: [1, 2, 3, 4, 5].map((s) => dist.agent[String(s)] || 0) },
   ]));
 
+  renderChannels(k);
   replaceChildren($('#chart-channels'), donut(Object.entries(k.by_channel).map(([id, n]) => ({ label: CHANNELS[id] || id, value: n }))));
 
   const matters = Object.entries(k.by_matter).sort((a, b) => b[1] - a[1]).slice(0, 12);
