@@ -22,6 +22,7 @@ from bridge.domain.lifecycle import Lifecycle
 from bridge.domain.login import Logins
 from bridge.domain.login_throttle import Limits, LoginThrottle
 from bridge.domain.messaging import Messaging
+from bridge.domain.offline_help import OfflineHelp
 from bridge.domain.ports import Attachments as AttachmentsPort
 from bridge.domain.presence import Presence
 from bridge.domain.queues import Queues
@@ -102,6 +103,7 @@ def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: s
         sessions=Sessions(sio), kb_loop=kb_loop, staff=StaffDirectory(store, settings.staff_check_s),
         logins=Logins(store, LoginThrottle(store, Limits.of(settings))),
         citizen_limits=citizen_limits, user_expiry=TokenExpiry(sio, ns_user.NS),
+        offline_help=OfflineHelp(store),
     )
 
 
@@ -166,7 +168,7 @@ def _media_collections(store: Store) -> MediaCollections:
 def _mount_media(app: web.Application, ctx: AppContext, collections: MediaCollections) -> None:
     """Media behind its port: routes, call and co-browse events."""
     desk = MediaDesk(ctx.sessions, ctx.tokens, ctx.staff, ctx.conversations, ctx.timeline, ctx.delivery, ctx.presence,
-                     collections)
+                     collections, ctx.offline_help)
     media_routes.setup(app, desk)
     hub = signalling.register(ctx.sio, desk, redis_url=ctx.settings.redis_url)
     ctx.lifecycle.ended_listeners.append(hub.conversation_ended)
