@@ -68,11 +68,11 @@ class OfflineHelp:
 
     async def _check_photos(self, p: Principal, photos: list[str]) -> None:
         if len(photos) > MAX_PHOTOS:
-            raise ApiError(400, "invalid_payload", f"最多上传{MAX_PHOTOS}张照片。")
+            raise ApiError(422, "invalid_payload", f"最多上传{MAX_PHOTOS}张照片。")
         if photos:
             mine = await self.store.media.count_documents({"_id": {"$in": photos}, "conversation_id": own_key(p.id)})
             if mine != len(photos):
-                raise ApiError(400, "invalid_payload", "照片须是您本人刚上传的。")
+                raise ApiError(422, "invalid_payload", "照片须是您本人刚上传的。")
 
     async def mine(self, p: Principal, limit: int = 200) -> list[dict[str, Any]]:
         """The helper's own entries, newest first."""

@@ -72,10 +72,10 @@ async def test_admin_command_line_and_api_create_offline_helpers(lite_system: Sy
     status, _ = await lh.http("POST", "/api/v1/agents", token=await lh.staff_token(sup_name), json=body)
     assert status == 403
     status, err = await lh.http("POST", "/api/v1/agents", token=admin_token, json={**body, "departments": [DEP]})
-    assert status == 400 and "不属于部门" in err["error"]["message"]
+    assert status == 422 and "不属于部门" in err["error"]["message"]
     status, err = await lh.http("POST", "/api/v1/agents", token=admin_token, json={**body, "role": "agent",
                                                                                   "hall": "某中心"})
-    assert status == 400
+    assert status == 422
     status, created = await lh.http("POST", "/api/v1/agents", token=admin_token, json=body)
     assert status == 201 and created["agent"]["role"] == "volunteer"
     status, _ = await lh.http("POST", "/api/v1/agents", token=admin_token, json=body)
@@ -99,7 +99,7 @@ async def test_a_volunteer_logs_a_problem_with_a_photo_and_supervisors_follow_it
     assert status == 201 and photo["type"] == "image", photo
     status, _ = await lh.http("POST", "/api/v1/offline-help/problems", token=other, json={
         "problem": "借用别人的照片", "matter": MATTER, "photos": [photo["media_id"]]})
-    assert status == 400
+    assert status == 422
     status, body = await lh.http("POST", "/api/v1/offline-help/problems", token=vol, json={
         "problem": "窗口要求提供纸质居住证明，网上指南未写明", "matter": MATTER, "window": "5号窗口",
         "photos": [photo["media_id"]], "consent": True, "contact": "13812345678"})

@@ -62,7 +62,7 @@ class SummaryOut(Out):
 
 @table.post("/api/v1/offline-help/problems", summary="Log a problem met on the spot (offline helpers)",
             auth=OFFLINE_ROLES, body=ProblemIn, status=201, response=ProblemOut,
-            errors={400: "unknown matter, or photos that are not the caller's own uploads"})
+            errors={400: "unknown matter", 422: "photos that are not the caller's own uploads, or too many"})
 async def log_problem(request: web.Request) -> web.Response:
     """A ledger entry: source offline, found_by the helper (role, hall, window), the default deadline."""
     ctx = app_context(request)

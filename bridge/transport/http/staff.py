@@ -111,7 +111,8 @@ async def login(request: web.Request) -> web.Response:
 
 @table.post("/api/v1/agents", summary="Create a staff account: desk role or offline helper (admin)",
             auth=("admin",), body=AgentNew, status=201, response=AgentChangedOut,
-            errors={400: "bad username, role, department, place or weak password", 409: "username taken"})
+            errors={409: "username taken",
+                    422: "refused: bad username, unknown role or department, place, weak password"})
 async def create_staff(request: web.Request) -> web.Response:
     """Offline helpers (window_staff, volunteer, official) take a service hall; window staff also a window."""
     ctx = app_context(request)
@@ -122,7 +123,7 @@ async def create_staff(request: web.Request) -> web.Response:
         agent = await create_account(ctx.store, ctx.catalogue, **m.model_dump(exclude={"capacity"}),
                                      capacity=m.capacity or ctx.settings.default_capacity)
     except AccountError as exc:
-        raise ApiError(400, "invalid_payload", str(exc)) from None
+        raise ApiError(422, "invalid_payload", str(exc)) from None
     return ok({"agent": agent_wire(agent)}, status=201)
 
 

@@ -7,6 +7,7 @@ import { api, session, login, resume, logout, isSupervisor } from './session.js'
 import { mountFilters, currentQuery } from './filters.js';
 import { renderKpis } from './kpi-view.js';
 import { startLive, addAlert } from './live.js';
+import { refreshOffline } from './offline.js';
 
 const REFRESH_MS = 10000;
 const NOTICE_KEY = 'bangban.dashboard.notice';
@@ -21,6 +22,7 @@ async function refresh() {
   const query = currentQuery();
   inFlight = api.get('/api/v1/kpis', query).then((k) => {
     renderKpis(k);
+    refreshOffline(api, query);
     $('#kpis').dataset.query = new URLSearchParams(query).toString();
     $('#updated').textContent = `更新于 ${new Date().toLocaleTimeString('zh-CN', { hour12: false })}`;
   }).catch((err) => {
