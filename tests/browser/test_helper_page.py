@@ -62,7 +62,11 @@ async def test_volunteer_logs_a_problem_with_a_photo_at_375px_and_a_supervisor_s
                                                   "buffer": png_bytes((320, 240))}])
     photo = page.locator("#r-photos img")
     await expect(photo).to_have_count(1)
-    await page.wait_for_function("document.querySelector('#r-photos img').naturalWidth > 0")
+    for _ in range(100):  # the thumbnail loads through a signed link (no wait_for_function: CSP forbids eval)
+        if await photo.evaluate("img => img.naturalWidth") > 0:
+            break
+        await page.wait_for_timeout(100)
+    assert await photo.evaluate("img => img.naturalWidth") > 0
     await page.check("#r-consent")
     await page.fill("#r-contact", "13812345678")
     assert await page.evaluate("document.documentElement.scrollWidth") <= 375

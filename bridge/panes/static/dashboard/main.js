@@ -3,7 +3,7 @@
 import { $, replaceChildren, h } from '../common/dom.js';
 import { loadCatalogue, departmentName } from '../common/catalogue.js';
 import { toast } from '../common/dialog.js';
-import { api, session, login, resume, logout, isSupervisor } from './session.js';
+import { api, session, resume, logout, isSupervisor, bindLoginForm } from './session.js';
 import { mountFilters, currentQuery } from './filters.js';
 import { renderKpis } from './kpi-view.js';
 import { startLive, addAlert } from './live.js';
@@ -89,16 +89,7 @@ function showLogin(message = '') {
 }
 
 async function boot() {
-  $('#login-form').addEventListener('submit', async (e) => {
-    e.preventDefault();
-    const form = e.currentTarget;
-    try {
-      await login(form.username.value.trim(), form.password.value);
-      await start();
-    } catch (err) {
-      $('#login-error').textContent = err.message;
-    }
-  });
+  bindLoginForm(start);
   if (await resume()) await start();
   else {
     showLogin(sessionStorage.getItem(NOTICE_KEY) || '');

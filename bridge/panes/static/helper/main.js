@@ -3,7 +3,7 @@
 import { $, $$, show } from '../common/dom.js';
 import { loadCatalogue } from '../common/catalogue.js';
 import { toast } from '../common/dialog.js';
-import { HELPER_ROLES, api, isHelper, login, logout, resume, session } from './session.js';
+import { HELPER_ROLES, api, bindLoginForm, isHelper, logout, resume, session } from './session.js';
 import { mountKb } from './kb.js';
 import { mountReport } from './report.js';
 import { mountMine } from './mine.js';
@@ -47,16 +47,7 @@ async function boot() {
     logout();
     location.reload();
   });
-  $('#login-form').addEventListener('submit', async (e) => {
-    e.preventDefault();
-    const form = e.currentTarget;
-    try {
-      await login(form.username.value.trim(), form.password.value);
-      await start();
-    } catch (err) {
-      $('#login-error').textContent = err.message;
-    }
-  });
+  bindLoginForm(start);
   if (await resume()) await start();
   else showLogin();
 }
