@@ -150,8 +150,9 @@ async def upload(request: web.Request) -> web.Response:
             raise ApiError(400, "bad_request", "缺少会话编号或文件")
         conversation_id = await _upload_key(request, principal, conversation_id)
         uploader = {"id": principal.id, "role": principal.role, "name": getattr(principal, "name", None)}
-        doc = await accept_upload(
-            _store(request.app), data, conversation_id=conversation_id, uploader=uploader, filename=filename
+        doc = await accept_upload(  # own files count against the daily caps of citizens' uploads
+            _store(request.app), data, conversation_id=conversation_id, uploader=uploader, filename=filename,
+            quota=True if owner_of(conversation_id) else None,
         )
     except ApiError as exc:
         return _fail(exc)

@@ -98,7 +98,8 @@ def wire(doc: dict[str, Any], reveal: bool = False) -> dict[str, Any]:
     out.update(id=doc["_id"], created_at=iso(doc.get("created_at")), closed_at=iso(doc.get("closed_at")),
                updated_at=iso(doc.get("updated_at")), result=doc.get("result"), created_by=doc.get("created_by"),
                history=[{**h, "ts": iso(h.get("ts"))} for h in doc.get("history", [])],
-               hotspot=doc.get("hotspot"), overdue=is_overdue(doc, today()))
+               hotspot=doc.get("hotspot"), overdue=is_overdue(doc, today()),
+               found_by_text=found_by_text(doc.get("found_by")))
     if doc.get("source") == "offline":
         out.update(photos=list(doc.get("photos") or []), citizen=citizen_wire(doc.get("citizen"), reveal),
                    hall=doc.get("hall", ""), window=doc.get("window", ""))

@@ -127,6 +127,7 @@ async def test_own_files_are_scoped_to_their_uploader(client):
     assert resp.status == 201, await resp.text()
     body = await resp.json()
     assert body["conversation_id"] == "own:v1" and body["type"] == "image"
+    assert await client.db["user_quotas"].find_one({"_id": {"$regex": "^uploads:v1:"}})  # daily caps apply
     url = f"/api/v1/media/{body['media_id']}"
     assert (await client.get(url, headers=volunteer)).status == 200
     for stranger in (other, USER, AGENT, SUPER):
