@@ -19,6 +19,7 @@ from core.clock import now
 from core.db import Store
 from core.errors import ApiError
 from core.own_media import own_key
+from core.pii import mask_pii
 
 MAX_PHOTOS = 6
 READERS = ("supervisor", "admin", "trainer")  # who sees offline help beyond their own items
@@ -29,6 +30,18 @@ def found_by(account: dict[str, Any]) -> dict[str, str]:
     """The structured finder of an entry: the helper as their account has it now."""
     return {"id": account["_id"], "role": account["role"], "name": account.get("name", ""),
             "hall": account.get("hall", ""), "window": account.get("window", "")}
+
+
+def problem_entry(data: dict[str, Any], finder: dict[str, str], photos: list[str]) -> dict[str, Any]:
+    """The ledger fields of a helper's problem: masked text, place, photos, consent, default deadline."""
+    hall = data.get("hall") or finder["hall"]
+    window = data.get("window") or finder["window"]
+    consent = bool(data.get("consent"))
+    return {"problem": mask_pii(data["problem"]), "matter": data.get("matter"), "department": data.get("department"),
+            "source": "offline", "found_by": finder, "found_where": " ".join(x for x in (hall, window) if x),
+            "hall": hall, "window": window, "photos": photos, "plan": "", "owner": "",
+            "deadline": ledger.default_deadline(now()), "review_date": None,
+            "citizen": {"consent": consent, "contact": (data.get("contact") or "") if consent else ""}}
 
 
 def own_filter(p: Principal) -> dict[str, Any]:
@@ -45,6 +58,9 @@ class OfflineHelp:
     async def log_problem(self, p: Principal, data: dict[str, Any]) -> dict[str, Any]:
         """Register a helper's problem as a ledger entry (status open, default deadline); the stored entry.
 
+        Numbers in the text are masked (the ledger is read and exported widely); the citizen's contact is
+        kept apart, only with consent.
+
         `data`: problem, matter, department, hall, window (the account's when empty), photos (the helper's
         own files), consent, contact.
         """
@@ -53,15 +69,7 @@ class OfflineHelp:
             raise ApiError(403, "forbidden")
         photos = list(dict.fromkeys(data.get("photos") or []))
         await self._check_photos(p, photos)
-        finder = found_by(account)
-        hall = data.get("hall") or finder["hall"]
-        window = data.get("window") or finder["window"]
-        entry = {"problem": data["problem"], "matter": data.get("matter"), "department": data.get("department"),
-                 "source": "offline", "found_by": finder, "found_where": " ".join(x for x in (hall, window) if x),
-                 "hall": hall, "window": window, "photos": photos, "plan": "", "owner": "",
-                 "deadline": ledger.default_deadline(now()), "review_date": None,
-                 "citizen": {"consent": bool(data.get("consent")),
-                             "contact": (data.get("contact") or "") if data.get("consent") else ""}}
+        entry = problem_entry(data, found_by(account), photos)
         doc = ledger.new_entry(entry, {"id": p.id, "name": p.name, "role": p.role})
         await self.store.ledger.insert_one(doc)
         return doc

@@ -101,7 +101,8 @@ async def test_a_volunteer_logs_a_problem_with_a_photo_and_supervisors_follow_it
         "problem": "借用别人的照片", "matter": MATTER, "photos": [photo["media_id"]]})
     assert status == 422
     status, body = await lh.http("POST", "/api/v1/offline-help/problems", token=vol, json={
-        "problem": "窗口要求提供纸质居住证明，网上指南未写明", "matter": MATTER, "window": "5号窗口",
+        "problem": "窗口要求提供纸质居住证明，网上指南未写明，群众电话13900001111", "matter": MATTER,
+        "window": "5号窗口",
         "photos": [photo["media_id"]], "consent": True, "contact": "13812345678"})
     assert status == 201, body
     entry = body["entry"]
@@ -111,6 +112,7 @@ async def test_a_volunteer_logs_a_problem_with_a_photo_and_supervisors_follow_it
     assert (entry["hall"], entry["window"]) == (hall, "5号窗口")
     assert entry["deadline"] == add_workdays(today, 10).isoformat() and entry["overdue"] is False
     assert entry["citizen"] == {"consent": True, "contact": "138****5678"}
+    assert "13900001111" not in entry["problem"] and "139****1111" in entry["problem"]
     eid = entry["id"]
 
     # the volunteer follows their own item; the other volunteer sees nothing of it
