@@ -3,6 +3,7 @@ line and API, problems with photos into the ledger, the ledger's flow and deadli
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 import os
@@ -165,6 +166,17 @@ async def test_a_volunteer_logs_a_problem_with_a_photo_and_supervisors_follow_it
     assert status == 200 and followed["entry"]["status"] == "rectifying"
     assert [s["status"] for s in followed["entry"]["history"]] == ["open", "rectifying", "closed", "rectifying"]
     assert followed["entry"]["review_note"] == "回头看：窗口仍要求纸质证明" and followed["entry"]["overdue"] is False
+
+    # a disabled helper's token stops working within seconds (the staff directory's cache)
+    vol_name = (await lh.http("GET", "/api/v1/me", token=vol))[1]["username"]
+    status, _ = await lh.http("PATCH", f"/api/v1/agents/{vol_name}", token=admin_token, json={"disabled": True})
+    assert status == 200
+    for _ in range(40):
+        status, body = await lh.http("GET", "/api/v1/offline-help/problems", token=vol)
+        if status == 403:
+            break
+        await asyncio.sleep(0.5)
+    assert status == 403 and body["error"]["code"] == "account_disabled"
 
 
 async def test_helpers_cannot_read_conversations_kpis_or_the_desk(lite_system: System, lh: MultiHarness):
