@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from playwright.async_api import expect
+from playwright.async_api import Locator, Page, expect
 
 from bridge.admin import create_agent
 from core.workcal import SHANGHAI, add_workdays
@@ -30,6 +30,15 @@ def helper_system() -> Iterator[System]:
 async def hh(helper_system: System) -> AsyncIterator[MultiHarness]:
     async for h in open_harness(helper_system):
         yield h
+
+
+async def loaded(page: Page, img: Locator) -> None:
+    """Wait for an image shown through a signed link (no wait_for_function: the CSP forbids eval)."""
+    for _ in range(100):
+        if await img.evaluate("i => i.naturalWidth") > 0:
+            return
+        await page.wait_for_timeout(100)
+    assert await img.evaluate("i => i.naturalWidth") > 0
 
 
 async def test_volunteer_logs_a_problem_with_a_photo_at_375px_and_a_supervisor_sees_it(hh: MultiHarness, new_page):
@@ -62,11 +71,7 @@ async def test_volunteer_logs_a_problem_with_a_photo_at_375px_and_a_supervisor_s
                                                   "buffer": png_bytes((320, 240))}])
     photo = page.locator("#r-photos img")
     await expect(photo).to_have_count(1)
-    for _ in range(100):  # the thumbnail loads through a signed link (no wait_for_function: CSP forbids eval)
-        if await photo.evaluate("img => img.naturalWidth") > 0:
-            break
-        await page.wait_for_timeout(100)
-    assert await photo.evaluate("img => img.naturalWidth") > 0
+    await loaded(page, photo)
     await page.check("#r-consent")
     await page.fill("#r-contact", "13812345678")
     assert await page.evaluate("document.documentElement.scrollWidth") <= 375
@@ -81,6 +86,7 @@ async def test_volunteer_logs_a_problem_with_a_photo_at_375px_and_a_supervisor_s
     await expect(item).to_contain_text(deadline)
     await item.click()
     await expect(page.locator("#mine-detail")).to_contain_text("138****5678")
+    await loaded(page, page.locator("#mine-detail img[data-media]"))
     await screenshot(page, "helper-item-375")
     entry = await hh.store.ledger.find_one({"created_by.id": "vol-page"})
     assert entry["source"] == "offline" and len(entry["photos"]) == 1 and entry["department"] == DEP
@@ -94,5 +100,6 @@ async def test_volunteer_logs_a_problem_with_a_photo_at_375px_and_a_supervisor_s
     await expect(board.locator(f"#offline table[data-group=hall] tr[data-key='{HALL}']")).to_contain_text("1")
     await expect(board.locator(f"#offline table[data-group=matter] tr[data-key='{MATTER}']")).to_be_visible()
     await expect(board.locator(f"#offline li[data-entry='{entry['_id']}']")).to_contain_text("5号窗口")
+    await loaded(board, board.locator(f"#offline li[data-entry='{entry['_id']}'] img[data-media]"))
     await board.locator("#offline-panel").scroll_into_view_if_needed()
     await screenshot(board, "dashboard-offline")

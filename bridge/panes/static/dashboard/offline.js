@@ -21,7 +21,15 @@ function items(list) {
     class: e.overdue ? 'is-overdue' : '', dataset: { entry: e.id },
   }, h('span', { class: 'offline-items__status' }, e.overdue ? '已超期' : STATUS[e.status] || e.status),
   h('span', {}, `${matterName(e.matter)} · ${e.found_where || '—'} · 期限 ${e.deadline || '—'}`),
-  h('span', { class: 'offline-items__text' }, e.problem))));
+  h('span', { class: 'offline-items__text' }, e.problem,
+    (e.photos || []).map((id) => h('img', { class: 'offline-photo', alt: '现场照片', dataset: { media: id } }))))));
+}
+
+/** Thumbnails of the items' photos, through short-lived signed links. */
+function loadPhotos(api) {
+  for (const img of document.querySelectorAll('#offline img[data-media]')) {
+    api.mediaUrl(`/api/v1/media/${encodeURIComponent(img.dataset.media)}?thumb=1`).then((url) => { img.src = url; });
+  }
 }
 
 /** Draw the section from one summary answer. */
@@ -39,6 +47,7 @@ export function renderOffline(s) {
 export async function refreshOffline(api, query) {
   try {
     renderOffline(await api.get('/api/v1/offline-help/summary', { department: query.department }));
+    loadPhotos(api);
   } catch (err) {
     replaceChildren($('#offline'), h('p', { class: 'chart-empty' }, `线下帮办数据加载失败：${err.message}`));
   }

@@ -19,6 +19,7 @@ function detail(e, back) {
     h('p', {}, status(e)),
     h('p', {}, e.problem),
     h('dl', { class: 'hp-dl' }, rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
+    e.photos?.length ? h('div', { class: 'hp-photos' }, e.photos.map((id) => h('img', { alt: '现场照片', dataset: { media: id } }))) : null,
     h('h3', {}, '办理经过'),
     h('ol', { class: 'hp-history' }, (e.history || []).map((s) => h('li', {},
       `${clock(s.ts)} ${STATUS[s.status] || s.status}${s.note ? `：${s.note}` : ''}`))),
@@ -35,6 +36,9 @@ export function mountMine(api) {
     replaceChildren(view, detail(entry, back));
     show(list, false);
     show(view, true);
+    for (const img of view.querySelectorAll('img[data-media]')) {
+      api.mediaUrl(`/api/v1/media/${encodeURIComponent(img.dataset.media)}?thumb=1`).then((url) => { img.src = url; });
+    }
   };
   return async function refresh() {
     back();
