@@ -32,7 +32,7 @@ class MediaDesk:
     delivery: Delivery
     presence: Presence
     collections: MediaCollections
-    offline_help: OfflineHelp
+    offline_help: OfflineHelp | None = None  # who else may see offline helpers' photos (None: their uploaders)
 
     @property
     def process_id(self) -> str:
@@ -70,7 +70,9 @@ class MediaDesk:
 
     async def may_read_own(self, principal: Principal, owner_id: str, media_id: str) -> bool:
         """Its uploader, or a ledger reader whose scope holds an entry citing the photo."""
-        return principal.id == owner_id or await self.offline_help.may_see_photo(principal, media_id)
+        if principal.id == owner_id:
+            return True
+        return self.offline_help is not None and await self.offline_help.may_see_photo(principal, media_id)
 
     async def deliver(self, to: Participants, event: str, data: dict[str, Any],
                       roles: Collection[Role] = BOTH) -> None:
