@@ -21,6 +21,10 @@ class AccountError(Exception):
     """A refused account change; the message is Chinese, for the operator."""
 
 
+class DuplicateAccount(AccountError):
+    """The username is taken."""
+
+
 def check_role_departments(catalogue: Catalogue, role: str, departments: list[str]) -> None:
     """Raise AccountError unless `role` exists and `departments` are known (and present where needed)."""
     if role not in STAFF_ROLES:
@@ -66,7 +70,7 @@ async def create_account(store: Store, catalogue: Catalogue, *, username: str, p
     try:
         await store.agents.insert_one(doc)
     except DuplicateKeyError:
-        raise AccountError(f"用户名 {username} 已存在。") from None
+        raise DuplicateAccount(f"用户名 {username} 已存在。") from None
     return doc
 
 

@@ -8,7 +8,13 @@ import yaml
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from bridge.domain.staff_accounts import PLACE_MAX, AccountError, create_account, update_account
+from bridge.domain.staff_accounts import (
+    PLACE_MAX,
+    AccountError,
+    DuplicateAccount,
+    create_account,
+    update_account,
+)
 from bridge.transport.http.common import STAFF, app_context, ok, principal
 from bridge.transport.http.models import Out, Records
 from core.errors import ApiError
@@ -117,11 +123,11 @@ async def create_staff(request: web.Request) -> web.Response:
     """Offline helpers (window_staff, volunteer, official) take a service hall; window staff also a window."""
     ctx = app_context(request)
     m = body(request, AgentNew)
-    if await ctx.store.agents.find_one({"username": m.username}, {"_id": 1}) is not None:
-        raise ApiError(409, "duplicate_username")
     try:
         agent = await create_account(ctx.store, ctx.catalogue, **m.model_dump(exclude={"capacity"}),
                                      capacity=m.capacity or ctx.settings.default_capacity)
+    except DuplicateAccount:
+        raise ApiError(409, "duplicate_username") from None
     except AccountError as exc:
         raise ApiError(422, "invalid_payload", str(exc)) from None
     return ok({"agent": agent_wire(agent)}, status=201)
