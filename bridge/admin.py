@@ -7,47 +7,31 @@ import asyncio
 import getpass
 import sys
 
-from pymongo.errors import DuplicateKeyError
-
-from bridge.domain.auth import STAFF_ROLES, hash_password, password_problem
+from bridge.domain.auth import STAFF_ROLES
 from bridge.domain.erasure import Erasure
-from bridge.domain.staff_accounts import AccountError, check_role_departments, update_account
+from bridge.domain.staff_accounts import AccountError, create_account, update_account
 from core.catalogue import load_catalogue
-from core.clock import now
 from core.db import Store, connect
-from core.errors import MESSAGES
 from core.settings import get_settings
 
 CommandError = AccountError
 
 async def create_agent(store: Store, username: str, password: str, name: str, departments: list[str],
-                       role: str = "agent", capacity: int | None = None) -> dict:
+                       role: str = "agent", capacity: int | None = None, hall: str = "", window: str = "") -> dict:
     """Create a staff account; raise CommandError with a clear reason on bad input."""
     settings = get_settings()
-    if not username or not username.replace("_", "").replace("-", "").replace(".", "").isalnum():
-        raise CommandError("用户名只能包含字母、数字、下划线、点和连字符。")
-    check_role_departments(load_catalogue(settings.data_dir), role, departments)
-    if password_problem(password):
-        raise CommandError(MESSAGES["weak_password"])
-    cap = capacity if capacity is not None else settings.default_capacity
-    if not 1 <= cap <= 50:
-        raise CommandError("接待上限必须在1到50之间。")
-    doc = {"_id": username, "username": username, "name": name or username, "role": role,
-           "departments": departments, "capacity": cap, "password_hash": hash_password(password),
-           "status": "offline", "active": 0, "disabled": False, "disconnected_at": None,
-           "last_assigned_at": None, "created_at": now(), "updated_at": now(), "staff_version": 1}
-    try:
-        await store.agents.insert_one(doc)
-    except DuplicateKeyError:
-        raise CommandError(f"用户名 {username} 已存在。") from None
-    return doc
+    return await create_account(store, load_catalogue(settings.data_dir), username=username, password=password,
+                                name=name, role=role, departments=departments, hall=hall, window=window,
+                                capacity=capacity if capacity is not None else settings.default_capacity)
 
 
 async def update_agent(store: Store, username: str, *, disabled: bool | None = None, role: str | None = None,
-                       departments: list[str] | None = None) -> dict:
+                       departments: list[str] | None = None, hall: str | None = None,
+                       window: str | None = None) -> dict:
     """Change a staff account; open sockets follow within seconds."""
     catalogue = load_catalogue(get_settings().data_dir)
-    return await update_account(store, catalogue, username, disabled=disabled, role=role, departments=departments)
+    return await update_account(store, catalogue, username, disabled=disabled, role=role, departments=departments,
+                                hall=hall, window=window)
 
 
 async def seed(store: Store) -> tuple[int, int]:
@@ -68,14 +52,18 @@ async def _main(args: argparse.Namespace) -> int:
         if args.cmd == "create-agent":
             password = args.password or getpass.getpass("密码: ")
             deps = [d.strip() for d in args.departments.split(",") if d.strip()]
-            doc = await create_agent(store, args.username, password, args.name, deps, args.role, args.capacity)
+            doc = await create_agent(store, args.username, password, args.name, deps, args.role, args.capacity,
+                                     args.hall, args.window)
+            place = f"，{doc['hall']} {doc['window']}".rstrip() if doc.get("hall") else ""
             print(f"已创建 {doc['role']} {doc['username']}（{doc['name']}），部门 {','.join(deps)}，"
-                  f"接待上限 {doc['capacity']}")
+                  f"接待上限 {doc['capacity']}{place}")
         elif args.cmd == "list-agents":
             async for a in store.agents.find({}, sort=[("username", 1)]):
                 flag = " [停用]" if a.get("disabled") else ""
-                print(f"{a['username']:<16} {a['role']:<10} {a['name']:<10} cap={a.get('capacity')} "
-                      f"status={a.get('status')} active={a.get('active', 0)} deps={','.join(a['departments'])}{flag}")
+                place = f" hall={a['hall']} window={a.get('window', '')}" if a.get("hall") else ""
+                print(f"{a['username']:<16} {a['role']:<12} {a['name']:<10} cap={a.get('capacity')} "
+                      f"status={a.get('status')} active={a.get('active', 0)} deps={','.join(a['departments'])}"
+                      f"{place}{flag}")
         elif args.cmd == "disable-agent":
             await update_agent(store, args.username, disabled=True)
             print(f"已停用 {args.username}")
@@ -84,8 +72,10 @@ async def _main(args: argparse.Namespace) -> int:
             print(f"已启用 {args.username}")
         elif args.cmd == "set-agent":
             deps = None if args.departments is None else [d.strip() for d in args.departments.split(",") if d.strip()]
-            doc = await update_agent(store, args.username, role=args.role, departments=deps)
-            print(f"已更新 {doc['username']}：角色 {doc['role']}，部门 {','.join(doc['departments'])}")
+            doc = await update_agent(store, args.username, role=args.role, departments=deps, hall=args.hall,
+                                     window=args.window)
+            place = f"，{doc['hall']} {doc['window']}".rstrip() if doc.get("hall") else ""
+            print(f"已更新 {doc['username']}：角色 {doc['role']}，部门 {','.join(doc['departments'])}{place}")
         elif args.cmd == "erase-user":
             entry = await Erasure(store, get_settings().tracker_db).erase_user(
                 args.user, {"role": "admin", "id": "cli", "name": getpass.getuser()})
@@ -105,13 +95,16 @@ async def _main(args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="bangban admin", description="Bangban administration")
     sub = p.add_subparsers(dest="cmd", required=True)
-    c = sub.add_parser("create-agent", help="create an agent, supervisor, trainer or admin")
+    c = sub.add_parser("create-agent", help="create an agent, supervisor, trainer, admin or offline helper "
+                                            "(window_staff, volunteer, official)")
     c.add_argument("--username", required=True)
     c.add_argument("--password", help="at least 10 characters with letters and digits (asked if omitted)")
     c.add_argument("--name", default="", help="display name")
     c.add_argument("--departments", default="", help="comma-separated department ids, * for all")
     c.add_argument("--role", default="agent", choices=STAFF_ROLES)
     c.add_argument("--capacity", type=int, default=None)
+    c.add_argument("--hall", default="", help="service hall of an offline helper (window_staff: required)")
+    c.add_argument("--window", default="", help="window of an offline helper (window_staff: required)")
     sub.add_parser("list-agents", help="list staff accounts")
     d = sub.add_parser("disable-agent", help="disable a staff account")
     d.add_argument("--username", required=True)
@@ -121,6 +114,8 @@ def parser() -> argparse.ArgumentParser:
     u.add_argument("--username", required=True)
     u.add_argument("--role", default=None, choices=STAFF_ROLES)
     u.add_argument("--departments", default=None, help="comma-separated department ids, * for all")
+    u.add_argument("--hall", default=None, help="service hall of an offline helper")
+    u.add_argument("--window", default=None, help="window of an offline helper")
     sub.add_parser("seed", help="load departments and matters from data/catalogue")
     e = sub.add_parser("erase-user", help="delete a citizen's conversations, messages, media and trackers")
     e.add_argument("--user", required=True, help="the citizen's id (the token's sub)")

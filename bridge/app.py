@@ -22,6 +22,7 @@ from bridge.domain.lifecycle import Lifecycle
 from bridge.domain.login import Logins
 from bridge.domain.login_throttle import Limits, LoginThrottle
 from bridge.domain.messaging import Messaging
+from bridge.domain.offline_help import OfflineHelp
 from bridge.domain.phone import Phone
 from bridge.domain.phone_calls import PhoneCalls
 from bridge.domain.phone_links import PhoneLinks
@@ -112,6 +113,7 @@ def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: s
         citizen_limits=citizen_limits, user_expiry=TokenExpiry(sio, ns_user.NS),
         models=ModelStore(store, settings),
         phone=phone, phone_calls=PhoneCalls(conversations, timeline), phone_links=phone_links,
+        offline_help=OfflineHelp(store),
     )
 
 
@@ -177,7 +179,7 @@ def _media_collections(store: Store) -> MediaCollections:
 def _mount_media(app: web.Application, ctx: AppContext, collections: MediaCollections) -> None:
     """Media behind its port: routes, call and co-browse events."""
     desk = MediaDesk(ctx.sessions, ctx.tokens, ctx.staff, ctx.conversations, ctx.timeline, ctx.delivery, ctx.presence,
-                     collections)
+                     collections, ctx.offline_help)
     media_routes.setup(app, desk)
     hub = signalling.register(ctx.sio, desk, redis_url=ctx.settings.redis_url)
     ctx.lifecycle.ended_listeners.append(hub.conversation_ended)

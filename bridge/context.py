@@ -16,6 +16,7 @@ from bridge.domain.kb_loop import KbLoop
 from bridge.domain.lifecycle import Lifecycle
 from bridge.domain.login import Logins
 from bridge.domain.messaging import Messaging
+from bridge.domain.offline_help import OfflineHelp
 from bridge.domain.phone import Phone
 from bridge.domain.phone_calls import PhoneCalls
 from bridge.domain.phone_links import PhoneLinks
@@ -84,5 +85,6 @@ class AppContext:
     phone: Phone  # the call centre's CTI events
     phone_calls: PhoneCalls  # call cards and their notes
     phone_links: PhoneLinks  # verified citizen numbers, hashed
+    offline_help: OfflineHelp  # problems logged by window staff, volunteers and officials
 
 

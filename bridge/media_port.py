@@ -9,8 +9,9 @@ from typing import Any
 from aiohttp import web
 
 from bridge.context import Sessions
-from bridge.domain.auth import Principal, TokenService
+from bridge.domain.auth import OFFLINE_ROLES, Principal, TokenService
 from bridge.domain.conversations import Conversations, can_access
+from bridge.domain.offline_help import OfflineHelp
 from bridge.domain.presence import Presence
 from bridge.domain.staff_sessions import StaffDirectory
 from bridge.domain.timeline import Timeline
@@ -31,6 +32,7 @@ class MediaDesk:
     delivery: Delivery
     presence: Presence
     collections: MediaCollections
+    offline_help: OfflineHelp | None = None  # who else may see offline helpers' photos (None: their uploaders)
 
     @property
     def process_id(self) -> str:
@@ -61,6 +63,16 @@ class MediaDesk:
     async def post_timeline(self, conversation_id: str, event: str, by: dict[str, Any],
                             detail: dict[str, Any]) -> None:
         await self.timeline.add(conversation_id, event, by, detail)
+
+    async def may_upload_own(self, principal: Principal) -> bool:
+        """Offline helpers keep photos of the problems they log."""
+        return principal.role in OFFLINE_ROLES
+
+    async def may_read_own(self, principal: Principal, owner_id: str, media_id: str) -> bool:
+        """Its uploader, or a ledger reader whose scope holds an entry citing the photo."""
+        if principal.id == owner_id:
+            return True
+        return self.offline_help is not None and await self.offline_help.may_see_photo(principal, media_id)
 
     async def deliver(self, to: Participants, event: str, data: dict[str, Any],
                       roles: Collection[Role] = BOTH) -> None:

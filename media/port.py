@@ -105,6 +105,14 @@ class DeskPort(Protocol):
         """Add an entry to the conversation's timeline."""
         ...
 
+    async def may_upload_own(self, principal: Principal) -> bool:
+        """Whether `principal` may store files of their own, without a conversation (ledger photos)."""
+        ...
+
+    async def may_read_own(self, principal: Principal, owner_id: str, media_id: str) -> bool:
+        """Whether `principal` may read `owner_id`'s own file `media_id` (its owner, or a record citing it)."""
+        ...
+
     async def deliver(self, to: Participants, event: str, data: dict[str, Any],
                       roles: Collection[Role] = BOTH) -> None:
         """Send `event` to the conversation's user devices and/or its agent, on every bridge process.

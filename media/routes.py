@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from core.audit import audit_read
 from core.errors import ApiError, json_error
 from core.http_routes import USER, RouteTable
+from core.own_media import FORM_VALUE, own_key, owner_of
 from core.settings import get_settings
 from media.port import DeskPort
 from media.ranges import RangeNotSatisfiable, parse_range
@@ -29,7 +30,9 @@ table = RouteTable("media")
 class UploadForm(BaseModel):
     """The multipart form of an upload."""
 
-    conversation_id: str = Field(min_length=1, max_length=100)
+    conversation_id: str = Field(min_length=1, max_length=100,
+                                 description="the conversation, or `own`: a file of the caller's own without "
+                                             "one (photos of offline helpers' ledger problems)")
     file: bytes = Field(json_schema_extra={"format": "binary"}, description="image, voice message or PDF")
 
 
@@ -82,6 +85,25 @@ async def _may_use(request: web.Request, principal: Any, conversation_id: str) -
     return await request.app[DESK_KEY].conversation(principal, conversation_id) is not None
 
 
+async def _may_see(request: web.Request, principal: Any, doc: dict[str, Any]) -> bool:
+    """A conversation's file to whom may use the conversation; an own file to its owner and cited readers."""
+    owner = owner_of(doc["conversation_id"])
+    if owner is not None:
+        return await request.app[DESK_KEY].may_read_own(principal, owner, doc["_id"])
+    return await _may_use(request, principal, doc["conversation_id"]) and _may_read(principal, doc)
+
+
+async def _upload_key(request: web.Request, principal: Any, conversation_id: str) -> str:
+    """Where an upload goes: the conversation, or the caller's own files (403 when not allowed)."""
+    if conversation_id == FORM_VALUE:
+        if not await request.app[DESK_KEY].may_upload_own(principal):
+            raise ApiError(403, "forbidden", "您无权上传个人文件")
+        return own_key(principal.id)
+    if not await _may_use(request, principal, conversation_id):
+        raise ApiError(403, "forbidden", "您无权向该会话发送文件")
+    return conversation_id
+
+
 def _fail(exc: ApiError) -> web.Response:
     return json_error(exc.status, exc.code, exc.message, **exc.extra)
 
@@ -114,7 +136,8 @@ async def _read_form(request: web.Request, max_bytes: int) -> tuple[str | None, 
     return conversation_id, data, filename
 
 
-@table.post("/api/v1/media", summary="Upload a file to a conversation", auth=USER, body=UploadForm,
+@table.post("/api/v1/media", summary="Upload a file to a conversation (or an own file: conversation_id=own)",
+            auth=USER, body=UploadForm,
             body_kind="multipart", status=201, response=MediaOut,
             errors={400: "no conversation or file", 403: "not the caller's conversation", 413: "file too large",
                     415: "file type not accepted", 422: "file content refused"})
@@ -125,11 +148,11 @@ async def upload(request: web.Request) -> web.Response:
         conversation_id, data, filename = await _read_form(request, get_settings().media.max_upload_bytes)
         if not conversation_id or data is None:
             raise ApiError(400, "bad_request", "缺少会话编号或文件")
-        if not await _may_use(request, principal, conversation_id):
-            raise ApiError(403, "forbidden", "您无权向该会话发送文件")
+        conversation_id = await _upload_key(request, principal, conversation_id)
         uploader = {"id": principal.id, "role": principal.role, "name": getattr(principal, "name", None)}
-        doc = await accept_upload(
-            _store(request.app), data, conversation_id=conversation_id, uploader=uploader, filename=filename
+        doc = await accept_upload(  # own files count against the daily caps of citizens' uploads
+            _store(request.app), data, conversation_id=conversation_id, uploader=uploader, filename=filename,
+            quota=True if owner_of(conversation_id) else None,
         )
     except ApiError as exc:
         return _fail(exc)
@@ -176,8 +199,7 @@ async def _readable(request: web.Request, thumb: bool) -> dict[str, Any]:
     else:
         principal = await _principal(request)
         doc = await _store(request.app).get(media_id)
-        if doc is not None and not (await _may_use(request, principal, doc["conversation_id"])
-                                    and _may_read(principal, doc)):
+        if doc is not None and not await _may_see(request, principal, doc):
             doc = None
     if doc is None:
         raise ApiError(404, "not_found", "文件不存在或您无权查看")

@@ -51,10 +51,14 @@ async def accept_upload(
     uploader: dict[str, Any],
     filename: str | None = None,
     limits: MediaSettings | None = None,
+    quota: bool | None = None,
 ) -> dict[str, Any]:
-    """Validate off the event loop (bounded concurrency), then store; returns the metadata document."""
+    """Validate off the event loop (bounded concurrency), then store; returns the metadata document.
+
+    `quota`: count the upload against the uploader's daily caps (default: citizens only).
+    """
     limits = limits or get_settings().media
-    if uploader.get("role") == "user":
+    if uploader.get("role") == "user" if quota is None else quota:
         await take_daily_quota(WindowQuota(store.db[QUOTAS]), str(uploader["id"]), len(data))
     async with _semaphore(limits):
         fields = await asyncio.to_thread(prepare, data, limits)

@@ -20,7 +20,10 @@ from core.settings import Settings
 from core.tokens import bearer_token
 
 USER_ROLES = ("user",)
-STAFF_ROLES = ("agent", "supervisor", "trainer", "admin")
+DESK_ROLES = ("agent", "supervisor", "trainer", "admin")
+# offline helpers (窗口帮办, 帮办员, 帮办领导干部): KB reading and their own ledger items, nothing of the desk
+OFFLINE_ROLES = ("window_staff", "volunteer", "official")
+STAFF_ROLES = DESK_ROLES + OFFLINE_ROLES
 USER_KINDS = ("person", "enterprise")
 CHANNELS = ("pc", "app", "wechat", "alipay", "kiosk")
 _hasher = PasswordHasher()

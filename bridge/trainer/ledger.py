@@ -16,6 +16,7 @@ from collections import Counter
 from typing import Any
 
 from core.clock import iso, now
+from core.workcal import SHANGHAI, add_workdays
 
 STATUSES = ("open", "rectifying", "closed")
 STATUS_LABELS = {"open": "挂账", "rectifying": "整改中", "closed": "已销号"}
@@ -26,6 +27,8 @@ COLUMNS = [("id", "编号"), ("problem", "问题描述"), ("matter", "事项"), 
            ("owner", "责任人"), ("deadline", "整改期限"), ("status", "状态"), ("review_date", "回头看日期"),
            ("review_note", "回头看情况"), ("created_at", "登记时间"), ("closed_at", "销号时间")]
 BAD_SCORE = 2
+OFFLINE_DEADLINE_WORKDAYS = 10  # 整改期限 of a problem logged on the spot, unless one is given
+HELPER_ROLES = {"window_staff": "窗口帮办", "volunteer": "帮办员", "official": "帮办领导干部"}
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets read as the start of a formula
 
 
@@ -51,12 +54,55 @@ def check_transition(entry: dict[str, Any], new: str, changes: dict[str, Any]) -
         raise LedgerError("销号须填写整改结果。")
 
 
-def wire(doc: dict[str, Any]) -> dict[str, Any]:
+def today() -> dt.date:
+    """Today in Shanghai (deadlines are Shanghai dates)."""
+    return now().astimezone(SHANGHAI).date()
+
+
+def default_deadline(created: dt.datetime, workdays: int = OFFLINE_DEADLINE_WORKDAYS) -> str:
+    """The rectification deadline `workdays` working days after the day an entry was logged."""
+    return add_workdays(created.astimezone(SHANGHAI).date(), workdays).isoformat()
+
+
+def is_overdue(doc: dict[str, Any], day: dt.date) -> bool:
+    """Not closed and past its deadline on `day`."""
+    return doc.get("status") != "closed" and bool(doc.get("deadline")) and str(doc["deadline"]) < day.isoformat()
+
+
+def found_by_text(value: Any) -> str:
+    """Who found a problem, as text: a name, or a helper's name, role, hall and window."""
+    if not isinstance(value, dict):
+        return "" if value is None else str(value)
+    place = " ".join(p for p in (value.get("hall"), value.get("window")) if p)
+    role = HELPER_ROLES.get(value.get("role", ""), value.get("role", ""))
+    detail = " · ".join(p for p in (role, place) if p)
+    return f"{value.get('name') or value.get('id', '')}（{detail}）" if detail else str(value.get("name", ""))
+
+
+def mask_contact(value: str) -> str:
+    """A contact shown in lists: the first 3 and last 4 characters of a long one, else all masked."""
+    return value[:3] + "*" * (len(value) - 7) + value[-4:] if len(value) >= 8 else "*" * len(value)
+
+
+def citizen_wire(citizen: dict[str, Any] | None, reveal: bool) -> dict[str, Any] | None:
+    """The citizen's consent to be contacted and contact, masked unless `reveal`."""
+    if not citizen:
+        return None
+    contact = citizen.get("contact") or ""
+    return {"consent": bool(citizen.get("consent")), "contact": contact if reveal else mask_contact(contact)}
+
+
+def wire(doc: dict[str, Any], reveal: bool = False) -> dict[str, Any]:
+    """An entry for clients; the citizen's contact (offline entries) masked unless `reveal`."""
     out = {k: doc.get(k) for k, _ in COLUMNS}
     out.update(id=doc["_id"], created_at=iso(doc.get("created_at")), closed_at=iso(doc.get("closed_at")),
                updated_at=iso(doc.get("updated_at")), result=doc.get("result"), created_by=doc.get("created_by"),
                history=[{**h, "ts": iso(h.get("ts"))} for h in doc.get("history", [])],
-               hotspot=doc.get("hotspot"))
+               hotspot=doc.get("hotspot"), overdue=is_overdue(doc, today()),
+               found_by_text=found_by_text(doc.get("found_by")))
+    if doc.get("source") == "offline":
+        out.update(photos=list(doc.get("photos") or []), citizen=citizen_wire(doc.get("citizen"), reveal),
+                   hall=doc.get("hall", ""), window=doc.get("window", ""))
     return out
 
 
@@ -101,6 +147,8 @@ def _cell(doc: dict[str, Any], key: str) -> str:
         return STATUS_LABELS.get(value, value or "")
     if key == "source":
         return SOURCES.get(value, value or "")
+    if key == "found_by":
+        return as_text(found_by_text(value))
     if isinstance(value, dt.datetime):
         return iso(value) or ""
     return "" if value is None else as_text(str(value))

@@ -3,7 +3,8 @@
 Every registered event (desk and media, read from the bridge's handlers like the fuzz test does) is sent,
 with a valid payload, about a conversation its caller does not own: a served conversation with a ringing
 call and an active co-browse session. Callers: another citizen, an agent of another department, a
-supervisor of another department; a trainer's token and no token cannot connect at all. Each event is
+supervisor of another department; a trainer's token, the offline helpers' (window_staff, volunteer,
+official) and no token cannot connect at all. Each event is
 refused with an authorization code, or (events about the caller's own view: lists, presence) answers
 without the victim's conversation; and nothing of the victim changes or reaches the victim's sockets.
 """
@@ -12,12 +13,15 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from typing import Any
 
+from bridge.admin import create_agent
+from bridge.domain.auth import OFFLINE_ROLES
 from ops.system import System
 from tests.integration.systems import MultiHarness
 from tests.integration.test_fuzz_events import bases, registered_events
-from tests.support import connect_refusal, start_conversation
+from tests.support import STAFF_PASSWORD, connect_refusal, start_conversation
 
 # The refusals that say "not yours": forbidden, or the object is not found for this caller.
 REFUSED = {"forbidden", "not_found", "call_not_found", "cobrowse_not_found"}
@@ -78,9 +82,17 @@ async def test_every_event_refuses_callers_who_do_not_own_the_conversation(lite_
                           "supervisor": await lh.agent(["education"], role="supervisor", online=False)}}
     trainer, _ = await lh.make_staff([], "trainer")
     trainer_token = await lh.staff_token(trainer)
+    helper_tokens = []
+    for role in OFFLINE_ROLES:  # offline helpers reach neither namespace
+        username = f"{role[:3]}-{uuid.uuid4().hex[:8]}"
+        await create_agent(lh.store, username, STAFF_PASSWORD, "线下帮办", [], role, hall="徐汇区行政服务中心",
+                           window="3号窗口")
+        helper_tokens.append(await lh.staff_token(username))
     for ns in ("/user", "/agent"):
         assert await connect_refusal(lh.base_url, ns, None) is not None, ns
         assert await connect_refusal(lh.base_url, ns, trainer_token) is not None, ns
+        for token in helper_tokens:
+            assert await connect_refusal(lh.base_url, ns, token) is not None, ns
     assert await connect_refusal(lh.base_url, "/agent", await lh.user_token()) is not None
 
     before = await _snapshot(lh, victim["cid"])

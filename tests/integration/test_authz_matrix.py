@@ -1,6 +1,7 @@
 """The authorization matrix of every HTTP route in `/api/v1/openapi.json` (lite system: one bridge, no Rasa).
 
-Each operation is called as anonymous, a user, an agent, a supervisor of another department and a trainer.
+Each operation is called as anonymous, a user, an agent, a supervisor of another department, a trainer and
+the offline helpers (window_staff, volunteer, official).
 The expectation comes from the route's declared `auth` (OpenAPI `security` and `x-roles`): a public route
 refuses nobody; a token route refuses only the anonymous caller (401); a role route answers 401 without a
 token and 403 to the roles it does not list; a signed route (the 12345 callback) refuses every unsigned call.
@@ -11,10 +12,13 @@ and nobody gets a 5xx.
 from __future__ import annotations
 
 import re
+import uuid
 
+from bridge.admin import create_agent
 from tests.integration.systems import MultiHarness
+from tests.support import STAFF_PASSWORD
 
-ROLES = ("anonymous", "user", "agent", "supervisor", "trainer")
+ROLES = ("anonymous", "user", "agent", "supervisor", "trainer", "window_staff", "volunteer", "official")
 # Operations whose allowed call would start real work: only their refusals are checked.
 REFUSALS_ONLY = {("POST", "/api/v1/trainer/train"): "starts a Rasa training run"}
 # Operations past whose guard a per-conversation check answers 403 for a conversation the caller may not
@@ -50,6 +54,11 @@ async def test_every_route_answers_each_role_as_its_auth_declares(lh: MultiHarne
     for role, deps in (("agent", ["housing-fund"]), ("supervisor", ["taxation"]), ("trainer", [])):
         username, _ = await lh.make_staff(deps, role)
         tokens[role] = await lh.staff_token(username)
+    for role in ("window_staff", "volunteer", "official"):  # offline helpers: a hall (and window), no department
+        username = f"{role[:3]}-{uuid.uuid4().hex[:8]}"
+        await create_agent(lh.store, username, STAFF_PASSWORD, "线下帮办", [], role, hall="徐汇区行政服务中心",
+                           window="3号窗口" if role == "window_staff" else "")
+        tokens[role] = await lh.staff_token(username)
     wrong, calls = [], 0
     for path, ops in document["paths"].items():
         url = re.sub(r"\{[^}]+\}", "no-such-id", path)
@@ -75,5 +84,6 @@ async def test_every_route_answers_each_role_as_its_auth_declares(lh: MultiHarne
     for covered in ("/api/v1/media/{media_id}", "/api/v1/media/{media_id}/link", "/api/v1/trainer/files",
                     "/api/v1/ledger/export", "/api/v1/ledger/{eid}", "/api/v1/hotline/callback",
                     "/api/v1/cti/events", "/api/v1/phone/calls/{cid}", "/api/v1/phone/calls/{cid}/notes",
-                    "/api/v1/help-hours"):
+                    "/api/v1/help-hours",
+                    "/api/v1/offline-help/problems", "/api/v1/offline-help/summary", "/api/v1/agents"):
         assert covered in document["paths"], covered

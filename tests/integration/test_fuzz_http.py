@@ -28,7 +28,7 @@ from tests.integration.systems import harness
 from tests.support import STAFF_PASSWORD
 
 EXAMPLES = int(os.environ.get("FUZZ_HTTP_EXAMPLES", "25"))
-CALLS: dict[str, int] = {"admin": 0, "anonymous": 0}
+CALLS: dict[str, int] = {"admin": 0, "anonymous": 0, "volunteer": 0}
 # (method, path): why it is not fuzzed
 EXCLUDED = {
     ("POST", "/api/v1/trainer/train"): "starts a real Rasa training run (minutes of CPU), then reloads the bot",
@@ -131,6 +131,26 @@ def test_every_route_is_documented(document: dict) -> None:
 def test_api_as_admin(api_schema, admin_token: str) -> None:
     failures = fuzz_operations(api_schema, {"Authorization": f"Bearer {admin_token}"}, EXAMPLES, "admin")
     print(f"\nschemathesis as admin: {CALLS['admin']} calls")
+    assert not failures, "\n\n".join(failures)
+
+
+def test_offline_help_as_a_volunteer(api_schema, lite_system: System) -> None:
+    """The operations an offline helper may call (`x-roles` naming `volunteer`), fuzzed with a volunteer's token."""
+    async def make() -> str:
+        h = harness(lite_system)
+        try:
+            username = "fuzz-volunteer"
+            if await h.store.agents.find_one({"username": username}) is None:
+                await create_agent(h.store, username, STAFF_PASSWORD, "模糊测试", [], "volunteer", None,
+                                   hall="模糊测试大厅")
+            return await h.staff_token(username)
+        finally:
+            await h.store.close()
+    token = asyncio.run(make())
+    schema = api_schema.include(lambda ctx: "volunteer" in (ctx.operation.definition.raw.get("x-roles") or []))
+    failures = fuzz_operations(schema, {"Authorization": f"Bearer {token}"}, EXAMPLES, "volunteer")
+    print(f"\nschemathesis as a volunteer: {CALLS['volunteer']} calls")
+    assert CALLS["volunteer"] > 0
     assert not failures, "\n\n".join(failures)
 
 

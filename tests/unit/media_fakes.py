@@ -73,6 +73,12 @@ class FakeDesk:
     async def post_timeline(self, cid: str, event: str, by: Any, detail: dict) -> None:
         self.entries.append((cid, event, by, detail))
 
+    async def may_upload_own(self, principal: Principal) -> bool:
+        return principal.role == "volunteer"
+
+    async def may_read_own(self, principal: Principal, owner_id: str, media_id: str) -> bool:
+        return principal.id == owner_id
+
     async def deliver(self, to: Participants, event: str, data: dict, roles: Collection[Role] = BOTH) -> None:
         self.delivered.append((to, event, roles))
         if self.sio is None:

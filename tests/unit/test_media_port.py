@@ -81,3 +81,21 @@ async def test_conversation_only_for_those_who_may_use_it():
     assert await port.conversation(Principal("a2", "agent", "李"), "c1") is None
     assert await port.conversation(Principal("u1", "user", "市民"), "missing") is None
     assert port.process_id == "p1" and port.process_dead_s == 15.0
+
+
+async def test_own_files_for_offline_helpers_their_uploader_and_cited_readers():
+    class Ledger:
+        async def may_see_photo(self, principal, media_id: str) -> bool:
+            return principal.role == "supervisor" and media_id == "m1"
+
+    port = desk(Conversations())
+    volunteer, supervisor = Principal("v1", "volunteer", "陈"), Principal("s1", "supervisor", "周")
+    assert await port.may_upload_own(volunteer)
+    assert not await port.may_upload_own(Principal("a1", "agent", "王芳"))
+    assert not await port.may_upload_own(Principal("u1", "user", "市民"))
+    assert await port.may_read_own(volunteer, "v1", "m1")
+    assert not await port.may_read_own(supervisor, "v1", "m1")  # no ledger to ask: its uploader only
+    port = MediaDesk(**{**port.__dict__, "offline_help": Ledger()})
+    assert await port.may_read_own(supervisor, "v1", "m1")
+    assert not await port.may_read_own(supervisor, "v1", "m2")
+    assert not await port.may_read_own(Principal("v2", "volunteer", "李"), "v1", "m1")

@@ -116,3 +116,20 @@ async def test_access_rules(client):
     assert missing.status == 400
     err = (await missing.json())["error"]
     assert err["code"] == "bad_request" and err["message"]
+
+
+async def test_own_files_are_scoped_to_their_uploader(client):
+    volunteer, other = {"Authorization": "Bearer v1:volunteer"}, {"Authorization": "Bearer v2:volunteer"}
+    refused = await client.post("/api/v1/media", data=form(png_bytes((40, 30)), conversation_id="own"), headers=USER)
+    assert refused.status == 403
+    resp = await client.post("/api/v1/media", data=form(png_bytes((40, 30)), conversation_id="own"),
+                             headers=volunteer)
+    assert resp.status == 201, await resp.text()
+    body = await resp.json()
+    assert body["conversation_id"] == "own:v1" and body["type"] == "image"
+    assert await client.db["user_quotas"].find_one({"_id": {"$regex": "^uploads:v1:"}})  # daily caps apply
+    url = f"/api/v1/media/{body['media_id']}"
+    assert (await client.get(url, headers=volunteer)).status == 200
+    for stranger in (other, USER, AGENT, SUPER):
+        assert (await client.get(url, headers=stranger)).status == 404
+        assert (await client.get(url + "/link", headers=stranger)).status == 404

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel, Field
 
+from bridge.domain.auth import OFFLINE_ROLES
 from bridge.transport.http.common import STAFF, app_context, int_query, ok
 from bridge.transport.http.models import MatterId, Out, Records
 from core.errors import ApiError
@@ -31,7 +32,8 @@ def install(app: web.Application) -> None:
     app[SEARCHER] = KBSearcher(app["ctx"].store)
 
 
-@table.get("/api/v1/kb/search", summary="Knowledge-base search (staff)", auth=STAFF, query=SearchQuery,
+@table.get("/api/v1/kb/search", summary="Knowledge-base search (staff, offline helpers)", auth=STAFF + OFFLINE_ROLES,
+           query=SearchQuery,
            response=SearchOut)
 async def search(request: web.Request) -> web.Response:
     ctx = app_context(request)

@@ -1,4 +1,4 @@
-"""The panes (agent, h5, trainer, dashboard) and their static assets, served by the bridge."""
+"""The panes (agent, h5, trainer, dashboard, helper) and their static assets, served by the bridge."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 from aiohttp import web
 
 PANES = Path(__file__).resolve().parents[2] / "panes"
-PANE_NAMES = ("agent", "h5", "trainer", "dashboard")
+PANE_NAMES = ("agent", "h5", "trainer", "dashboard", "helper")
 
 
 def _pane(name: str):

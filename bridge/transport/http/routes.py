@@ -14,6 +14,7 @@ from bridge.transport.http import (
     hotline,
     kb,
     model_files,
+    offline_help,
     openapi,
     panes,
     privacy,
@@ -34,6 +35,7 @@ TABLES: tuple[RouteTable, ...] = (
     kb.table, trainer_nlu.table, trainer_kb.table, trainer_review.table, trainer_ledger.table, privacy.table,
     model_files.table,
     cti.table,
+    offline_help.table,
 )
 
 

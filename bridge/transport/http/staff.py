@@ -8,7 +8,13 @@ import yaml
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from bridge.domain.staff_accounts import AccountError, update_account
+from bridge.domain.staff_accounts import (
+    PLACE_MAX,
+    AccountError,
+    DuplicateAccount,
+    create_account,
+    update_account,
+)
 from bridge.transport.http.common import STAFF, app_context, ok, principal
 from bridge.transport.http.models import Out, Records
 from core.errors import ApiError
@@ -33,6 +39,8 @@ class AgentOut(Out):
     status: str
     active: int
     disabled: bool
+    hall: str = ""
+    window: str = ""
 
 
 class LoginOut(Out):
@@ -52,6 +60,20 @@ class AgentPatch(BaseModel):
     disabled: bool | None = None
     role: str | None = Field(default=None, max_length=16)
     departments: list[str] | None = Field(default=None, max_length=64)
+    hall: str | None = Field(default=None, max_length=PLACE_MAX)
+    window: str | None = Field(default=None, max_length=PLACE_MAX)
+
+
+class AgentNew(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+    name: str = Field(default="", max_length=64)
+    role: str = Field(default="agent", max_length=16)
+    departments: list[str] = Field(default_factory=list, max_length=64)
+    capacity: int | None = None
+    hall: str = Field(default="", max_length=PLACE_MAX, description="service hall (offline helpers)")
+    window: str = Field(default="", max_length=PLACE_MAX, description="window (window_staff)")
 
 
 class AgentChangedOut(Out):
@@ -67,7 +89,8 @@ def agent_wire(agent: dict) -> dict[str, Any]:
     return {"id": agent["_id"], "username": agent["username"], "name": agent["name"], "role": agent["role"],
             "departments": agent.get("departments", []), "capacity": agent.get("capacity", 5),
             "status": agent.get("status", "offline"), "active": agent.get("active", 0),
-            "disabled": agent.get("disabled", False)}
+            "disabled": agent.get("disabled", False), "hall": agent.get("hall", ""),
+            "window": agent.get("window", "")}
 
 
 def client_address(request: web.Request, trusted: list[str]) -> str:
@@ -92,6 +115,24 @@ async def login(request: web.Request) -> web.Response:
     return ok({"token": ctx.tokens.issue_staff(agent), "agent": agent_wire(agent)})
 
 
+@table.post("/api/v1/agents", summary="Create a staff account: desk role or offline helper (admin)",
+            auth=("admin",), body=AgentNew, status=201, response=AgentChangedOut,
+            errors={409: "username taken",
+                    422: "refused: bad username, unknown role or department, place, weak password"})
+async def create_staff(request: web.Request) -> web.Response:
+    """Offline helpers (window_staff, volunteer, official) take a service hall; window staff also a window."""
+    ctx = app_context(request)
+    m = body(request, AgentNew)
+    try:
+        agent = await create_account(ctx.store, ctx.catalogue, **m.model_dump(exclude={"capacity"}),
+                                     capacity=m.capacity or ctx.settings.default_capacity)
+    except DuplicateAccount:
+        raise ApiError(409, "duplicate_username") from None
+    except AccountError as exc:
+        raise ApiError(422, "invalid_payload", str(exc)) from None
+    return ok({"agent": agent_wire(agent)}, status=201)
+
+
 @table.patch("/api/v1/agents/{username}", summary="Disable, enable, re-role or move a staff account (admin)",
              auth=("admin",), body=AgentPatch, response=AgentChangedOut,
              errors={400: "unknown role or department", 404: "no such account"})
@@ -104,7 +145,7 @@ async def change_agent(request: web.Request) -> web.Response:
         raise ApiError(404, "unknown_agent")
     try:
         agent = await update_account(ctx.store, ctx.catalogue, username, disabled=m.disabled, role=m.role,
-                                     departments=m.departments)
+                                     departments=m.departments, hall=m.hall, window=m.window)
     except AccountError as exc:
         raise ApiError(400, "invalid_payload", str(exc)) from None
     return ok({"agent": agent_wire(agent)})

@@ -169,7 +169,13 @@ async def export(request: web.Request) -> web.Response:
 
 @table.get("/api/v1/ledger/{eid}", summary="One ledger entry", auth=WRITERS, response=EntryOut, errors=UNKNOWN)
 async def get_entry(request: web.Request) -> web.Response:
-    return ok({"entry": ledger.wire(await entry_of(request, request.match_info["eid"]))})
+    """An offline entry's citizen contact is shown here unmasked to managers (the read is audited)."""
+    doc = await entry_of(request, request.match_info["eid"])
+    p = principal(request)
+    reveal = p.role in MANAGERS and bool((doc.get("citizen") or {}).get("contact"))
+    if reveal:
+        await audit_read(app_context(request).store.audit, p, "ledger_contact", doc["_id"])
+    return ok({"entry": ledger.wire(doc, reveal=reveal)})
 
 
 def status_update(doc: dict[str, Any], m: EntryPatch, changes: dict[str, Any], who: dict[str, str]) -> dict:

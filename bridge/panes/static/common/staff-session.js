@@ -33,5 +33,20 @@ export function createStaffSession(key) {
   }
 
   const isSupervisor = () => ['supervisor', 'admin'].includes(session.me?.role);
-  return { session, api, login, resume, logout, isSupervisor };
+
+  /** Log in from the page's `#login-form`, then `start()`; errors go to `#login-error`. */
+  function bindLoginForm(start) {
+    document.querySelector('#login-form').addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const form = e.currentTarget;
+      try {
+        await login(form.username.value.trim(), form.password.value);
+        await start();
+      } catch (err) {
+        document.querySelector('#login-error').textContent = err.message;
+      }
+    });
+  }
+
+  return { session, api, login, resume, logout, isSupervisor, bindLoginForm };
 }

@@ -3,10 +3,11 @@
 import { $, replaceChildren, h } from '../common/dom.js';
 import { loadCatalogue, departmentName } from '../common/catalogue.js';
 import { toast } from '../common/dialog.js';
-import { api, session, login, resume, logout, isSupervisor } from './session.js';
+import { api, session, resume, logout, isSupervisor, bindLoginForm } from './session.js';
 import { mountFilters, currentQuery } from './filters.js';
 import { renderKpis } from './kpi-view.js';
 import { startLive, addAlert } from './live.js';
+import { refreshOffline } from './offline.js';
 
 const REFRESH_MS = 10000;
 const NOTICE_KEY = 'bangban.dashboard.notice';
@@ -21,6 +22,7 @@ async function refresh() {
   const query = currentQuery();
   inFlight = api.get('/api/v1/kpis', query).then((k) => {
     renderKpis(k);
+    refreshOffline(api, query);
     $('#kpis').dataset.query = new URLSearchParams(query).toString();
     $('#updated').textContent = `更新于 ${new Date().toLocaleTimeString('zh-CN', { hour12: false })}`;
   }).catch((err) => {
@@ -87,16 +89,7 @@ function showLogin(message = '') {
 }
 
 async function boot() {
-  $('#login-form').addEventListener('submit', async (e) => {
-    e.preventDefault();
-    const form = e.currentTarget;
-    try {
-      await login(form.username.value.trim(), form.password.value);
-      await start();
-    } catch (err) {
-      $('#login-error').textContent = err.message;
-    }
-  });
+  bindLoginForm(start);
   if (await resume()) await start();
   else {
     showLogin(sessionStorage.getItem(NOTICE_KEY) || '');

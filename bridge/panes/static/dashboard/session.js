@@ -2,4 +2,4 @@
 
 import { createStaffSession } from '../common/staff-session.js';
 
-export const { session, api, login, resume, logout, isSupervisor } = createStaffSession('bangban.dashboard.token');
+export const { session, api, login, resume, logout, isSupervisor, bindLoginForm } = createStaffSession('bangban.dashboard.token');
