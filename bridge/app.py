@@ -22,6 +22,7 @@ from bridge.domain.lifecycle import Lifecycle
 from bridge.domain.login import Logins
 from bridge.domain.login_throttle import Limits, LoginThrottle
 from bridge.domain.messaging import Messaging
+from bridge.domain.notify.service import build_notify
 from bridge.domain.ports import Attachments as AttachmentsPort
 from bridge.domain.presence import Presence
 from bridge.domain.queues import Queues
@@ -93,6 +94,8 @@ def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: s
     messaging.bot = bot  # bound after: the bot sends its replies through messaging, which starts its turns
     citizen_limits = CitizenLimits(store, settings, presence.process_id)
     messaging.limits = lifecycle.limits = citizen_limits
+    notify = build_notify(settings, store, timeline, catalogue)
+    messaging.followups.append(notify.triggers.followup)  # notifications to citizens away from the desk
     return AppContext(
         settings=settings, store=store, catalogue=catalogue, sio=sio, tokens=TokenService(settings),
         delivery=delivery, timeline=timeline, messages=messages, messaging=messaging,
@@ -101,7 +104,7 @@ def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: s
         presence=presence, limiter=RateLimiter(settings.rate_limit_per_10s),
         sessions=Sessions(sio), kb_loop=kb_loop, staff=StaffDirectory(store, settings.staff_check_s),
         logins=Logins(store, LoginThrottle(store, Limits.of(settings))),
-        citizen_limits=citizen_limits, user_expiry=TokenExpiry(sio, ns_user.NS),
+        citizen_limits=citizen_limits, user_expiry=TokenExpiry(sio, ns_user.NS), notify=notify,
     )
 
 
@@ -114,7 +117,8 @@ def _background_loops(ctx: AppContext) -> list[Periodic]:
     retention = Retention(ctx.store, s)
     return [Periodic("sweeper", sweeper.tick, s.sweep_interval_s, log, "sweep failed"),
             Periodic("staff-sessions", staff.check, s.staff_check_s, log, "staff session check failed"),
-            Periodic("retention", retention.sweep, s.retention_sweep_s, log, "retention sweep failed")]
+            Periodic("retention", retention.sweep, s.retention_sweep_s, log, "retention sweep failed"),
+            Periodic("notify", ctx.notify.outbox.deliver_due, s.notify.poll_s, log, "notification outbox failed")]
 
 
 async def _startup(app: web.Application) -> None:
@@ -155,6 +159,7 @@ async def _cleanup(app: web.Application) -> None:
     await ctx.conversations.cache.close()
     await ctx.rasa.close()
     await ctx.escalation.close()
+    await ctx.notify.close()
     await ctx.store.close()
 
 

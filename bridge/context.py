@@ -16,6 +16,7 @@ from bridge.domain.kb_loop import KbLoop
 from bridge.domain.lifecycle import Lifecycle
 from bridge.domain.login import Logins
 from bridge.domain.messaging import Messaging
+from bridge.domain.notify.service import Notify
 from bridge.domain.presence import Presence
 from bridge.domain.queues import Queues
 from bridge.domain.ratings import Ratings
@@ -76,5 +77,6 @@ class AppContext:
     logins: Logins
     citizen_limits: CitizenLimits
     user_expiry: TokenExpiry  # ends /user sockets when their token expires
+    notify: Notify  # citizen notifications: outbox, triggers (a messaging follow-up), consents
 
 

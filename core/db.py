@@ -95,6 +95,15 @@ INDEXES: dict[str, list[IndexModel]] = {
     # per-citizen limits across processes (bridge/domain/citizen_limits.py)
     "user_sockets": [IndexModel([("user", ASCENDING)], name="user")],
     "user_quotas": [IndexModel([("expires_at", ASCENDING)], name="expires", expireAfterSeconds=0)],
+    # citizen notifications (bridge/domain/notify/): the outbox, coalescing windows, consents, contacts
+    "notify_outbox": [
+        IndexModel([("state", ASCENDING), ("next_try", ASCENDING)], name="due"),
+        IndexModel([("conversation_id", ASCENDING)], name="conv"),
+        IndexModel([("created_at", DESCENDING)], name="created"),
+    ],
+    "notify_windows": [IndexModel([("expires_at", ASCENDING)], name="ttl", expireAfterSeconds=0)],
+    "notify_consents": [IndexModel([("user", ASCENDING)], name="user")],
+    "notify_contacts": [],
 }
 
 
