@@ -38,7 +38,7 @@ class NotifySettings(BaseSettings):
     retry_base_s: Seconds = Field(5.0, alias="NOTIFY_RETRY_BASE_S")
     retry_max_s: Seconds = Field(600.0, alias="NOTIFY_RETRY_MAX_S")
     per_citizen_per_hour: Count = Field(6, alias="NOTIFY_PER_CITIZEN_PER_HOUR")
-    quiet_hours: str = Field("22:00-08:00", alias="NOTIFY_QUIET_HOURS")  # Asia/Shanghai; empty: none
+    quiet_hours: str = Field("22:00-08:00", alias="NOTIFY_QUIET_HOURS")  # Asia/Shanghai; "off": none
     # providers held back during the quiet hours (sent when they end)
     quiet_providers: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["sms"],
                                                             alias="NOTIFY_QUIET_PROVIDERS")
@@ -66,8 +66,10 @@ class NotifySettings(BaseSettings):
     @field_validator("quiet_hours")
     @classmethod
     def _hours(cls, value: str) -> str:
-        if value and not _HOURS.match(value):
-            raise ValueError("must be HH:MM-HH:MM (e.g. 22:00-08:00) or empty")
+        if value.strip().lower() == "off":
+            return ""
+        if not _HOURS.match(value):
+            raise ValueError("must be HH:MM-HH:MM (e.g. 22:00-08:00) or off")
         return value
 
     @field_validator("quiet_providers", mode="before")

@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
                        rasa_config=args.config, demo_staff=True,
                        # a configured 12345 intake replaces the stand-in (required outside local development)
                        extra_env={"HOTLINE_URL": os.environ["HOTLINE_URL"]} if os.environ.get("HOTLINE_URL") else {})
-    busy = [x for x in [*cfg.bridge_ports, cfg.rasa_port, cfg.actions_port, cfg.hotline_port]
+    busy = [x for x in [*cfg.bridge_ports, cfg.rasa_port, cfg.actions_port, cfg.hotline_port, cfg.notify_port]
             + ([] if cfg.mongo_url else [cfg.db_port]) if port_open(x)]
     if busy:
         say(f"ports already in use: {busy}; is another Bangban or another service running?")
@@ -83,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
                         ("API document", "/api/v1/openapi.json")):
         print(f"    {label:<22} {base}{path}")
     print(f"    {'12345 stand-in':<22} {system.hotline_url}/workorders")
+    print(f"    {'notification stand-ins':<22} {system.notify_url}/admin/received?provider=wechat")
     if settings.local_development:
         print(f"  demo accounts (password {DEMO_PASSWORD}):")
         for username, name, deps, role in DEMO_STAFF:

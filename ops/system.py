@@ -1,4 +1,4 @@
-"""A whole Bangban system on this machine: database, Rasa, actions, hotline stand-in, bridges.
+"""A whole Bangban system on this machine: database, Rasa, actions, hotline and notification stand-ins, bridges.
 
 Used by the launcher (`./bangban run`, fixed ports) and by the integration tests
 (free ports, a fresh data directory); both start exactly the same processes.
@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 from core.settings import ROOT, generated_secret
 from ops.model import ensure_model, rasa_bin, rasa_env
+from ops.notify_standins import standin_env
 from ops.procs import Group, Proc, free_port, wait_until
 
 PY = str(ROOT / ".venv" / "bin" / "python")
@@ -44,6 +45,7 @@ class SystemConfig:
     rasa_port: int = 5005
     actions_port: int = 5055
     hotline_port: int = 8090
+    notify_port: int = 8091      # the notification providers' stand-ins (ops/notify_standins.py)
     bridge_ports: list[int] = field(default_factory=lambda: [8080])
     redis_port: int = 6379
     mongo_url: str = ""          # external MongoDB: no embedded server
@@ -59,7 +61,7 @@ class SystemConfig:
         kw["extra_env"] = {"HTTP_RATE_LIMIT_PER_MIN": "1000000", **(kw.get("extra_env") or {})}
         return cls(var_dir=var_dir, db_port=free_port(), rasa_port=free_port(), actions_port=free_port(),
                    hotline_port=free_port(), bridge_ports=[free_port() for _ in range(bridges)],
-                   redis_port=free_port(), **kw)
+                   redis_port=free_port(), notify_port=free_port(), **kw)
 
 
 class System:
@@ -95,6 +97,10 @@ class System:
     def hotline_url(self) -> str:
         return f"http://127.0.0.1:{self.cfg.hotline_port}"
 
+    @property
+    def notify_url(self) -> str:
+        return f"http://127.0.0.1:{self.cfg.notify_port}"
+
     def secret(self, name: str) -> str:
         """`name` (HOTLINE_SECRET, RASA_TOKEN) as given, else generated in this system's var/ and shared by
         every process (the bridge's settings check decides whether a generated one is acceptable)."""
@@ -111,6 +117,8 @@ class System:
             "REDIS_URL": self.redis_url, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1",
             "HOTLINE_SECRET": self.secret("HOTLINE_SECRET"), "RASA_TOKEN": self.secret("RASA_TOKEN"),
         }
+        # the providers' stand-ins, unless the environment names the real services
+        env.update({k: os.environ.get(k) or v for k, v in standin_env(self.notify_url, self.cfg.var_dir).items()})
         env.update(self.cfg.extra_env)
         return env
 
@@ -147,6 +155,8 @@ class System:
             self.start_rasa()
         self._proc("hotline", [PY, "-m", "ops.hotline_receiver", "--port", str(self.cfg.hotline_port),
                                "--store", str(self.cfg.var_dir / "hotline.jsonl")])
+        self._proc("notify", [PY, "-m", "ops.notify_standins", "--port", str(self.cfg.notify_port),
+                              "--var", str(self.cfg.var_dir)])
         if self.redis_url and not self.cfg.redis_url:
             redis = self._proc("redis", [shutil.which("redis-server") or "redis-server", "--port",
                                          str(self.cfg.redis_port), "--bind", "127.0.0.1", "--save", "",

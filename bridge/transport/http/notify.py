@@ -12,7 +12,7 @@ from bridge.transport.http.common import SUPERVISORS, app_context, ok, principal
 from bridge.transport.http.models import Out, Records
 from bridge.transport.schemas import NotifyConsentIn
 from core.errors import ApiError
-from core.http_routes import USER, RouteTable, body
+from core.http_routes import RouteTable, body
 
 table = RouteTable("notify")
 
@@ -38,12 +38,10 @@ class RetryOut(Out):
 
 
 @table.post("/api/v1/me/notify-consent", summary="Record the citizen's subscription consent (mini-programs)",
-            auth=USER, body=NotifyConsentIn, response=ConsentOut,
-            errors={403: "not a citizen's token", 409: "the token's channel or openid does not fit the provider"})
+            auth=("user",), body=NotifyConsentIn, response=ConsentOut, denied="只有市民可以订阅消息。",
+            errors={409: "the token's channel or openid does not fit the provider"})
 async def notify_consent(request: web.Request) -> web.Response:
     p = principal(request)
-    if p.role != "user":
-        raise ApiError(403, "forbidden")
     m = body(request, NotifyConsentIn)
     counts = await app_context(request).notify.consents.record(p, m.provider, m.accepted, m.rejected)
     return ok({"ok": True, "data": {"provider": m.provider, "consent": counts}})
