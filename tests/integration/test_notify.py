@@ -278,3 +278,38 @@ async def test_consent_over_http_and_its_refusals(nh):
     app_token = await nh.user_token(channel="app")
     status, answer = await nh.http("POST", "/api/v1/me/notify-consent", token=app_token, json=body)
     assert status == 409, answer
+
+
+async def test_your_turn_and_the_rating_request_reach_a_citizen_away(nh, notify_system):
+    user, sub = await citizen(nh, "app")
+    await nh.reset_department(DEPARTMENT)
+    cid = await start_conversation(user, "我想申领发票", matter=MATTER)
+    assert (await user.call("handoff", {"conversation_id": cid}))["ok"]  # nobody online: queued
+    await leave(nh, user, sub)
+    agent = await nh.agent([DEPARTMENT])
+    await agent.wait_for("assigned", pred=lambda d: d["conversation"]["id"] == cid)
+    ack = await agent.call("close", {"conversation_id": cid, "resolved": True})
+    assert ack["ok"], ack
+    got = await arrivals(notify_system, "push", sub, lambda r: r["body"]["user_id"], want=2)
+    assert sorted(r["body"]["kind"] for r in got) == ["rating", "your_turn"], got
+    turn = next(r["body"] for r in got if r["body"]["kind"] == "your_turn")
+    assert turn["title"] == "轮到您了" and "已接入" in turn["body"]
+
+
+async def test_the_work_order_result_reaches_a_citizen_away(nh, notify_system):
+    phone = f"138{uuid.uuid4().int % 10**8:08d}"
+    user, sub = await citizen(nh, "kiosk", phone=phone)
+    agent, cid = await served(nh, user)
+    await leave(nh, user, sub)
+    ack = await agent.call("escalate", {"conversation_id": cid, "summary": "需要税务部门线下核实"})
+    assert ack["ok"], ack
+    ticket = ack["ticket"]["id"]
+    async with aiohttp.ClientSession() as s:
+        async with s.get(f"{notify_system.hotline_url}/workorders") as r:
+            assert r.status == 200
+        body = {"ticket_id": ticket, "status": "resolved", "note": "已办结"}
+        async with s.post(f"{notify_system.hotline_url}/admin/callback", json=body) as r:
+            assert r.status == 200 and (await r.json())["status"] == 200
+    got = await arrivals(notify_system, "sms", phone, lambda r: r["body"]["phone"])
+    assert [r["body"]["template_code"] for r in got] == ["SMS_BB_ORDER"], got
+    assert got[0]["body"]["params"] == {"ticket": ticket, "status": "已办结"}
