@@ -278,6 +278,12 @@ async def test_consent_over_http_and_its_refusals(nh):
     app_token = await nh.user_token(channel="app")
     status, answer = await nh.http("POST", "/api/v1/me/notify-consent", token=app_token, json=body)
     assert status == 409, answer
+    sub = (await nh.store.notify_contacts.find_one({"openid": openid}))["_id"]
+    admin, _ = await nh.make_staff([], "admin")
+    status, answer = await nh.http("POST", f"/api/v1/admin/users/{sub}/erase", token=await nh.staff_token(admin))
+    assert status == 200 and answer["counts"]["notifications"] == 3, answer  # two consents and the contact
+    assert await nh.store.notify_consents.count_documents({"user": sub}) == 0
+    assert await nh.store.notify_contacts.count_documents({"_id": sub}) == 0
 
 
 async def test_your_turn_and_the_rating_request_reach_a_citizen_away(nh, notify_system):

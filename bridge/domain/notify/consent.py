@@ -20,6 +20,7 @@ from core.errors import ApiError
 
 log = logging.getLogger("bangban.notify")
 MAX_PER_TEMPLATE = 50  # WeChat accumulates accepts; more than this is a client gone wrong
+KNOWN_MAX = 20_000  # contacts remembered per process before the memo starts over
 
 
 def contact_of(p: Principal) -> dict:
@@ -46,6 +47,8 @@ class Consents:
         try:
             await self.store.notify_contacts.update_one({"_id": p.id}, {"$set": {**contact, "ts": now()}},
                                                         upsert=True)
+            if len(self._known) >= KNOWN_MAX:
+                self._known.clear()
             self._known[p.id] = contact
         except PyMongoError:  # the next connection tries again; notifications fall back to no contact
             log.warning("notification contact not stored", exc_info=True)

@@ -68,6 +68,8 @@ class WeChat:
             return Outcome("retry", f"token {exc}", "access token refused")
         except NETWORK_ERRORS as exc:
             return network_outcome(exc)
+        except ValueError as exc:  # not JSON: a proxy's error page
+            return Outcome("retry", "bad_response", str(exc)[:200])
 
     async def _send_once(self, notice: Notice, refresh: bool) -> Outcome:
         token = await self.access_token(refresh)

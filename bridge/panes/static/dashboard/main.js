@@ -7,6 +7,7 @@ import { api, session, login, resume, logout, isSupervisor } from './session.js'
 import { mountFilters, currentQuery } from './filters.js';
 import { renderKpis } from './kpi-view.js';
 import { startLive, addAlert } from './live.js';
+import { refreshOutbox } from './notify-view.js';
 
 const REFRESH_MS = 10000;
 const NOTICE_KEY = 'bangban.dashboard.notice';
@@ -74,9 +75,11 @@ async function start() {
   const live = startLive(session.token, () => { soon(); live.refreshAgents(); }, authFailed);
   await refresh();
   loadRecentAlerts();
+  refreshOutbox(api);
   setInterval(() => {
     refresh();
     live.refreshAgents();
+    refreshOutbox(api);
   }, REFRESH_MS);
 }
 
