@@ -30,7 +30,7 @@ async def test_supervisor_sees_the_outbox_and_retries_a_dead_letter(h, new_page)
     await expect(dead).to_contain_text("HTTP 503")
     push_row = page.locator("#notify-counts tr[data-provider=push]")
     await expect(push_row).to_be_visible()
-    await dead.get_by_role("button", name="重试").click()
+    await dead.get_by_role("button", name=f"重新发送通知 {item_id}").click()
     await expect(page.locator(f"#notify-dead li[data-id='{item_id}']")).to_have_count(0)
     item = await h.store.notify_outbox.find_one({"_id": item_id})
     assert item["state"] != "dead" and item["attempts"] <= 1
