@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
+import tempfile
 import time
 import uuid
 from pathlib import Path
 
 import aiohttp
 import pytest
+import yaml
 
 from bridge.infra.notify_providers import rsa2
 from core import signatures
+from core.settings import ROOT
 from ops.system import System
 from tests.integration.systems import MultiHarness, open_harness, own_system
 from tests.support import Client, cmid, start_conversation
@@ -29,9 +33,23 @@ ENV = {"NOTIFY_DELAY_S": "1.5", "NOTIFY_POLL_S": "0.2", "NOTIFY_RETRY_BASE_S": "
        "RASA_TIMEOUT_S": "1"}
 
 
+CLOSED_DEPARTMENT, CLOSED_MATTER = "education", "school-enrollment"
+
+
+def data_with_a_closed_department(target: Path) -> Path:
+    """A copy of data/ where one department's human help is never open (its handoffs leave a message)."""
+    shutil.copytree(ROOT / "data", target, symlinks=True)
+    routing = target / "catalogue" / "routing.yml"
+    spec = yaml.safe_load(routing.read_text(encoding="utf-8"))
+    spec["help_hours"].setdefault("overrides", {})[CLOSED_DEPARTMENT] = {"start": "00:00", "end": "00:00"}
+    routing.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    return target
+
+
 @pytest.fixture(scope="module")
 def notify_system():
-    yield from own_system("notify", bridges=1, **ENV)
+    data = data_with_a_closed_department(Path(tempfile.mkdtemp(prefix="bangban-notify-data-")) / "data")
+    yield from own_system("notify", bridges=1, **ENV, BANGBAN_DATA=str(data))
 
 
 @pytest.fixture
@@ -319,3 +337,21 @@ async def test_the_work_order_result_reaches_a_citizen_away(nh, notify_system):
     got = await arrivals(notify_system, "sms", phone, lambda r: r["body"]["phone"])
     assert [r["body"]["template_code"] for r in got] == ["SMS_BB_ORDER"], got
     assert got[0]["body"]["params"] == {"ticket": ticket, "status": "已办结"}
+
+
+async def test_the_reply_to_a_message_left_out_of_hours_is_notified_as_such(nh, notify_system):
+    user, sub = await citizen(nh, "app")
+    await nh.reset_department(CLOSED_DEPARTMENT)
+    cid = await start_conversation(user, "孩子入学报名需要什么材料", matter=CLOSED_MATTER)
+    assert (await user.call("handoff", {"conversation_id": cid}))["ok"]
+    notice = await user.wait_for("message", conversation_id=cid, pred=lambda d: d["meta"].get("left_message"))
+    assert "非人工服务时间" in notice["text"]
+    await leave(nh, user, sub)
+    agent = await nh.agent([CLOSED_DEPARTMENT])  # the department opens: an agent takes the queue
+    await agent.wait_for("assigned", pred=lambda d: d["conversation"]["id"] == cid)
+    await reply(agent, cid, "您好，入学报名请准备户口簿和房产证明。")
+    await reply(agent, cid, "材料齐全后可在线提交。")
+    got = await arrivals(notify_system, "push", sub, lambda r: r["body"]["user_id"], want=2)
+    assert sorted(r["body"]["kind"] for r in got) == ["offhours_reply", "your_turn"], got
+    left = next(r["body"] for r in got if r["body"]["kind"] == "offhours_reply")
+    assert left["title"] == "您的留言已有回复" and "户口簿" in left["body"]
