@@ -30,7 +30,7 @@ from tests.support import Client, cmid, start_conversation
 DEPARTMENT, MATTER = "taxation", "invoice-application"
 ENV = {"NOTIFY_DELAY_S": "1.5", "NOTIFY_POLL_S": "0.2", "NOTIFY_RETRY_BASE_S": "0.2", "NOTIFY_RETRY_MAX_S": "0.5",
        "NOTIFY_MAX_ATTEMPTS": "4", "NOTIFY_QUIET_HOURS": "off", "NOTIFY_COALESCE_S": "60",
-       "RASA_TIMEOUT_S": "1"}
+       "NOTIFY_PER_CITIZEN_PER_HOUR": "3", "RASA_TIMEOUT_S": "1"}
 
 
 CLOSED_DEPARTMENT, CLOSED_MATTER = "education", "school-enrollment"
@@ -355,3 +355,20 @@ async def test_the_reply_to_a_message_left_out_of_hours_is_notified_as_such(nh, 
     assert sorted(r["body"]["kind"] for r in got) == ["offhours_reply", "your_turn"], got
     left = next(r["body"] for r in got if r["body"]["kind"] == "offhours_reply")
     assert left["title"] == "您的留言已有回复" and "户口簿" in left["body"]
+
+
+async def test_a_citizen_gets_at_most_the_hourly_number_of_notifications(nh, notify_system):
+    user, sub = await citizen(nh, "app")
+    agent, first = await served(nh, user)
+    second = await start_conversation(user, "还想问一下开票额度", matter=MATTER)
+    assert (await user.call("handoff", {"conversation_id": second}))["ok"]
+    await agent.wait_for("assigned", pred=lambda d: d["conversation"]["id"] == second)
+    await leave(nh, user, sub)
+    for cid in (first, second):
+        await reply(agent, cid)
+        assert (await agent.call("close", {"conversation_id": cid, "resolved": True}))["ok"]
+    got = await arrivals(notify_system, "push", sub, lambda r: r["body"]["user_id"], want=3)
+    assert len(got) == 3, got  # NOTIFY_PER_CITIZEN_PER_HOUR
+    items = await nh.store.notify_outbox.find({"user": sub}).to_list(None)
+    assert sorted(i["state"] for i in items) == ["sent", "sent", "sent", "skipped"], items
+    assert [i["reason"] for i in items if i["state"] == "skipped"] == ["rate_limited"]
