@@ -95,3 +95,20 @@ def pem(value: str) -> bytes:
     if value.lstrip().startswith("-----BEGIN"):
         return value.encode()
     return Path(value).read_bytes()
+
+
+def unsafe_notify(s: NotifySettings, where: str) -> list[str]:
+    """Problems of configured providers outside local development: stand-in targets, short secrets."""
+    from core.settings_checks import MIN_SECRET_BYTES, is_standin_url
+
+    problems = []
+    for name, url, configured in (("WECHAT_API_URL", s.wechat_api_url, bool(s.wechat_appid)),
+                                  ("ALIPAY_GATEWAY_URL", s.alipay_gateway_url, bool(s.alipay_app_id)),
+                                  ("PUSH_URL", s.push_url, bool(s.push_url)), ("SMS_URL", s.sms_url, bool(s.sms_url))):
+        if configured and is_standin_url(url):
+            problems.append(f"{name}: the notification stand-ins (a loopback address) cannot be the target {where} "
+                            f"(got {url})")
+    for name, url, secret in (("PUSH_SECRET", s.push_url, s.push_secret), ("SMS_SECRET", s.sms_url, s.sms_secret)):
+        if url and len(secret.encode()) < MIN_SECRET_BYTES:
+            problems.append(f"{name}: must be at least {MIN_SECRET_BYTES} bytes when its URL is set {where}")
+    return problems

@@ -83,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
                         ("API document", "/api/v1/openapi.json")):
         print(f"    {label:<22} {base}{path}")
     print(f"    {'12345 stand-in':<22} {system.hotline_url}/workorders")
-    print(f"    {'notification stand-ins':<22} {system.notify_url}/admin/received?provider=wechat")
+    if settings.local_development:
+        print(f"    {'notification stand-ins':<22} {system.notify_url}/admin/received?provider=wechat")
     if settings.local_development:
         print(f"  demo accounts (password {DEMO_PASSWORD}):")
         for username, name, deps, role in DEMO_STAFF:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from core.settings import ROOT, generated_secret
+from core.settings import DEV, ROOT, generated_secret, is_local_development
 from ops.model import ensure_model, rasa_bin, rasa_env
 from ops.notify_standins import standin_env
 from ops.procs import Group, Proc, free_port, wait_until
@@ -117,10 +117,17 @@ class System:
             "REDIS_URL": self.redis_url, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1",
             "HOTLINE_SECRET": self.secret("HOTLINE_SECRET"), "RASA_TOKEN": self.secret("RASA_TOKEN"),
         }
-        # the providers' stand-ins, unless the environment names the real services
-        env.update({k: os.environ.get(k) or v for k, v in standin_env(self.notify_url, self.cfg.var_dir).items()})
+        if self._local_development():  # the providers' stand-ins, unless the environment names the real services
+            env.update({k: os.environ.get(k) or v for k, v in standin_env(self.notify_url, self.cfg.var_dir).items()})
         env.update(self.cfg.extra_env)
         return env
+
+    def _local_development(self) -> bool:
+        """Whether the bridges run as local development (then the notification stand-ins stand in)."""
+        e = {**os.environ, **self.cfg.extra_env}
+        demo = e.get("BANGBAN_DEMO", "").lower() in ("1", "true", "yes", "on")
+        return is_local_development(e.get("BANGBAN_ENV") or DEV, e.get("BANGBAN_HOST") or "127.0.0.1",
+                                    not self.cfg.mongo_url, demo)
 
     def _proc(self, name: str, argv: list[str], extra: dict[str, str] | None = None) -> Proc:
         proc = Proc(name, argv, env={**self.env(), **(extra or {})}, cwd=ROOT, log_path=self.logs / f"{name}.log")
@@ -155,8 +162,9 @@ class System:
             self.start_rasa()
         self._proc("hotline", [PY, "-m", "ops.hotline_receiver", "--port", str(self.cfg.hotline_port),
                                "--store", str(self.cfg.var_dir / "hotline.jsonl")])
-        self._proc("notify", [PY, "-m", "ops.notify_standins", "--port", str(self.cfg.notify_port),
-                              "--var", str(self.cfg.var_dir)])
+        if self._local_development():
+            self._proc("notify", [PY, "-m", "ops.notify_standins", "--port", str(self.cfg.notify_port),
+                                  "--var", str(self.cfg.var_dir)])
         if self.redis_url and not self.cfg.redis_url:
             redis = self._proc("redis", [shutil.which("redis-server") or "redis-server", "--port",
                                          str(self.cfg.redis_port), "--bind", "127.0.0.1", "--save", "",

@@ -103,3 +103,16 @@ def test_contact_claims_take_only_well_formed_and_verified_values():
     assert contact_claims({"phone": "13912345678"}) == {}  # not verified
     assert contact_claims({"phone": "13912345678", "phone_verified": "yes"}) == {}
     assert contact_claims({"openid": "a b", "phone": "+8613912345678", "phone_verified": True}) == {}
+
+
+def test_outside_local_development_stand_in_targets_and_short_secrets_are_refused():
+    from core.notify_settings import unsafe_notify
+
+    s = NotifySettings(WECHAT_APPID="wx1", WECHAT_API_URL="http://127.0.0.1:8091/wechat",
+                       PUSH_URL="https://push.example.gov.cn", PUSH_SECRET="short", SMS_URL="")
+    problems = unsafe_notify(s, "in production")
+    assert any(p.startswith("WECHAT_API_URL: the notification stand-ins") for p in problems), problems
+    assert any(p.startswith("PUSH_SECRET: must be at least 32 bytes") for p in problems), problems
+    assert not any(p.startswith(("SMS_", "ALIPAY_")) for p in problems)  # not configured: nothing to check
+    real = NotifySettings(WECHAT_APPID="wx1", PUSH_URL="https://push.example.gov.cn", PUSH_SECRET="s" * 32)
+    assert unsafe_notify(real, "in production") == []
