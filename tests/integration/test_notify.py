@@ -267,6 +267,12 @@ async def test_sms_goes_to_a_verified_number_and_a_dead_letter_can_be_retried(nh
     status, view = await nh.http("GET", "/api/v1/notify/outbox?state=dead&provider=sms", token=token)
     assert status == 200 and view["counts"]["sms"]["dead"] >= 1
     assert any(i["id"] == item["_id"] for i in view["items"]) and "to" not in view["items"][0]
+    other, _ = await nh.make_staff(["education"], "supervisor")
+    other_token = await nh.staff_token(other)
+    status, view = await nh.http("GET", "/api/v1/notify/outbox?state=dead", token=other_token)
+    assert status == 200 and all(i["id"] != item["_id"] for i in view["items"])
+    status, _ = await nh.http("POST", f"/api/v1/notify/outbox/{item['_id']}/retry", token=other_token)
+    assert status == 404  # another department's dead letter
     status, answer = await nh.http("POST", f"/api/v1/notify/outbox/{item['_id']}/retry", token=token)
     assert status == 200 and answer["item"]["state"] == "pending", answer
     got = await arrivals(notify_system, "sms", phone, lambda r: r["body"]["phone"])
