@@ -120,6 +120,7 @@ def ttl_indexes(settings: Settings) -> dict[str, IndexModel]:
         "media": ttl("created_at", s.retention_media_days),
         "cobrowse_events": ttl("ts", s.retention_cobrowse_days),
         "unanswered": ttl("last_asked", s.retention_unanswered_days),
+        "notify_outbox": ttl("created_at", s.retention_messages_days),  # excerpts of messages, addresses
     }
 
 

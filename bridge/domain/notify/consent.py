@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+import pymongo
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
@@ -20,6 +21,7 @@ from core.errors import ApiError
 
 log = logging.getLogger("bangban.notify")
 MAX_PER_TEMPLATE = 50  # WeChat accumulates accepts; more than this is a client gone wrong
+STORE_TIMEOUT_S = 1.5
 KNOWN_MAX = 20_000  # contacts remembered per process before the memo starts over
 
 
@@ -45,8 +47,9 @@ class Consents:
         if not (p.openid or p.phone) or self._known.get(p.id) == contact:
             return
         try:
-            await self.store.notify_contacts.update_one({"_id": p.id}, {"$set": {**contact, "ts": now()}},
-                                                        upsert=True)
+            with pymongo.timeout(STORE_TIMEOUT_S):  # runs while the citizen's socket connects
+                await self.store.notify_contacts.update_one({"_id": p.id}, {"$set": {**contact, "ts": now()}},
+                                                            upsert=True)
             if len(self._known) >= KNOWN_MAX:
                 self._known.clear()
             self._known[p.id] = contact

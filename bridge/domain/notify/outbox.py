@@ -95,8 +95,12 @@ class NotifyOutbox:
                 continue  # another process took it
             try:
                 sent += await self._process(item)
-            except Exception:  # noqa: BLE001 - the lease runs out and the item is tried again
+            except Exception as exc:  # noqa: BLE001 - counted as a failed attempt (or retried when the lease ends)
                 log.exception("notification failed", extra={"item": item["_id"]})
+                try:
+                    await self._record(item, Outcome("retry", "error", type(exc).__name__))
+                except Exception:  # noqa: BLE001 - the database itself is failing: the lease ends, tried again
+                    pass
         return sent
 
     async def _process(self, item: dict) -> bool:
