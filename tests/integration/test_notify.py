@@ -293,6 +293,10 @@ async def test_consent_over_http_and_its_refusals(nh):
     assert status == 200 and answer["data"]["consent"] == {"wx-dev-reply": 1, "wx-dev-rating": 1}
     status, answer = await nh.http("POST", "/api/v1/me/notify-consent", token=token, json=body)
     assert answer["data"]["consent"] == {"wx-dev-reply": 2, "wx-dev-rating": 2}  # accepts add up
+    status, known = await nh.http("GET", "/api/v1/me/notify-consent", token=token)
+    assert status == 200 and known["provider"] == "wechat", known
+    assert known["templates"]["wx-dev-reply"] == ["reply", "offhours_reply"] and "wx-dev-turn" in known["templates"]
+    assert known["consent"] == {"wx-dev-reply": 2, "wx-dev-rating": 2}
     status, answer = await nh.http("POST", "/api/v1/me/notify-consent", token=token,
                                    json={"provider": "wechat", "accepted": ["no-such-template"]})
     assert status == 400, answer
@@ -302,6 +306,8 @@ async def test_consent_over_http_and_its_refusals(nh):
     app_token = await nh.user_token(channel="app")
     status, answer = await nh.http("POST", "/api/v1/me/notify-consent", token=app_token, json=body)
     assert status == 409, answer
+    status, known = await nh.http("GET", "/api/v1/me/notify-consent", token=app_token)
+    assert (status, known) == (200, {"provider": None, "templates": {}, "consent": {}})  # the app needs no consent
     sub = (await nh.store.notify_contacts.find_one({"openid": openid}))["_id"]
     admin, _ = await nh.make_staff([], "admin")
     status, answer = await nh.http("POST", f"/api/v1/admin/users/{sub}/erase", token=await nh.staff_token(admin))

@@ -36,9 +36,10 @@ def contact_of(p: Principal) -> dict:
 
 
 class Consents:
-    def __init__(self, store: Store, template_ids: dict[str, set[str]]) -> None:
+    def __init__(self, store: Store, templates: dict[str, dict[str, list[str]]]) -> None:
         self.store = store
-        self.template_ids = template_ids  # provider -> the templates its consent may name
+        self.templates = templates  # provider -> its template ids -> the kinds each carries
+        self.template_ids = {provider: set(ids) for provider, ids in templates.items()}
         self._known: dict[str, dict] = {}  # contacts this process stored already
 
     async def remember(self, p: Principal) -> None:
@@ -82,6 +83,14 @@ class Consents:
                 {"$set": {"n": 0, "user": p.id, "provider": provider, "template": template, "ts": now()}},
                 upsert=True)
         return await self.counts(p.id, provider)
+
+    async def status(self, p: Principal) -> dict:
+        """What a citizen's mini-program may ask consent for, and what is left (none outside the mini-programs)."""
+        provider = p.channel if p.channel in self.templates else None
+        if provider is None:
+            return {"provider": None, "templates": {}, "consent": {}}
+        return {"provider": provider, "templates": self.templates[provider],
+                "consent": await self.counts(p.id, provider)}
 
     async def counts(self, user_id: str, provider: str) -> dict[str, int]:
         docs = await self.store.notify_consents.find({"user": user_id, "provider": provider}).to_list(None)

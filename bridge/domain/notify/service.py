@@ -45,7 +45,7 @@ def providers(s: NotifySettings) -> dict[str, Provider]:
 def build_notify(settings: Settings, store: Store, timeline: Timeline, catalogue: Catalogue) -> Notify:
     s = settings.notify
     templates = Templates.load(s.templates_file or settings.data_dir / "notify" / "templates.yml")
-    consents = Consents(store, {p: templates.template_ids(p) for p in ("wechat", "alipay")})
+    consents = Consents(store, {p: templates.by_template(p) for p in ("wechat", "alipay")})
     outbox = NotifyOutbox(store, timeline, consents, providers(s), s)
     triggers = NotifyTriggers(store, outbox, consents, templates, catalogue, timeline, s)
     return Notify(outbox=outbox, triggers=triggers, consents=consents)

@@ -67,7 +67,15 @@ class Templates:
         return cls(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
 
     def template_ids(self, provider: str) -> set[str]:
-        return {k[provider]["template_id"] for k in self.kinds.values() if provider in k}
+        return set(self.by_template(provider))
+
+    def by_template(self, provider: str) -> dict[str, list[str]]:
+        """`provider`'s template ids with the kinds each carries."""
+        out: dict[str, list[str]] = {}
+        for kind, spec in self.kinds.items():
+            if provider in spec:
+                out.setdefault(spec[provider]["template_id"], []).append(kind)
+        return out
 
     def render(self, kind: str, provider: str, variables: dict[str, Any]) -> Rendered:
         """The template id, fields, title and text of `kind` for `provider` with `variables` filled in."""

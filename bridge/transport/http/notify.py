@@ -47,6 +47,18 @@ async def notify_consent(request: web.Request) -> web.Response:
     return ok({"ok": True, "data": {"provider": m.provider, "consent": counts}})
 
 
+class ConsentStatusOut(Out):
+    provider: str | None
+    templates: dict
+    consent: dict
+
+
+@table.get("/api/v1/me/notify-consent", summary="The templates a mini-program may ask consent for, and what is left",
+           auth=("user",), response=ConsentStatusOut, denied="只有市民可以订阅消息。")
+async def notify_consent_status(request: web.Request) -> web.Response:
+    return ok(await app_context(request).notify.consents.status(principal(request)))
+
+
 @table.get("/api/v1/notify/outbox", summary="The notification outbox: counts by provider and state, latest items",
            auth=SUPERVISORS, query=OutboxQuery, response=OutboxOut)
 async def outbox(request: web.Request) -> web.Response:
