@@ -39,6 +39,7 @@ def _msg(role: str, **meta) -> dict:
 def test_kinds_come_from_the_message_alone():
     conv: dict = {}
     assert policy.kind_of(conv, _msg("agent")) == "reply"
+    assert policy.kind_of(conv, _msg("supervisor")) == "reply"  # a supervisor stepping in replies too
     assert policy.kind_of(conv, _msg("user")) is None
     assert policy.kind_of(conv, _msg("bot")) is None
     assert policy.kind_of(conv, _msg("system", event="agent_joined")) == "your_turn"

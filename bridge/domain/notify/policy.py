@@ -10,6 +10,7 @@ BEIJING = dt.timezone(dt.timedelta(hours=8))
 # a channel's own provider; other channels fall back to SMS when the citizen's number is verified
 CHANNEL_PROVIDERS = {"wechat": "wechat", "alipay": "alipay", "app": "push"}
 CONSENTED = ("wechat", "alipay")  # providers whose templates need the citizen's subscription
+STAFF_SENDERS = ("agent", "supervisor", "admin")  # whose messages are replies to the citizen
 
 
 def provider_for(channel: str | None, contact: dict | None) -> tuple[str, str] | None:
@@ -31,7 +32,7 @@ def provider_for(channel: str | None, contact: dict | None) -> tuple[str, str] |
 def kind_of(conv: dict, message: dict) -> str | None:
     """The notification a stored message calls for, or None (most messages: none)."""
     role = message["sender"]["role"]
-    if role == "agent":
+    if role in STAFF_SENDERS:
         return "reply"
     if role != "system":
         return None

@@ -90,10 +90,11 @@ class NotifyTriggers:
         matter = self.catalogue.matters.get(conv.get("matter") or "")
         department = self.catalogue.departments.get(conv.get("department") or "")
         agent = (conv.get("agent") or {}).get("name") or (meta.get("agent") or {}).get("name") or "帮办人员"
+        if message["sender"]["role"] in policy.STAFF_SENDERS:  # who replied, rather than who was assigned
+            agent = message["sender"].get("name") or agent
         text = message.get("text") or PLACEHOLDERS.get(message.get("type", ""), "")
         return {"matter": matter.name if matter else "政务服务咨询",
-                "department": department.name if department else "帮办部门",
-                "agent": agent if message["sender"]["role"] != "agent" else message["sender"].get("name") or agent,
+                "department": department.name if department else "帮办部门", "agent": agent,
                 "excerpt": clip(mask_pii(text), 40), "time": beijing_time(message["ts"]),
                 "ticket": meta.get("ticket", ""), "status": WORK_ORDER_STATUS.get(meta.get("status", ""), ""),
                 "conversation_id": conv["_id"]}
