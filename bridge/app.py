@@ -22,6 +22,7 @@ from bridge.domain.lifecycle import Lifecycle
 from bridge.domain.login import Logins
 from bridge.domain.login_throttle import Limits, LoginThrottle
 from bridge.domain.messaging import Messaging
+from bridge.domain.notify.service import build_notify
 from bridge.domain.offline_help import OfflineHelp
 from bridge.domain.phone import Phone
 from bridge.domain.phone_calls import PhoneCalls
@@ -102,6 +103,8 @@ def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: s
     phone_links = PhoneLinks(store, settings.phone_link_key)
     phone = Phone(store, conversations, lifecycle, assignment, queues, delivery, phone_links, catalogue,
                   settings.cti_secret)
+    notify = build_notify(settings, store, timeline, catalogue)
+    messaging.followups.append(notify.triggers.followup)  # notifications to citizens away from the desk
     return AppContext(
         settings=settings, store=store, catalogue=catalogue, sio=sio, tokens=TokenService(settings),
         delivery=delivery, timeline=timeline, messages=messages, messaging=messaging,
@@ -113,7 +116,7 @@ def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: s
         citizen_limits=citizen_limits, user_expiry=TokenExpiry(sio, ns_user.NS),
         models=ModelStore(store, settings),
         phone=phone, phone_calls=PhoneCalls(conversations, timeline), phone_links=phone_links,
-        offline_help=OfflineHelp(store),
+        offline_help=OfflineHelp(store), notify=notify,
     )
 
 
@@ -127,7 +130,8 @@ def _background_loops(ctx: AppContext) -> list[Periodic]:
     return [Periodic("sweeper", sweeper.tick, s.sweep_interval_s, log, "sweep failed"),
             Periodic("staff-sessions", staff.check, s.staff_check_s, log, "staff session check failed"),
             Periodic("retention", retention.sweep, s.retention_sweep_s, log, "retention sweep failed"),
-            Periodic("models", ctx.models.reconcile, s.model_reconcile_s, log, "model reconcile failed")]
+            Periodic("models", ctx.models.reconcile, s.model_reconcile_s, log, "model reconcile failed"),
+            Periodic("notify", ctx.notify.outbox.deliver_due, s.notify.poll_s, log, "notification outbox failed")]
 
 
 async def _startup(app: web.Application) -> None:
@@ -168,6 +172,7 @@ async def _cleanup(app: web.Application) -> None:
     await ctx.conversations.cache.close()
     await ctx.rasa.close()
     await ctx.escalation.close()
+    await ctx.notify.close()
     await ctx.store.close()
 
 

@@ -16,6 +16,7 @@ from bridge.domain.kb_loop import KbLoop
 from bridge.domain.lifecycle import Lifecycle
 from bridge.domain.login import Logins
 from bridge.domain.messaging import Messaging
+from bridge.domain.notify.service import Notify
 from bridge.domain.offline_help import OfflineHelp
 from bridge.domain.phone import Phone
 from bridge.domain.phone_calls import PhoneCalls
@@ -86,5 +87,6 @@ class AppContext:
     phone_calls: PhoneCalls  # call cards and their notes
     phone_links: PhoneLinks  # verified citizen numbers, hashed
     offline_help: OfflineHelp  # problems logged by window staff, volunteers and officials
+    notify: Notify  # citizen notifications: outbox, triggers (a messaging follow-up), consents
 
 

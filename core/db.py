@@ -101,6 +101,15 @@ INDEXES: dict[str, list[IndexModel]] = {
     "phone_calls": [],
     "cti_events": [IndexModel([("received_at", ASCENDING)], name="ttl", expireAfterSeconds=30 * 86400)],
     "phone_links": [IndexModel([("user_id", ASCENDING)], name="user")],
+    # citizen notifications (bridge/domain/notify/): the outbox, coalescing windows, consents, contacts
+    "notify_outbox": [
+        IndexModel([("state", ASCENDING), ("next_try", ASCENDING)], name="due"),
+        IndexModel([("conversation_id", ASCENDING)], name="conv"),
+        IndexModel([("created_at", DESCENDING)], name="created"),
+    ],
+    "notify_windows": [IndexModel([("expires_at", ASCENDING)], name="ttl", expireAfterSeconds=0)],
+    "notify_consents": [IndexModel([("user", ASCENDING)], name="user")],
+    "notify_contacts": [],
 }
 
 
@@ -117,6 +126,7 @@ def ttl_indexes(settings: Settings) -> dict[str, IndexModel]:
         "media": ttl("created_at", s.retention_media_days),
         "cobrowse_events": ttl("ts", s.retention_cobrowse_days),
         "unanswered": ttl("last_asked", s.retention_unanswered_days),
+        "notify_outbox": ttl("created_at", s.retention_messages_days),  # excerpts of messages, addresses
     }
 
 

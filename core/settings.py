@@ -21,6 +21,8 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from core.notify_settings import NotifySettings
+
 ROOT = Path(__file__).resolve().parent.parent
 DEV, PROD = "development", "production"
 MB = 1024 * 1024
@@ -193,6 +195,8 @@ class Settings(BaseSettings):
     tracker_db: str = Field("rasa", alias="BANGBAN_TRACKER_DB")  # Rasa's tracker store (same server)
     # media
     media: MediaSettings = Field(default_factory=MediaSettings, alias="_media")
+    # citizen notifications (core/notify_settings.py)
+    notify: NotifySettings = Field(default_factory=NotifySettings, alias="_notify")
     # set by code (tests, embedding), not from the environment
     extra: dict = Field(default_factory=dict, alias="_extra")
 
@@ -368,8 +372,14 @@ def load_settings() -> Settings:
         media = MediaSettings()
     except ValidationError as exc:
         problems += [_describe(e) for e in exc.errors()]
+    notify = None
     try:
-        settings = Settings(_media=media or MediaSettings.model_construct())
+        notify = NotifySettings()
+    except ValidationError as exc:
+        problems += [_describe(e) for e in exc.errors()]
+    try:
+        settings = Settings(_media=media or MediaSettings.model_construct(),
+                            _notify=notify or NotifySettings.model_construct())
     except ValidationError as exc:
         problems += [_describe(e) for e in exc.errors()]
     if problems:

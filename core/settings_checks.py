@@ -46,6 +46,9 @@ def unsafe_settings(settings: Settings) -> list[str]:
     if is_standin_url(settings.hotline_url):
         problems.append(f"HOTLINE_URL: the 12345 stand-in (a loopback address) cannot be the target {WHERE} "
                         f"(got {settings.hotline_url})")
+    from core.notify_settings import unsafe_notify
+
+    problems += unsafe_notify(settings.notify, WHERE)
     if settings.is_production and settings.embedded_db:
         problems.append("MONGO_URL: must point at a real MongoDB replica set in production")
     if settings.is_production and settings.demo:

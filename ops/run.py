@@ -59,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     lock.write(str(os.getpid()))
     lock.flush()
     cfg = _config(settings, args)
-    busy = [x for x in [*cfg.bridge_ports, *cfg.rasa_ports, *cfg.actions_ports, cfg.hotline_port, cfg.cti_port]
+    busy = [x for x in [*cfg.bridge_ports, *cfg.rasa_ports, *cfg.actions_ports, cfg.hotline_port, cfg.cti_port,
+                        cfg.notify_port]
             + ([] if cfg.mongo_url else [cfg.db_port]) if port_open(x)]
     if busy:
         say(f"ports already in use: {busy}; is another Bangban or another service running?")
@@ -86,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"    {label:<22} {base}{path}")
     print(f"    {'12345 stand-in':<22} {system.hotline_url}/workorders")
     print(f"    {'call-centre stand-in':<22} {system.cti_url}/  (place a fake call)")
+    if settings.local_development:
+        print(f"    {'notification stand-ins':<22} {system.notify_url}/admin/received?provider=wechat")
     if settings.local_development:
         print(f"  demo accounts (password {DEMO_PASSWORD}):")
         for username, name, deps, role in DEMO_STAFF:

@@ -1,4 +1,4 @@
-"""A whole Bangban system on this machine: database, Rasa, actions, hotline stand-in, bridges.
+"""A whole Bangban system on this machine: database, Rasa, actions, hotline and notification stand-ins, bridges.
 
 Used by the launcher (`./bangban run`, fixed ports) and by the integration tests
 (free ports, a fresh data directory); both start exactly the same processes.
@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from core.settings import ROOT, generated_secret
+from core.settings import DEV, ROOT, generated_secret, is_local_development
 from ops.model import ensure_model, rasa_bin, rasa_env
+from ops.notify_standins import standin_env
 from ops.procs import Group, Proc, free_port, wait_until
 
 PY = str(ROOT / ".venv" / "bin" / "python")
@@ -45,6 +46,7 @@ class SystemConfig:
     actions_port: int = 5055
     hotline_port: int = 8090
     cti_port: int = 8091         # the call-centre stand-in (ops/cti_standin.py)
+    notify_port: int = 8092      # the notification providers' stand-ins (ops/notify_standins.py)
     bridge_ports: list[int] = field(default_factory=lambda: [8080])
     redis_port: int = 6379
     more_rasa_ports: list[int] = field(default_factory=list)     # Rasa servers 2..N (shared tracker, Redis lock)
@@ -62,7 +64,8 @@ class SystemConfig:
         """Every process on a free port (a second system beside a running one)."""
         return cls(var_dir=var_dir, db_port=free_port(), rasa_port=free_port(), actions_port=free_port(),
                    hotline_port=free_port(), bridge_ports=[free_port() for _ in range(bridges)],
-                   redis_port=free_port(), cti_port=free_port(), more_rasa_ports=[free_port() for _ in range(rasa - 1)],
+                   redis_port=free_port(), cti_port=free_port(), notify_port=free_port(),
+                   more_rasa_ports=[free_port() for _ in range(rasa - 1)],
                    more_actions_ports=[free_port() for _ in range(actions - 1)], **kw)
 
     @classmethod
@@ -117,6 +120,8 @@ class System:
     @property
     def cti_url(self) -> str:
         return f"http://127.0.0.1:{self.cfg.cti_port}"
+    def notify_url(self) -> str:
+        return f"http://127.0.0.1:{self.cfg.notify_port}"
 
     def secret(self, name: str) -> str:
         """`name` (HOTLINE_SECRET, RASA_TOKEN) as given, else generated in this system's var/ and shared by
@@ -136,8 +141,17 @@ class System:
             "HOTLINE_SECRET": self.secret("HOTLINE_SECRET"), "RASA_TOKEN": self.secret("RASA_TOKEN"),
             "CTI_SECRET": self.secret("CTI_SECRET"),
         }
+        if self._local_development():  # the providers' stand-ins, unless the environment names the real services
+            env.update({k: os.environ.get(k) or v for k, v in standin_env(self.notify_url, self.cfg.var_dir).items()})
         env.update(self.cfg.extra_env)
         return env
+
+    def _local_development(self) -> bool:
+        """Whether the bridges run as local development (then the notification stand-ins stand in)."""
+        e = {**os.environ, **self.cfg.extra_env}
+        demo = e.get("BANGBAN_DEMO", "").lower() in ("1", "true", "yes", "on")
+        return is_local_development(e.get("BANGBAN_ENV") or DEV, e.get("BANGBAN_HOST") or "127.0.0.1",
+                                    not self.cfg.mongo_url, demo)
 
     def _proc(self, name: str, argv: list[str], extra: dict[str, str] | None = None) -> Proc:
         proc = Proc(name, argv, env={**self.env(), **(extra or {})}, cwd=ROOT, log_path=self.logs / f"{name}.log")
@@ -181,6 +195,9 @@ class System:
                                "--store", str(self.cfg.var_dir / "hotline.jsonl")])
         self._proc("cti", [PY, "-m", "ops.cti_standin", "--port", str(self.cfg.cti_port), "--bridge",
                            self.base_url])
+        if self._local_development():
+            self._proc("notify", [PY, "-m", "ops.notify_standins", "--port", str(self.cfg.notify_port),
+                                  "--var", str(self.cfg.var_dir)])
         for i in range(len(self.cfg.bridge_ports)):
             self.start_bridge(i)
         for i, port in enumerate(self.cfg.bridge_ports):

@@ -13,7 +13,6 @@ from aiohttp import web
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from bridge.domain.phone_links import verified_phone
 from bridge.domain.portal_keys import PortalKeys
 from core.errors import ApiError
 from core.settings import Settings
@@ -40,7 +39,8 @@ class Principal:
     channel: str = ""
     departments: tuple[str, ...] = field(default_factory=tuple)
     expires_at: float = field(default=0.0, compare=False)  # token expiry (epoch s), 0 unknown
-    phone: str = field(default="", compare=False, repr=False)  # the portal-verified mobile number (users)
+    openid: str = field(default="", compare=False, repr=False)  # the mini-program's OpenID (claim `openid`)
+    phone: str = field(default="", compare=False, repr=False)  # a verified mobile number (`phone` + `phone_verified`)
 
     @property
     def is_staff(self) -> bool:
@@ -93,12 +93,12 @@ class TokenService:
         self.portal = PortalKeys(settings.portal_public_key, settings.portal_jwks)
 
     def issue_user(self, sub: str, name: str, kind: str, channel: str, ttl_s: int | None = None,
-                   phone: str = "") -> str:
+                   contact: dict | None = None) -> str:
         now = int(time.time())
         claims = {
             "sub": sub, "name": name, "kind": kind, "channel": channel, "typ": "user",
             "iat": now, "exp": now + (ttl_s or self.settings.user_token_ttl_s), "jti": uuid.uuid4().hex,
-            **({"phone": phone, "phone_verified": True} if phone else {}),
+            **(contact or {}),  # openid, phone, phone_verified (as the portal's tokens carry them)
         }
         return jwt.encode(claims, self.settings.token_secret, algorithm="HS256")
 
@@ -166,7 +166,7 @@ class TokenService:
         kind = claims.get("kind") if claims.get("kind") in USER_KINDS else "person"
         channel = claims.get("channel") if claims.get("channel") in CHANNELS else "app"
         return Principal(id=sub, role="user", name=str(claims.get("name", ""))[:64], kind=kind, channel=channel,
-                         expires_at=float(claims["exp"]), phone=verified_phone(claims))
+                         expires_at=float(claims["exp"]), **contact_claims(claims))
 
     def from_request(self, request: web.Request) -> Principal:
         """The caller of an HTTP request (Bearer token) or an ApiError 401."""
@@ -174,3 +174,17 @@ class TokenService:
             return self.verify(bearer_token(request) or "")
         except AuthError as exc:
             raise ApiError(401, exc.code) from exc
+
+
+_OPENID = re.compile(r"^[A-Za-z0-9_\-]{6,128}$")
+_MOBILE = re.compile(r"^1\d{10}$")
+
+
+def contact_claims(claims: dict) -> dict[str, str]:
+    """`openid` and a verified `phone` of a citizen's token (docs/notifications.md), when well formed."""
+    out = {}
+    if isinstance(claims.get("openid"), str) and _OPENID.match(claims["openid"]):
+        out["openid"] = claims["openid"]
+    if claims.get("phone_verified") is True and isinstance(claims.get("phone"), str) and _MOBILE.match(claims["phone"]):
+        out["phone"] = claims["phone"]
+    return out

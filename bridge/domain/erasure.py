@@ -32,6 +32,9 @@ class Erasure:
             "ratings": (await st.ratings.delete_many({"conversation_id": in_ids})).deleted_count,
             "cobrowse_events": (await st.cobrowse_events.delete_many({"conversation_id": in_ids})).deleted_count,
             "work_orders": (await st.work_orders.delete_many({"conversation_id": in_ids})).deleted_count,
+            "notifications": (await st.notify_outbox.delete_many({"user": user_id})).deleted_count
+            + (await st.notify_consents.delete_many({"user": user_id})).deleted_count
+            + (await st.notify_contacts.delete_many({"_id": user_id})).deleted_count,
             "trackers": await delete_trackers(self.trackers, {"sender_id": in_ids}),
             "conversations": (await st.conversations.delete_many({"_id": in_ids})).deleted_count,
         }

@@ -100,3 +100,20 @@ def parse(model: type[Payload], data: object) -> tuple[Payload | None, dict | No
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ())) or "payload"
         return None, ack_error("invalid_payload", detail=f"{where}: {first.get('msg', 'invalid')}")
+
+
+class NotifyConsentIn(Payload):
+    """What a mini-program reports after asking the citizen to subscribe (docs/notifications.md)."""
+
+    provider: Literal["wechat", "alipay"]
+    accepted: list[str] = Field(default_factory=list, max_length=20)
+    rejected: list[str] = Field(default_factory=list, max_length=20)
+
+    @model_validator(mode="after")
+    def _ids(self) -> NotifyConsentIn:
+        for template in (*self.accepted, *self.rejected):
+            if not 1 <= len(template) <= 64 or not template.replace("-", "").replace("_", "").isalnum():
+                raise ValueError("template ids are 1-64 letters, digits, - or _")
+        if set(self.accepted) & set(self.rejected):
+            raise ValueError("a template is either accepted or rejected")
+        return self

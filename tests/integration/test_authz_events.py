@@ -26,7 +26,7 @@ from tests.support import STAFF_PASSWORD, connect_refusal, start_conversation
 # The refusals that say "not yours": forbidden, or the object is not found for this caller.
 REFUSED = {"forbidden", "not_found", "call_not_found", "cobrowse_not_found"}
 # Events about the caller's own view: they answer, but must not show the victim's conversation.
-OWN_VIEW = {"conversations", "queues", "supervise", "presence"}
+OWN_VIEW = {"conversations", "queues", "supervise", "presence", "notify:consent"}
 DEP, MATTER = "housing-fund", "housing-fund-loan"
 
 

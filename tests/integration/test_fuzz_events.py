@@ -36,7 +36,7 @@ KNOWN_CODES = {
 }
 USER_MODELS: dict[str, type[s.Payload] | None] = {
     "message": s.MessageIn, "sync": s.SyncIn, "handoff": s.HandoffIn, "typing": s.TypingIn, "read": s.ReadIn,
-    "rate": s.RateIn, "end": s.ConversationRef, "conversations": None}
+    "rate": s.RateIn, "end": s.ConversationRef, "conversations": None, "notify:consent": s.NotifyConsentIn}
 AGENT_MODELS: dict[str, type[s.Payload] | None] = {
     "presence": s.PresenceIn, "message": s.MessageIn, "sync": s.SyncIn, "conversations": None, "queues": None,
     "transfer": s.TransferIn, "escalate": s.EscalateIn, "close": s.CloseIn, "handback": s.ConversationRef,
@@ -94,6 +94,7 @@ def bases(ns: str, own: str) -> dict[str, dict[str, Any]]:
         "close": {"conversation_id": own, "resolved": True},
         "handback": {"conversation_id": own}, "watch": {"conversation_id": own, "on": True},
         "force_handoff": {"conversation_id": own},
+        "notify:consent": {"provider": "wechat", "accepted": ["wx-dev-reply"], "rejected": []},
     }
     return common
 

@@ -21,8 +21,8 @@ class UserTokenIn(BaseModel):
     kind: str = Field(default="person", pattern="^(" + "|".join(USER_KINDS) + ")$")
     channel: str = Field(default="app", pattern="^(" + "|".join(CHANNELS) + ")$")
     ttl_s: int | None = Field(default=None, ge=1, le=7 * 86400)
-    phone: str = Field(default="", max_length=20, pattern=r"^(1[3-9][0-9]{9})?$",
-                       description="a mobile number the token claims as portal-verified")
+    openid: str | None = Field(default=None, min_length=6, max_length=128, pattern=r"^[A-Za-z0-9_\-]+$")
+    phone: str | None = Field(default=None, pattern=r"^1\d{10}$")  # issued as verified
 
 
 @table.post("/api/v1/dev/user-token", summary="Issue a user token (development only)", body=UserTokenIn,
@@ -32,4 +32,6 @@ async def dev_user_token(request: web.Request) -> web.Response:
     if not ctx.settings.dev_tokens_enabled:
         raise ApiError(403, "disabled_in_production")
     m = body(request, UserTokenIn)
-    return ok({"token": ctx.tokens.issue_user(m.sub, m.name or m.sub, m.kind, m.channel, m.ttl_s, m.phone)})
+    contact = {**({"openid": m.openid} if m.openid else {}),
+               **({"phone": m.phone, "phone_verified": True} if m.phone else {})}
+    return ok({"token": ctx.tokens.issue_user(m.sub, m.name or m.sub, m.kind, m.channel, m.ttl_s, contact)})

@@ -14,6 +14,7 @@ from bridge.transport.http import (
     hotline,
     kb,
     model_files,
+    notify,
     offline_help,
     openapi,
     panes,
@@ -36,6 +37,7 @@ TABLES: tuple[RouteTable, ...] = (
     model_files.table,
     cti.table,
     offline_help.table,
+    notify.table,
 )
 
 

@@ -44,6 +44,7 @@ async def connect(ctx: AppContext, sid: str, environ: dict, auth: Any = None) ->
     await ctx.sio.enter_room(sid, rooms.user(principal.id), namespace=NS)
     await ctx.phone_links.remember(principal.id, principal.phone)  # a caller with this number is recognised
     ctx.user_expiry.arm(sid, principal.expires_at)
+    await ctx.notify.consents.remember(principal)  # openid / verified phone for notifications (once per process)
     CONNECTIONS.labels(NS).inc()
 
 
@@ -121,6 +122,11 @@ async def conversations(ctx: AppContext, call: Call, _: None) -> dict:
         for d in docs]}
 
 
+async def notify_consent(ctx: AppContext, call: Call, m: s.NotifyConsentIn) -> dict:
+    counts = await ctx.notify.consents.record(call.principal, m.provider, m.accepted, m.rejected)
+    return {"ok": True, "data": {"provider": m.provider, "consent": counts}}
+
+
 EVENTS = (
     Event("message", message, s.MessageIn),
     Event("sync", sync, s.SyncIn, cost=0.5),
@@ -130,6 +136,7 @@ EVENTS = (
     Event("rate", rate, s.RateIn),
     Event("end", end, s.ConversationRef),
     Event("conversations", conversations, cost=0.5),
+    Event("notify:consent", notify_consent, s.NotifyConsentIn),
 )
 
 

@@ -8,6 +8,7 @@ import { mountFilters, currentQuery } from './filters.js';
 import { renderKpis } from './kpi-view.js';
 import { startLive, addAlert } from './live.js';
 import { refreshOffline } from './offline.js';
+import { refreshOutbox } from './notify-view.js';
 
 const REFRESH_MS = 10000;
 const NOTICE_KEY = 'bangban.dashboard.notice';
@@ -76,9 +77,11 @@ async function start() {
   const live = startLive(session.token, () => { soon(); live.refreshAgents(); }, authFailed);
   await refresh();
   loadRecentAlerts();
+  refreshOutbox(api);
   setInterval(() => {
     refresh();
     live.refreshAgents();
+    refreshOutbox(api);
   }, REFRESH_MS);
 }
 
