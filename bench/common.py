@@ -18,9 +18,9 @@ from ops.system import System, SystemConfig
 PASSWORD = "Bench-passw0rd-1"
 
 
-def start_system(bridges: int = 1, with_rasa: bool = True, **env: str) -> System:
+def start_system(bridges: int = 1, with_rasa: bool = True, rasa: int = 1, actions: int = 1, **env: str) -> System:
     var = Path(tempfile.mkdtemp(prefix="bangban-bench-"))
-    cfg = SystemConfig.for_tests(var, bridges=bridges, with_rasa=with_rasa,
+    cfg = SystemConfig.for_tests(var, bridges=bridges, with_rasa=with_rasa, rasa=rasa, actions=actions,
                                  extra_env={"RATE_LIMIT_PER_10S": "100000", "LOG_LEVEL": "WARNING", **env})
     return System(cfg, log=lambda m: print(f"  [system] {m}", flush=True)).start()
 

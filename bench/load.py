@@ -388,7 +388,7 @@ def _cpu(pid: int) -> float:
 
 def main() -> None:
     p = argparse.ArgumentParser()
-    p.add_argument("--bridges", type=int, default=1)
+    p.add_argument("--bridges", default="1", help="bridge counts to measure in this run, e.g. 1,2 (a system each)")
     p.add_argument("--users", type=int, default=5000)
     p.add_argument("--agents", type=int, default=100, help="capacity 5 each: agents×5 users talk to agents")
     p.add_argument("--rate", type=float, default=200, help="messages per second, both directions together")
@@ -397,8 +397,9 @@ def main() -> None:
     p.add_argument("--bot-seconds", type=float, default=15)
     p.add_argument("--workers", type=int, default=4, help="user processes")
     a = p.parse_args()
-    result = run(a.bridges, a.users, a.agents, a.rate, a.seconds, a.bot_users, a.bot_seconds, a.workers)
-    print(json.dumps(result, ensure_ascii=False, indent=1))
+    results = [run(int(n), a.users, a.agents, a.rate, a.seconds, a.bot_users, a.bot_seconds, a.workers)
+               for n in a.bridges.split(",")]
+    print(json.dumps(results if len(results) > 1 else results[0], ensure_ascii=False, indent=1))
 
 
 if __name__ == "__main__":

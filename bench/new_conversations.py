@@ -1,0 +1,119 @@
+"""Benchmark: a burst of new conversations with the real Rasa — first answer, handoff, assignment.
+
+Each conversation is a new citizen (own token and socket): the first message is answered by the bot
+(first-answer time), then the citizen asks for a person and one of the agents gets it (time to the
+"joined" notice). Conversations are opened `--concurrency` at a time; the run is repeated for each
+number of Rasa servers in `--rasa` (a fresh system each), so the figures of 1 and 2 servers come from
+the same invocation.
+
+    .venv/bin/python -m bench.new_conversations [--conversations 500] [--concurrency 32] [--rasa 1,2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import time
+import uuid
+
+import socketio
+
+from bench.common import make_staff, pct, staff_token, start_system, store_of, user_token
+
+MATTER, DEPARTMENT = "housing-fund-withdrawal", "housing-fund"
+QUESTIONS = ["公积金提取需要什么材料", "提取公积金要多久到账", "退休了怎么取公积金", "租房能提取公积金吗"]
+
+
+async def connect(base: str, ns: str, token: str, handlers: dict | None = None) -> socketio.AsyncClient:
+    sio = socketio.AsyncClient(reconnection=False)
+    for event, fn in (handlers or {}).items():
+        sio.on(event, fn, namespace=ns)
+    await sio.connect(base, namespaces=[ns], auth={"token": token}, transports=["websocket"], wait_timeout=30)
+    return sio
+
+
+async def agents_online(base: str, store, n: int, capacity: int) -> list[socketio.AsyncClient]:
+    clients = []
+    for _ in range(n):
+        username = await make_staff(store, [DEPARTMENT], capacity=capacity)
+        sio = await connect(base, "/agent", await staff_token(base, username))
+        assert (await sio.call("presence", {"status": "online"}, namespace="/agent"))["ok"]
+        clients.append(sio)
+    return clients
+
+
+async def one(base: str, token: str, question: str) -> tuple[float, float]:
+    """(first answer ms, handoff to joined ms) of one new conversation."""
+    loop = asyncio.get_running_loop()
+    bot, joined = loop.create_future(), loop.create_future()
+
+    def on_message(m: dict) -> None:
+        if m["sender"]["role"] == "bot" and not bot.done():
+            bot.set_result(time.perf_counter())
+        if (m.get("meta") or {}).get("event") == "agent_joined" and not joined.done():
+            joined.set_result(time.perf_counter())
+
+    sio = await connect(base, "/user", token, {"message": on_message})
+    try:
+        t0 = time.perf_counter()
+        ack = await sio.call("message", {"client_msg_id": uuid.uuid4().hex, "type": "text", "text": question,
+                                         "matter": MATTER}, namespace="/user", timeout=60)
+        assert ack["ok"], ack
+        first = await asyncio.wait_for(bot, 60) - t0
+        t1 = time.perf_counter()
+        await sio.call("handoff", {"conversation_id": ack["conversation_id"]}, namespace="/user", timeout=60)
+        handed = await asyncio.wait_for(joined, 60) - t1
+        return first * 1000, handed * 1000
+    finally:
+        await sio.disconnect()
+
+
+async def burst(base: str, store, conversations: int, concurrency: int, agents: int) -> dict:
+    staff = await agents_online(base, store, agents, capacity=-(-conversations // agents))
+    tokens = [await user_token(base, f"nc-{uuid.uuid4().hex[:10]}") for _ in range(conversations)]
+    sem = asyncio.Semaphore(concurrency)
+
+    async def limited(i: int) -> tuple[float, float]:
+        async with sem:
+            return await one(base, tokens[i], QUESTIONS[i % len(QUESTIONS)])
+
+    t0 = time.perf_counter()
+    results = await asyncio.gather(*(limited(i) for i in range(conversations)), return_exceptions=True)
+    wall = time.perf_counter() - t0
+    done = [r for r in results if not isinstance(r, BaseException)]
+    for sio in staff:
+        await sio.disconnect()
+    first, handed = [r[0] for r in done], [r[1] for r in done]
+    return {"conversations": conversations, "completed": len(done), "seconds": round(wall, 1),
+            "per_second": round(len(done) / wall, 1),
+            "first_answer_ms": {p: round(pct(first, p)) for p in (50, 95, 99)},
+            "handoff_to_joined_ms": {p: round(pct(handed, p)) for p in (50, 95, 99)},
+            "errors": sorted({type(r).__name__ for r in results if isinstance(r, BaseException)})}
+
+
+def run(rasa: int, conversations: int, concurrency: int, agents: int) -> dict:
+    system = start_system(rasa=rasa, actions=rasa)
+    store = store_of(system)
+    try:
+        load0 = os.getloadavg()[0]
+        result = asyncio.run(burst(system.base_url, store, conversations, concurrency, agents))
+        return {"rasa_servers": rasa, "machine_load_before": round(load0, 1), **result}
+    finally:
+        system.stop()
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--conversations", type=int, default=500)
+    p.add_argument("--concurrency", type=int, default=32)
+    p.add_argument("--agents", type=int, default=50)
+    p.add_argument("--rasa", default="1,2", help="numbers of Rasa servers to measure, comma separated")
+    a = p.parse_args()
+    results = [run(int(n), a.conversations, a.concurrency, a.agents) for n in a.rasa.split(",")]
+    print(json.dumps(results, ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    main()
