@@ -175,3 +175,34 @@ def place_findings(messages: list[str], story: dict[str, Any], all_names: set[st
             continue
         mine += [{"step": i, "message": message} for i in steps] or [{"step": None, "message": message}]
     return mine, other
+
+
+def turns_of(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A story's steps as conversation turns `{text, intent, entities, actions}` (slot and loop steps left out)."""
+    turns: list[dict[str, Any]] = []
+    for step in steps:
+        if "intent" in step or "user" in step:
+            entities = [{"entity": k, "value": v} for e in step.get("entities") or [] if isinstance(e, dict)
+                        for k, v in e.items()]
+            turns.append({"text": str(step.get("user") or "").strip(), "intent": step.get("intent"),
+                          "entities": entities, "actions": []})
+        elif "action" in step:
+            if not turns:
+                turns.append({"text": "", "intent": None, "entities": [], "actions": []})
+            turns[-1]["actions"].append(step["action"])
+    return turns
+
+
+def steps_of(turns: list[dict[str, Any]], with_user: bool) -> list[dict[str, Any]]:
+    """Conversation turns as story steps; a test story (`with_user`) keeps what the user typed."""
+    steps: list[dict[str, Any]] = []
+    for turn in turns:
+        if turn.get("intent"):
+            step: dict[str, Any] = {"intent": turn["intent"]}
+            if with_user and turn.get("text"):
+                step = {"user": turn["text"], **step}
+            if turn.get("entities"):
+                step["entities"] = [{e["entity"]: e["value"]} for e in turn["entities"]]
+            steps.append(step)
+        steps += [{"action": a} for a in turn.get("actions") or []]
+    return steps

@@ -19,9 +19,11 @@ from bridge.transport.http import (
     staff,
     trainer,
     trainer_kb,
+    trainer_learn,
     trainer_ledger,
     trainer_nlu,
     trainer_review,
+    trainer_stories,
 )
 from bridge.transport.http.middleware import authorize, staff_guard
 from bridge.transport.http.rate_limit import http_rate_limit
@@ -30,6 +32,7 @@ from core.http_routes import RouteTable
 TABLES: tuple[RouteTable, ...] = (
     health.table, openapi.table, dev.table, staff.table, conversations.table, hotline.table, reports.table,
     kb.table, trainer_nlu.table, trainer_kb.table, trainer_review.table, trainer_ledger.table, privacy.table,
+    trainer_stories.table, trainer_learn.table,
 )
 
 
