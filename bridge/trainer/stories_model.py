@@ -9,6 +9,7 @@ replaces only its block of lines, so the rest of the file (comments included) is
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +21,23 @@ _QUOTED = re.compile(r"'([^']+)'")
 _TMP = re.compile(r"/tmp/bangban-[a-z]+-[^/']+/")
 
 
+def clean(value: Any) -> Any:
+    """`value` with control characters and lone surrogates dropped from every string (they cannot be written)."""
+    if isinstance(value, str):
+        return "".join(c for c in value if unicodedata.category(c) not in ("Cc", "Cs") or c in "\n\t").strip()
+    if isinstance(value, dict):
+        return {clean(k): clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clean(v) for v in value]
+    return value
+
+
 class StoryError(ValueError):
     """A story that cannot be written; the message is shown to the trainer (Chinese)."""
+
+
+class StoryNotFound(StoryError):
+    """The story to replace or delete is not in the file (any more)."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +112,7 @@ def upsert(text: str, kind: str, story: dict[str, Any], old_name: str | None = N
     found = _find(text, kind, target)
     if found is None:
         if old_name:
-            raise StoryError(f"没有找到“{old_name}”（可能已被他人修改，请刷新）。")
+            raise StoryNotFound(f"没有找到“{old_name}”（可能已被他人修改，请刷新）。")
         while lines and not lines[-1].strip():
             lines.pop()
         lines += ["", *new]
@@ -109,7 +125,7 @@ def delete(text: str, kind: str, name: str) -> str:
     """The file without item `name` (and the blank line after it)."""
     found = _find(text, kind, name)
     if found is None:
-        raise StoryError(f"没有找到“{name}”（可能已被他人修改，请刷新）。")
+        raise StoryNotFound(f"没有找到“{name}”（可能已被他人修改，请刷新）。")
     lines = text.splitlines()
     start, end = found.start, found.end
     if end < len(lines) and not lines[end].strip():

@@ -67,7 +67,7 @@ async def test_stories_are_listed_checked_saved_renamed_drawn_and_deleted(h):
     assert "居住证材料" in names and STORY["name"] not in names
     status, _ = await h.http("PUT", "/api/v1/trainer/stories", token=token,
                              json={"kind": "story", "story": {**STORY, "name": names[0]}, "old_name": "居住证材料"})
-    assert status == 400  # the name of another story
+    assert status == 409  # the name of another story
     status, body = await h.http("DELETE", "/api/v1/trainer/stories", token=token,
                                 json={"kind": "story", "name": "居住证材料"})
     assert status == 200 and stories_file.read_text(encoding="utf-8") == before

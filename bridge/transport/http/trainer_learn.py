@@ -9,17 +9,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bridge.trainer import stories_model, story_tests
 from bridge.trainer.learn import NoModel, model_for_learning
-from bridge.trainer.stories_model import StoryError
+from bridge.trainer.stories_model import StoryError, clean
 from bridge.transport.http.common import TRAINERS, app_context, ok, principal
 from bridge.transport.http.models import Out, Records
 from bridge.transport.http.trainer import DENIED, trainer_services
-from bridge.transport.http.trainer_stories import NAME, REFUSED, refused
+from bridge.transport.http.trainer_stories import NAME, NAME_RE, PLACING, REFUSED, placing_error, refused
 from core.errors import ApiError
 from core.http_routes import RouteTable, body
 from core.pii import mask_pii
 
 table = RouteTable("trainer-learn", denied=DENIED)
-NAME_RE = r"^[A-Za-z0-9_\-./]*$"
 NO_MODEL = {409: "no candidate model and the live model's file is not available"}
 
 
@@ -40,8 +39,8 @@ class TurnIn(BaseModel):
     actions: list[str] = Field(default_factory=list, max_length=10)
 
     def turn(self) -> dict[str, Any]:
-        return {"text": mask_pii(self.text), "intent": self.intent or None,
-                "entities": [{"entity": e.entity, "value": e.value} for e in self.entities],
+        return {"text": mask_pii(clean(self.text)), "intent": self.intent or None,
+                "entities": [{"entity": e.entity, "value": clean(e.value)} for e in self.entities],
                 "actions": [a for a in self.actions if a]}
 
 
@@ -87,10 +86,13 @@ class StoryTestRunOut(Out):
             response=PredictionOut, errors=NO_MODEL)
 async def learn(request: web.Request) -> web.Response:
     m = body(request, LearnIn)
-    entities = None if m.entities is None else [{"entity": e.entity, "value": e.value, "text": e.text}
+    entities = None if m.entities is None else [{"entity": e.entity, "value": clean(e.value), "text": clean(e.text)}
                                                    for e in m.entities]
+    text = clean(m.text)
+    if not text:
+        raise ApiError(400, "invalid_payload", "请输入一句话。")
     try:
-        out = await trainer_services(request).learner.turn([t.turn() for t in m.turns], m.text, m.intent, entities)
+        out = await trainer_services(request).learner.turn([t.turn() for t in m.turns], text, m.intent, entities)
     except NoModel:
         raise ApiError(409, "no_model", "还没有可用的模型，请先训练。") from None
     except RuntimeError as exc:
@@ -99,19 +101,19 @@ async def learn(request: web.Request) -> web.Response:
 
 
 @table.post("/api/v1/trainer/learn/save", summary="Save a learning session as a story or a test story",
-            auth=TRAINERS, body=LearnSaveIn, response=Out, errors={400: "name taken", **REFUSED})
+            auth=TRAINERS, body=LearnSaveIn, response=Out, errors={**PLACING, **REFUSED})
 async def save(request: web.Request) -> web.Response:
     m = body(request, LearnSaveIn)
     svc = trainer_services(request).stories
     turns = [t.turn() for t in m.turns]
-    story = {"name": m.name.strip(), "steps": stories_model.steps_of(turns, with_user=m.save_as == "test")}
+    story = {"name": clean(m.name), "steps": stories_model.steps_of(turns, with_user=m.save_as == "test")}
     try:
         if m.save_as == "test":
             result = await svc.save_test(principal(request), story)
         else:
             result = await svc.save(principal(request), "story", story)
     except StoryError as exc:
-        raise ApiError(400, "invalid_story", str(exc)) from None
+        raise placing_error(exc) from None
     return ok(refused(result))
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from bridge.trainer import stories_graph
-from bridge.trainer.stories_model import StoryError
+from bridge.trainer.stories_model import StoryError, StoryNotFound, clean
 from bridge.transport.http.common import TRAINERS, ok, principal
 from bridge.transport.http.models import Out, Records
 from bridge.transport.http.trainer import DENIED, trainer_services
@@ -18,52 +18,69 @@ from core.http_routes import RouteTable, body
 table = RouteTable("trainer-stories", denied=DENIED)
 READERS = TRAINERS + ("supervisor",)
 NAME = Field(min_length=1, max_length=120)
-ID = Field(default=None, max_length=100, pattern=r"^[A-Za-z0-9_\-./]*$")
+NAME_RE = r"^[A-Za-z0-9_\-./]*$"  # intents and actions (empty: not chosen yet)
 KIND = Field(default="story", pattern="^(story|rule)$")
+PLACING = {404: "the story to replace is not in the file (any more)",
+           409: "the new name is another story's, or the file has items that cannot be placed by line"}
 REFUSED = {422: "refused: error.findings places each problem on its step (step null: the story), "
                 "error.other lists the project's other problems"}
 
 
-class StepIn(BaseModel):
-    """One step: exactly one of intent (with entities and, in test stories, the user's text), action,
-    slot_was_set, active_loop (null ends the loop) or checkpoint."""
+class IntentStep(BaseModel):
+    """The user's turn: an intent, its entities and (in test stories) what the user typed."""
 
     model_config = ConfigDict(extra="forbid")
-    intent: str | None = ID
+    intent: str = Field(max_length=100, pattern=NAME_RE)
     user: str | None = Field(default=None, max_length=500)
     entities: list[dict[str, str]] | None = Field(default=None, max_length=10)
-    action: str | None = ID
-    slot_was_set: list[dict[str, Any]] | None = Field(default=None, max_length=10)
-    active_loop: str | None = Field(default=None, max_length=100)
-    checkpoint: str | None = Field(default=None, max_length=100)
 
-    @model_validator(mode="after")
-    def one_kind(self) -> StepIn:
-        kinds = [k for k in ("intent", "action", "slot_was_set", "active_loop", "checkpoint")
-                 if k in self.model_fields_set]
-        if len(kinds) != 1:
-            raise ValueError("a step has exactly one of intent, action, slot_was_set, active_loop, checkpoint")
-        return self
 
-    def step(self) -> dict[str, Any]:
-        """The step as written to the YAML file."""
-        out = self.model_dump(include=self.model_fields_set)
-        return {k: v for k, v in out.items() if v is not None or k == "active_loop"}
+class ActionStep(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    action: str = Field(max_length=100, pattern=NAME_RE)
+
+
+class SlotStep(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    slot_was_set: list[dict[str, Any]] = Field(max_length=10)
+
+
+class LoopStep(BaseModel):
+    """A form loop becoming active (null: the loop ends)."""
+
+    model_config = ConfigDict(extra="forbid")
+    active_loop: str | None = Field(max_length=100)
+
+
+class CheckpointStep(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    checkpoint: str = Field(max_length=100)
+
+
+Step = IntentStep | ActionStep | SlotStep | LoopStep | CheckpointStep
+
+
+def step_of(step: Step) -> dict[str, Any]:
+    """The step as written to the YAML file (optional parts left out when not given)."""
+    out = step.model_dump(exclude_none=True)
+    if isinstance(step, LoopStep):
+        out["active_loop"] = step.active_loop
+    return clean(out)
 
 
 class StoryIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = NAME
-    steps: list[StepIn] = Field(default_factory=list, max_length=100)
+    steps: list[Step] = Field(default_factory=list, max_length=100)
     conversation_start: bool | None = None
     wait_for_user_input: bool | None = None
     condition: list[dict[str, Any]] | None = Field(default=None, max_length=10)
 
     def story(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": self.name.strip()}
-        out.update({k: getattr(self, k) for k in ("conversation_start", "wait_for_user_input", "condition")
-                    if getattr(self, k) is not None})
-        out["steps"] = [s.step() for s in self.steps]
+        out: dict[str, Any] = {"name": clean(self.name)}
+        out.update({k: clean(v) for k in ("conversation_start", "wait_for_user_input", "condition")
+                    if (v := getattr(self, k)) is not None})
+        out["steps"] = [step_of(s) for s in self.steps]
         return out
 
 
@@ -81,7 +98,7 @@ class StoryDeleteIn(BaseModel):
 
 
 class KindQuery(BaseModel):
-    kind: str = Field(default="story", description="story or rule")
+    kind: Literal["story", "rule"] = "story"
 
 
 class StoriesOut(Out):
@@ -106,6 +123,13 @@ class GraphOut(Out):
     edges: Records
 
 
+def placing_error(exc: StoryError) -> ApiError:
+    """404 for a story that is gone, 409 for a name taken (or a file that cannot be edited by item)."""
+    if isinstance(exc, StoryNotFound):
+        return ApiError(404, "not_found", str(exc))
+    return ApiError(409, "story_conflict", str(exc))
+
+
 def refused(result: dict[str, Any]) -> dict[str, Any]:
     """The result of a saved story; ApiError 422 with its findings otherwise."""
     if result.get("changed") or result.get("ok"):
@@ -122,24 +146,24 @@ async def overview(request: web.Request) -> web.Response:
 
 
 @table.post("/api/v1/trainer/stories/check", summary="Check a story or rule as it would be saved (nothing written)",
-            auth=TRAINERS, body=StoryChangeIn, response=CheckOut, errors={400: "the story cannot be placed"})
+            auth=TRAINERS, body=StoryChangeIn, response=CheckOut, errors=PLACING)
 async def check(request: web.Request) -> web.Response:
     m = body(request, StoryChangeIn)
     try:
         return ok(await trainer_services(request).stories.check(m.kind, m.story.story(), m.old_name))
     except StoryError as exc:
-        raise ApiError(400, "invalid_story", str(exc)) from None
+        raise placing_error(exc) from None
 
 
 @table.put("/api/v1/trainer/stories", summary="Save a story or rule (validated; other items untouched)",
            auth=TRAINERS, body=StoryChangeIn, response=StoryChangeOut,
-           errors={400: "the story cannot be placed (name taken, not found)", **REFUSED})
+           errors={**PLACING, **REFUSED})
 async def save(request: web.Request) -> web.Response:
     m = body(request, StoryChangeIn)
     try:
         result = await trainer_services(request).stories.save(principal(request), m.kind, m.story.story(), m.old_name)
     except StoryError as exc:
-        raise ApiError(400, "invalid_story", str(exc)) from None
+        raise placing_error(exc) from None
     return ok(refused(result))
 
 
