@@ -74,3 +74,7 @@ async def test_every_route_answers_each_role_as_its_auth_declares(lh: MultiHarne
     for covered in ("/api/v1/media/{media_id}", "/api/v1/media/{media_id}/link", "/api/v1/trainer/files",
                     "/api/v1/ledger/export", "/api/v1/ledger/{eid}", "/api/v1/hotline/callback"):
         assert covered in document["paths"], covered
+    for covered in ("/api/v1/trainer/stories", "/api/v1/trainer/stories/check", "/api/v1/trainer/stories/graph",
+                    "/api/v1/trainer/learn", "/api/v1/trainer/learn/save", "/api/v1/trainer/story-tests",
+                    "/api/v1/trainer/story-tests/run"):
+        assert covered in document["paths"], covered  # the story editor, learning and story tests
