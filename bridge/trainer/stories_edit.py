@@ -2,7 +2,8 @@
 
 A story or rule is checked against the domain step by step (`stories_model.step_problems`), then
 the whole project is validated with the change (`rasa data validate` through the trainer worker,
-as every save does) and Rasa's findings are placed on the steps they concern. Test stories
+as every save does) and Rasa's findings are placed on the steps they concern; a warning about
+the story (a story-structure conflict) refuses it like an error. Test stories
 (`data/test_stories/*.yml`, Rasa test-story YAML: steps carry the user's text) are not training
 data: they get the step check only.
 """
@@ -108,23 +109,23 @@ class StoriesService:
         mine, other = sm.place_findings(result.get("errors") or [], story, names)
         warn_mine, warn_other = sm.place_findings(result.get("warnings") or [], story, names)
         findings = mine + [{**f, "level": "warning"} for f in warn_mine]
-        return {"ok": bool(result.get("ok")), "stage": result.get("stage"), "findings": findings,
+        # a warning about this story refuses it too: the project keeps `rasa data validate --fail-on-warnings` clean
+        return {"ok": bool(result.get("ok")) and not findings, "stage": result.get("stage"), "findings": findings,
                 "other": other + warn_other}
 
     async def save(self, who: Principal, kind: str, story: dict[str, Any], old_name: str | None = None
                    ) -> dict[str, Any]:
-        """Write one story (validated like every training-data change, kept in history)."""
-        relpath, _, found = self._plan(kind, story, old_name)
-        if found:
-            return {"ok": False, "changed": False, "stage": "steps", "findings": found, "other": []}
+        """Write one story when it has no finding, warnings about it included (kept in history)."""
+        checked = await self.check(kind, story, old_name)
+        if not checked["ok"]:
+            return {**checked, "changed": False}
         verb = "修改" if old_name else "保存"
-        result = await self.nlu.change(who, relpath, lambda t: sm.upsert(t, kind, story, old_name), f"{kind}_save",
+        result = await self.nlu.change(who, FILES[kind], lambda t: sm.upsert(t, kind, story, old_name), f"{kind}_save",
                                        f"{verb}{'故事' if kind == 'story' else '规则'}“{story['name']}”",
                                        {"kind": kind, "name": story["name"], "old": old_name})
         if result.get("changed") or result.get("ok"):
             return {**result, "findings": [], "other": []}
-        after = sm.upsert(project.resolve(relpath).read_text(encoding="utf-8"), kind, story, old_name)
-        return {**self._placed(result, kind, story, after), "changed": False}
+        return {**result, "findings": [], "other": result.get("errors") or []}
 
     async def delete(self, who: Principal, kind: str, name: str) -> dict[str, Any]:
         what = f"删除{'故事' if kind == 'story' else '规则'}“{name}”"

@@ -41,7 +41,19 @@ async def test_stories_are_listed_checked_saved_renamed_drawn_and_deleted(h):
     assert status == 422 and body["error"]["findings"][0]["step"] == 2
     assert stories_file.read_text(encoding="utf-8") == before
 
-    # Rasa's own validation (an undeclared action past the step check is impossible: check it reports clean)
+    # Rasa's own validation: a story-structure conflict (a warning of `rasa data validate`) is placed on the
+    # step after which the stories part, and refuses the story
+    conflict = {"name": "问好就答", "steps": [{"intent": "greet"}, {"action": "action_answer"}]}
+    status, body = await h.http("POST", "/api/v1/trainer/stories/check", token=token,
+                                json={"kind": "story", "story": conflict})
+    assert status == 200 and not body["ok"] and body["stage"] == "rasa", body
+    assert [(f["step"], f["level"]) for f in body["findings"]] == [(0, "warning")]
+    assert "Story structure conflict" in body["findings"][0]["message"]
+    status, body = await h.http("PUT", "/api/v1/trainer/stories", token=token,
+                                json={"kind": "story", "story": conflict})
+    assert status == 422 and body["error"]["findings"][0]["step"] == 0
+    assert stories_file.read_text(encoding="utf-8") == before
+
     status, body = await h.http("POST", "/api/v1/trainer/stories/check", token=token,
                                 json={"kind": "story", "story": STORY})
     assert status == 200 and body["ok"] and body["stage"] == "rasa" and body["findings"] == []
