@@ -1,7 +1,7 @@
 // Rules and stories as steps: a list, the step editor (checked live by the server's validation,
 // findings shown next to their steps), the diagram of the stories and a read-only YAML view.
 
-import { h, replaceChildren } from '../common/dom.js';
+import { $, h, replaceChildren } from '../common/dom.js';
 import { stepEditor, showFindings } from './stories.js';
 import { drawDiagram } from './diagram.js';
 
@@ -101,9 +101,9 @@ export async function renderFiles(view, ctx) {
         const res = await ctx.api.request('PUT', '/api/v1/trainer/stories', { body: payload() });
         ctx.toast(res.changed ? '已保存并通过校验' : '没有变化', 'ok');
         state.oldName = story.name.trim();
-        showFindings(editor.el, storyFindings, []);
-        status.textContent = '已保存';
         await load();
+        drawDetail();
+        $('#story-check', detail).textContent = '已保存';
       } catch (err) {
         showFindings(editor.el, storyFindings, err.extra?.findings || [], err.extra?.findings ? err.extra.other || [] : [err.message]);
         status.textContent = '校验未通过，未保存';
