@@ -14,6 +14,7 @@ from bridge.transport.http.models import Out, Records
 from bridge.transport.http.trainer import DENIED, trainer_services
 from core.errors import ApiError
 from core.http_routes import RouteTable, body
+from core.pii import mask_pii
 
 table = RouteTable("trainer-stories", denied=DENIED)
 READERS = TRAINERS + ("supervisor",)
@@ -62,10 +63,12 @@ Step = IntentStep | ActionStep | SlotStep | LoopStep | CheckpointStep
 
 def step_of(step: Step) -> dict[str, Any]:
     """The step as written to the YAML file (optional parts left out when not given)."""
-    out = step.model_dump(exclude_none=True)
+    out = clean(step.model_dump(exclude_none=True))
     if isinstance(step, LoopStep):
-        out["active_loop"] = step.active_loop
-    return clean(out)
+        out["active_loop"] = clean(step.active_loop)
+    if out.get("user"):
+        out["user"] = mask_pii(out["user"])  # what a citizen typed is kept masked, as in the NLU data
+    return out
 
 
 class StoryIn(BaseModel):
