@@ -11,18 +11,22 @@ list of turns `{"text", "intent", "entities": [{"entity", "value"}], "actions": 
 """
 
 import asyncio
+import os
 
 MAX_ACTIONS = 4
 _CACHE = {}
 
 
 def _agent(model):
+    """The loaded model, kept while the file stays the same (the candidate's path is reused by each training)."""
     from rasa.core.agent import Agent
 
-    if model not in _CACHE:
+    stat = os.stat(model)
+    key = (model, stat.st_mtime_ns, stat.st_size)
+    if key not in _CACHE:
         _CACHE.clear()
-        _CACHE[model] = Agent.load(model)
-    return _CACHE[model]
+        _CACHE[key] = Agent.load(model)
+    return _CACHE[key]
 
 
 def _parse(agent, text):

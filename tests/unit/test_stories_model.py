@@ -91,3 +91,33 @@ def test_rasa_findings_are_placed_on_the_steps_they_quote() -> None:
     assert [f["step"] for f in mine] == [2, 3]
     assert "/tmp/" not in mine[0]["message"] and "data/stories.yml" in mine[0]["message"]
     assert other == messages[2:]
+
+
+def test_graph_shares_beginnings_and_ends_in_one_node() -> None:
+    from bridge.trainer.stories_graph import graph
+
+    stories = sm.parse(STORIES, "story") + [{"name": "greet twice", "steps": [
+        {"intent": "greet"}, {"action": "action_smalltalk"}, {"intent": "greet"}, {"action": "action_smalltalk"}]}]
+    g = graph(stories)
+    labels = [n["label"] for n in g["nodes"]]
+    assert labels.count("START") == labels.count("END") == 1
+    assert labels.count("greet") == 2  # the first greet is shared, the second one is a new turn
+    assert "ask_materials {matter=housing-fund-withdrawal}" in labels
+    first_greet = next(n for n in g["nodes"] if n["label"] == "greet")
+    assert first_greet["stories"] == ["ask, answer, solved", "greet twice"] and first_greet["depth"] == 1
+    end = g["nodes"][-1]
+    assert sorted(e["source"] for e in g["edges"] if e["target"] == end["id"]) == sorted(
+        n["id"] for n in g["nodes"] if n["label"] in ("action_answer", "action_platform_tech")
+        or (n["label"] == "action_smalltalk" and n["depth"] == 4))
+
+
+def test_turns_and_steps_convert_both_ways() -> None:
+    steps = [{"user": "你好", "intent": "greet"}, {"action": "action_smalltalk"},
+             {"user": "公积金怎么取", "intent": "ask_process", "entities": [{"matter": "housing-fund-withdrawal"}]},
+             {"action": "action_answer"}]
+    turns = sm.turns_of(steps)
+    assert turns[1] == {"text": "公积金怎么取", "intent": "ask_process", "actions": ["action_answer"],
+                        "entities": [{"entity": "matter", "value": "housing-fund-withdrawal"}]}
+    assert sm.steps_of(turns, with_user=True) == steps
+    assert sm.steps_of(turns, with_user=False)[0] == {"intent": "greet"}
+    assert sm.clean("a\x00b\udc80c ") == "abc"
