@@ -4,7 +4,9 @@ interactive learning shows each turn's prediction and saves the talk as a test s
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,16 +19,27 @@ pytestmark = pytest.mark.browser
 NAME = "问收费，答，谢谢"
 
 
-def project_file(rel: str) -> Path:
-    return Path(os.environ["BANGBAN_TRAINER_ROOT"]) / rel
+@contextlib.contextmanager
+def restored(rel: str) -> Iterator[tuple[Path, str]]:
+    """A file of the project (path, text) written back as it was afterwards."""
+    path = Path(os.environ["BANGBAN_TRAINER_ROOT"]) / rel
+    before = path.read_text(encoding="utf-8")
+    try:
+        yield path, before
+    finally:
+        path.write_text(before, encoding="utf-8")
 
 
-async def login(page: Page, base_url: str, username: str, password: str) -> None:
-    await page.goto(f"{base_url}/trainer#files")
+async def console(h, new_page, trainer_name: str) -> Page:
+    """The trainer console, logged in as a new trainer, on the rules-and-stories tab."""
+    username, password = await h.make_staff([], "trainer", name=trainer_name)
+    page = await new_page(1400, 1000)
+    await page.goto(f"{h.base_url}/trainer#files")
     await page.fill("input[name=username]", username)
     await page.fill("input[name=password]", password)
     await page.click("button[type=submit]")
     await expect(page.locator("#story-list li").first).to_be_visible(timeout=20_000)
+    return page
 
 
 async def fill_step(page: Page, i: int, value: str) -> None:
@@ -35,12 +48,8 @@ async def fill_step(page: Page, i: int, value: str) -> None:
 
 @pytest.mark.timeout(300)
 async def test_story_built_as_steps_is_saved_drawn_and_a_broken_one_refused(h, new_page):
-    username, password = await h.make_staff([], "trainer", name="故事训练师")
-    stories_file = project_file("data/stories.yml")
-    before = stories_file.read_text(encoding="utf-8")
-    page = await new_page(1400, 1000)
-    await login(page, h.base_url, username, password)
-    try:
+    with restored("data/stories.yml") as (stories_file, before):
+        page = await console(h, new_page, "故事训练师")
         await page.click("#story-new")
         await page.fill("#story-name", NAME)
         await fill_step(page, 0, "ask_fees")
@@ -83,18 +92,12 @@ async def test_story_built_as_steps_is_saved_drawn_and_a_broken_one_refused(h, n
         await expect(page.locator('#story-steps li[data-step="1"] .tr-step-finding')).to_be_empty()
         await expect(page.locator('#story-list li[data-name="坏故事"]')).to_have_count(0)
         assert "坏故事" not in stories_file.read_text(encoding="utf-8")
-    finally:
-        stories_file.write_text(before, encoding="utf-8")
 
 
 @pytest.mark.timeout(300)
 async def test_interactive_learning_shows_predictions_and_saves_a_test_story(h, new_page):
-    username, password = await h.make_staff([], "trainer", name="学习训练师")
-    learned = project_file("data/test_stories/learned.yml")
-    before = learned.read_text(encoding="utf-8")
-    page = await new_page(1400, 1000)
-    await login(page, h.base_url, username, password)
-    try:
+    with restored("data/test_stories/learned.yml") as (learned, before):
+        page = await console(h, new_page, "学习训练师")
         await page.click("#tabs button[data-tab=learn]")
         await expect(page.locator("#story-tests tr[data-name]").first).to_be_visible(timeout=20_000)
         await page.fill("#learn-text", "你好")
@@ -126,5 +129,3 @@ async def test_interactive_learning_shows_predictions_and_saves_a_test_story(h, 
         await expect(page.locator('#story-tests tr[data-result="passed"]')).to_have_count(len(
             yaml.safe_load(before)["stories"]))
         await screenshot(page, "trainer-learn")
-    finally:
-        learned.write_text(before, encoding="utf-8")
