@@ -64,12 +64,16 @@ def test_files(root: Path | None = None) -> list[Path]:
 
 
 def read_tests(root: Path | None = None) -> list[dict[str, Any]]:
-    """Every test story of `data/test_stories/`, each with its `file`."""
+    """Every test story of `data/test_stories/`, each with its `file`; a file that cannot be read is one
+    story named after the file, with an `error` (it fails the story tests)."""
     root = root or project.project_root()
-    out = []
+    out: list[dict[str, Any]] = []
     for path in test_files(root):
-        for story in sm.parse(path.read_text(encoding="utf-8"), "story"):
-            out.append({**story, "file": project.rel(path, root)})
+        rel = project.rel(path, root)
+        try:
+            out += [{**story, "file": rel} for story in sm.parse(path.read_text(encoding="utf-8"), "story")]
+        except (yaml.YAMLError, UnicodeDecodeError, AttributeError, TypeError) as exc:
+            out.append({"name": rel, "file": rel, "steps": [], "error": f"无法读取：{str(exc).splitlines()[0]}"})
     return out
 
 

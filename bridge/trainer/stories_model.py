@@ -15,6 +15,8 @@ from typing import Any
 
 import yaml
 
+from bridge.trainer.nlu_files import plain
+
 KINDS = {"story": ("stories", "story"), "rule": ("rules", "rule")}
 STEP_KEYS = ("intent", "action", "slot_was_set", "active_loop")
 _QUOTED = re.compile(r"'([^']+)'")
@@ -194,13 +196,14 @@ def place_findings(messages: list[str], story: dict[str, Any], all_names: set[st
 
 
 def turns_of(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A story's steps as conversation turns `{text, intent, entities, actions}` (slot and loop steps left out)."""
+    """A story's steps as turns `{text, intent, entities, actions}`: the user's text without entity annotations;
+    slot and loop steps left out."""
     turns: list[dict[str, Any]] = []
     for step in steps:
         if "intent" in step or "user" in step:
             entities = [{"entity": k, "value": v} for e in step.get("entities") or [] if isinstance(e, dict)
                         for k, v in e.items()]
-            turns.append({"text": str(step.get("user") or "").strip(), "intent": step.get("intent"),
+            turns.append({"text": plain(str(step.get("user") or "")), "intent": step.get("intent"),
                           "entities": entities, "actions": []})
         elif "action" in step:
             if not turns:

@@ -29,20 +29,24 @@ def candidate_path(settings: Settings) -> Path:
 
 
 def cases(root: Path | None = None) -> list[dict[str, Any]]:
-    """The test stories as `{name, file, turns}`."""
-    return [{"name": s["name"], "file": s["file"], "turns": sm.turns_of(s["steps"])}
-            for s in read_tests(root or project.project_root())]
+    """The test stories as `{name, file, turns}` (and `error` for a file that cannot be read)."""
+    return [{"name": s["name"], "file": s["file"], "turns": sm.turns_of(s["steps"]),
+             **({"error": s["error"]} if "error" in s else {})} for s in read_tests(root or project.project_root())]
 
 
 async def run(worker: RasaWorker, model: Path) -> dict[str, Any]:
     """Run every test story with `model`: `{total, passed, failed, results: [{name, file, passed, steps}]}`."""
-    stories = await asyncio.to_thread(cases)
-    results: list[dict[str, Any]] = []
+    every = await asyncio.to_thread(cases)
+    stories = [s for s in every if "error" not in s]
+    results: list[dict[str, Any]] = [
+        {"name": s["name"], "file": s["file"], "passed": False,
+         "steps": [{"turn": 0, "kind": "file", "expected": "测试故事文件", "got": s["error"], "ok": False}]}
+        for s in every if "error" in s]
     if stories:
         res = await worker.call({"cmd": "story_test", "model": str(model), "stories": stories})
         if not res.get("ok"):
             raise RuntimeError("测试故事运行失败：" + "；".join(res.get("errors") or []))
-        results = res["results"]
+        results += res["results"]
     failed = [r["name"] for r in results if not r["passed"]]
     return {"total": len(results), "passed": len(results) - len(failed), "failed": failed, "results": results,
             "model": model.name}

@@ -121,3 +121,17 @@ def test_turns_and_steps_convert_both_ways() -> None:
     assert sm.steps_of(turns, with_user=True) == steps
     assert sm.steps_of(turns, with_user=False)[0] == {"intent": "greet"}
     assert sm.clean("a\x00b\udc80c ") == "abc"
+
+
+def test_test_stories_of_a_folder_and_an_unreadable_file(tmp_path) -> None:
+    from bridge.trainer.story_tests import cases
+
+    folder = tmp_path / "data" / "test_stories"
+    folder.mkdir(parents=True)
+    (folder / "a.yml").write_text('stories:\n- story: s\n  steps:\n  - user: "[居住证](matter)怎么办"\n'
+                                  '    intent: ask_matter\n  - action: action_answer\n', encoding="utf-8")
+    (folder / "b.yml").write_text("stories: [\n", encoding="utf-8")
+    found = cases(tmp_path)
+    assert found[0] == {"name": "s", "file": "data/test_stories/a.yml", "turns": [
+        {"text": "居住证怎么办", "intent": "ask_matter", "entities": [], "actions": ["action_answer"]}]}
+    assert found[1]["file"] == "data/test_stories/b.yml" and "无法读取" in found[1]["error"]

@@ -110,6 +110,11 @@ export async function renderLearn(view, ctx) {
     }
   }
 
+  function failure(s) {
+    if (s.kind === 'file') return s.got;
+    return `第${s.turn + 1}轮${s.kind === 'intent' ? '意图' : '动作'}应为 ${s.expected}，实为 ${s.got}`;
+  }
+
   function drawTests(list, results, caption) {
     const byName = new Map((results?.results || []).map((r) => [`${r.file}|${r.name}`, r]));
     replaceChildren(tests, h('p', { class: 'muted', id: 'story-tests-summary' }, caption),
@@ -120,7 +125,7 @@ export async function renderLearn(view, ctx) {
           return h('tr', { dataset: { name: t.name, result: r ? (r.passed ? 'passed' : 'failed') : 'none' } },
             h('td', {}, t.name), h('td', {}, t.file),
             h('td', {}, !r ? '—' : r.passed ? '通过' : h('span', { class: 'tr-overdue' }, '未通过：',
-              bad.map((s) => `第${s.turn + 1}轮${s.kind === 'intent' ? '意图' : '动作'}应为 ${s.expected}，实为 ${s.got}`).join('；'))));
+              bad.map(failure).join('；'))));
         }))));
   }
 
