@@ -76,6 +76,9 @@ async def test_story_built_as_steps_is_saved_drawn_and_a_broken_one_refused(h, n
         assert labels == ["START", "ask_fees", "action_answer", "thanks", "action_smalltalk", "END"]
         await page.click("#story-yaml-toggle")
         await expect(page.locator("#story-yaml")).to_contain_text(f"- story: {NAME}")
+        await screenshot(page, "trainer-stories-diagram")
+        await page.evaluate("window.scrollTo(0, 0)")
+        await page.click(f'#story-list li[data-name="{NAME}"]')
         await screenshot(page, "trainer-stories")
 
         # a broken story: an unknown intent is refused, the finding next to its step
