@@ -136,6 +136,12 @@ class StoriesService:
         return await self.nlu.change(who, FILES[kind], lambda t: sm.delete(t, kind, name), f"{kind}_delete", what,
                                      {"kind": kind, "name": name})
 
+    async def move(self, who: Principal, kind: str, name: str, by: int) -> dict[str, Any]:
+        """Move one story (or rule) up or down in its file (validated like every change)."""
+        what = f"{'上移' if by < 0 else '下移'}{'故事' if kind == 'story' else '规则'}“{name}”"
+        return await self.nlu.change(who, FILES[kind], lambda t: sm.move(t, kind, name, by), f"{kind}_move", what,
+                                     {"kind": kind, "name": name, "by": by})
+
     async def save_test(self, who: Principal, story: dict[str, Any]) -> dict[str, Any]:
         """Add or replace a test story in `data/test_stories/learned.yml` (step check only)."""
         found = sm.step_problems(story, domain_sets(domain_catalog()))

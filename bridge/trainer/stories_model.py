@@ -138,6 +138,21 @@ def delete(text: str, kind: str, name: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def move(text: str, kind: str, name: str, by: int) -> str:
+    """The file with item `name` swapped with its neighbour `by` (-1: up, 1: down); the lines between stay."""
+    found = blocks(text, kind)
+    i = next((n for n, b in enumerate(found) if b.name == name), None)
+    if i is None:
+        raise StoryNotFound(f"没有找到“{name}”（可能已被他人修改，请刷新）。")
+    if not 0 <= i + by < len(found):
+        raise StoryError("已经在最前面了。" if by < 0 else "已经在最后面了。")
+    first, second = sorted((found[i], found[i + by]), key=lambda b: b.start)
+    lines = text.splitlines()
+    lines[second.start:second.end], lines[first.start:first.end] = (lines[first.start:first.end],
+                                                                      lines[second.start:second.end])
+    return "\n".join(lines) + "\n"
+
+
 def step_problems(story: dict[str, Any], domain: dict[str, set[str]]) -> list[dict[str, Any]]:
     """Findings of one story's own steps against the domain: `[{step, message}]` (step None: the story)."""
     found: list[dict[str, Any]] = []

@@ -74,6 +74,11 @@ async def test_story_built_as_steps_is_saved_drawn_and_a_broken_one_refused(h, n
         await expect(path).to_have_count(6)
         labels = await path.evaluate_all("els => els.map(e => e.dataset.label)")
         assert labels == ["START", "ask_fees", "action_answer", "thanks", "action_smalltalk", "END"]
+        # moved one place up in the list (and in the file), then back
+        await page.locator(f'#story-list li[data-name="{NAME}"] button[data-move=up]').click()
+        await expect(page.locator("#story-list li").nth(-2)).to_have_attribute("data-name", NAME, timeout=60_000)
+        await page.locator(f'#story-list li[data-name="{NAME}"] button[data-move=down]').click()
+        await expect(page.locator("#story-list li").last).to_have_attribute("data-name", NAME, timeout=60_000)
         await page.click("#story-yaml-toggle")
         await expect(page.locator("#story-yaml")).to_contain_text(f"- story: {NAME}")
         await screenshot(page, "trainer-stories-diagram")

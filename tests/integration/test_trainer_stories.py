@@ -25,6 +25,7 @@ async def test_stories_are_listed_checked_saved_renamed_drawn_and_deleted(h):
     token = await trainer(h)
     stories_file = project_file("data/stories.yml")
     before = stories_file.read_text(encoding="utf-8")
+    before_names = [s["story"] for s in yaml.safe_load(before)["stories"]]
     status, body = await h.http("GET", "/api/v1/trainer/stories", token=token)
     assert status == 200 and body["stories"] and body["rules"] and body["tests"]
     greet = next(i for i in body["domain"]["intents"] if i["name"] == "greet")
@@ -80,6 +81,18 @@ async def test_stories_are_listed_checked_saved_renamed_drawn_and_deleted(h):
     status, _ = await h.http("PUT", "/api/v1/trainer/stories", token=token,
                              json={"kind": "story", "story": {**STORY, "name": names[0]}, "old_name": "居住证材料"})
     assert status == 409  # the name of another story
+    # moved one place up, then down again (Rasa validates each order)
+    status, body = await h.http("POST", "/api/v1/trainer/stories/move", token=token,
+                                json={"kind": "story", "name": "居住证材料", "by": -1})
+    assert status == 200 and body["changed"], body
+    names = [s["story"] for s in yaml.safe_load(stories_file.read_text(encoding="utf-8"))["stories"]]
+    assert names[-2:] == ["居住证材料", before_names[-1]]
+    status, _ = await h.http("POST", "/api/v1/trainer/stories/move", token=token,
+                             json={"kind": "story", "name": "居住证材料", "by": 1})
+    assert status == 200
+    status, _ = await h.http("POST", "/api/v1/trainer/stories/move", token=token,
+                             json={"kind": "story", "name": "居住证材料", "by": 1})
+    assert status == 409  # already the last one
     status, body = await h.http("DELETE", "/api/v1/trainer/stories", token=token,
                                 json={"kind": "story", "name": "居住证材料"})
     assert status == 200 and stories_file.read_text(encoding="utf-8") == before
@@ -87,7 +100,8 @@ async def test_stories_are_listed_checked_saved_renamed_drawn_and_deleted(h):
     assert status == 404
 
     status, body = await h.http("GET", "/api/v1/trainer/history?target=data/stories.yml", token=token)
-    assert [e["action"] for e in body["history"][:3]] == ["story_delete", "story_save", "story_save"]
+    assert [e["action"] for e in body["history"][:5]] == ["story_delete", "story_move", "story_move", "story_save",
+                                                         "story_save"]
 
 
 async def test_learning_predicts_corrects_and_saves_a_test_story(h):

@@ -135,3 +135,14 @@ def test_test_stories_of_a_folder_and_an_unreadable_file(tmp_path) -> None:
     assert found[0] == {"name": "s", "file": "data/test_stories/a.yml", "turns": [
         {"text": "居住证怎么办", "intent": "ask_matter", "entities": [], "actions": ["action_answer"]}]}
     assert found[1]["file"] == "data/test_stories/b.yml" and "无法读取" in found[1]["error"]
+
+
+def test_move_swaps_neighbours_and_keeps_the_lines_between() -> None:
+    down = sm.move(STORIES, "story", "ask, answer, solved", 1)
+    assert [s["name"] for s in sm.parse(down, "story")] == ["technical fault then a human", "ask, answer, solved"]
+    assert "# before the second story" in down and down.count("\n\n") == STORIES.count("\n\n")
+    assert sm.move(down, "story", "ask, answer, solved", -1) == STORIES
+    with pytest.raises(sm.StoryNotFound):
+        sm.move(STORIES, "story", "nope", 1)
+    with pytest.raises(sm.StoryError):
+        sm.move(STORIES, "story", "ask, answer, solved", -1)

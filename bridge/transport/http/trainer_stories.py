@@ -100,6 +100,10 @@ class StoryDeleteIn(BaseModel):
     name: str = NAME
 
 
+class StoryMoveIn(StoryDeleteIn):
+    by: Literal[-1, 1] = Field(description="-1: one place up, 1: one place down")
+
+
 class KindQuery(BaseModel):
     kind: Literal["story", "rule"] = "story"
 
@@ -182,6 +186,17 @@ async def delete(request: web.Request) -> web.Response:
         raise ApiError(422, "validation_failed", "校验未通过，未删除。", errors=result.get("errors", []),
                        findings=[], other=result.get("errors", []), stage=result.get("stage"))
     return ok(result)
+
+
+@table.post("/api/v1/trainer/stories/move", summary="Move a story or rule one place up or down in its file",
+            auth=TRAINERS, body=StoryMoveIn, response=StoryChangeOut, errors={**PLACING, **REFUSED})
+async def move(request: web.Request) -> web.Response:
+    m = body(request, StoryMoveIn)
+    try:
+        result = await trainer_services(request).stories.move(principal(request), m.kind, m.name, m.by)
+    except StoryError as exc:
+        raise placing_error(exc) from None
+    return ok(refused({**result, "other": result.get("errors", [])}))
 
 
 @table.get("/api/v1/trainer/stories/graph", summary="The stories (or rules) as a graph of intents and actions",

@@ -44,9 +44,25 @@ export async function renderFiles(view, ctx) {
     yamlView.textContent = (await ctx.api.get('/api/v1/trainer/files', { path })).text;
   }
 
+  async function moveItem(ev, name, by) {
+    ev.stopPropagation();
+    try {
+      await ctx.api.post('/api/v1/trainer/stories/move', { kind: state.kind, name, by });
+      await load();
+    } catch (err) {
+      ctx.toast(err.message, 'error');
+    }
+  }
+
   function drawList() {
-    list.replaceChildren(...items().map((s) => h('li', { 'aria-current': String(s.name === state.oldName), dataset: { name: s.name },
-      onClick: () => open(structuredClone(s), s.name) }, h('span', {}, s.name), h('span', { class: 'muted' }, String(s.steps.length)))));
+    const all = items();
+    list.replaceChildren(...all.map((s, i) => h('li', { 'aria-current': String(s.name === state.oldName), dataset: { name: s.name },
+      onClick: () => open(structuredClone(s), s.name) }, h('span', {}, s.name),
+    h('span', { class: 'tr-list-tools' }, h('span', { class: 'muted' }, String(s.steps.length)), ...(ctx.canEdit() ? [
+      h('button', { type: 'button', class: 'btn btn--sm', title: '上移', dataset: { move: 'up' }, disabled: i === 0,
+        onClick: (ev) => moveItem(ev, s.name, -1) }, '↑'),
+      h('button', { type: 'button', class: 'btn btn--sm', title: '下移', dataset: { move: 'down' }, disabled: i === all.length - 1,
+        onClick: (ev) => moveItem(ev, s.name, 1) }, '↓')] : [])))));
   }
 
   function open(story, oldName) {
