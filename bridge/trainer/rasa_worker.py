@@ -5,6 +5,7 @@ JSON lines over stdin/stdout (logging goes to stderr):
 
     {"cmd": "validate", "root": "/tmp/copy"}  -> {"ok": bool, "errors": [...], "warnings": [...]}
     {"cmd": "parse", "model": "m.tar.gz", "texts": [...]} -> {"ok": true, "results": [{intent, confidence}]}
+    {"cmd": "learn" | "story_test", ...}  -> see rasa_dialogue.py
 
 Python 3.10 (the Rasa venv): no newer syntax here.
 """
@@ -15,6 +16,8 @@ import logging
 import os
 import sys
 import warnings
+
+from bridge.trainer import rasa_dialogue  # learn, story_test
 
 _OUT = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
 sys.stdout = sys.stderr
@@ -93,6 +96,8 @@ def main():
                 res = validate(req["root"])
             elif req.get("cmd") == "parse":
                 res = parse(req["model"], req["texts"])
+            elif req.get("cmd") in rasa_dialogue.COMMANDS:
+                res = rasa_dialogue.COMMANDS[req["cmd"]](req)
             elif req.get("cmd") == "ping":
                 import rasa.validator  # noqa: F401 - warm the imports
 

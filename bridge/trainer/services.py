@@ -8,7 +8,9 @@ import logging
 from dataclasses import dataclass, field
 
 from bridge.trainer.kb_edit import KbEditor
+from bridge.trainer.learn import Learner
 from bridge.trainer.nlu_service import NluService
+from bridge.trainer.stories_edit import StoriesService
 from bridge.trainer.training import Trainer
 from bridge.trainer.worker_client import RasaWorker
 
@@ -22,13 +24,17 @@ class TrainerServices:
     nlu: NluService
     kb: KbEditor
     trainer: Trainer
+    stories: StoriesService
+    learner: Learner
     tasks: list[asyncio.Task] = field(default_factory=list)
 
 
 def build(ctx) -> TrainerServices:
     worker = RasaWorker()
-    return TrainerServices(worker=worker, nlu=NluService(ctx.store, worker), kb=KbEditor(ctx.store, ctx.catalogue),
-                           trainer=Trainer(ctx.store, ctx.settings, worker))
+    nlu = NluService(ctx.store, worker)
+    return TrainerServices(worker=worker, nlu=nlu, kb=KbEditor(ctx.store, ctx.catalogue),
+                           trainer=Trainer(ctx.store, ctx.settings, worker),
+                           stories=StoriesService(ctx.store, nlu), learner=Learner(ctx.settings, worker))
 
 
 async def scheduler(ctx, services: TrainerServices, interval_s: float = SCHEDULE_INTERVAL_S) -> None:

@@ -20,7 +20,7 @@ import aiohttp
 from pymongo.errors import DuplicateKeyError
 
 from bridge.domain.auth import Principal
-from bridge.trainer import evaluation, project
+from bridge.trainer import evaluation, project, story_tests
 from bridge.trainer.model_store import ModelStore
 from bridge.trainer.validate import validate_change
 from bridge.trainer.worker_client import RasaWorker
@@ -101,6 +101,7 @@ class Trainer:
             model = await self._train(job_id, tmp)
             await self._set(job_id, "训练完成，开始评估（上线评估集答案准确率）……", stage="evaluate", progress=75)
             result = await self._evaluate(model)
+            result = await story_tests.gate(self.worker, self.settings, model, result)  # test stories must pass
             await self._set(job_id, result["verdict"], evaluation=result, progress=90)
             if not result["passed"]:
                 await self._set(job_id, status="rejected", finished_at=now(), error=result["verdict"])

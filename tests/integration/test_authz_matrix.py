@@ -87,3 +87,7 @@ async def test_every_route_answers_each_role_as_its_auth_declares(lh: MultiHarne
                     "/api/v1/help-hours",
                     "/api/v1/offline-help/problems", "/api/v1/offline-help/summary", "/api/v1/agents"):
         assert covered in document["paths"], covered
+    for covered in ("/api/v1/trainer/stories", "/api/v1/trainer/stories/check", "/api/v1/trainer/stories/graph",
+                    "/api/v1/trainer/learn", "/api/v1/trainer/learn/save", "/api/v1/trainer/story-tests",
+                    "/api/v1/trainer/story-tests/run", "/api/v1/trainer/stories/move"):
+        assert covered in document["paths"], covered  # the story editor, learning and story tests

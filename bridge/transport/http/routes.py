@@ -23,9 +23,11 @@ from bridge.transport.http import (
     staff,
     trainer,
     trainer_kb,
+    trainer_learn,
     trainer_ledger,
     trainer_nlu,
     trainer_review,
+    trainer_stories,
 )
 from bridge.transport.http.middleware import authorize, staff_guard
 from bridge.transport.http.rate_limit import http_rate_limit
@@ -38,6 +40,7 @@ TABLES: tuple[RouteTable, ...] = (
     cti.table,
     offline_help.table,
     notify.table,
+    trainer_stories.table, trainer_learn.table,
 )
 
 
