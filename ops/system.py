@@ -120,6 +120,8 @@ class System:
     @property
     def cti_url(self) -> str:
         return f"http://127.0.0.1:{self.cfg.cti_port}"
+
+    @property
     def notify_url(self) -> str:
         return f"http://127.0.0.1:{self.cfg.notify_port}"
 

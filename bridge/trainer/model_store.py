@@ -30,7 +30,13 @@ class ModelStore:
     def __init__(self, store: Store, settings: Settings) -> None:
         self.store = store
         self.settings = settings
-        self.bucket = AsyncGridFSBucket(store.db, bucket_name=BUCKET, chunk_size_bytes=CHUNK)
+        self._bucket: AsyncGridFSBucket | None = None
+
+    @property
+    def bucket(self) -> AsyncGridFSBucket:
+        if self._bucket is None:  # made on first use: a trainer built for pure checks never touches storage
+            self._bucket = AsyncGridFSBucket(self.store.db, bucket_name=BUCKET, chunk_size_bytes=CHUNK)
+        return self._bucket
 
     async def publish(self, path: Path) -> str:
         """Store the model file once under its name; the name."""

@@ -9,6 +9,7 @@ would have received it.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import shutil
 import tempfile
@@ -41,7 +42,10 @@ def data_with_a_closed_department(target: Path) -> Path:
     shutil.copytree(ROOT / "data", target, symlinks=True)
     routing = target / "catalogue" / "routing.yml"
     spec = yaml.safe_load(routing.read_text(encoding="utf-8"))
-    spec["help_hours"].setdefault("overrides", {})[CLOSED_DEPARTMENT] = {"start": "00:00", "end": "00:00"}
+    # one minute a day, hours away from now: closed for the whole run (a calendar must have start < end)
+    hour = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).hour
+    window = ("23:00", "23:01") if hour < 12 else ("05:00", "05:01")
+    spec["help_hours"].setdefault("overrides", {})[CLOSED_DEPARTMENT] = {"start": window[0], "end": window[1]}
     routing.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
     return target
 

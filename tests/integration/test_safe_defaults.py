@@ -153,14 +153,20 @@ async def test_healthz_reports_calendar_coverage(h):
 
 
 async def test_the_trainer_reloads_the_model_with_the_token(system):
-    """The trainer's live-model parse and its model reload (`PUT /model`) go through with RASA_TOKEN."""
+    """The trainer's live-model parse and its model reload (`PUT /model`, the model downloaded from the
+    bridge's model route) go through with RASA_TOKEN."""
     from bridge.trainer.training import Trainer
     from core.settings import load_settings
+    from tests.support import store_for
 
-    trainer = Trainer(None, load_settings(), worker=None)  # type: ignore[arg-type]
-    parses = await trainer._live_parses(["你好"])
-    assert parses and parses[0]["intent"]["name"]
-    await trainer._load(system.model_path)  # raises on a refused reload
+    store = store_for(system)
+    try:
+        trainer = Trainer(store, load_settings(), worker=None)  # type: ignore[arg-type]
+        parses = await trainer._live_parses(["你好"])
+        assert parses and parses[0]["intent"]["name"]
+        await trainer._load(system.model_path)  # raises on a refused reload or another model loaded
+    finally:
+        await store.close()
 
 
 async def test_the_running_bridge_rereads_the_holiday_file(exposed):
