@@ -90,6 +90,10 @@ async def test_miniprogram_chat_page_speaks_the_contract(h: Harness, tmp_path: P
     assert fields["idcard"]["value"] == "*" * 18 and fields["phone"]["value"] == "*" * 11
     assert report["form_reply"]["accepted"] == ["address"] and report["form_reply"]["rejected"] == ["idcard"]
     assert report["form_applied"] == {"address": "上海市黄浦区人民大道200号"}
+    again = {f["name"]: f["value"] for f in report["form_share_again"]["fields"]}
+    assert again["address"] == "上海市黄浦区人民大道200号" and again["idcard"] == "*" * 18
+    assert report["call"]["reason"] == "declined" and "不支持通话" in report["call_notice"]
+    assert report["after_reconnect"] == "地址已帮您核对。" and report["reconnects"] == 1
     assert report["rating_target"] == "agent" and report["rated"] is True
 
     seqs = [m["seq"] for m in report["items"]]

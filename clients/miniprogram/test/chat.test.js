@@ -1,6 +1,7 @@
 // The chat page in the mini-program component simulator, against a running Bangban: login with a dev
 // token, message, bot reply, handoff with subscription consent, agent reply, photo, voice (mp3 and aac
-// as the recorder records them), a WeChat SILK voice file, form sharing, rating; no call buttons.
+// as the recorder records them), a WeChat SILK voice file, form sharing (asked by the agent, then by the
+// citizen), rating; no call buttons, an agent's call declined at once.
 // The agent is a socket.io-client in this process. Environment: BANGBAN_URL, AGENT_USERNAME,
 // AGENT_PASSWORD, SAMPLES (a folder with photo.png, voice.mp3, voice.aac, wechat.silk), REPORT (a JSON file to write).
 const test = require('node:test')
@@ -142,7 +143,10 @@ test('the mini-program chat page speaks the contract against the running system'
       {name: 'address', label: '联系地址', type: 'text', value: ''}]}
   let applied = null
   forms.setCurrent(form, values => { applied = values })
-  tap(page, '.share-form')
+  const request = await agent.call('cobrowse_request', {conversation_id: cid, mode: 'form'})
+  assert.ok(request.ok, JSON.stringify(request))
+  await until('consent bar', () => page.instance.data.consent)
+  tap(page, '.consent-yes')
   const shared = await agent.wait('form_share', d => d.conversation_id === cid)
   report.form_share = shared.form
   const suggest = await agent.call('form_suggest', {conversation_id: cid, form_id: 'gjj-withdraw', suggestions: [
@@ -153,6 +157,25 @@ test('the mini-program chat page speaks the contract against the running system'
   tap(page, '.suggestion-reply')
   report.form_reply = await agent.wait('form_suggest_reply', d => d.suggestion_id === suggest.suggestion_id)
   report.form_applied = applied
+  tap(page, '.share-form') // the citizen shares again: the agent sees the suggestion filled in
+  report.form_share_again = (await agent.wait('form_share', d => d.conversation_id === cid && d.seq > shared.seq)).form
+
+  // An agent's call rings nowhere: no WebRTC in a mini-program, the page declines at once.
+  const invite = await agent.call('call_invite', {conversation_id: cid, kind: 'audio'})
+  assert.ok(invite.ok, JSON.stringify(invite))
+  report.call = await agent.wait('call_state', d => d.call_id === invite.call_id && d.state === 'ended')
+  report.call_notice = page.instance.data.notice
+
+  // The network drops: the agent's message sent meanwhile arrives after the reconnection (sync).
+  let reconnects = 0
+  page.instance.session.socket.on('reconnect', () => { reconnects += 1 })
+  page.instance.session.socket.task.close({})
+  await until('offline', () => !page.instance.session.socket.connected)
+  const missed = await agent.call('message', {conversation_id: cid, client_msg_id: `ag-missed-${Date.now()}`, type: 'text',
+    text: '地址已帮您核对。'})
+  assert.ok(missed.ok, JSON.stringify(missed))
+  report.after_reconnect = (await until('missed message', () => items(page).find(m => m.seq === missed.seq))).text
+  report.reconnects = reconnects
 
   // The agent closes; the page asks for a rating and sends it.
   const closed = await agent.call('close', {conversation_id: cid, resolved: true})

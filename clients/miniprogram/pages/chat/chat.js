@@ -100,8 +100,8 @@ Component({
 
     async declineCall(invite) {
       // No WebRTC in a mini-program: the agent is told at once instead of waiting for the ring timeout.
-      await this.session.emit('call_decline', {call_id: invite.call_id})
       this.setData({notice: '小程序暂不支持通话，请在随申办 App 或网页中接听'})
+      await this.session.emit('call_decline', {call_id: invite.call_id})
     },
 
     onInput(e) {
