@@ -56,8 +56,9 @@ async def test_miniprogram_chat_page_speaks_the_contract(h: Harness, tmp_path: P
     username, password = await h.make_staff([DEPARTMENT], name="小程序坐席")
     _samples(tmp_path)
     report_path = tmp_path / "report.json"
+    notify = "notify:consent" in _user_events()  # issue 15's notifications: consent recorded, tokens with openid
     env = {**os.environ, "BANGBAN_URL": h.base_url, "AGENT_USERNAME": username, "AGENT_PASSWORD": password,
-           "SAMPLES": str(tmp_path), "REPORT": str(report_path)}
+           "SAMPLES": str(tmp_path), "REPORT": str(report_path), "DEV_OPENID": "1" if notify else "0"}
     proc = await asyncio.create_subprocess_exec(
         "node", "--test", "--test-reporter=spec", "test/", cwd=CLIENT_DIR, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
@@ -69,8 +70,8 @@ async def test_miniprogram_chat_page_speaks_the_contract(h: Harness, tmp_path: P
     assert report["call_buttons"] == 0
     assert report["first"]["role"] == "user" and report["first"]["seq"] == 1
     assert report["bot"]["text"]
-    assert report["subscribe_asked"] == [["AGENT_REPLY_TEMPLATE", "RATING_TEMPLATE"]]
-    if "notify:consent" in _user_events():  # the notification work (issue 15, item 1) records the consent
+    assert report["subscribe_asked"] == [["wx-dev-reply", "wx-dev-turn", "wx-dev-rating"]]
+    if notify:
         assert report["consent_ack"]["ok"] is True, report["consent_ack"]
     else:
         assert report["consent_ack"]["error"]["code"] == "timeout"
@@ -98,6 +99,7 @@ async def test_miniprogram_chat_page_speaks_the_contract(h: Harness, tmp_path: P
 
     seqs = [m["seq"] for m in report["items"]]
     assert seqs == list(range(1, len(seqs) + 1))
+    assert report["resumed"] == {"seqs": seqs, "state": "closed"}
     stored = {m["_id"]: m async for m in h.store.media.find({"conversation_id": cid})}
     assert stored[report["silk"]["id"]]["source_format"] == "silk"
     assert {stored[v["id"]]["source_format"] for v in report["voices"]} == {"mp3", "aac"}

@@ -13,11 +13,14 @@ function clientMsgId() {
 }
 
 class ChatSession {
-  /** @param {object} opts  profile ({sub, name}), matter (optional matter id), onChange(patch), onEvent(name, data) */
+  /**
+   * @param {object} opts  profile ({sub, name}), matter (optional matter id), conversationId (to resume one, e.g.
+   *                       opened from a notification), onChange(patch), onEvent(name, data)
+   */
   constructor(opts) {
     this.opts = opts
     this.token = ''
-    this.conversationId = ''
+    this.conversationId = opts.conversationId || ''
     this.lastSeq = 0
     this.messages = []
     this.socket = null
@@ -34,7 +37,7 @@ class ChatSession {
     ;['cobrowse_request', 'cobrowse_state', 'form_suggest', 'call_invite'].forEach(name =>
       this.socket.on(name, data => this.opts.onEvent(name, data)))
     await this.socket.connect()
-    this.opts.onChange({online: true})
+    await this.sync() // a resumed conversation: its history and state
   }
 
   emit(event, data, timeoutMs) {

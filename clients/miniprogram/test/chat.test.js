@@ -26,7 +26,7 @@ const phone = {
   recorded: {mp3: {path: samples('voice.mp3'), durationMs: 2000}, aac: {path: samples('voice.aac'), durationMs: 2000}},
   album: samples('photo.png'),
   chatFile: samples('wechat.silk'),
-  subscribeAnswers: {AGENT_REPLY_TEMPLATE: 'accept', RATING_TEMPLATE: 'reject'},
+  subscribeAnswers: {'wx-dev-reply': 'accept', 'wx-dev-turn': 'accept', 'wx-dev-rating': 'reject'},
 }
 global.wx = createWx(phone)
 const simulate = require('miniprogram-simulate')
@@ -34,6 +34,7 @@ const config = require('../lib/config')
 const forms = require('../lib/forms')
 
 config.baseUrl = env.BANGBAN_URL
+config.devOpenid = env.DEV_OPENID === '1'
 
 async function until(what, fn, timeoutMs = 20000) {
   const end = Date.now() + timeoutMs
@@ -188,6 +189,14 @@ test('the mini-program chat page speaks the contract against the running system'
 
   report.items = items(page).map(m => ({seq: m.seq, role: m.role, type: m.type}))
   page.instance.onUnload()
+
+  // Opened again from a notification (?conversation_id=…) by the same citizen: history and state come back.
+  const again = simulate.render(id)
+  again.attach(document.createElement('parent-wrapper'))
+  await again.instance.onLoad({conversation_id: cid})
+  await until('resumed', () => items(again).length >= report.items.length)
+  report.resumed = {seqs: items(again).map(m => m.seq), state: again.instance.data.state}
+  again.instance.onUnload()
   agent.socket.disconnect()
   fs.writeFileSync(env.REPORT, JSON.stringify(report, null, 1))
 

@@ -28,6 +28,7 @@ Component({
       this.session = new ChatSession({
         profile: {sub: options.sub, name: options.name || '微信用户'},
         matter: options.matter || '',
+        conversationId: options.conversation_id || '', // a notification opens pages/chat/chat?conversation_id=…
         onChange: patch => this.changed(patch),
         onEvent: (name, data) => this.event(name, data),
       })
