@@ -8,6 +8,8 @@ import struct
 import av
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.errors import ApiError
 from media.silk import FRAME_S, packets
@@ -112,3 +114,17 @@ def test_amr_nb_and_wb_both_accepted():
 def test_truncated_amr_wb_refused(cut):
     err = refused(process_voice, amr_wb(1.0)[:cut])
     assert (err.code, err.status) == ("decode_failed", 422)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.binary(min_size=0, max_size=300), min_size=0, max_size=40), st.booleans(), st.binary(max_size=3))
+def test_any_bytes_after_a_silk_header_are_decoded_or_refused(payloads, wechat, tail):
+    """Random packets (well-framed or not) never crash the codec: a 422 or a playable M4A."""
+    data = (b"\x02" if wechat else b"") + b"#!SILK_V3"
+    data += b"".join(struct.pack("<h", len(p)) + p for p in payloads) + tail
+    try:
+        result = process_voice(data)
+    except ApiError as exc:
+        assert exc.status == 422 and exc.code in ("decode_failed", "too_long")
+    else:
+        assert result.mime == "audio/mp4" and result.duration_s > 0
