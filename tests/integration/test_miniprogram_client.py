@@ -20,6 +20,7 @@ from tests.unit.media_samples import silk, tone
 
 CLIENT_DIR = Path(__file__).resolve().parents[2] / "clients" / "miniprogram"
 DEPARTMENT = "public-security"  # the matter drivers-license's department
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 def _samples(folder: Path) -> None:
@@ -55,10 +56,12 @@ async def test_miniprogram_chat_page_speaks_the_contract(h: Harness, tmp_path: P
     await h.reset_department(DEPARTMENT)
     username, password = await h.make_staff([DEPARTMENT], name="小程序坐席")
     _samples(tmp_path)
+    ARTIFACTS.mkdir(exist_ok=True)
     report_path = tmp_path / "report.json"
     notify = "notify:consent" in _user_events()  # issue 15's notifications: consent recorded, tokens with openid
     env = {**os.environ, "BANGBAN_URL": h.base_url, "AGENT_USERNAME": username, "AGENT_PASSWORD": password,
-           "SAMPLES": str(tmp_path), "REPORT": str(report_path), "DEV_OPENID": "1" if notify else "0"}
+           "SAMPLES": str(tmp_path), "REPORT": str(report_path), "DEV_OPENID": "1" if notify else "0",
+           "SNAPSHOT": str(ARTIFACTS / "miniprogram-chat.html")}
     proc = await asyncio.create_subprocess_exec(
         "npm", "test", "--silent", cwd=CLIENT_DIR, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
@@ -96,6 +99,7 @@ async def test_miniprogram_chat_page_speaks_the_contract(h: Harness, tmp_path: P
     assert report["call"]["reason"] == "declined" and "不支持通话" in report["call_notice"]
     assert report["after_reconnect"] == "地址已帮您核对。" and report["reconnects"] == 1
     assert report["rating_target"] == "agent" and report["rated"] is True
+    assert report["closed_tools"] == 0 and report["new_conversation"] == {"seq": 1, "other": True}
 
     seqs = [m["seq"] for m in report["items"]]
     assert seqs == list(range(1, len(seqs) + 1))

@@ -104,6 +104,13 @@ class ChatSession {
     return this.emit('rate', {conversation_id: this.conversationId, target, score, resolved, comment: comment || ''})
   }
 
+  /** Leave the (closed) conversation: the next message starts a new one. */
+  reset() {
+    this.conversationId = ''
+    this.lastSeq = 0
+    this.messages = []
+  }
+
   link(mediaId) {
     return api.mediaLink(mediaId, this.token)
   }

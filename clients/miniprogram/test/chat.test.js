@@ -67,6 +67,16 @@ async function agentClient() {
 const tap = (page, selector, detail) => page.querySelector(selector).dispatchEvent('tap', {detail: detail || {}})
 const items = page => page.instance.data.items
 
+/** The rendered page with its compiled WXSS as an HTML file, for a browser to screenshot (a look, not a test). */
+function snapshot(page) {
+  const base = 'wx-view,wx-scroll-view{display:block} wx-button{display:inline-block;border:1px solid #ccc;' +
+    'border-radius:5px;padding:4px 10px;background:#f8f8f8} wx-input{display:block;border:1px solid #ddd}' +
+    'wx-image{display:block;width:360px;height:240px;background:#cfe3f7} wx-text{white-space:pre-wrap}' +
+    'body{margin:0;font-family:sans-serif;width:750px}' // 1rpx is 1px here: a 750 px wide page is a phone at 2x
+  return `<!doctype html><html><head><meta charset="utf-8"><style>${base}</style>${document.head.innerHTML}</head>` +
+    `<body>${page.dom.outerHTML}</body></html>`
+}
+
 async function fetched(url) {
   const res = await fetch(url)
   return {status: res.status, type: res.headers.get('content-type'), size: (await res.arrayBuffer()).byteLength}
@@ -186,8 +196,18 @@ test('the mini-program chat page speaks the contract against the running system'
   page.querySelectorAll('.star')[4].dispatchEvent('tap')
   tap(page, '.rating-submit')
   report.rated = await until('rated', () => page.instance.data.rating.done)
+  report.closed_tools = page.querySelectorAll('.btn-image').length + page.querySelectorAll('.send').length
 
   report.items = items(page).map(m => ({seq: m.seq, role: m.role, type: m.type}))
+  if (env.SNAPSHOT) fs.writeFileSync(env.SNAPSHOT, snapshot(page))
+
+  // 开始新的咨询: the next message starts a new conversation.
+  tap(page, '.btn-new')
+  await until('composer back', () => page.querySelector('.input'))
+  page.querySelector('.input').dispatchEvent('input', {detail: {value: '公积金怎么提取'}})
+  tap(page, '.send')
+  await until('new conversation', () => items(page).length >= 1 && page.instance.session.conversationId !== cid)
+  report.new_conversation = {seq: items(page)[0].seq, other: page.instance.session.conversationId !== cid}
   page.instance.onUnload()
 
   // Opened again from a notification (?conversation_id=…) by the same citizen: history and state come back.

@@ -212,6 +212,12 @@ Component({
       this.setData(ack.ok ? {'rating.done': true, notice: '感谢您的评价'} : {notice: ack.error.message})
     },
 
+    onNewConversation() {
+      this.session.reset()
+      this.setData({items: [], rating: null, suggestion: null, consent: null, notice: '', canSendMedia: false,
+        state: 'bot', title: STATE_TEXT.bot, queueText: ''})
+    },
+
     async onShareForm() {
       const form = forms.currentForm()
       if (!form) return this.setData({notice: '当前没有正在填写的表单'})
