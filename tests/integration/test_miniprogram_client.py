@@ -104,6 +104,7 @@ async def test_miniprogram_chat_page_speaks_the_contract(h: Harness, tmp_path: P
     seqs = [m["seq"] for m in report["items"]]
     assert seqs == list(range(1, len(seqs) + 1))
     assert report["resumed"] == {"seqs": seqs, "state": "closed"}
+    assert report["renewals"] == 1  # an expired token was renewed once and the socket connected again
     stored = {m["_id"]: m async for m in h.store.media.find({"conversation_id": cid})}
     assert stored[report["silk"]["id"]]["source_format"] == "silk"
     assert {stored[v["id"]]["source_format"] for v in report["voices"]} == {"mp3", "aac"}

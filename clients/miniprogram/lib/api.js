@@ -60,6 +60,7 @@ function devSubject() {
 async function userToken(profile) {
   if (config.devTokens) {
     const body = Object.assign({channel: 'wechat', kind: 'person'}, profile, {sub: profile.sub || devSubject()})
+    if (config.devTokenTtlS) body.ttl_s = config.devTokenTtlS
     if (config.devOpenid) body.openid = 'dev-openid-' + body.sub.replace(/[^A-Za-z0-9_-]/g, '-')
     return (await request('POST', '/api/v1/dev/user-token', body)).token
   }

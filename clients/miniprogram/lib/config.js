@@ -8,6 +8,7 @@ module.exports = {
   // development tokens carry an OpenID, as the portal's do, so that WeChat subscription messages can
   // reach this citizen (servers without issue 15's notifications refuse the field: set false there)
   devOpenid: true,
+  devTokenTtlS: 0, // development tokens' lifetime in seconds (0: the server's default); short ones try renewal
   tokenUrl: '',
   // WeChat subscription-message templates asked for when the citizen hands off (订阅消息, one-time):
   // the agent's reply, it is your turn, the rating request. The ids are the ones configured on the Bangban side

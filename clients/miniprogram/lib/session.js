@@ -33,11 +33,30 @@ class ChatSession {
     this.socket.on('state', s => s.conversation_id === this.conversationId && this.opts.onChange({state: s}))
     this.socket.on('reconnect', () => this.sync())
     this.socket.on('disconnect', () => this.opts.onChange({online: false}))
-    this.socket.on('session_ended', () => this.opts.onChange({online: false, notice: '登录已过期，请重新进入'}))
+    this.socket.on('connect_error', data => this.refused(data))
     ;['cobrowse_request', 'cobrowse_state', 'form_suggest', 'call_invite'].forEach(name =>
       this.socket.on(name, data => this.opts.onEvent(name, data)))
     await this.socket.connect()
     await this.sync() // a resumed conversation: its history and state
+  }
+
+  /** A refused (re)connection: an expired token is renewed once and the socket connects again. */
+  async refused(data) {
+    if (data.code !== 'token_expired' || this.renewing) {
+      this.opts.onChange({online: false, notice: data.message || '登录已失效，请重新进入'})
+      return
+    }
+    this.renewing = true
+    this.renewals = (this.renewals || 0) + 1
+    try {
+      this.token = await api.userToken(this.opts.profile || {})
+      await this.socket.connect()
+      await this.sync()
+    } catch (err) {
+      this.opts.onChange({online: false, notice: '登录已失效，请重新进入'})
+    } finally {
+      this.renewing = false
+    }
   }
 
   emit(event, data, timeoutMs) {

@@ -217,6 +217,17 @@ test('the mini-program chat page speaks the contract against the running system'
   await until('resumed', () => items(again).length >= report.items.length)
   report.resumed = {seqs: items(again).map(m => m.seq), state: again.instance.data.state}
   again.instance.onUnload()
+
+  // A token that expires: the server ends the session, the page gets a new token and connects again.
+  config.devTokenTtlS = 2
+  const expiring = simulate.render(id)
+  expiring.attach(document.createElement('parent-wrapper'))
+  await expiring.instance.onLoad({conversation_id: cid})
+  config.devTokenTtlS = 0
+  await until('session ended', () => !expiring.instance.session.socket.connected, 10000)
+  await until('renewed', () => expiring.instance.session.socket.connected && expiring.instance.data.online, 15000)
+  report.renewals = expiring.instance.session.renewals
+  expiring.instance.onUnload()
   agent.socket.disconnect()
   fs.writeFileSync(env.REPORT, JSON.stringify(report, null, 1))
 
