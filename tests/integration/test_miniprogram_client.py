@@ -65,7 +65,7 @@ async def test_miniprogram_chat_page_speaks_the_contract(h: Harness, tmp_path: P
     proc = await asyncio.create_subprocess_exec(
         "npm", "test", "--silent", cwd=CLIENT_DIR, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-    out, _ = await asyncio.wait_for(proc.communicate(), 150)
+    out, _ = await asyncio.wait_for(proc.communicate(), 200)
     assert proc.returncode == 0, out.decode()
     report = json.loads(report_path.read_text())
     cid = report["conversation_id"]

@@ -36,7 +36,7 @@ const forms = require('../lib/forms')
 config.baseUrl = env.BANGBAN_URL
 config.devOpenid = env.DEV_OPENID === '1'
 
-async function until(what, fn, timeoutMs = 20000) {
+async function until(what, fn, timeoutMs = 30000) {  // generous: the machine may be busy
   const end = Date.now() + timeoutMs
   for (;;) {
     const value = fn()
@@ -55,13 +55,13 @@ async function agentClient() {
   const events = []
   socket.onAny((event, data) => events.push([event, data]))
   await new Promise((resolve, reject) => { socket.on('connect', resolve); socket.on('connect_error', reject) })
-  const presence = await socket.timeout(10000).emitWithAck('presence', {status: 'online'})
+  const presence = await socket.timeout(20000).emitWithAck('presence', {status: 'online'})
   assert.ok(presence.ok, JSON.stringify(presence))
   const wait = (event, pred) => until(`agent ${event}`, () => {
     const hit = events.find(([e, d]) => e === event && (!pred || pred(d)))
     return hit && hit[1]
   })
-  return {socket, wait, call: (event, data) => socket.timeout(10000).emitWithAck(event, data)}
+  return {socket, wait, call: (event, data) => socket.timeout(20000).emitWithAck(event, data)}
 }
 
 const tap = (page, selector, detail) => page.querySelector(selector).dispatchEvent('tap', {detail: detail || {}})
@@ -89,7 +89,7 @@ test('the mini-program chat page speaks the contract against the running system'
   const page = simulate.render(id)
   page.attach(document.createElement('parent-wrapper'))
   await page.instance.onLoad({matter: 'drivers-license', name: '小程序用户'})
-  await until('online', () => page.instance.data.online || assert.fail(page.instance.data.notice || 'offline'), 10000)
+  await until('online', () => page.instance.data.online || assert.fail(page.instance.data.notice || 'offline'))
 
   // Calls are not offered: no WebRTC in a mini-program.
   report.call_buttons = (page.dom.innerHTML.match(/通话|call/g) || []).length
@@ -224,8 +224,8 @@ test('the mini-program chat page speaks the contract against the running system'
   expiring.attach(document.createElement('parent-wrapper'))
   await expiring.instance.onLoad({conversation_id: cid})
   config.devTokenTtlS = 0
-  await until('session ended', () => !expiring.instance.session.socket.connected, 10000)
-  await until('renewed', () => expiring.instance.session.socket.connected && expiring.instance.data.online, 15000)
+  await until('session ended', () => !expiring.instance.session.socket.connected)
+  await until('renewed', () => expiring.instance.session.socket.connected && expiring.instance.data.online)
   report.renewals = expiring.instance.session.renewals
   expiring.instance.onUnload()
   agent.socket.disconnect()

@@ -19,7 +19,7 @@ function view(m, links) {
 Component({
   data: {
     online: false, title: STATE_TEXT.bot, state: 'bot', queueText: '', notice: '', items: [], input: '',
-    recording: false, canSendMedia: false, calls: config.calls, rating: null, suggestion: null, consent: null,
+    recording: false, canSendMedia: false, rating: null, suggestion: null, consent: null,
   },
 
   methods: {
@@ -82,7 +82,7 @@ Component({
         items: data.suggestions.map(s => Object.assign({accept: true, label: this.label(s.name)}, s))}})
       if (name === 'cobrowse_request') return this.setData({consent: {sessionId: data.session_id, mode: data.mode}})
       if (name === 'cobrowse_state' && data.state === 'ended') return this.setData({consent: null, suggestion: null})
-      if (name === 'call_invite') return this.declineCall(data)
+      if (name === 'call_invite' && !config.calls) return this.declineCall(data)
     },
 
     onMessage(m) {
