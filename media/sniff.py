@@ -12,7 +12,7 @@ IMAGE, VOICE, FILE = "image", "voice", "file"
 @dataclass(frozen=True)
 class Sniffed:
     kind: str  # image | voice | file
-    fmt: str  # png, jpeg, webp, gif, wav, mp3, aac, mp4, ogg, webm, amr, amr-wb, pdf
+    fmt: str  # png, jpeg, webp, gif, wav, mp3, aac, mp4, ogg, webm, amr, amr-wb, silk, pdf
 
 
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"mif1", b"msf1", b"avif", b"avis"}
@@ -31,6 +31,8 @@ def sniff(data: bytes) -> Sniffed | None:
         return Sniffed(IMAGE, "gif")
     if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
         return Sniffed(VOICE, "wav")
+    if head.startswith(b"#!SILK_V3") or head.startswith(b"\x02#!SILK_V3"):
+        return Sniffed(VOICE, "silk")  # WeChat voice messages carry the leading 0x02
     if head.startswith(b"#!AMR-WB\n"):
         return Sniffed(VOICE, "amr-wb")
     if head.startswith(b"#!AMR\n"):

@@ -1,5 +1,7 @@
 """Voice messages: decode what phones, mini-programs and browsers record; transcode to AAC in M4A.
 
+WeChat's SILK v3 is decoded by media/silk.py first; every other format by PyAV (FFmpeg).
+
 AAC-LC in an MP4 (M4A) container plays in Chromium, Safari/iOS, Android WebView and the WeChat and
 Alipay mini-program audio players, so every client gets one format.
 """
@@ -14,6 +16,7 @@ import av
 
 from core.errors import ApiError
 from core.settings import MediaSettings, get_settings
+from media.silk import silk_to_wav
 from media.sniff import VOICE, expect_kind
 
 OUT_RATE = 24_000
@@ -81,10 +84,13 @@ def process_voice(data: bytes, limits: MediaSettings | None = None) -> Processed
     """Validate and transcode a voice message; raise ApiError when it is refused."""
     limits = limits or get_settings().media
     sniffed = expect_kind(
-        data, VOICE, limits.voice_bytes, "语音文件", "仅支持 AAC、M4A、MP3、WAV、Opus、AMR 格式的语音"
+        data, VOICE, limits.voice_bytes, "语音文件", "仅支持 AAC、M4A、MP3、WAV、Opus、AMR、SILK 格式的语音"
     )
+    fmt = sniffed.fmt
+    if fmt == "silk":  # WeChat voice: the SILK codec decodes, PyAV transcodes as for any WAV
+        data, fmt = silk_to_wav(data, limits.voice_seconds), "wav"
     try:
-        encoded, duration = _transcode(data, sniffed.fmt, limits)
+        encoded, duration = _transcode(data, fmt, limits)
     except ApiError:
         raise
     except (av.FFmpegError, ValueError, IndexError, EOFError) as exc:

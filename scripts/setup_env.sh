@@ -19,6 +19,8 @@ command -v ffmpeg >/dev/null || need+=(ffmpeg)
 [ -d /usr/share/fonts/opentype/noto ] && ls /usr/share/fonts/opentype/noto/NotoSansCJK* >/dev/null 2>&1 || need+=(fonts-noto-cjk)
 command -v espeak-ng >/dev/null || need+=(espeak-ng)
 command -v sox >/dev/null || need+=(sox)
+# AMR-WB test samples: FFmpeg decodes AMR-WB but has no encoder (tests/unit/media_samples.py)
+ls /usr/lib/*-linux-gnu/libvo-amrwbenc.so.0 >/dev/null 2>&1 || need+=(libvo-amrwbenc0)
 if [ ${#need[@]} -gt 0 ] && [ -z "${BANGBAN_SKIP_APT:-}" ]; then
   if [ "$(id -u)" = 0 ]; then
     log "installing Debian packages: ${need[*]}"

@@ -9,6 +9,12 @@ echo "[test] pre-training the Rasa model (cached by hash)"
 t1=$(date +%s)
 echo "[test] model phase: $((t1 - t0)) s"
 mkdir -p test-artifacts
+# the mini-program client's test packages (miniprogram-simulate, jsdom, ws, socket.io-client), when the lock changed
+mp=clients/miniprogram
+if ! cmp -s "$mp/package-lock.json" "$mp/node_modules/.bangban-lock" 2>/dev/null; then
+  echo "[test] npm ci in $mp"
+  (cd "$mp" && npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.bangban-lock)
+fi
 set +e
 .venv/bin/python -m pytest -p no:cacheprovider -q -ra "$@"
 rc=$?

@@ -19,7 +19,7 @@ from playwright.async_api import Browser, Page, expect
 
 from tests.browser.conftest import ARGS, launched, page_factory, screenshot
 from tests.browser.test_agent_and_h5 import DEPARTMENT, handed_off
-from tests.unit.media_samples import minimal_pdf
+from tests.unit.media_samples import minimal_pdf, silk
 
 pytestmark = pytest.mark.browser
 MEDIA_ARGS = ARGS + ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
@@ -256,3 +256,37 @@ async def test_agent_pane_shows_the_file_name_of_an_attachment(h, media_page):
     await agent.wait_for_selector("#app:not([hidden])", timeout=20000)
     await agent.locator(".conv").first.click()
     await expect(agent.locator("#messages .msg__file")).to_contain_text("户籍证明.pdf", timeout=10000)
+
+
+UPLOAD_VOICE = """({cid, bytes, name}) => window.BangbanPane.api.upload(
+  cid, new File([new Uint8Array(bytes)], name, {type: 'application/octet-stream'}), name)"""
+PLAY = """async (audio) => {
+  audio.muted = true;  // autoplay without a gesture
+  await audio.play();
+  const t0 = performance.now();
+  while (audio.currentTime < 0.5 && performance.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 50));
+  audio.pause();
+  return {duration: audio.duration, currentTime: audio.currentTime, error: audio.error && audio.error.code};
+}"""
+
+
+async def test_agent_pane_plays_a_wechat_silk_voice_message(h, media_page):
+    """A WeChat voice message (SILK v3 from the SILK encoder) sent by the user plays in the agent pane."""
+    agent, user = await handed_off(h, media_page, "钱琳", "冯先生")
+    cid = await conversation_id(agent)
+    voice = await user.evaluate(UPLOAD_VOICE, {"cid": cid, "bytes": list(silk(3.0)), "name": "msg_1623.silk"})
+    assert voice["type"] == "voice" and voice["mime"] == "audio/mp4", voice
+    assert voice["duration_s"] == pytest.approx(3.0, abs=0.1)
+    stored = await h.store.media.find_one({"_id": voice["media_id"]})
+    assert stored["source_format"] == "silk"
+
+    ack = await user.evaluate(SEND, {"conversation_id": cid, "client_msg_id": f"silk-{voice['media_id'][:12]}",
+                                     "type": "voice", "media_id": voice["media_id"]})
+    assert ack["ok"], ack
+    audio = agent.locator("#messages .msg__voice audio")
+    await expect(audio).to_have_attribute("src", re.compile(r"^/api/v1/media/[^?]+\?exp=\d+&sig=[0-9a-f]{64}$"),
+                                          timeout=10000)
+    await expect(agent.locator("#messages .msg__voice-len")).to_have_text("3″")
+    played = await audio.evaluate(PLAY)
+    assert played["error"] is None and played["duration"] == pytest.approx(3.0, abs=0.15), played
+    assert played["currentTime"] >= 0.5, played

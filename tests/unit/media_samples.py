@@ -85,3 +85,51 @@ def minimal_pdf(extra: bytes = b"") -> bytes:
         + extra
         + b"trailer << /Root 1 0 R >>\n%%EOF\n"
     )
+
+
+def speechlike_pcm(seconds: float = 2.0, rate: int = 24_000) -> np.ndarray:
+    """Mono int16 PCM that moves like speech: a gliding voiced pitch with harmonics, syllable by syllable."""
+    t = np.arange(int(seconds * rate)) / rate
+    pitch = 140 + 40 * np.sin(2 * math.pi * 0.7 * t)  # Hz, a slow intonation
+    phase = 2 * math.pi * np.cumsum(pitch) / rate
+    voiced = sum(np.sin(k * phase) / k for k in range(1, 8))
+    syllables = np.clip(np.sin(2 * math.pi * 3.0 * t), 0, None) ** 0.5  # ~6 syllables a second, pauses between
+    return (0.25 * voiced * syllables / 2.6 * 32767).astype(np.int16)
+
+
+def silk(seconds: float = 2.0, rate: int = 24_000, wechat: bool = True) -> bytes:
+    """A SILK v3 file encoded by the SILK codec (silk-python) as WeChat records it (wechat: the 0x02 byte)."""
+    import pysilk
+
+    out = io.BytesIO()
+    pcm = io.BytesIO(speechlike_pcm(seconds, rate).astype("<i2").tobytes())
+    pysilk.encode(pcm, out, rate, 24_000, tencent=wechat)
+    return out.getvalue()
+
+
+def amr_wb(seconds: float = 2.0, mode: int = 8) -> bytes:
+    """An AMR-WB (RFC 4867 storage format) file encoded by the VisualOn encoder (Debian libvo-amrwbenc0).
+
+    FFmpeg here decodes AMR-WB but has no encoder, so the encoder library is called directly.
+    """
+    import ctypes
+    import ctypes.util
+
+    path = ctypes.util.find_library("vo-amrwbenc")
+    assert path, "libvo-amrwbenc0 is missing (scripts/setup_env.sh installs it)"
+    lib = ctypes.CDLL(path)
+    lib.E_IF_init.restype = ctypes.c_void_p
+    short_p, byte_p = ctypes.POINTER(ctypes.c_short), ctypes.POINTER(ctypes.c_ubyte)
+    lib.E_IF_encode.argtypes = [ctypes.c_void_p, ctypes.c_int, short_p, byte_p, ctypes.c_int]
+    lib.E_IF_exit.argtypes = [ctypes.c_void_p]
+    pcm = speechlike_pcm(seconds, 16_000)
+    state = lib.E_IF_init()
+    out, frame_out = bytearray(b"#!AMR-WB\n"), (ctypes.c_ubyte * 64)()
+    try:
+        for pos in range(0, len(pcm) - 319, 320):  # 20 ms frames of 16 kHz
+            frame = np.ascontiguousarray(pcm[pos : pos + 320])
+            size = lib.E_IF_encode(state, mode, frame.ctypes.data_as(short_p), frame_out, 0)
+            out += bytes(frame_out[:size])
+    finally:
+        lib.E_IF_exit(state)
+    return bytes(out)

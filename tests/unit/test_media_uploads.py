@@ -131,8 +131,10 @@ def test_corrupt_voice_refused():
     assert err.code == "decode_failed"
 
 
-def test_silk_refused():
-    assert refused(prepare, b"\x02#!SILK_V3" + b"\x00" * 100).code == "unsupported_type"
+def test_fake_silk_refused():
+    # SILK is accepted since issue 15 (tests/unit/test_voice_silk.py); a SILK header on garbage is not
+    err = refused(prepare, b"\x02#!SILK_V3" + b"\x00" * 100)
+    assert (err.code, err.status) == ("decode_failed", 422)
 
 
 # --- pdf and routing by content ---------------------------------------------------------------
