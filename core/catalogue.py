@@ -50,8 +50,15 @@ class Catalogue:
         return self.fallback
 
     def hours_for(self, department: str) -> tuple[str, str]:
-        spec = self.help_hours.get("overrides", {}).get(department) or self.help_hours["default"]
+        spec = self._hours_spec(department)
         return spec["start"], spec["end"]
+
+    def every_day(self, department: str) -> bool:
+        """Whether `department`'s help hours apply every day (`days: all`), not only working days."""
+        return self._hours_spec(department).get("days") == "all"
+
+    def _hours_spec(self, department: str) -> dict:
+        return (self.help_hours.get("overrides") or {}).get(department) or self.help_hours["default"]
 
 
 def load_catalogue(data_dir: Path | None = None) -> Catalogue:
@@ -74,7 +81,7 @@ def load_catalogue(data_dir: Path | None = None) -> Catalogue:
     fallback = routing["fallback"]
     if fallback not in departments:
         raise ValueError(f"fallback department {fallback} is unknown")
-    return Catalogue(matters, departments, rules, fallback, routing["help_hours"])
+    return Catalogue(matters, departments, rules, fallback, get_settings().help_hours or routing["help_hours"])
 
 
 @lru_cache(maxsize=1)

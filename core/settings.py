@@ -155,6 +155,8 @@ class Settings(BaseSettings):
     process_dead_s: Seconds = Field(15.0, alias="PROCESS_DEAD_S")
     rasa_timeout_s: Seconds = Field(4.0, alias="RASA_TIMEOUT_S")
     bot_turn_stuck_s: Seconds = Field(60.0, alias="BOT_TURN_STUCK_S")
+    # replaces routing.yml's `help_hours` block (JSON, same shape; `days: "all"` = every day, end "24:00")
+    help_hours: Annotated[dict, NoDecode] = Field(default_factory=dict, alias="HELP_HOURS")
     gc_threshold: Annotated[tuple[int, int, int], NoDecode] = Field((50000, 20, 100), alias="GC_THRESHOLD")
     max_text_len: Count = Field(2000, alias="MAX_TEXT_LEN")
     max_payload_bytes: Count = Field(MB, alias="MAX_PAYLOAD_BYTES")
@@ -248,6 +250,15 @@ class Settings(BaseSettings):
         return value
 
     _split_proxies = field_validator("trusted_proxies", mode="before")(_comma_list)
+
+    @field_validator("help_hours", mode="before")
+    @classmethod
+    def _parse_help_hours(cls, value: Any) -> Any:
+        value = json.loads(value) if isinstance(value, str) and value.strip() else value or {}
+        specs = [value.get("default", {}), *(value.get("overrides") or {}).values()] if value else []
+        if value and not all(isinstance(s, dict) and {"start", "end"} <= s.keys() for s in specs):
+            raise ValueError('must be JSON like {"default": {"start": "09:00", "end": "17:00"}, "overrides": {}}')
+        return value
 
     @field_validator("gc_threshold", mode="before")
     @classmethod

@@ -151,25 +151,28 @@ class HelpStatus:
     closes_at: dt.datetime | None
 
 
-def _hm(value: str) -> dt.time:
+def _at(day: dt.date, value: str) -> dt.datetime:
+    """`day` at "HH:MM" in Shanghai; "24:00" is the midnight that ends the day."""
     h, m = value.split(":")
-    return dt.time(int(h), int(m))
+    return dt.datetime.combine(day, dt.time(0), SHANGHAI) + dt.timedelta(hours=int(h), minutes=int(m))
 
 
 def help_status(department: str, now: dt.datetime | None = None) -> HelpStatus:
     """Whether human help of `department` is open at `now`, and when it opens next."""
     now = (now or clock.now()).astimezone(SHANGHAI)
-    start_s, end_s = get_catalogue().hours_for(department)
-    start, end = _hm(start_s), _hm(end_s)
+    catalogue = get_catalogue()
+    start, end = catalogue.hours_for(department)
+    serving = (lambda _day: True) if catalogue.every_day(department) else is_workday
     day = now.date()
-    if is_workday(day):
-        opens = dt.datetime.combine(day, start, SHANGHAI)
-        closes = dt.datetime.combine(day, end, SHANGHAI)
+    if serving(day):
+        opens, closes = _at(day, start), _at(day, end)
         if opens <= now < closes:
             return HelpStatus(True, now, closes)
         if now < opens:
             return HelpStatus(False, opens, None)
     day += dt.timedelta(days=1)
-    while not is_workday(day):
+    for _ in range(366):  # hours that never open (start == end) end the search after a year
+        if serving(day):
+            break
         day += dt.timedelta(days=1)
-    return HelpStatus(False, dt.datetime.combine(day, start, SHANGHAI), None)
+    return HelpStatus(False, _at(day, start), None)

@@ -17,6 +17,7 @@ from bridge.domain.conversations import Conversations
 from bridge.domain.escalation import Escalation
 from bridge.domain.kb_loop import KbLoop
 from bridge.domain.messaging import Messaging
+from bridge.domain.queue_promise import left_message_text, serving_text
 from bridge.domain.queues import Queues, queue_key
 from bridge.domain.unanswered import Unanswered
 from bridge.infra.delivery import Delivery
@@ -24,7 +25,6 @@ from bridge.infra.message_store import MessageStore
 from core.catalogue import Catalogue
 from core.clock import now
 from core.errors import ApiError
-from core.workcal import help_status
 
 log = logging.getLogger("bangban.lifecycle")
 
@@ -47,6 +47,8 @@ class Lifecycle:
         # e.g. by media to stop co-browse sessions and hang up calls
         self.ended_listeners: list[Callable[[str, str], Awaitable[None]]] = []
         self.limits: CitizenLimits | None = None  # per-citizen handoff cap (bound by the composition root)
+        # whether the citizen of a conversation can be notified on their channel (bound by notifications)
+        self.can_notify: Callable[[dict], Awaitable[bool]] | None = None
 
     async def _ended(self, conversation_id: str, reason: str) -> None:
         for listener in self.ended_listeners:
@@ -75,26 +77,26 @@ class Lifecycle:
             matter = None
         scope = summary.get("scope") or conv.get("scope")
         department = self.catalogue.route(matter, scope)
-        hours = help_status(department)
+        hours = self.queues.hours(department)
         t = now()
         updated = await self.conversations.transition(
             conv["_id"], ("bot",),
             {"state": "queued", "department": department, "matter": matter, "scope": scope,
              "summary": {**summary, "reason": reason}, "queued_at": t, "queue_key": queue_key(t, False, conv["_id"]),
-             "handed_off": True, "handoff_at": t, "left_message": not hours.open},
+             "handed_off": True, "handoff_at": t, "left_message": not hours.open,
+             "reply_after": None if hours.open else hours.next_open},
             event="handoff", by=by, detail={"reason": reason, "department": department},
         )
         if updated is None:
             return None
         dep_name = self.catalogue.departments[department].name
-        online = bool(await self.assignment.candidates(department))
-        if hours.open or online:
-            text = f"正在为您转接{dep_name}的帮办人员，请稍候。"
+        if hours.open:
+            text = serving_text(dep_name)
         else:
-            text = (f"现在是非人工服务时间，您的问题已留言给{dep_name}，"
-                    f"帮办人员将于{hours.next_open:%m月%d日 %H:%M}后尽快回复您。")
+            notify = bool(self.can_notify and await self.can_notify(updated))
+            text = left_message_text(dep_name, hours.next_open, notify)
         await self.messaging.notice(updated, text, meta={"event": "handed_off", "department": department,
-                                                        "left_message": not (hours.open or online)})
+                                                        "left_message": not hours.open})
         if not await self.assignment.dispatch(department):
             await self.queues.notify(department)
         return await self.conversations.get(conv["_id"])
