@@ -1,0 +1,80 @@
+"""axe-core (vendored, tests/browser/vendor/axe.min.js, 4.14.1, MPL-2.0) on every pane through Playwright:
+no serious or critical violation on /h5 (standard and 长者模式), /agent (agent and supervisor, each tab),
+/dashboard and /trainer (each tab)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Page, expect
+
+from tests.browser.conftest import agent_login
+
+pytestmark = pytest.mark.browser
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+RUN_AXE = """async () => {
+  const r = await axe.run(document, { resultTypes: ['violations'] });
+  return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => ({ id: v.id, impact: v.impact, help: v.help,
+                   nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ') + ' :: ' + n.failureSummary) }));
+}"""
+
+
+async def serious_violations(page: Page) -> list[dict]:
+    """axe-core's serious and critical violations on the page as it is now."""
+    if not await page.evaluate("typeof window.axe !== 'undefined'"):
+        await page.add_script_tag(path=str(AXE))
+    return await page.evaluate(RUN_AXE)
+
+
+async def assert_clean(page: Page, where: str) -> None:
+    found = await serious_violations(page)
+    assert not found, f"{where}: " + "\n".join(f"{v['impact']} {v['id']}: {v['help']} {v['nodes']}" for v in found)
+
+
+async def test_h5_standard_and_elder(h, new_page):
+    token = await h.user_token(name="王先生", channel="wechat")
+    page = await new_page(375, 740, mobile=True)
+    await page.goto(f"{h.base_url}/h5?token={token}&matter=housing-fund-withdrawal")
+    await expect(page.locator(".msg--bot").first).to_be_visible()
+    await assert_clean(page, "/h5 greeting")
+    await page.fill("#input", "公积金提取需要哪些材料")
+    await page.press("#input", "Enter")
+    await expect(page.locator(".msg--bot")).to_have_count(2, timeout=20000)  # the bot's answer
+    await assert_clean(page, "/h5 with the bot")
+    await page.click("#elder-toggle")
+    await expect(page.locator("#record")).to_be_visible()
+    await assert_clean(page, "/h5 elder")
+
+
+async def test_agent_pane_as_agent_and_supervisor(h, new_page):
+    for role in ("agent", "supervisor"):
+        username, password = await h.make_staff(["housing-fund"], role=role, name="陈帮办")
+        page = await new_page()
+        await agent_login(page, h.base_url, username, password)
+        await expect(page.locator("#presence")).to_be_visible()
+        await assert_clean(page, f"/agent {role}")
+        if role == "supervisor":
+            await page.click("#tab-supervise")
+            await page.wait_for_timeout(500)
+            await assert_clean(page, "/agent supervisor tab")
+
+
+async def test_dashboard(h, new_page):
+    username, password = await h.make_staff(["housing-fund"], role="supervisor", name="赵班长")
+    page = await new_page()
+    await agent_login(page, h.base_url, username, password, path="/dashboard")
+    await page.wait_for_timeout(1000)  # the first figures are in
+    await assert_clean(page, "/dashboard")
+
+
+async def test_trainer_every_tab(h, new_page):
+    username, password = await h.make_staff([], "trainer", name="测试训练师")
+    page = await new_page(1400, 950)
+    await agent_login(page, h.base_url, username, password, path="/trainer")
+    await assert_clean(page, "/trainer login done")
+    for tab in await page.locator("#tabs button[data-tab]").evaluate_all("els => els.map(e => e.dataset.tab)"):
+        await page.click(f"#tabs button[data-tab={tab}]")
+        await page.wait_for_timeout(400)
+        await assert_clean(page, f"/trainer {tab}")
