@@ -21,6 +21,7 @@ TEXT_SIZES = """() => Object.fromEntries([
     ['bubble', '.msg__bubble'], ['system notice', '.msg__system-text'], ['input', '#input'], ['record', '#record'],
     ['handoff', '#handoff'], ['status', '#status'], ['subtitle', '#head-sub'], ['quick button', '.chip'],
     ['body', 'body']]
+  .filter(([, sel]) => document.querySelector(sel))
   .map(([k, sel]) => [k, parseFloat(getComputedStyle(document.querySelector(sel)).fontSize)]))"""
 
 
@@ -76,6 +77,7 @@ async def test_elder_mode_large_plain_voice_first_and_remembered(h, new_page):
     await expect(page.locator("#record")).to_have_text("点一下，开始说话")
     await expect(page.locator("#pick-image")).to_be_hidden()
     sizes = await page.evaluate(TEXT_SIZES)
+    assert {"bubble", "input", "record", "handoff", "quick button"} <= sizes.keys(), sizes
     small = {k: v for k, v in sizes.items() if v < 18}
     assert not small, sizes
     await page.click("#voice-toggle")  # typing is one tap away

@@ -6,7 +6,7 @@ import { showErrors, clearErrors } from './ui.js';
 const FILES = { 'data/rules.yml': '规则 rules.yml', 'data/stories.yml': '故事 stories.yml' };
 
 export async function renderFiles(view, ctx) {
-  const sel = h('select', { class: 'select' }, ...Object.entries(FILES).map(([k, v]) => h('option', { value: k }, v)));
+  const sel = h('select', { class: 'select', 'aria-label': '文件' }, ...Object.entries(FILES).map(([k, v]) => h('option', { value: k }, v)));
   const area = h('textarea', { class: 'input tr-file', spellcheck: 'false', 'aria-label': '文件内容' });
   const errors = h('div', { class: 'tr-errors', role: 'alert' });
   const save = h('button', { type: 'button', class: 'btn btn--primary', disabled: !ctx.canEdit() }, '校验并保存');
