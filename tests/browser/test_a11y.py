@@ -42,6 +42,7 @@ async def assert_clean(page: Page, where: str) -> None:
 
 
 async def test_h5_standard_and_elder(h, new_page):
+    await h.reset_department("housing-fund")
     token = await h.user_token(name="王先生", channel="wechat")
     page = await new_page(375, 740, mobile=True)
     await page.goto(f"{h.base_url}/h5?token={token}&matter=housing-fund-withdrawal")
@@ -51,9 +52,19 @@ async def test_h5_standard_and_elder(h, new_page):
     await page.press("#input", "Enter")
     await expect(page.locator(".msg--bot")).to_have_count(2, timeout=20000)  # the bot's answer
     await assert_clean(page, "/h5 with the bot")
+    await page.click("#handoff")
+    await expect(page.locator("#status")).to_contain_text("排在第 1 位")
+    await assert_clean(page, "/h5 queued")
     await page.click("#elder-toggle")
     await expect(page.locator("#record")).to_be_visible()
-    await assert_clean(page, "/h5 elder")
+    await assert_clean(page, "/h5 elder queued")
+    agent = await h.agent(["housing-fund"])
+    assigned = await agent.wait_for("assigned")
+    await expect(page.locator("#status")).to_contain_text("正在为您服务")
+    await assert_clean(page, "/h5 elder with an agent")
+    assert (await agent.call("close", {"conversation_id": assigned["conversation"]["id"], "resolved": True}))["ok"]
+    await expect(page.locator("dialog[open]")).to_be_visible(timeout=15000)  # the rating sheet
+    await assert_clean(page, "/h5 elder rating")
 
 
 async def test_agent_pane_as_agent_and_supervisor(h, new_page):
