@@ -17,7 +17,7 @@ from bridge.domain.conversations import Conversations
 from bridge.domain.escalation import Escalation
 from bridge.domain.kb_loop import KbLoop
 from bridge.domain.messaging import Messaging
-from bridge.domain.queue_promise import left_message_text, serving_text
+from bridge.domain.queue_promise import left_message_text, promise_fields, serving_text
 from bridge.domain.queues import Queues, queue_key
 from bridge.domain.unanswered import Unanswered
 from bridge.infra.delivery import Delivery
@@ -25,6 +25,7 @@ from bridge.infra.message_store import MessageStore
 from core.catalogue import Catalogue
 from core.clock import now
 from core.errors import ApiError
+from core.workcal import HelpStatus
 
 log = logging.getLogger("bangban.lifecycle")
 
@@ -83,23 +84,24 @@ class Lifecycle:
             conv["_id"], ("bot",),
             {"state": "queued", "department": department, "matter": matter, "scope": scope,
              "summary": {**summary, "reason": reason}, "queued_at": t, "queue_key": queue_key(t, False, conv["_id"]),
-             "handed_off": True, "handoff_at": t, "left_message": not hours.open,
-             "reply_after": None if hours.open else hours.next_open},
+             "handed_off": True, "handoff_at": t, **promise_fields(hours)},
             event="handoff", by=by, detail={"reason": reason, "department": department},
         )
         if updated is None:
             return None
-        dep_name = self.catalogue.departments[department].name
-        if hours.open:
-            text = serving_text(dep_name)
-        else:
-            notify = bool(self.can_notify and await self.can_notify(updated))
-            text = left_message_text(dep_name, hours.next_open, notify)
+        text = await self._promise_text(updated, hours, serving_text(self.catalogue.departments[department].name))
         await self.messaging.notice(updated, text, meta={"event": "handed_off", "department": department,
                                                         "left_message": not hours.open})
         if not await self.assignment.dispatch(department):
             await self.queues.notify(department)
         return await self.conversations.get(conv["_id"])
+
+    async def _promise_text(self, conv: dict, hours: HelpStatus, serving: str) -> str:
+        """`serving` within help hours, else the one out-of-hours message (queue_promise.py)."""
+        if hours.open:
+            return serving
+        notify = bool(self.can_notify and await self.can_notify(conv))
+        return left_message_text(self.catalogue.departments[conv["department"]].name, hours.next_open, notify)
 
     async def requeue(self, conv: dict, by: dict, reason: str, front: bool = True) -> dict | None:
         """Put an agent's conversation back at the front of its queue (agent gone, reassign)."""
@@ -127,10 +129,11 @@ class Lifecycle:
     async def transfer_department(self, conv: dict, by: dict, department: str, note: str) -> dict | None:
         t = now()
         agent = conv.get("agent")
+        hours = self.queues.hours(department)  # the promise follows the new department's hours
         updated = await self.conversations.transition(
             conv["_id"], ("with_agent", "queued"),
             {"state": "queued", "agent": None, "department": department, "queued_at": t,
-             "queue_key": queue_key(t, True, conv["_id"]), "transfer_note": note},
+             "queue_key": queue_key(t, True, conv["_id"]), "transfer_note": note, **promise_fields(hours)},
             event="transferred", by=by, detail={"department": department, "note": note},
         )
         if updated is None:
@@ -141,8 +144,9 @@ class Lifecycle:
                                                     {"conversation_id": conv["_id"], "reason": "transferred"})
         await self._ended(conv["_id"], "transferred")
         name = self.catalogue.departments[department].name
-        await self.messaging.notice(updated, f"您的咨询已转至{name}，请稍候。",
-                                    meta={"event": "transferred", "department": department, "note": note})
+        text = await self._promise_text(updated, hours, f"您的咨询已转至{name}，请稍候。")
+        await self.messaging.notice(updated, text, meta={"event": "transferred", "department": department, "note": note,
+                                                        "left_message": not hours.open})
         await self.assignment.dispatch(department)
         await self.queues.notify(department)
         if conv.get("department") and conv["department"] != department:

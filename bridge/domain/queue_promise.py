@@ -12,7 +12,7 @@ import datetime as dt
 from typing import Any
 
 from core.clock import iso
-from core.workcal import SHANGHAI
+from core.workcal import SHANGHAI, HelpStatus
 
 
 def serving_text(department_name: str) -> str:
@@ -26,6 +26,11 @@ def left_message_text(department_name: str, next_open: dt.datetime, notify: bool
     how = "回复后我们会通过消息通知您。" if notify else "回复会显示在本页面，请届时回来查看。"
     return (f"现在是非人工服务时间，您的问题已留言给{department_name}，"
             f"帮办人员将于{when:%m月%d日 %H:%M}后尽快回复您，{how}")
+
+
+def promise_fields(hours: HelpStatus) -> dict[str, Any]:
+    """The conversation fields that record the promise made when it enters a department's queue."""
+    return {"left_message": not hours.open, "reply_after": None if hours.open else hours.next_open}
 
 
 def left_message_info(conv: dict) -> dict[str, Any]:

@@ -112,7 +112,8 @@ class Queues:
         waiting = await self.waiting(department)
         capacity = await self._capacity_online(department)
         for pos, conv in enumerate(waiting, start=1):
-            if conv.get("left_message"):  # promised a reply later: no position, no wait (queue_promise.py)
+            if conv.get("left_message"):  # promised a reply later: the state without position or wait
+                await self.delivery.to_conversation(conv, "state", state_event(conv, **left_message_info(conv)))
                 continue
             await self.delivery.to_conversation(
                 conv, "state",

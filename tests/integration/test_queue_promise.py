@@ -89,3 +89,21 @@ async def test_out_of_hours_only_the_one_message(ph: MultiHarness):
         assert not [s for s in states if "queue_position" in s or "estimated_wait_s" in s], states
         texts = [m["text"] for m in u.messages(c) if m["sender"]["role"] == "system"]
         assert sum("非人工服务时间" in t for t in texts) == 1, texts
+
+
+async def test_transfer_to_a_closed_department_leaves_a_message(ph: MultiHarness):
+    await ph.reset_department(OPEN)
+    await ph.reset_department(CLOSED)
+    agent = await ph.agent([OPEN])
+    user = await ph.user()
+    cid = await start_conversation(user, "孩子入学要办居住证吗", matter="marriage-registration")
+    assert (await user.call("handoff", {"conversation_id": cid}))["state"] == "with_agent"
+    await agent.wait_for("assigned", pred=lambda d: d["conversation"]["id"] == cid)
+    ack = await agent.call("transfer", {"conversation_id": cid, "department": CLOSED, "note": "入学问题"})
+    assert ack["ok"], ack
+    notice = await user.wait_for("message", conversation_id=cid, pred=lambda d: d["meta"].get("event") == "transferred")
+    assert "非人工服务时间" in notice["text"] and notice["meta"]["left_message"] is True
+    state = await user.wait_for("state", conversation_id=cid, pred=lambda d: d["state"] == "queued")
+    assert state.get("left_message") is True and "queue_position" not in state
+    sync = await user.call("sync", {"conversation_id": cid, "after_seq": 0})
+    assert sync["state_info"]["left_message"] is True and "estimated_wait_s" not in sync["state_info"]
