@@ -60,6 +60,7 @@ async def assert_header_clear(page: Page, width: int, elder: bool) -> None:
 async def test_header_parts_never_overlap(h, new_page, width: int):
     page = await user_page(h, new_page, width)
     await assert_header_clear(page, width, elder=False)
+    await screenshot(page, f"h5-header-{width}")
     sizes = await page.evaluate(TEXT_SIZES)
     assert sizes["bubble"] == 15 and sizes["body"] == 15  # rem of a 16 px root
     await page.click("#elder-toggle")
