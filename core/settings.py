@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 import secrets
 import time
 from functools import lru_cache
@@ -39,6 +40,16 @@ Seconds = Annotated[float, Field(gt=0)]
 Delay = Annotated[float, Field(ge=0)]  # 0 = never, where the README says so
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 LOG_LEVELS = get_args(LogLevel)
+
+
+def _help_hours_ok(value: Any) -> bool:
+    """Whether `value` has routing.yml's help-hours shape with HH:MM times."""
+    overrides = value.get("overrides") or {} if isinstance(value, dict) else None
+    if not isinstance(overrides, dict):
+        return False
+    specs = [value.get("default"), *overrides.values()]
+    return all(isinstance(s, dict) and all(re.fullmatch(r"\d{1,2}:\d{2}", str(s.get(k, ""))) for k in ("start", "end"))
+               for s in specs)
 
 
 def _comma_list(value: Any) -> Any:
@@ -255,8 +266,7 @@ class Settings(BaseSettings):
     @classmethod
     def _parse_help_hours(cls, value: Any) -> Any:
         value = json.loads(value) if isinstance(value, str) and value.strip() else value or {}
-        specs = [value.get("default", {}), *(value.get("overrides") or {}).values()] if value else []
-        if value and not all(isinstance(s, dict) and {"start", "end"} <= s.keys() for s in specs):
+        if value and not _help_hours_ok(value):
             raise ValueError('must be JSON like {"default": {"start": "09:00", "end": "17:00"}, "overrides": {}}')
         return value
 

@@ -92,3 +92,13 @@ async def test_elder_mode_large_plain_voice_first_and_remembered(h, new_page):
     await page.reload()
     await expect(page.locator("#elder-toggle")).to_have_attribute("aria-pressed", "false")
     await expect(page.locator("html")).not_to_have_class("elder")
+
+
+async def test_elder_voice_button_before_a_conversation_says_what_to_do(h, new_page):
+    token = await h.user_token(name="赵老伯", channel="app")
+    page = await new_page(375, 740, mobile=True)
+    await page.goto(f"{h.base_url}/h5?token={token}&elder=1")
+    await expect(page.locator("#voice-toggle")).to_be_visible()
+    await page.click("#voice-toggle")  # voice messages need a conversation: plain words say how to start one
+    await expect(page.locator(".toast")).to_contain_text("之后就可以按话筒说话了")
+    await expect(page.locator("#input")).to_be_visible()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import expect
 
+from tests.browser.conftest import screenshot
 from tests.browser.test_a11y import assert_clean, new_page  # noqa: F401  (pages that can run axe-core)
 from tests.browser.test_agent_and_h5 import handed_off
 
@@ -54,3 +55,4 @@ async def test_shared_form_suggestion_reaches_the_h5_page(h, new_page):  # noqa:
     await ask.get_by_role("button", name="采用", exact=True).click()
     await expect(field("address").locator(".bb-cob-form__reply")).to_have_text("用户已采用")
     await expect(panel.locator(".bb-cob-form__status")).to_have_text("用户采用 1 项，未采用 0 项")
+    await screenshot(agent, "cobrowse-form")

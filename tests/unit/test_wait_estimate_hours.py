@@ -52,6 +52,8 @@ def test_the_setting_is_checked(monkeypatch):
     monkeypatch.setenv("HELP_HOURS", '{"default": {"start": "09:00"}}')
     with pytest.raises(SettingsError, match="HELP_HOURS"):
         load_settings()
-    monkeypatch.setenv("HELP_HOURS", "not json")
-    with pytest.raises(SettingsError, match="HELP_HOURS"):
-        load_settings()
+    for bad in ("not json", "[]", '{"default": {"start": "9h", "end": "17:00"}}',
+                '{"default": {"start": "09:00", "end": "17:00"}, "overrides": ["education"]}'):
+        monkeypatch.setenv("HELP_HOURS", bad)
+        with pytest.raises(SettingsError, match="HELP_HOURS"):
+            load_settings()

@@ -45,7 +45,8 @@ export function mountComposer(client, chat) {
 
   const needConversation = () => {
     if (chat.conversationId) return false;
-    toast('请先用文字描述您的问题，再发送图片或语音', 'warn');
+    toast(isElder() ? '请先打字或点上面的常见问题，说一下您要办什么事，之后就可以按话筒说话了'
+      : '请先用文字描述您的问题，再发送图片或语音', 'warn');
     return true;
   };
 
