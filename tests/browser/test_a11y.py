@@ -85,6 +85,13 @@ async def test_agent_pane_as_agent_and_supervisor(h, new_page):
         await page.locator(".conv").first.click(timeout=20000)
         await expect(page.locator("#messages")).to_contain_text("公积金提取要多久到账")
         await assert_clean(page, f"/agent {role} with a conversation")
+        if role == "agent":
+            for action in ("transfer", "escalate", "close"):  # the dialogs of the chat header
+                await page.click(f"[data-action={action}]")
+                await expect(page.locator("dialog[open]")).to_be_visible()
+                await assert_clean(page, f"/agent {action} dialog")
+                await page.keyboard.press("Escape")
+                await expect(page.locator("dialog[open]")).to_have_count(0)
         if role == "supervisor":
             await page.click("#tab-supervise")
             await page.wait_for_timeout(500)
