@@ -77,12 +77,14 @@ async def test_elder_mode_large_plain_voice_first_and_remembered(h, new_page):
     await expect(page.locator("#record")).to_be_visible()  # voice first once the conversation exists
     await expect(page.locator("#record")).to_have_text("点一下，开始说话")
     await expect(page.locator("#pick-image")).to_be_hidden()
+    await expect(page.locator("#send")).to_be_hidden()  # the record button sends
     sizes = await page.evaluate(TEXT_SIZES)
     assert {"bubble", "input", "record", "handoff", "quick button"} <= sizes.keys(), sizes
     small = {k: v for k, v in sizes.items() if v < 18}
     assert not small, sizes
     await page.click("#voice-toggle")  # typing is one tap away
     await expect(page.locator("#input")).to_be_visible()
+    await expect(page.locator("#send")).to_be_visible()
     assert await page.evaluate("parseFloat(getComputedStyle(document.querySelector('#input')).fontSize)") >= 18
     # remembered without the parameter, and switched back from the page
     await page.goto(page.url.replace("&elder=1", ""))

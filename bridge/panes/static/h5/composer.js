@@ -80,6 +80,7 @@ function mountVoice(client, chat, needConversation) {
   const setMode = (voice) => {
     record.hidden = !voice;
     input.hidden = voice;
+    $('#send').hidden = voice; // the record button sends
     toggle.classList.toggle('is-active', voice);
     toggle.setAttribute('aria-label', voice ? '改为打字' : '语音');
   };
