@@ -105,6 +105,7 @@ def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: s
                   settings.cti_secret)
     notify = build_notify(settings, store, timeline, catalogue)
     messaging.followups.append(notify.triggers.followup)  # notifications to citizens away from the desk
+    lifecycle.can_notify = notify.can_reach  # the out-of-hours notice promises a notification only then
     return AppContext(
         settings=settings, store=store, catalogue=catalogue, sio=sio, tokens=TokenService(settings),
         delivery=delivery, timeline=timeline, messages=messages, messaging=messaging,

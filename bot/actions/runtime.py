@@ -28,8 +28,9 @@ def _help_status(department: str):
 
 
 def _hours_text(department: str) -> str:
-    start, end = get_catalogue().hours_for(department)
-    return f"工作日 {start}-{end}"
+    catalogue = get_catalogue()
+    start, end = catalogue.hours_for(department)
+    return f"{'每天' if catalogue.every_day(department) else '工作日'} {start}-{end}"
 
 
 def build_brain(index: BM25Index) -> Brain:

@@ -17,6 +17,7 @@ from bridge.domain.conversations import Conversations
 from bridge.domain.escalation import Escalation
 from bridge.domain.kb_loop import KbLoop
 from bridge.domain.messaging import Messaging
+from bridge.domain.queue_promise import left_message_text, promise_fields, serving_text
 from bridge.domain.queues import Queues, queue_key
 from bridge.domain.unanswered import Unanswered
 from bridge.infra.delivery import Delivery
@@ -24,7 +25,7 @@ from bridge.infra.message_store import MessageStore
 from core.catalogue import Catalogue
 from core.clock import now
 from core.errors import ApiError
-from core.workcal import help_status
+from core.workcal import HelpStatus
 
 log = logging.getLogger("bangban.lifecycle")
 
@@ -47,6 +48,8 @@ class Lifecycle:
         # e.g. by media to stop co-browse sessions and hang up calls
         self.ended_listeners: list[Callable[[str, str], Awaitable[None]]] = []
         self.limits: CitizenLimits | None = None  # per-citizen handoff cap (bound by the composition root)
+        # whether the citizen of a conversation can be notified on their channel (bound by notifications)
+        self.can_notify: Callable[[dict], Awaitable[bool]] | None = None
 
     async def _ended(self, conversation_id: str, reason: str) -> None:
         for listener in self.ended_listeners:
@@ -75,33 +78,37 @@ class Lifecycle:
             matter = None
         scope = summary.get("scope") or conv.get("scope")
         department = self.catalogue.route(matter, scope)
-        hours = help_status(department)
+        hours = self.queues.hours(department)
         t = now()
         fields = {"state": "queued", "department": department, "matter": matter, "scope": scope,
                   "summary": {**summary, "reason": reason}, "queued_at": t,
                   "queue_key": queue_key(t, False, conv["_id"]), "handed_off": True, "handoff_at": t,
-                  "left_message": not hours.open}
+                  **promise_fields(hours)}
         detail = {"reason": reason, "department": department}
-        candidates = await self.assignment.candidates(department)
-        dep_name = self.catalogue.departments[department].name
-        if hours.open or candidates:
-            text = f"正在为您转接{dep_name}的帮办人员，请稍候。"
-        else:
-            text = (f"现在是非人工服务时间，您的问题已留言给{dep_name}，"
-                    f"帮办人员将于{hours.next_open:%m月%d日 %H:%M}后尽快回复您。")
-        meta = {"event": "handed_off", "department": department, "left_message": not (hours.open or candidates)}
-        if candidates:
-            direct = await self.assignment.claim_handoff(conv, fields, candidates, by, detail, (text, meta))
-            if direct is not None:
+        meta = {"event": "handed_off", "department": department, "left_message": not hours.open}
+        serving = serving_text(self.catalogue.departments[department].name)
+        if hours.open:  # out of hours a message is left, even with an agent online (the one promise)
+            candidates = await self.assignment.candidates(department)
+            direct = candidates and await self.assignment.claim_handoff(conv, fields, candidates, by, detail,
+                                                                         (serving, meta))
+            if direct:
                 return direct
         updated = await self.conversations.transition(conv["_id"], ("bot",), fields, event="handoff", by=by,
                                                       detail=detail)
         if updated is None:
             return None
+        text = await self._promise_text(updated, hours, serving)
         await self.messaging.notice(updated, text, meta=meta)
         if not await self.assignment.dispatch(department):
             await self.queues.notify(department)
         return await self.conversations.get(conv["_id"])
+
+    async def _promise_text(self, conv: dict, hours: HelpStatus, serving: str) -> str:
+        """`serving` within help hours, else the one out-of-hours message (queue_promise.py)."""
+        if hours.open:
+            return serving
+        notify = bool(self.can_notify and await self.can_notify(conv))
+        return left_message_text(self.catalogue.departments[conv["department"]].name, hours.next_open, notify)
 
     async def requeue(self, conv: dict, by: dict, reason: str, front: bool = True) -> dict | None:
         """Put an agent's conversation back at the front of its queue (agent gone, reassign)."""
@@ -129,10 +136,11 @@ class Lifecycle:
     async def transfer_department(self, conv: dict, by: dict, department: str, note: str) -> dict | None:
         t = now()
         agent = conv.get("agent")
+        hours = self.queues.hours(department)  # the promise follows the new department's hours
         updated = await self.conversations.transition(
             conv["_id"], ("with_agent", "queued"),
             {"state": "queued", "agent": None, "department": department, "queued_at": t,
-             "queue_key": queue_key(t, True, conv["_id"]), "transfer_note": note},
+             "queue_key": queue_key(t, True, conv["_id"]), "transfer_note": note, **promise_fields(hours)},
             event="transferred", by=by, detail={"department": department, "note": note},
         )
         if updated is None:
@@ -143,8 +151,9 @@ class Lifecycle:
                                                     {"conversation_id": conv["_id"], "reason": "transferred"})
         await self._ended(conv["_id"], "transferred")
         name = self.catalogue.departments[department].name
-        await self.messaging.notice(updated, f"您的咨询已转至{name}，请稍候。",
-                                    meta={"event": "transferred", "department": department, "note": note})
+        text = await self._promise_text(updated, hours, f"您的咨询已转至{name}，请稍候。")
+        await self.messaging.notice(updated, text, meta={"event": "transferred", "department": department, "note": note,
+                                                        "left_message": not hours.open})
         await self.assignment.dispatch(department)
         await self.queues.notify(department)
         if conv.get("department") and conv["department"] != department:

@@ -7,17 +7,21 @@ puts requeued conversations (agent gone, reassigned) at the front, 1 is normal.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from bridge.domain.auth import Principal
 from bridge.domain.conversations import state_event
+from bridge.domain.queue_promise import left_message_info
 from bridge.domain.scope import ALL, visible_departments
+from bridge.domain.wait_estimate import FALLBACK_HANDLE_S, WaitEstimator
 from bridge.infra.coalesce import Coalescer
 from bridge.infra.delivery import Delivery
 from core.clock import now
 from core.db import Store
+from core.workcal import HelpStatus, help_status
 
-DEFAULT_HANDLE_S = 90.0
+DEFAULT_HANDLE_S = FALLBACK_HANDLE_S
 NOTIFY_PAUSE_S = 0.25  # under a burst of handoffs, positions are refreshed at most 4 times a second
 
 
@@ -28,9 +32,11 @@ def queue_key(queued_at: dt.datetime, front: bool, conversation_id: str) -> str:
 
 
 class Queues:
-    def __init__(self, store: Store, delivery: Delivery) -> None:
+    def __init__(self, store: Store, delivery: Delivery, estimator: WaitEstimator | None = None) -> None:
         self.store = store
         self.delivery = delivery
+        self.estimator = estimator or WaitEstimator(store)
+        self.hours: Callable[[str], HelpStatus] = help_status  # a department's help hours now
         self._notifier = Coalescer(self._notify, pause_s=NOTIFY_PAUSE_S)
 
     async def waiting(self, department: str, limit: int = 1000) -> list[dict]:
@@ -58,11 +64,10 @@ class Queues:
         return sum(a.get("capacity", 1) for a in agents)
 
     async def estimated_wait(self, department: str, position: int, capacity: int | None = None) -> int:
-        """Seconds a user at `position` may wait: handle time spread over online capacity."""
+        """Seconds a user at `position` may wait: measured handling time spread over online capacity."""
         if capacity is None:
             capacity = await self._capacity_online(department)
-        per = DEFAULT_HANDLE_S / max(1, capacity)
-        return int(round(position * per)) if capacity else int(position * DEFAULT_HANDLE_S)
+        return await self.estimator.estimate(department, position, capacity)
 
     async def stats(self, departments: list[str] | None = None) -> list[dict[str, Any]]:
         """Waiting count and oldest wait (s) per department."""
@@ -87,7 +92,9 @@ class Queues:
         return await self.stats(visible_departments(principal))
 
     async def state_info(self, conv: dict) -> dict[str, Any]:
-        """The state event of `conv`, with queue position and estimated wait while queued."""
+        """The state event of `conv`, with queue position and estimated wait while queued (in help hours)."""
+        if conv["state"] == "queued" and conv.get("left_message"):
+            return state_event(conv, **left_message_info(conv))
         if conv["state"] == "queued":
             pos = await self.position(conv)
             return state_event(conv, queue_position=pos,
@@ -106,6 +113,9 @@ class Queues:
         waiting = await self.waiting(department)
         capacity = await self._capacity_online(department)
         for pos, conv in enumerate(waiting, start=1):
+            if conv.get("left_message"):  # promised a reply later: the state without position or wait
+                await self.delivery.to_conversation(conv, "state", state_event(conv, **left_message_info(conv)))
+                continue
             await self.delivery.to_conversation(
                 conv, "state",
                 state_event(conv, queue_position=pos,

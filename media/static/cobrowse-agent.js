@@ -2,8 +2,10 @@
 // user consents, the pane replays the user's page live with rrweb's Replayer. Moving over the replay
 // shows the agent's pointer on the user's page, a click highlights the element there; 申请协助操作
 // asks for the second consent, after which clicks act on the user's page. Form-sharing sessions
-// (mini-programs) show the shared fields. Loaded by the agent pane as an ES module.
+// (mini-programs, form pages) show the shared fields with a suggestion box next to each
+// (cobrowse-form.js). Loaded by the agent pane as an ES module.
 import { el, addStyle, loadClassic, loadCss, request, pane, onConversation, notify } from './pane-kit.js';
+import { mountFormView } from './cobrowse-form.js';
 
 const REPLAY_JS = '/media-static/vendor/rrweb-replay.min.js';
 const REPLAY_CSS = '/media-static/vendor/rrweb-replay.css';
@@ -21,8 +23,6 @@ const CSS = `
 .bb-cob__replay{transform-origin:0 0}
 .bb-cob__replay .replayer-wrapper{position:relative}
 .bb-cob__replay iframe{border:0;background:#fff}
-.bb-cob__form{padding:8px 12px}
-.bb-cob__form dt{color:#5b6776}.bb-cob__form dd{margin:0 0 6px}
 `;
 
 function mount(hook) {
@@ -38,8 +38,8 @@ function mount(hook) {
   const status = el('span', { class: 'bb-cob__status' });
   const modes = el('span', { class: 'bb-cob__modes' });
   const replayRoot = el('div', { class: 'bb-cob__replay' });
-  const formView = el('dl', { class: 'bb-cob__form', hidden: true });
-  const view = el('div', { class: 'bb-cob__view' }, replayRoot, formView);
+  const formView = mountFormView({ suggest: (formId, suggestions) => api.suggest(formId, suggestions) });
+  const view = el('div', { class: 'bb-cob__view' }, replayRoot, formView.el);
   const panel = el('section', { class: 'bb-cob', hidden: true, 'aria-label': '屏幕共享' },
     el('div', { class: 'bb-cob__head' }, status, modes,
       el('button', { type: 'button', class: 'btn btn--sm', onclick: () => api.stop() }, '停止共享')),
@@ -71,7 +71,9 @@ function mount(hook) {
     modes.querySelector('input[value=control]').disabled = !(session && session.control === 'on');
     if (!session) { panel.hidden = true; return; }
     panel.hidden = false;
+    modes.hidden = session.mode === 'form';
     status.textContent = session.state === 'requested' ? '等待用户同意共享屏幕…'
+      : session.mode === 'form' ? '用户共享的表单'
       : session.control === 'on' ? '用户页面（可协助操作）' : '用户页面（实时）';
   }
 
@@ -87,8 +89,7 @@ function mount(hook) {
   function teardown() {
     if (replayer) { try { replayer.destroy(); } catch { /* already gone */ } replayer = null; }
     replayRoot.replaceChildren();
-    formView.replaceChildren();
-    formView.hidden = true;
+    formView.clear();
     session = null;
     mode = 'pointer';
     modes.querySelector('input[value=pointer]').checked = true;
@@ -171,13 +172,11 @@ function mount(hook) {
   });
   socket.on('form_share', (f) => {
     session = { id: f.session_id, conversationId: f.conversation_id, state: 'active', control: 'off', mode: 'form' };
-    const form = f.form || {};
-    formView.replaceChildren(el('dt', {}, '表单'), el('dd', {}, form.title || form.form_id || ''),
-      ...(form.fields || []).flatMap((field) => [el('dt', {}, field.label || field.name), el('dd', {}, String(field.value ?? ''))]));
-    formView.hidden = false;
+    formView.show(f.form);
     render();
   });
   socket.on('form_suggest_reply', (r) => {
+    formView.replied(r);
     notify(`用户采用了 ${(r.accepted || []).length} 项建议${(r.rejected || []).length ? `，未采用 ${r.rejected.length} 项` : ''}`);
   });
 

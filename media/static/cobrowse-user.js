@@ -177,11 +177,13 @@ function mount(hook) {
     }
   });
   socket.on('form_suggest', async (s) => {
-    const names = (s.suggestions || []).map((x) => `${x.name}: ${x.value}`).join('；');
+    const names = (s.suggestions || []).map((x) => `${labels[x.name] || x.name}：${x.value}`).join('；')
+      + ((s.suggestions || [])[0]?.note ? `（${s.suggestions[0].note}）` : '');
     const accept = await question(`客服建议填写：${names}`, '采用', '不采用');
     api.replySuggestion(s.suggestion_id, accept ? (s.suggestions || []).map((x) => x.name) : [], s.conversation_id);
   });
 
+  const labels = {}; // field name -> label of the forms this page shared (suggestions name fields)
   const api = {
     stop() {
       if (session) request(socket, 'cobrowse_stop', { conversation_id: session.conversationId, session_id: session.id });
@@ -196,6 +198,7 @@ function mount(hook) {
     /** Form-sharing mode (mini-programs, pages without rrweb): fields [{name, label, type, value, sensitive}];
      *  sensitive values are masked here and again by the server. */
     shareForm(form, conversationId = hook.currentConversation()) {
+      for (const f of form.fields || []) labels[f.name] = f.label || f.name;
       const fields = (form.fields || []).map((f) => (f.sensitive ? { ...f, value: f.value ? '*'.repeat(String(f.value).length) : '' } : f));
       return request(socket, 'form_share', { conversation_id: conversationId, form: { ...form, fields } });
     },

@@ -20,6 +20,7 @@ from core.catalogue import load_catalogue
 from core.clock import now
 from core.db import Store
 from core.settings import load_settings
+from core.workcal import HelpStatus
 from media.attachments import Attachments
 
 DEPARTMENT = "housing-fund"
@@ -107,6 +108,7 @@ async def desk(mongo_uri: str, tmp_path, monkeypatch) -> Desk:
     bot = StubBot()
     ctx.messaging.bot = bot
     ctx.escalation.hotline_url = "http://127.0.0.1:9/workorders"  # nothing listens: orders stay pending
+    ctx.queues.hours = lambda department: HelpStatus(True, now(), None)  # open: no wall-clock dependence
     yield Desk(ctx, sio, bot, store)
     await ctx.escalation.close()
     await client.drop_database(store.db.name)

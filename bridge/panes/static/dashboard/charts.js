@@ -11,7 +11,8 @@ export function hbars(items, { width = 560, row = 24, labelWidth = 190, color = 
   const max = Math.max(1, ...items.map((i) => i.value));
   const height = items.length * row + 4;
   const barMax = width - labelWidth - 60;
-  const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, width, role: 'img', class: 'svg-chart' });
+  const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, width, role: 'img', class: 'svg-chart',
+    'aria-label': listLabel(items) });
   items.forEach((item, i) => {
     const y = i * row + 2;
     const w = Math.max(item.value ? 2 : 0, (item.value / max) * barMax);
@@ -33,7 +34,8 @@ export function columns(categories, series, { width = 420, height = 200 } = {}) 
   const innerH = height - pad.t - pad.b;
   const groupW = innerW / categories.length;
   const barW = Math.min(22, (groupW - 10) / series.length);
-  const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, width: '100%', role: 'img', class: 'svg-chart' });
+  const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, width: '100%', role: 'img', class: 'svg-chart',
+    'aria-label': series.map((s) => `${s.name}：${categories.map((cat, i) => `${cat} ${s.values[i]}`).join('，')}`).join('；') });
   for (let t = 0; t <= 4; t += 1) {
     const y = pad.t + innerH - (innerH * t) / 4;
     root.append(svg('line', { x1: pad.l, x2: width - pad.r, y1: y, y2: y, class: 'grid' }),
@@ -60,7 +62,8 @@ export function donut(items, { size = 150, empty = '暂无数据' } = {}) {
   if (!total) return h('p', { class: 'chart-empty' }, empty);
   const r = size / 2 - 12;
   const c = 2 * Math.PI * r;
-  const root = svg('svg', { viewBox: `0 0 ${size} ${size}`, width: size, height: size, role: 'img', class: 'svg-chart' });
+  const root = svg('svg', { viewBox: `0 0 ${size} ${size}`, width: size, height: size, role: 'img', class: 'svg-chart',
+    'aria-label': `咨询量 ${total}：${listLabel(items)}` });
   let offset = 0;
   items.forEach((item, i) => {
     const len = (item.value / total) * c;
@@ -85,7 +88,8 @@ export function rateBar(rate, ceiling, { width = 420, scale = Math.max(0.2, ceil
   const inner = width - 2 * pad;
   const x = (v) => pad + Math.min(1, v / scale) * inner;
   const over = rate !== null && rate > ceiling;
-  const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, width: '100%', role: 'img', class: 'svg-chart' },
+  const label = `${rate === null ? '暂无数据' : `${(rate * 100).toFixed(1)}%`}，上限 ${(ceiling * 100).toFixed(0)}%`;
+  const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, width: '100%', role: 'img', class: 'svg-chart', 'aria-label': label },
     svg('rect', { x: pad, y: 18, width: inner, height: 16, rx: 8, fill: '#e8ecf2' }),
     rate === null ? null : svg('rect', { x: pad, y: 18, width: Math.max(0, x(rate) - pad), height: 16, rx: 8, fill: over ? '#d0312d' : '#15803d' }),
     svg('line', { x1: x(ceiling), x2: x(ceiling), y1: 10, y2: 42, stroke: '#1d2633', 'stroke-width': 2, 'stroke-dasharray': '3 2' }),
@@ -101,6 +105,11 @@ function niceMax(v) {
   const step = 10 ** Math.floor(Math.log10(v / 4));
   const unit = [1, 2, 2.5, 5, 10].map((m) => m * step).find((u) => u * 4 >= v);
   return Math.ceil(unit) * 4;
+}
+
+/** The accessible name of a chart of items [{label, value, display?}]. */
+function listLabel(items) {
+  return items.map((i) => `${i.label} ${i.display ?? i.value}`).join('，');
 }
 
 function truncate(text, n) {

@@ -3,6 +3,7 @@
 import { $ } from '../common/dom.js';
 import { toast } from '../common/dialog.js';
 import { timer } from '../common/format.js';
+import { isElder, recordLabel } from './elder.js';
 
 const MAX_VOICE_S = 60;
 
@@ -23,7 +24,8 @@ export function mountComposer(client, chat) {
   };
   const autosize = () => {
     input.style.height = 'auto';
-    input.style.height = `${Math.min(input.scrollHeight, 110)}px`;
+    const max = parseFloat(getComputedStyle(input).maxHeight) || 110; // 7rem: larger in elder mode
+    input.style.height = `${Math.min(input.scrollHeight, max)}px`;
   };
 
   let typingTimer = null;
@@ -43,7 +45,8 @@ export function mountComposer(client, chat) {
 
   const needConversation = () => {
     if (chat.conversationId) return false;
-    toast('请先用文字描述您的问题，再发送图片或语音', 'warn');
+    toast(isElder() ? '请先打字或点上面的常见问题，说一下您要办什么事，之后就可以按话筒说话了'
+      : '请先用文字描述您的问题，再发送图片或语音', 'warn');
     return true;
   };
 
@@ -61,10 +64,10 @@ export function mountComposer(client, chat) {
     client.send({ type: 'image', file, filename: file.name, localUrl: URL.createObjectURL(file) });
   });
 
-  mountVoice(client, needConversation);
+  mountVoice(client, chat, needConversation);
 }
 
-function mountVoice(client, needConversation) {
+function mountVoice(client, chat, needConversation) {
   const toggle = $('#voice-toggle');
   const record = $('#record');
   const input = $('#input');
@@ -77,8 +80,20 @@ function mountVoice(client, needConversation) {
   const setMode = (voice) => {
     record.hidden = !voice;
     input.hidden = voice;
+    $('#send').hidden = voice; // the record button sends
     toggle.classList.toggle('is-active', voice);
+    toggle.setAttribute('aria-label', voice ? '改为打字' : '语音');
   };
+  // 长者模式: voice first, as soon as there is a conversation to send it in (media needs one)
+  let voiceFor = null;
+  const preferVoice = () => {
+    if (!isElder() || !chat.conversationId || voiceFor === chat.conversationId || !window.MediaRecorder) return;
+    voiceFor = chat.conversationId;
+    setMode(true);
+  };
+  chat.addEventListener('state', preferVoice);
+  window.addEventListener('bangban:elder', (e) => (e.detail.on ? preferVoice() : setMode(false)));
+  preferVoice();
   toggle.addEventListener('click', () => {
     if (!window.MediaRecorder || !navigator.mediaDevices?.getUserMedia) {
       toast('当前浏览器不支持录音', 'warn');
@@ -114,7 +129,7 @@ function mountVoice(client, needConversation) {
       stream.getTracks().forEach((t) => t.stop());
       clearInterval(tick);
       record.classList.remove('is-recording');
-      record.textContent = '点击开始录音';
+      record.textContent = recordLabel();
       const seconds = (Date.now() - started) / 1000;
       if (cancelled) return;
       if (seconds < 1) {
@@ -132,7 +147,7 @@ function mountVoice(client, needConversation) {
     record.classList.add('is-recording');
     const paint = () => {
       const s = (Date.now() - started) / 1000;
-      record.textContent = `录音中 ${timer(s)}，点击发送`;
+      record.textContent = isElder() ? `正在录音 ${timer(s)}，说完点一下发送` : `录音中 ${timer(s)}，点击发送`;
       if (s >= MAX_VOICE_S) stop(false);
     };
     paint();

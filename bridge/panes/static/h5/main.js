@@ -9,10 +9,12 @@ import { ChatClient } from './client.js';
 import { renderMessages, renderState } from './view.js';
 import { mountComposer } from './composer.js';
 import { askRating } from './rating.js';
+import { mountElder } from './elder.js';
 
 const MEDIA_SCRIPTS = ['/media-static/call-user.js', '/media-static/cobrowse-user.js'];
 
 async function boot() {
+  mountElder();
   try {
     await obtainToken();
   } catch (err) {

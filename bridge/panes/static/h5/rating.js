@@ -25,18 +25,23 @@ function targetBlock(target, answers) {
       b.classList.toggle('is-selected', Number(b.dataset.score) === answers[target].score);
       b.setAttribute('aria-checked', String(Number(b.dataset.score) === answers[target].score));
     });
-    resolvedRow.querySelectorAll('button').forEach((b) => b.classList.toggle('is-selected', b.dataset.value === String(answers[target].resolved)));
+    resolvedRow.querySelectorAll('button').forEach((b) => {
+      const on = b.dataset.value === String(answers[target].resolved);
+      b.classList.toggle('is-selected', on);
+      b.setAttribute('aria-pressed', String(on));
+    });
     caption.textContent = answers[target].score ? SCORES[answers[target].score - 1] : '请选择满意度';
   };
   SCORES.forEach((label, i) => {
     scoreRow.append(h('button', {
-      type: 'button', class: 'rate__score', role: 'radio', dataset: { score: i + 1 }, title: label, 'aria-label': label,
+      type: 'button', class: 'rate__score', role: 'radio', 'aria-checked': 'false', dataset: { score: i + 1 }, title: label,
+      'aria-label': label,
       onClick: () => { answers[target].score = i + 1; paint(); },
     }, face(i + 1), h('span', { class: 'rate__label' }, label)));
   });
   for (const [value, label] of [['true', '已解决'], ['false', '未解决']]) {
     resolvedRow.append(h('button', {
-      type: 'button', class: 'rate__choice', dataset: { value },
+      type: 'button', class: 'rate__choice', 'aria-pressed': 'false', dataset: { value },
       onClick: () => { answers[target].resolved = value === 'true'; paint(); },
     }, label));
   }

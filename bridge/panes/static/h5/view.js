@@ -2,7 +2,7 @@
 
 import { h, replaceChildren, $ } from '../common/dom.js';
 import { renderMessage } from '../common/message-view.js';
-import { wait } from '../common/format.js';
+import { clock, wait } from '../common/format.js';
 import { api } from './identity.js';
 
 export const GREETING = '您好，我是“一网通办”智能客服小申，可以为您解答办事问题。请问有什么可以帮您？';
@@ -55,7 +55,11 @@ export function renderState(chat) {
   let kind = '';
   if (state === 'queued') {
     const pos = info.queue_position;
-    text = pos ? `正在为您转接人工服务，您排在第 ${pos} 位，预计等待${wait(info.estimated_wait_s)}` : '正在为您转接人工服务，请稍候…';
+    if (info.left_message) {
+      text = `已为您留言，帮办人员将于${clock(info.reply_after) || '工作时间'}后尽快回复`;
+    } else {
+      text = pos ? `正在为您转接人工服务，您排在第 ${pos} 位，预计等待${wait(info.estimated_wait_s)}` : '正在为您转接人工服务，请稍候…';
+    }
     kind = 'queued';
   } else if (state === 'with_agent') {
     text = `帮办人员${info.agent?.name || ''}正在为您服务`;

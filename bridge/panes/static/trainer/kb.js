@@ -2,7 +2,7 @@
 
 import { h, replaceChildren } from '../common/dom.js';
 import { openDialog } from '../common/dialog.js';
-import { matters, showErrors, clearErrors, dateText } from './ui.js';
+import { matters, showErrors, clearErrors, dateText, pickable } from './ui.js';
 
 const ASPECTS = { conditions: '办理条件', materials: '申请材料', process: '网上办理', offline: '线下窗口', fees: '收费',
   time_limit: '办理时限', progress: '进度查询', faq: '常见问题', tech: '技术问题' };
@@ -16,7 +16,7 @@ export async function renderKb(view, ctx) {
 
   function drawList() {
     ul.replaceChildren(...list.map((m) => h('li', { 'aria-current': String(m.id === current),
-      onClick: () => { current = m.id; drawList(); load(); } }, h('span', {}, m.name), h('span', { class: 'muted' }, String(m.articles)))));
+      ...pickable(() => { current = m.id; drawList(); load(); }) }, h('span', {}, m.name), h('span', { class: 'muted' }, String(m.articles)))));
   }
 
   async function load() {

@@ -10,7 +10,7 @@ const NEXT = { open: ['rectifying', 'closed'], rectifying: ['closed'], closed: [
 
 export async function renderLedger(view, ctx) {
   const list = await matters(ctx.api);
-  const statusSel = h('select', { class: 'select' }, h('option', { value: '' }, '全部状态'),
+  const statusSel = h('select', { class: 'select', 'aria-label': '状态' }, h('option', { value: '' }, '全部状态'),
     ...Object.entries(STATUS).map(([k, v]) => h('option', { value: k }, v)));
   const table = h('table', { class: 'tr-table', id: 'ledger-table' });
   const spots = h('div');

@@ -1,7 +1,7 @@
 // Intents with their examples, rules and stories; synonyms. Every save is validated by the server.
 
 import { h, replaceChildren } from '../common/dom.js';
-import { showErrors, clearErrors } from './ui.js';
+import { showErrors, clearErrors, pickable } from './ui.js';
 
 const KIND_LABEL = { intents: '意图', synonyms: '同义词', lookups: '查找表', regexes: '正则' };
 const KIND_OF = { intents: 'intent', synonyms: 'synonym', lookups: 'lookup', regexes: 'regex' };
@@ -10,9 +10,9 @@ export async function renderNlu(view, ctx) {
   const state = { data: await ctx.api.get('/api/v1/trainer/nlu'), group: 'intents', name: null };
   const list = h('ul', { class: 'tr-list', id: 'nlu-items' });
   const detail = h('div', { id: 'nlu-detail' });
-  const groupSel = h('select', { class: 'select', id: 'nlu-group' },
+  const groupSel = h('select', { class: 'select', id: 'nlu-group', 'aria-label': '语料类别' },
     ...Object.entries(KIND_LABEL).map(([k, v]) => h('option', { value: k }, v)));
-  const filter = h('input', { class: 'input', placeholder: '筛选', id: 'nlu-filter' });
+  const filter = h('input', { class: 'input', placeholder: '筛选', id: 'nlu-filter', 'aria-label': '筛选' });
   view.append(h('div', { class: 'tr-split' },
     h('div', {}, h('div', { class: 'tr-row' }, groupSel, filter), list), detail));
 
@@ -22,7 +22,7 @@ export async function renderNlu(view, ctx) {
     const q = filter.value.trim();
     list.replaceChildren(...items().filter((it) => !q || it.name.includes(q) || it.examples.some((e) => e.includes(q)))
       .map((it) => h('li', { 'aria-current': String(it.name === state.name), dataset: { name: it.name },
-        onClick: () => { state.name = it.name; drawList(); drawDetail(); } },
+        ...pickable(() => { state.name = it.name; drawList(); drawDetail(); }) },
       h('span', {}, it.name), h('span', { class: 'muted' }, String(it.examples.length)))));
   }
 

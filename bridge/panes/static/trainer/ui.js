@@ -19,7 +19,7 @@ export async function matters(api) {
 }
 
 export function matterSelect(list, value, { includePlatform = false, name = 'matter' } = {}) {
-  const sel = h('select', { class: 'select', name });
+  const sel = h('select', { class: 'select', name, 'aria-label': '事项' });
   for (const m of list) {
     if (m.id === null && !includePlatform) continue;
     const opt = h('option', { value: m.id ?? '' }, m.name);
@@ -37,4 +37,12 @@ export function dateText(iso) {
   if (!iso) return '—';
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleString('zh-CN', { hour12: false });
+}
+
+/** Props of a clickable list item that the keyboard reaches too (Tab, then Enter or Space). */
+export function pickable(onPick) {
+  return {
+    tabindex: 0, onClick: onPick,
+    onKeydown: (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); onPick(); } },
+  };
 }
