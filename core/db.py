@@ -95,6 +95,8 @@ INDEXES: dict[str, list[IndexModel]] = {
     # per-citizen limits across processes (bridge/domain/citizen_limits.py)
     "user_sockets": [IndexModel([("user", ASCENDING)], name="user")],
     "user_quotas": [IndexModel([("expires_at", ASCENDING)], name="expires", expireAfterSeconds=0)],
+    # trainers' review of bot conversations (bridge/trainer/review.py): _id is the conversation id
+    "conv_reviews": [IndexModel([("status", ASCENDING), ("at", DESCENDING)], name="status_at")],
 }
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from bridge.trainer.kb_edit import KbEditor
 from bridge.trainer.nlu_service import NluService
+from bridge.trainer.review import ReviewService
 from bridge.trainer.training import Trainer
 from bridge.trainer.worker_client import RasaWorker
 
@@ -22,13 +23,16 @@ class TrainerServices:
     nlu: NluService
     kb: KbEditor
     trainer: Trainer
+    review: ReviewService
     tasks: list[asyncio.Task] = field(default_factory=list)
 
 
 def build(ctx) -> TrainerServices:
     worker = RasaWorker()
-    return TrainerServices(worker=worker, nlu=NluService(ctx.store, worker), kb=KbEditor(ctx.store, ctx.catalogue),
-                           trainer=Trainer(ctx.store, ctx.settings, worker))
+    nlu = NluService(ctx.store, worker)
+    return TrainerServices(worker=worker, nlu=nlu, kb=KbEditor(ctx.store, ctx.catalogue),
+                           trainer=Trainer(ctx.store, ctx.settings, worker),
+                           review=ReviewService(ctx.store, ctx.catalogue, nlu))
 
 
 async def scheduler(ctx, services: TrainerServices, interval_s: float = SCHEDULE_INTERVAL_S) -> None:

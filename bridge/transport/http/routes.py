@@ -18,6 +18,7 @@ from bridge.transport.http import (
     reports,
     staff,
     trainer,
+    trainer_convs,
     trainer_kb,
     trainer_ledger,
     trainer_nlu,
@@ -30,6 +31,7 @@ from core.http_routes import RouteTable
 TABLES: tuple[RouteTable, ...] = (
     health.table, openapi.table, dev.table, staff.table, conversations.table, hotline.table, reports.table,
     kb.table, trainer_nlu.table, trainer_kb.table, trainer_review.table, trainer_ledger.table, privacy.table,
+    trainer_convs.table,
 )
 
 
