@@ -11,12 +11,14 @@ import { renderUnanswered } from './unanswered.js';
 import { renderDrafts } from './drafts.js';
 import { renderLedger } from './ledger.js';
 import { renderHistory } from './history.js';
+import { renderReview } from './review.js';
 
 const ALLOWED = ['trainer', 'admin', 'supervisor'];
 const VIEWS = {
   nlu: renderNlu, files: renderFiles, kb: renderKb, train: renderTrain,
   unanswered: renderUnanswered, drafts: renderDrafts, ledger: renderLedger, history: renderHistory,
 };
+VIEWS.review = renderReview;
 const staff = createStaffSession('bangban.trainer.token');
 const ctx = { api: staff.api, toast, me: null, canEdit: () => ['trainer', 'admin'].includes(ctx.me?.role) };
 
