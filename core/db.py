@@ -97,6 +97,8 @@ INDEXES: dict[str, list[IndexModel]] = {
     "user_quotas": [IndexModel([("expires_at", ASCENDING)], name="expires", expireAfterSeconds=0)],
     # trainers' review of bot conversations (bridge/trainer/review.py): _id is the conversation id
     "conv_reviews": [IndexModel([("status", ASCENDING), ("at", DESCENDING)], name="status_at")],
+    # the live Rasa model's go-live figures, stored when it went live (bridge/trainer/training.py)
+    "trainer_live": [],
 }
 
 

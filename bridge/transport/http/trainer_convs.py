@@ -26,8 +26,10 @@ CLAIMED = {**UNKNOWN, 409: "another trainer reviews it, or the caller has not cl
 
 
 class ReviewQuery(MatterQuery):
-    since: str = Field(default="", description="YYYY-MM-DD, first day (Asia/Shanghai)")
-    until: str = Field(default="", description="YYYY-MM-DD, last day (Asia/Shanghai)")
+    since: str = Field(default="", description="YYYY-MM-DD, first day (Asia/Shanghai)",
+                       json_schema_extra={"format": "date"})
+    until: str = Field(default="", description="YYYY-MM-DD, last day (Asia/Shanghai)",
+                       json_schema_extra={"format": "date"})
     outcome: str = Field(default="", pattern=OUTCOME_RE, description="one of " + ", ".join(OUTCOMES))
 
 
