@@ -69,6 +69,12 @@ async def test_every_tab_of_every_pane_opens_without_errors(h, new_page):
     assert {"nlu", "files", "kb", "train", "unanswered", "drafts", "ledger", "history", "review"} <= set(tabs)
     await page.click("#tabs button[data-tab=review]")
     await expect(page.locator(f"#review-list li[data-id='{cid}']")).to_be_visible()
+    await page.click(f"#review-list li[data-id='{cid}']")
+    await expect(page.locator(".rv-turn[data-seq='1'] [data-field=matter]")).to_be_visible()
+    await page.click("#tabs button[data-tab=kb]")
+    await page.click("#kb-modes button[data-mode=verified]")  # the KB by verified date, oldest first
+    await expect(page.locator("#kb-verified tr[data-article]").first).to_be_visible()
+    await watch.settle(page, "trainer review and KB by date")
 
     for role, name in (("agent", "巡检帮办"), ("supervisor", "巡检班长")):
         username, password = await h.make_staff([DEPARTMENT], role, name=name)
