@@ -15,6 +15,7 @@ from bridge.transport.http.common import TRAINERS, app_context, ok, parse_date, 
 from bridge.transport.http.models import MatterQuery, Out, Records
 from bridge.transport.http.trainer import DENIED, trainer_services, validated
 from bridge.transport.http.trainer_kb import READERS
+from bridge.transport.http.trainer_review import DraftOut
 from core.audit import audit_read
 from core.errors import ApiError
 from core.http_routes import RouteTable, body
@@ -60,21 +61,21 @@ class ReviewsOut(Out):
     conversations: Records
 
 
+class TestStoryOut(Out):
+    file: str
+    story: dict[str, Any]
+
+
 class ReviewDetailOut(Out):
+    """Turns (each with the bot's reading and answers), outcomes, rating and review state."""
+
     conversation: dict[str, Any]
 
 
 class ClaimOut(Out):
+    """The review state: claimed or done, by whom, when, and the actions taken."""
+
     review: dict[str, Any]
-
-
-class DraftMadeOut(Out):
-    draft: dict[str, Any]
-
-
-class TestStoryOut(Out):
-    file: str
-    story: dict[str, Any]
 
 
 def _period(request: web.Request) -> tuple[dt.datetime | None, dt.datetime | None]:
@@ -143,7 +144,7 @@ async def correct(request: web.Request) -> web.Response:
 
 
 @table.post("/api/v1/trainer/reviews/{cid}/draft", summary="Mark a turn's answer wrong: a draft for the KB queue",
-            auth=TRAINERS, body=WrongAnswerIn, response=DraftMadeOut, errors=CLAIMED)
+            auth=TRAINERS, body=WrongAnswerIn, response=DraftOut, errors=CLAIMED)
 async def wrong_answer(request: web.Request) -> web.Response:
     conv = await scoped_conversation(request)
     m = body(request, WrongAnswerIn)
