@@ -64,6 +64,8 @@ async def test_trainer_corrects_a_misrouted_conversation_and_the_bot_learns_it(h
 
     await page.click("#tabs button[data-tab=train]")
     await page.click("#train-start")
+    # the tab first shows the last job (maybe done already): wait for this one to run, then to finish
+    await expect(page.locator("#train-status")).to_have_attribute("data-status", "running", timeout=30_000)
     await expect(page.locator("#train-status")).to_have_attribute("data-status", "done", timeout=600_000)
     await expect(page.locator("#train-eval")).to_contain_text("通过")
 

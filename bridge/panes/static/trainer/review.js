@@ -28,7 +28,7 @@ export async function renderReview(view, ctx) {
   const search = h('button', { type: 'button', class: 'btn btn--primary', id: 'review-search' }, '查询');
   const ul = h('ul', { class: 'tr-list', id: 'review-list' });
   const detail = h('div', { id: 'review-detail' }, h('p', { class: 'muted' }, '选择左侧的一段对话。'));
-  view.append(h('div', { class: 'tr-row', id: 'review-filters' }, f.since, '至', f.until, f.matter, f.outcome, search),
+  view.append(h('div', { class: 'tr-row rv-filters', id: 'review-filters' }, f.since, '至', f.until, f.matter, f.outcome, search),
     h('div', { class: 'tr-split' }, ul, detail));
   let current = null;
 
