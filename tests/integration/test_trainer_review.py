@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.support import start_conversation
+from tests.support import cmid, start_conversation
 
 PHONE = "13912345678"
 QUESTION = f"我想把公积金取出来付房租，怎么弄，电话{PHONE}"
@@ -17,15 +17,22 @@ def root() -> Path:
     return Path(os.environ["BANGBAN_TRAINER_ROOT"])
 
 
-async def bot_conversation(h, text: str) -> str:
+async def bot_conversation(h, text: str, then: str | None = None) -> str:
+    """A conversation with the bot: `text`, its reply, and `then` (a follow-up) with its reply."""
     user = await h.user()
     cid = await start_conversation(user, text)
     await user.wait_for("message", timeout=20, conversation_id=cid, pred=lambda d: d["sender"]["role"] == "bot")
+    if then:
+        ack = await user.call("message", {"client_msg_id": cmid(), "type": "text", "text": then,
+                                          "conversation_id": cid})
+        assert ack["ok"], ack
+        await user.wait_for("message", timeout=20, conversation_id=cid,
+                            pred=lambda d: d["sender"]["role"] == "bot" and d["seq"] > ack["seq"])
     return cid
 
 
 async def test_review_lists_reads_and_turns_a_conversation_into_training_data(h):
-    cid = await bot_conversation(h, QUESTION)
+    cid = await bot_conversation(h, QUESTION, then="要准备哪些材料")
     username, _ = await h.make_staff([], "trainer", name="回顾训练师")
     token = await h.staff_token(username)
     other = await h.staff_token((await h.make_staff([], "trainer", name="另一位训练师"))[0])
@@ -81,12 +88,21 @@ async def test_review_lists_reads_and_turns_a_conversation_into_training_data(h)
     story = next(s for s in stories["stories"] if cid[:8] in s["story"])
     assert story["steps"][0]["intent"] == "ask_process" and story["steps"][1] == {"action": "action_answer"}
     assert PHONE not in story["steps"][0]["user"]
+    # the whole exchange: both user turns, each with the intent the bot read
+    status, body = await h.http("GET", f"/api/v1/trainer/reviews/{cid}", token=token)
+    turns = body["conversation"]["turns"]
+    assert len(turns) == 2 and all(t["answers"] for t in turns)
+    status, body = await h.http("POST", f"/api/v1/trainer/reviews/{cid}/test-story", token=token,
+                                json={"seqs": [t["seq"] for t in turns]})
+    assert status == 200, body
+    assert [s["user"] for s in body["story"]["steps"][::2]] == [t["text"] for t in turns]
+    assert [s["intent"] for s in body["story"]["steps"][::2]] == [t["understood"]["intent"] for t in turns]
 
     status, body = await h.http("POST", f"/api/v1/trainer/reviews/{cid}/done", token=other)
     assert status == 409
     status, body = await h.http("POST", f"/api/v1/trainer/reviews/{cid}/done", token=token)
     assert status == 200 and body["review"]["status"] == "done"
-    assert [a["kind"] for a in body["review"]["actions"]] == ["nlu", "draft", "test"]
+    assert [a["kind"] for a in body["review"]["actions"]] == ["nlu", "draft", "test", "test"]
     status, body = await h.http("GET", "/api/v1/trainer/reviews?matter=housing-fund-withdrawal", token=token)
     assert next(c for c in body["conversations"] if c["id"] == cid)["review"]["status"] == "done"
 

@@ -52,22 +52,26 @@ export async function renderReview(view, ctx) {
       onClick: () => act(`/api/v1/trainer/reviews/${cid}/claim`, '已认领，可以开始回顾') }, '认领回顾') : null;
     const done = mine && c.review.status !== 'done' ? h('button', { type: 'button', class: 'btn', id: 'review-done',
       onClick: () => act(`/api/v1/trainer/reviews/${cid}/done`, '已标记为回顾完成') }, '完成回顾') : null;
+    const answered = c.turns.filter((t) => t.answers.length && t.understood.intent);
+    const whole = mine && answered.length > 1 ? h('button', { type: 'button', class: 'btn', id: 'review-story',
+      onClick: () => act(`/api/v1/trainer/reviews/${cid}/test-story`, '整段对话已保存为测试对话',
+        { seqs: answered.map((t) => t.seq) }) }, '整段存为测试对话') : null;
     const who = c.review ? h('span', { class: 'muted', id: 'review-state' },
       `${c.review.status === 'done' ? '已回顾' : '回顾中'} · ${c.review.by?.name || ''}`) : null;
     const rating = c.rating ? h('span', { class: 'muted' }, `评价：${c.rating.score}星${c.rating.resolved === false ? '（未解决）' : ''}`) : null;
     const env = { ctx, cid, list, intents, editable: ctx.canEdit() && mine, reload: () => open(cid) };
     replaceChildren(detail,
       h('div', { class: 'tr-row' }, h('h2', { class: 'tr-grow' }, `对话 ${cid.slice(0, 8)} · ${dateText(c.created_at)}`),
-        ...outcomeTags(c.outcomes), rating, who, claim, done),
+        ...outcomeTags(c.outcomes), rating, who, claim, whole, done),
       ...c.turns.map((t) => turnCard(t, env)),
       (c.review?.actions || []).length ? h('div', { class: 'tr-card' }, h('h3', {}, '本次回顾的操作'),
         h('ul', {}, ...c.review.actions.map((a) => h('li', {}, `${a.kind === 'nlu' ? '例句' : a.kind === 'draft' ? '草稿' : '测试对话'}`
           + ` · 第${a.seq ?? (a.seqs || []).join('、')}条 · ${a.example || a.story || a.draft || ''}`)))) : null);
   }
 
-  async function act(path, message) {
+  async function act(path, message, body) {
     try {
-      await ctx.api.post(path);
+      await ctx.api.post(path, body);
       ctx.toast(message, 'ok');
     } catch (err) {
       ctx.toast(err.message, 'error');
