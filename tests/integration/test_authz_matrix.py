@@ -74,3 +74,8 @@ async def test_every_route_answers_each_role_as_its_auth_declares(lh: MultiHarne
     for covered in ("/api/v1/media/{media_id}", "/api/v1/media/{media_id}/link", "/api/v1/trainer/files",
                     "/api/v1/ledger/export", "/api/v1/ledger/{eid}", "/api/v1/hotline/callback"):
         assert covered in document["paths"], covered
+    for covered in ("/api/v1/trainer/reviews", "/api/v1/trainer/reviews/{cid}", "/api/v1/trainer/reviews/{cid}/claim",
+                    "/api/v1/trainer/reviews/{cid}/done", "/api/v1/trainer/reviews/{cid}/nlu",
+                    "/api/v1/trainer/reviews/{cid}/draft", "/api/v1/trainer/reviews/{cid}/test-story",
+                    "/api/v1/trainer/kb/verified"):
+        assert covered in document["paths"], covered  # conversation review and the KB by verified date
