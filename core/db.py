@@ -110,6 +110,10 @@ INDEXES: dict[str, list[IndexModel]] = {
     "notify_windows": [IndexModel([("expires_at", ASCENDING)], name="ttl", expireAfterSeconds=0)],
     "notify_consents": [IndexModel([("user", ASCENDING)], name="user")],
     "notify_contacts": [],
+    # trainers' review of bot conversations (bridge/trainer/review.py): _id is the conversation id
+    "conv_reviews": [IndexModel([("status", ASCENDING), ("at", DESCENDING)], name="status_at")],
+    # the live Rasa model's go-live figures, stored when it went live (bridge/trainer/training.py)
+    "trainer_live": [],
 }
 
 

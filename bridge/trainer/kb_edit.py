@@ -44,7 +44,8 @@ def article_wire(doc: dict[str, Any]) -> dict[str, Any]:
             "source": doc.get("source", ""), "effective_date": doc.get("effective_date", ""),
             "policy_effective_date": doc.get("policy_effective_date"), "version": doc.get("version", 1),
             "status": doc.get("status"), "updated_at": iso(doc.get("updated_at")),
-            "published_at": iso(doc.get("published_at")), "applied": doc.get("applied")}
+            "published_at": iso(doc.get("published_at")), "applied": doc.get("applied"),
+            "verified_date": doc.get("verified_date") or ""}
 
 
 async def next_faq_id(store, matter: str) -> str:
@@ -84,7 +85,7 @@ class KbEditor:
             steps=tuple(s.strip() for s in data.get("steps") or () if s and s.strip()),
             source=(data.get("source") or "").strip(),
             effective_date=(policy or parse_day(data.get("effective_date")) or today()).isoformat(),
-            version=version, matter_name=name, aliases=())
+            version=version, matter_name=name, aliases=(), verified_date=today().isoformat())
 
     async def save(self, who: Principal, data: dict[str, Any], publish: bool = True) -> dict[str, Any]:
         """Save a new version of an article (new when `id` is empty); publish it unless `publish` is False.

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from bridge.trainer.kb_edit import KbEditor
 from bridge.trainer.learn import Learner
 from bridge.trainer.nlu_service import NluService
+from bridge.trainer.review import ReviewService
 from bridge.trainer.stories_edit import StoriesService
 from bridge.trainer.training import Trainer
 from bridge.trainer.worker_client import RasaWorker
@@ -26,6 +27,7 @@ class TrainerServices:
     trainer: Trainer
     stories: StoriesService
     learner: Learner
+    review: ReviewService
     tasks: list[asyncio.Task] = field(default_factory=list)
 
 
@@ -34,7 +36,8 @@ def build(ctx) -> TrainerServices:
     nlu = NluService(ctx.store, worker)
     return TrainerServices(worker=worker, nlu=nlu, kb=KbEditor(ctx.store, ctx.catalogue),
                            trainer=Trainer(ctx.store, ctx.settings, worker),
-                           stories=StoriesService(ctx.store, nlu), learner=Learner(ctx.settings, worker))
+                           stories=StoriesService(ctx.store, nlu), learner=Learner(ctx.settings, worker),
+                           review=ReviewService(ctx.store, ctx.catalogue, nlu))
 
 
 async def scheduler(ctx, services: TrainerServices, interval_s: float = SCHEDULE_INTERVAL_S) -> None:

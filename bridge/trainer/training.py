@@ -30,6 +30,7 @@ from ops.model import rasa_bin, rasa_env
 
 log = logging.getLogger("bangban.trainer.training")
 LOCK_ID = "trainer-training"
+LIVE_ID = "rasa"
 STALE_AFTER = dt.timedelta(minutes=30)
 MAX_LOG = 400
 _PROGRESS = (("Starting to train component", 2), ("Finished training component", 3))
@@ -111,6 +112,7 @@ class Trainer:
             shutil.copy2(model, live)
             await self._set(job_id, "评估通过，正在加载到线上机器人……", stage="load", progress=92)
             await self._load(live)
+            await self._store_live(live.name, result)
             await self._set(job_id, "新模型已上线。", status="done", stage="done", progress=100, model=live.name,
                             finished_at=now())
         except Exception as exc:  # noqa: BLE001 - the job reports every failure
@@ -156,14 +158,30 @@ class Trainer:
         live_parses = await self._live_parses(texts)
         brain = await self._brain()
         new_acc, wrong = await asyncio.to_thread(evaluation.article_accuracy, questions, new_parses, brain)
-        live_acc = None
+        live_acc, live_source = None, None
         if live_parses:
             live_acc, _ = await asyncio.to_thread(evaluation.article_accuracy, questions, live_parses, brain)
+            live_source = "measured"
+        else:
+            live_acc = await self._stored_live()
+            live_source = "stored" if live_acc is not None else None
         verdict = evaluation.gate(new_acc, live_acc)
         intents = [new_parses[i]["intent"]["name"] for i in _last_turns(questions)]
         return {"questions": len(questions), "accuracy": new_acc, "live_accuracy": live_acc,
+                "live_source": live_source, "set": evaluation.set_digest(),
                 "intent_accuracy": evaluation.accuracy(questions, intents),
                 "passed": verdict.passed, "verdict": verdict.reason, "errors": wrong[:30]}
+
+    async def _stored_live(self) -> float | None:
+        """The live model's article accuracy stored when it went live, if measured on today's set."""
+        doc = await self.store.trainer_live.find_one({"_id": LIVE_ID})
+        return doc["accuracy"] if doc and doc.get("set") == evaluation.set_digest() else None
+
+    async def _store_live(self, model: str, result: dict[str, Any]) -> None:
+        """Keep the figures of the model that just went live (the next candidate must not fall below)."""
+        await self.store.trainer_live.update_one({"_id": LIVE_ID}, {"$set": {
+            "model": model, "accuracy": result["accuracy"], "intent_accuracy": result.get("intent_accuracy"),
+            "set": result.get("set"), "questions": result["questions"], "at": now()}}, upsert=True)
 
     async def _brain(self):
         """小申's brain over the live KB, as the action server builds it."""

@@ -40,6 +40,8 @@ async def test_trainer_edits_example_trains_and_live_model_understands(h):
             await page.click("#tabs button[data-tab=train]")
             await page.click("#train-start")
             status = page.locator("#train-status")
+            # the tab first shows the last job (another test's may be done already): wait for this one to run
+            await expect(status).to_have_attribute("data-status", "running", timeout=30_000)
             await expect(status).to_have_attribute("data-status", "done", timeout=600_000)
             await expect(page.locator("#train-eval")).to_contain_text("通过")
 

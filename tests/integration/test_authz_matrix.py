@@ -91,3 +91,8 @@ async def test_every_route_answers_each_role_as_its_auth_declares(lh: MultiHarne
                     "/api/v1/trainer/learn", "/api/v1/trainer/learn/save", "/api/v1/trainer/story-tests",
                     "/api/v1/trainer/story-tests/run", "/api/v1/trainer/stories/move"):
         assert covered in document["paths"], covered  # the story editor, learning and story tests
+    for covered in ("/api/v1/trainer/reviews", "/api/v1/trainer/reviews/{cid}", "/api/v1/trainer/reviews/{cid}/claim",
+                    "/api/v1/trainer/reviews/{cid}/done", "/api/v1/trainer/reviews/{cid}/nlu",
+                    "/api/v1/trainer/reviews/{cid}/draft", "/api/v1/trainer/reviews/{cid}/test-story",
+                    "/api/v1/trainer/kb/verified"):
+        assert covered in document["paths"], covered  # conversation review and the KB by verified date

@@ -22,6 +22,7 @@ from bridge.transport.http import (
     reports,
     staff,
     trainer,
+    trainer_convs,
     trainer_kb,
     trainer_learn,
     trainer_ledger,
@@ -41,6 +42,7 @@ TABLES: tuple[RouteTable, ...] = (
     offline_help.table,
     notify.table,
     trainer_stories.table, trainer_learn.table,
+    trainer_convs.table,
 )
 
 

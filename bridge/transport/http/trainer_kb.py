@@ -108,3 +108,30 @@ async def publish_check(request: web.Request) -> web.Response:
         return ok({"policy_effective_date": day.isoformat(), "publish_by": None, "possible": False})
     return ok({"policy_effective_date": day.isoformat(), "publish_by": last.isoformat(),
                "possible": today() <= last})
+
+
+class VerifiedQuery(BaseModel):
+    matter: str = Field(default="", description="a catalogue matter; every article when empty")
+    before: str = Field(default="", description="YYYY-MM-DD: only articles last verified before this day",
+                        json_schema_extra={"format": "date"})
+
+
+class VerifiedOut(Out):
+    articles: Records
+
+
+@table.get("/api/v1/trainer/kb/verified", summary="Live articles by the day they were last verified, oldest first",
+           auth=READERS, query=VerifiedQuery, response=VerifiedOut)
+async def by_verified_date(request: web.Request) -> web.Response:
+    q: dict = {"matter": request.query["matter"]} if request.query.get("matter") else {}
+    if request.query.get("before"):
+        day = parse_day(request.query["before"])
+        if day is None:
+            raise ApiError(400, "invalid_payload", "before 格式应为 YYYY-MM-DD。")
+        q["$or"] = [{"verified_date": {"$lt": day.isoformat()}}, {"verified_date": {"$in": ["", None]}}]
+    docs = await app_context(request).store.kb_articles.find(
+        q, {"matter": 1, "title": 1, "aspect": 1, "verified_date": 1, "source": 1},
+        sort=[("verified_date", 1), ("_id", 1)], limit=2000).to_list(None)
+    return ok({"articles": [{"id": d["_id"], "matter": d.get("matter"), "title": d.get("title"),
+                             "aspect": d.get("aspect"), "verified_date": d.get("verified_date") or "",
+                             "source": d.get("source", "")} for d in docs]})

@@ -1,18 +1,56 @@
-// Knowledge-base articles per matter: edit, publish now or for a policy date (version in force).
+// Knowledge-base articles per matter: edit, publish now or for a policy date (version in force);
+// or every article by the day its content was last verified (oldest first).
 
 import { h, replaceChildren } from '../common/dom.js';
 import { openDialog } from '../common/dialog.js';
-import { matters, showErrors, clearErrors, dateText, pickable } from './ui.js';
+import { matters, matterSelect, matterName, showErrors, clearErrors, dateText, pickable } from './ui.js';
 
 const ASPECTS = { conditions: '办理条件', materials: '申请材料', process: '网上办理', offline: '线下窗口', fees: '收费',
   time_limit: '办理时限', progress: '进度查询', faq: '常见问题', tech: '技术问题' };
+
+/** Every live article by verified date, oldest first; filtered by matter and "verified before". */
+async function renderVerified(box, ctx, list, openMatter) {
+  const matter = matterSelect([{ id: '', name: '全部事项' }, ...list.filter((m) => m.id)], '', { name: 'verified-matter' });
+  const before = h('input', { class: 'input', type: 'date', name: 'verified-before' });
+  const table = h('table', { class: 'tr-table', id: 'kb-verified' });
+  const count = h('span', { class: 'muted' });
+  async function load() {
+    const { articles } = await ctx.api.get('/api/v1/trainer/kb/verified', { matter: matter.value, before: before.value });
+    count.textContent = `共 ${articles.length} 篇`;
+    replaceChildren(table, h('tr', {}, ...['核实日期', '事项', '文章', '类别', '来源'].map((t) => h('th', {}, t))),
+      ...articles.map((a) => h('tr', { dataset: { article: a.id, verified: a.verified_date } },
+        h('td', { class: a.verified_date ? '' : 'tr-overdue' }, a.verified_date || '未核实'),
+        h('td', {}, matterName(list, a.matter)),
+        h('td', {}, h('button', { type: 'button', class: 'link', onClick: () => openMatter(a.matter) }, a.title), h('div', { class: 'muted' }, a.id)),
+        h('td', {}, ASPECTS[a.aspect] || a.aspect), h('td', { class: 'muted' }, a.source || '—'))));
+  }
+  matter.addEventListener('change', load);
+  before.addEventListener('change', load);
+  replaceChildren(box, h('div', { class: 'tr-row' }, matter, h('span', {}, '核实早于'), before, count), table);
+  await load();
+}
 
 export async function renderKb(view, ctx) {
   const list = await matters(ctx.api);
   let current = list[0]?.id ?? null;
   const ul = h('ul', { class: 'tr-list' });
   const detail = h('div');
-  view.append(h('div', { class: 'tr-split' }, ul, detail));
+  const byMatter = h('div', { class: 'tr-split' }, ul, detail);
+  const byDate = h('div', { id: 'kb-by-date', hidden: true });
+  const modes = h('div', { class: 'tr-row', id: 'kb-modes' },
+    h('button', { type: 'button', class: 'btn btn--sm', dataset: { mode: 'matter' }, onClick: () => mode('matter') }, '按事项'),
+    h('button', { type: 'button', class: 'btn btn--sm', dataset: { mode: 'verified' }, onClick: () => mode('verified') }, '按核实日期'));
+  view.append(modes, byMatter, byDate);
+
+  function mode(name) {
+    byMatter.hidden = name !== 'matter';
+    byDate.hidden = name !== 'verified';
+    for (const b of modes.querySelectorAll('button')) b.classList.toggle('btn--primary', b.dataset.mode === name);
+    if (name === 'verified') {
+      renderVerified(byDate, ctx, list, (m) => { current = m; drawList(); load(); mode('matter'); })
+        .catch((err) => ctx.toast(err.message, 'error'));
+    }
+  }
 
   function drawList() {
     ul.replaceChildren(...list.map((m) => h('li', { 'aria-current': String(m.id === current),
@@ -37,7 +75,7 @@ export async function renderKb(view, ctx) {
       a.question ? h('p', {}, h('strong', {}, '问：'), a.question) : null,
       h('p', {}, h('strong', {}, '答：'), a.answer),
       a.steps?.length ? h('ul', {}, ...a.steps.map((s) => h('li', {}, s))) : null,
-      h('div', { class: 'muted' }, `来源：${a.source || '—'} · 更新：${dateText(a.updated_at || a.published_at)}`),
+      h('div', { class: 'muted' }, `来源：${a.source || '—'} · 核实：${a.verified_date || '未核实'} · 更新：${dateText(a.updated_at || a.published_at)}`),
       ctx.canEdit() && !pending ? h('button', { type: 'button', class: 'btn btn--sm', onClick: () => edit(a) }, '编辑') : null);
   }
 
@@ -94,6 +132,7 @@ export async function renderKb(view, ctx) {
     ] });
   }
 
+  mode('matter');
   drawList();
   await load();
 }

@@ -12,6 +12,7 @@ import { renderDrafts } from './drafts.js';
 import { renderLedger } from './ledger.js';
 import { renderHistory } from './history.js';
 import { renderLearn } from './learn.js';
+import { renderReview } from './review.js';
 
 const ALLOWED = ['trainer', 'admin', 'supervisor'];
 const VIEWS = {
@@ -19,6 +20,7 @@ const VIEWS = {
   unanswered: renderUnanswered, drafts: renderDrafts, ledger: renderLedger, history: renderHistory,
   learn: renderLearn,
 };
+VIEWS.review = renderReview;
 const staff = createStaffSession('bangban.trainer.token');
 const ctx = { api: staff.api, toast, me: null, canEdit: () => ['trainer', 'admin'].includes(ctx.me?.role) };
 

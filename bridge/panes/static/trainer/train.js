@@ -1,4 +1,4 @@
-// Train and reload (with the NLU evaluation gate), and a box to try a sentence on the live model.
+// Train and reload (with the go-live article-accuracy gate), and a box to try a sentence on the live model.
 
 import { h, replaceChildren } from '../common/dom.js';
 import { percent } from '../common/format.js';
@@ -16,7 +16,7 @@ export async function renderTrain(view, ctx) {
   const tryOut = h('div', { id: 'try-result', class: 'tr-result' });
   view.append(
     h('div', { class: 'tr-card' }, h('h2', {}, '训练并上线'),
-      h('p', { class: 'muted' }, '先校验语料，再训练新模型，用留出集评估意图准确率；评估通过后才加载到线上机器人。'),
+      h('p', { class: 'muted' }, '先校验语料，再训练新模型，用上线评估集（data/eval/golive.yml）评估答案准确率；不低于线上模型才加载到线上机器人。'),
       h('div', { class: 'tr-row' }, start), h('div', { class: 'tr-progress' }, bar), status, evalBox, log),
     h('div', { class: 'tr-card' }, h('h2', {}, '试一试'), h('div', { class: 'tr-row' }, tryInput, tryBtn), tryOut));
 
@@ -29,8 +29,10 @@ export async function renderTrain(view, ctx) {
     log.scrollTop = log.scrollHeight;
     const ev = job.evaluation;
     if (ev) {
-      replaceChildren(evalBox, h('p', {}, `留出集 ${ev.questions} 句：新模型意图准确率 ${percent(ev.accuracy)}`,
-        ev.live_accuracy != null ? `，线上模型 ${percent(ev.live_accuracy)}` : '', `。${ev.verdict}`));
+      const source = { measured: '实测', stored: '上线时记录' }[ev.live_source] || '';
+      replaceChildren(evalBox, h('p', {}, `上线评估集 ${ev.questions} 句：新模型答案准确率 ${percent(ev.accuracy)}`,
+        ev.live_accuracy != null ? `，线上模型 ${percent(ev.live_accuracy)}（${source}）` : '',
+        ev.intent_accuracy != null ? `，意图准确率 ${percent(ev.intent_accuracy)}` : '', `。${ev.verdict}`));
     }
   }
   async function poll(id) {
