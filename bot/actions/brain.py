@@ -316,7 +316,7 @@ class Brain:
         if named or runner_up in ASK_INTENTS:
             found = self.matters.resolve(turn)
             follow_up = found.source in ("context", "hint") and runner_up in ASK_INTENTS
-            if found.matter and (found.source in ("alias", "search") or follow_up):
+            if found.matter and (found.source in ("alias", "search", "model") or follow_up):
                 return self._answer_in(turn, found.matter, text)
             if found.candidates and runner_up in ASK_INTENTS:
                 return self._clarify(turn, self._matter_options(found.candidates), None)
