@@ -320,6 +320,8 @@ class Brain:
                 return self._answer_in(turn, found.matter, text)
             if found.candidates and runner_up in ASK_INTENTS:
                 return self._clarify(turn, self._matter_options(found.candidates), None)
+        elif any(n in ASK_INTENTS for n, _ in turn.ranking[:4]) and (sure := self.matters.sure_of(text)):
+            return self._answer_in(turn, sure, text)  # "去澳门签一次注要交多少": a question the NLU was torn on
         return self._unanswered(turn, None, "unknown")
 
     def _unsure_scope(self, turn: Turn, runner_up: str) -> Reply | None:

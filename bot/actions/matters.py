@@ -115,6 +115,14 @@ class MatterResolver:
         good = [m for m, s in ranked[:MAX_CANDIDATES] if s >= MIN_GLOBAL_SCORE]
         return Found(None, "none", good)
 
+    def sure_of(self, text: str) -> str | None:
+        """The matter the model is very sure of and retrieval agrees with (for doubtful NLU turns)."""
+        learned = self.model.posterior(text)
+        ranked = self.index.matter_scores(text)
+        if learned and ranked and learned[0][1] >= MODEL_OVER_ALIAS and ranked[0][0] == learned[0][0]:
+            return learned[0][0]
+        return None
+
     def retrieved(self, text: str) -> str | None:
         """The matter retrieval alone places a first-turn text in, when it is clear and telling."""
         return self._retrieve(text, followup=False)[1]

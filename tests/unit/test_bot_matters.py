@@ -51,3 +51,19 @@ def test_an_unsure_complaint_asking_for_someone_who_knows_is_handed_off(brain):
     m = reply(brain, "这个问题太复杂了 还是找个懂行的吧", intent="complaint_or_legal", conf=0.46,
               ranking=[("complaint_or_legal", 0.46), ("request_human", 0.19)])
     assert "handoff" in m and m["meta"]["scope"] != "complaint_or_legal"
+
+
+def test_the_matter_model_reads_questions_without_an_alias(brain):
+    # session 4: no alias and no word retrieval can tell; the model learned from the KB's own questions
+    learned = brain.matters.model.posterior("施工证领了没按时开工会怎样")
+    assert learned[0][0] == "construction-permit" and learned[0][1] > 0.9
+    assert reply(brain, "去澳门签一次注要交多少", intent="nlu_fallback", conf=0.3,
+                 ranking=[("nlu_fallback", 0.3), ("complaint_or_legal", 0.29), ("ask_fees", 0.15)]
+                 )["meta"]["matter"] == "exit-entry-documents"
+
+
+def test_a_lone_generic_alias_yields_to_a_sure_matter_model(brain):
+    # 退休 names retirement, but the question is about an employer's social insurance
+    m = reply(brain, "厂里返聘了几个退了休的老师傅 社保要给他们交吗", intent="ask_conditions", conf=0.45)
+    assert m["meta"]["matter"] == "employer-social-insurance"
+    assert reply(brain, "我退休了 养老金怎么领")["meta"]["matter"] == "retirement"
