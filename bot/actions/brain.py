@@ -35,6 +35,7 @@ LOW_CONF_HANDOFF = 2
 MIN_GLOBAL_SCORE = 4.0  # BM25 score a platform-tech article needs to answer a fault
 ARTICLE_MIN_CONF = 0.2  # below: ask back with the candidate articles (no dev question was this flat)
 TRUST_SCOPE = 0.5  # an NLU scope intent this sure is believed without any keyword cue
+UNSURE_FAULT = 0.8  # below: a platform fault without any cue for one is doubted when the matter model is sure
 MAX_STEPS = 6
 ASK_INTENTS = frozenset({"ask_matter", *ASPECT_INTENTS})
 FEEDBACK_INTENTS = frozenset({"feedback_resolved", "feedback_unresolved", "affirm", "deny"})
@@ -105,6 +106,9 @@ class Brain:
         named = bool(self.matters.named(turn))
         if not named and (action == "action_smalltalk" or turn.intent in FEEDBACK_INTENTS):
             named = bool(self.matters.retrieved(text))  # "失业了 社保断了怎么办" read as thanks
+        fault = action == "action_platform_tech" and turn.confidence < UNSURE_FAULT
+        if not named and fault and not PLATFORM_CUES.search(text.lower()):
+            named = bool(self.matters.sure_of(text))  # "施工证领了没按时开工会怎样" read as a fault
         content = named or bool(PLATFORM_CUES.search(text.lower()))
         unsure = turn.confidence < TRUST_SCOPE
         doubtful = (
@@ -135,6 +139,11 @@ class Brain:
             head = f"【{name}·{label}】"
         lines = [head, article.answer]
         lines += [f"{i}. {s}" for i, s in enumerate(article.steps[:MAX_STEPS], 1)]
+        if article.service_entry:
+            lines.append(texts.ENTRY_LINE.format(name=article.service_entry.name, path=article.service_entry.path))
+        if article.source:
+            checked = texts.CHECKED_ON.format(date=article.verified_date) if article.verified_date else ""
+            lines.append(texts.SOURCE_LINE.format(source=article.source, checked=checked))
         lines.append(texts.ASK_SOLVED)
         return "\n".join(lines)
 
