@@ -115,6 +115,11 @@ class MatterResolver:
         good = [m for m, s in ranked[:MAX_CANDIDATES] if s >= MIN_GLOBAL_SCORE]
         return Found(None, "none", good)
 
+    def model_top(self, text: str) -> str | None:
+        """The matter model's best matter for the text, however unsure."""
+        learned = self.model.posterior(text)
+        return learned[0][0] if learned else None
+
     def sure_of(self, text: str) -> str | None:
         """The matter the model is very sure of and retrieval agrees with (for doubtful NLU turns)."""
         learned = self.model.posterior(text)
