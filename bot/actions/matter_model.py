@@ -68,6 +68,7 @@ class MatterModel:
             self.loglik[m] = {g: math.log((c + ALPHA) / z) for g, c in counts[m].items()}
             self.unseen[m] = math.log(ALPHA / z)
         self.known = vocab
+        self._last: tuple[str, list[tuple[str, float]]] | None = None
 
     @classmethod
     def from_articles(cls, articles: Iterable[Article]) -> MatterModel:
@@ -75,6 +76,13 @@ class MatterModel:
 
     def posterior(self, text: str) -> list[tuple[str, float]]:
         """Matters with their posterior probabilities, best first (empty when no known n-gram)."""
+        if self._last is not None and self._last[0] == text:  # a turn asks several times
+            return self._last[1]
+        out = self._posterior(text)
+        self._last = (text, out)
+        return out
+
+    def _posterior(self, text: str) -> list[tuple[str, float]]:
         gs = [g for g in grams(text) if g in self.known]
         if not gs or not self.matters:
             return []

@@ -92,9 +92,10 @@ def _article_grams(article: Article) -> tuple[frozenset[str], ...]:
 
 
 def similarity(question: str, article: Article, matter_words: Sequence[str] = (),
-               idf: dict[str, float] | None = None) -> float:
+               idf: dict[str, float] | None = None, sizes: dict[frozenset[str], float] | None = None) -> float:
     """Best Dice coefficient of the question's bigrams against the article's own questions;
-    with `idf`, each bigram weighs its inverse document frequency (流产 counts, 能领 hardly)."""
+    with `idf`, each bigram weighs its inverse document frequency (流产 counts, 能领 hardly);
+    `sizes` memoises the weights of the articles' bigram sets."""
     q = question
     for w in matter_words:  # the matter's name says nothing about which article answers
         q = q.replace(w, "")
@@ -102,11 +103,16 @@ def similarity(question: str, article: Article, matter_words: Sequence[str] = ()
     if not qg:
         return 0.0
     weight = (lambda gs: sum(idf.get(g, 1.0) for g in gs)) if idf else len
+    memo = sizes if sizes is not None else {}
     wq = weight(qg)
     best = 0.0
     for g in _article_grams(article):
-        if g:
-            best = max(best, 2 * weight(qg & g) / (wq + weight(g)))
+        shared = qg & g
+        if shared:
+            wg = memo.get(g)
+            if wg is None:
+                wg = memo[g] = weight(g)
+            best = max(best, 2 * weight(shared) / (wq + wg))
     return best
 
 
@@ -126,6 +132,7 @@ class ArticleRanker:
     def __init__(self, index: BM25Index):
         self.index = index
         self.idf = gram_idf(index.articles)
+        self._sizes: dict[frozenset[str], float] = {}
 
     def rank(
         self,
@@ -148,7 +155,7 @@ class ArticleRanker:
             p = probs.get(art.aspect, FAQ_PRIOR if art.aspect == "faq" else 0.0)
             s = (
                 W_BM25 * raw.get(i, 0.0) / top
-                + W_SIM * similarity(text, art, matter_words, self.idf)
+                + W_SIM * similarity(text, art, matter_words, self.idf, self._sizes)
                 + W_ASPECT * p
             )
             scored.append((s, art))
