@@ -123,3 +123,12 @@ async def test_a_question_without_any_alias_is_placed_by_the_matter_model(h):
     _, _, reply = await _ask(h, "施工证领了以后没按时开工会怎么样")
     assert reply["meta"]["matter"] == "construction-permit", reply["meta"]
     assert (reply["meta"]["kb_article"] or "").startswith("construction-permit."), reply["meta"]
+
+
+async def test_someone_in_charge_is_a_request_for_a_person_and_being_made_difficult_a_complaint(h):
+    _, cid, reply = await _ask(h, "你处理不了就叫你们领导出来")
+    assert reply.get("meta", {}).get("kb_article") is None
+    assert await _handed_off(h, cid)
+    _, cid, reply = await _ask(h, "窗口那个人就是故意为难我")
+    assert reply["meta"]["scope"] == "complaint_or_legal" and reply["meta"]["kb_article"] is None, reply["meta"]
+    assert not await _handed_off(h, cid, timeout=0.5)
