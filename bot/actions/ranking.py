@@ -1,12 +1,10 @@
 """Article-level answer retrieval: which article of a matter answers the question itself.
 
-Each article is scored on four signals, combined linearly:
+Each article is scored on three signals, combined linearly:
 - BM25 over its fields (the KB index), normalised by the best candidate;
 - character-bigram similarity of the question to the article's own questions: its
   `question`, `title` and the trainer-written `paraphrases` (the ranking's training data),
   each bigram weighted by its inverse document frequency over the articles;
-- the posterior of a naive-Bayes classifier over character n-grams whose classes are the
-  matter's articles, trained on the same own questions (built once per matter, lazily);
 - the probability that the question asks the article's aspect, from the NLU intent
   ranking blended with lexical cues (a signal, never a filter).
 The winner's confidence is a softmax over the candidates' combined scores.
@@ -20,7 +18,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bot.actions.matter_model import MatterModel
 from kb.loader import Article
 from kb.search import BM25Index
 from kb.tokenize import normalize
@@ -55,7 +52,6 @@ W_BM25, W_SIM, W_ASPECT = 1.0, 2.2, 0.9
 GENERAL_TO_PROCESS = 0.5  # share of a general question's probability credited to the process article
 FAQ_PRIOR = 0.3  # aspect probability credited to a FAQ (it answers no single aspect)
 TEMPERATURE = 6.0
-W_NB = 0.5  # weight of the article's naive-Bayes posterior within its matter (chosen on dev questions)
 
 
 @dataclass(frozen=True)
@@ -137,16 +133,6 @@ class ArticleRanker:
         self.index = index
         self.idf = gram_idf(index.articles)
         self._sizes: dict[frozenset[str], float] = {}
-        self._models: dict[str, MatterModel] = {}
-
-    def _article_probs(self, text: str, matter: str) -> dict[str, float]:
-        """P(article | question) within a matter: naive Bayes over the articles' own questions."""
-        model = self._models.get(matter)
-        if model is None:
-            arts = [a for a in self.index.articles if a.matter == matter]
-            pairs = [(a.id, t) for a in arts for t in (a.question, a.title, *a.paraphrases) if t]
-            model = self._models[matter] = MatterModel(pairs)
-        return dict(model.posterior(text))
 
     def rank(
         self,
@@ -164,9 +150,6 @@ class ArticleRanker:
         raw = self.index.scores(self.index.terms(text))
         top = max((raw.get(i, 0.0) for i in cands), default=0.0) or 1.0
         scored = []
-        nb: dict[str, float] = {}
-        for m in wanted:
-            nb.update(self._article_probs(text, m))
         for i in cands:
             art = self.index.articles[i]
             p = probs.get(art.aspect, FAQ_PRIOR if art.aspect == "faq" else 0.0)
@@ -174,7 +157,6 @@ class ArticleRanker:
                 W_BM25 * raw.get(i, 0.0) / top
                 + W_SIM * similarity(text, art, matter_words, self.idf, self._sizes)
                 + W_ASPECT * p
-                + W_NB * nb.get(art.id, 0.0)
             )
             scored.append((s, art))
         scored.sort(key=lambda sa: (-sa[0], sa[1].id))
