@@ -35,6 +35,8 @@ LOW_CONF_HANDOFF = 2
 MIN_GLOBAL_SCORE = 4.0  # BM25 score a platform-tech article needs to answer a fault
 ARTICLE_MIN_CONF = 0.2  # below: ask back with the candidate articles (no dev question was this flat)
 TRUST_SCOPE = 0.5  # an NLU scope intent this sure is believed without any keyword cue
+UNSURE_SMALLTALK = 0.7  # below: small talk with a cue for a person is read by its runner-up
+UNSURE_FAULT = 0.8  # below: a platform fault without any cue for one is doubted when the matter model is sure
 MAX_STEPS = 6
 ASK_INTENTS = frozenset({"ask_matter", *ASPECT_INTENTS})
 FEEDBACK_INTENTS = frozenset({"feedback_resolved", "feedback_unresolved", "affirm", "deny"})
@@ -104,12 +106,18 @@ class Brain:
             return action
         named = bool(self.matters.named(turn))
         if not named and (action == "action_smalltalk" or turn.intent in FEEDBACK_INTENTS):
-            named = bool(self.matters.retrieved(text))  # "失业了 社保断了怎么办" read as thanks
+            placed = self.matters.retrieved(text)  # "失业了 社保断了怎么办" read as thanks
+            named = bool(placed) and (action != "action_smalltalk" or self.matters.model_top(text) == placed)
+        fault = action == "action_platform_tech" and turn.confidence < UNSURE_FAULT
+        if not named and fault and not PLATFORM_CUES.search(text.lower()):
+            named = bool(self.matters.sure_of(text))  # "施工证领了没按时开工会怎样" read as a fault
         content = named or bool(PLATFORM_CUES.search(text.lower()))
         unsure = turn.confidence < TRUST_SCOPE
+        half_sure = turn.confidence < UNSURE_FAULT and (COMPLAINT_CUES.search(text) or self.matters.sure_of(text))
         doubtful = (
             (action == "action_complaint_channel" and (unsure or named) and not COMPLAINT_CUES.search(text))
-            or (action == "action_handoff" and unsure and not HUMAN_CUES.search(text))
+            or (action == "action_handoff" and (unsure or half_sure) and not HUMAN_CUES.search(text))
+            or (action == "action_smalltalk" and turn.confidence < UNSURE_SMALLTALK and HUMAN_CUES.search(text))
             or (action == "action_platform_tech" and named and not PLATFORM_STRONG.search(text.lower()))
             or (turn.intent in FEEDBACK_INTENTS and not turn.slots.get("awaiting_feedback") and content)
             or (action == "action_smalltalk" and named and turn.confidence < 0.9)
@@ -119,7 +127,8 @@ class Brain:
         runner_up = next((n for n, _ in turn.ranking if n != turn.intent and n != "nlu_fallback"), None)
         if runner_up == "request_human" and HUMAN_CUES.search(text):
             return "action_handoff"  # "还是找个懂行的吧" read as an unsure complaint
-        if runner_up in ASK_INTENTS or runner_up == "platform_tech":
+        backed = runner_up == "complaint_or_legal" and COMPLAINT_CUES.search(text)  # "窗口的人故意为难我"
+        if runner_up in ASK_INTENTS or runner_up == "platform_tech" or backed:
             turn.ranking = [(runner_up, 0.0), *turn.ranking]
         return "action_fallback"
 
@@ -135,6 +144,11 @@ class Brain:
             head = f"【{name}·{label}】"
         lines = [head, article.answer]
         lines += [f"{i}. {s}" for i, s in enumerate(article.steps[:MAX_STEPS], 1)]
+        if article.service_entry:
+            lines.append(texts.ENTRY_LINE.format(name=article.service_entry.name, path=article.service_entry.path))
+        if article.source:
+            checked = texts.CHECKED_ON.format(date=article.verified_date) if article.verified_date else ""
+            lines.append(texts.SOURCE_LINE.format(source=article.source, checked=checked))
         lines.append(texts.ASK_SOLVED)
         return "\n".join(lines)
 
@@ -316,10 +330,12 @@ class Brain:
         if named or runner_up in ASK_INTENTS:
             found = self.matters.resolve(turn)
             follow_up = found.source in ("context", "hint") and runner_up in ASK_INTENTS
-            if found.matter and (found.source in ("alias", "search") or follow_up):
+            if found.matter and (found.source in ("alias", "search", "model") or follow_up):
                 return self._answer_in(turn, found.matter, text)
             if found.candidates and runner_up in ASK_INTENTS:
                 return self._clarify(turn, self._matter_options(found.candidates), None)
+        elif any(n in ASK_INTENTS for n, _ in turn.ranking[:4]) and (sure := self.matters.sure_of(text)):
+            return self._answer_in(turn, sure, text)  # "去澳门签一次注要交多少": a question the NLU was torn on
         return self._unanswered(turn, None, "unknown")
 
     def _unsure_scope(self, turn: Turn, runner_up: str) -> Reply | None:

@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.actions.matter_model import MatterModel
 from bot.actions.turns import Turn
 from kb.matching import MatterMatcher
 from kb.search import BM25Index
@@ -23,6 +24,8 @@ DOMINANT_SCORE, DOMINANT_SHARE = 20.0, 3.0  # no telling word needed when retrie
 MAX_CANDIDATES = 3
 SHORT_ALIAS = 2.0  # a lone two-character alias (退休, 报销) yields to decisive retrieval for another matter
 NEAR_TIE = 0.75  # aliases scoring this close to the best are told apart by retrieval
+MODEL_SURE = 0.9  # the matter model's posterior that names a matter on a first turn without an alias
+MODEL_OVER_ALIAS = 0.99  # ... and that overrides a lone two-character alias of another matter
 
 
 @dataclass
@@ -30,7 +33,7 @@ class Found:
     """The matter of a turn (or None), where it came from, and candidates when unsure."""
 
     matter: str | None
-    source: str  # alias, search, hint, context, none
+    source: str  # alias, model, search, hint, context, none
     candidates: list[str] = field(default_factory=list)
 
 
@@ -47,6 +50,7 @@ class MatterResolver:
             for m in owners:
                 owned[m].append(phrase)
         self._words = {m: sorted(ps, key=len, reverse=True) for m, ps in owned.items()}
+        self.model = MatterModel.from_articles(index.articles)
 
     def valid(self, value: Any) -> str | None:
         """A known matter id for an id or a name, else None."""
@@ -86,6 +90,9 @@ class MatterResolver:
             ranked = self.index.matter_scores(text)  # 退休 in "退休了单位交的住房的钱怎么拿出来"
             if ranked and ranked[0][0] not in cands and self._dominant(ranked):
                 return Found(ranked[0][0], "search")
+            learned = self.model.posterior(text)  # 退休 in "退休返聘的员工要交社保吗"
+            if learned and learned[0][0] not in cands and learned[0][1] >= MODEL_OVER_ALIAS:
+                return Found(learned[0][0], "model")
         if cands:
             ranked = sorted(cands.items(), key=lambda kv: -kv[1])
             tied = [m for m, s in ranked if s >= NEAR_TIE * ranked[0][1] - 1e-9]
@@ -96,6 +103,9 @@ class MatterResolver:
         hint = self.valid(turn.hint_matter)
         context = self.valid(turn.slots.get("matter"))
         ranked, guess = self._retrieve(text, followup=bool(hint or context))
+        learned = self.model.posterior(text) if not (hint or context) else []
+        if learned and learned[0][1] >= (MODEL_OVER_ALIAS if guess else MODEL_SURE):
+            return Found(learned[0][0], "model")  # retrieval's guess yields only to a very sure model
         if guess:
             return Found(guess, "search")
         if hint:
@@ -104,6 +114,19 @@ class MatterResolver:
             return Found(context, "context")
         good = [m for m, s in ranked[:MAX_CANDIDATES] if s >= MIN_GLOBAL_SCORE]
         return Found(None, "none", good)
+
+    def model_top(self, text: str) -> str | None:
+        """The matter model's best matter for the text, however unsure."""
+        learned = self.model.posterior(text)
+        return learned[0][0] if learned else None
+
+    def sure_of(self, text: str) -> str | None:
+        """The matter the model is very sure of and retrieval agrees with (for doubtful NLU turns)."""
+        learned = self.model.posterior(text)
+        ranked = self.index.matter_scores(text)
+        if learned and ranked and learned[0][1] >= MODEL_OVER_ALIAS and ranked[0][0] == learned[0][0]:
+            return learned[0][0]
+        return None
 
     def retrieved(self, text: str) -> str | None:
         """The matter retrieval alone places a first-turn text in, when it is clear and telling."""

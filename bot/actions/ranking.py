@@ -3,7 +3,8 @@
 Each article is scored on three signals, combined linearly:
 - BM25 over its fields (the KB index), normalised by the best candidate;
 - character-bigram similarity of the question to the article's own questions: its
-  `question`, `title` and the trainer-written `paraphrases` (the ranking's training data);
+  `question`, `title` and the trainer-written `paraphrases` (the ranking's training data),
+  each bigram weighted by its inverse document frequency over the articles;
 - the probability that the question asks the article's aspect, from the NLU intent
   ranking blended with lexical cues (a signal, never a filter).
 The winner's confidence is a softmax over the candidates' combined scores.
@@ -90,19 +91,39 @@ def _article_grams(article: Article) -> tuple[frozenset[str], ...]:
     return tuple(_bigrams(t) for t in texts if t)
 
 
-def similarity(question: str, article: Article, matter_words: Sequence[str] = ()) -> float:
-    """Best Dice coefficient of the question's bigrams against the article's own questions."""
+def similarity(question: str, article: Article, matter_words: Sequence[str] = (),
+               idf: dict[str, float] | None = None, sizes: dict[frozenset[str], float] | None = None) -> float:
+    """Best Dice coefficient of the question's bigrams against the article's own questions;
+    with `idf`, each bigram weighs its inverse document frequency (流产 counts, 能领 hardly);
+    `sizes` memoises the weights of the articles' bigram sets."""
     q = question
     for w in matter_words:  # the matter's name says nothing about which article answers
         q = q.replace(w, "")
     qg = _bigrams(q)
     if not qg:
         return 0.0
+    weight = (lambda gs: sum(idf.get(g, 1.0) for g in gs)) if idf else len
+    memo = sizes if sizes is not None else {}
+    wq = weight(qg)
     best = 0.0
     for g in _article_grams(article):
-        if g:
-            best = max(best, 2 * len(qg & g) / (len(qg) + len(g)))
+        shared = qg & g
+        if shared:
+            wg = memo.get(g)
+            if wg is None:
+                wg = memo[g] = weight(g)
+            best = max(best, 2 * weight(shared) / (wq + wg))
     return best
+
+
+def gram_idf(articles: Sequence[Article]) -> dict[str, float]:
+    """Inverse document frequency of the bigrams of the articles' own questions (an article = a document)."""
+    df: dict[str, int] = {}
+    for a in articles:
+        for g in frozenset().union(*_article_grams(a)):
+            df[g] = df.get(g, 0) + 1
+    n = len(articles) or 1
+    return {g: math.log(1 + n / c) for g, c in df.items()}
 
 
 class ArticleRanker:
@@ -110,6 +131,8 @@ class ArticleRanker:
 
     def __init__(self, index: BM25Index):
         self.index = index
+        self.idf = gram_idf(index.articles)
+        self._sizes: dict[frozenset[str], float] = {}
 
     def rank(
         self,
@@ -132,7 +155,7 @@ class ArticleRanker:
             p = probs.get(art.aspect, FAQ_PRIOR if art.aspect == "faq" else 0.0)
             s = (
                 W_BM25 * raw.get(i, 0.0) / top
-                + W_SIM * similarity(text, art, matter_words)
+                + W_SIM * similarity(text, art, matter_words, self.idf, self._sizes)
                 + W_ASPECT * p
             )
             scored.append((s, art))

@@ -22,6 +22,9 @@ ASPECT_LABELS = {
 }
 
 ASK_SOLVED = "以上能解决您的问题吗？"
+ENTRY_LINE = "网上办理：{name}，{path}"
+SOURCE_LINE = "依据：{source}{checked}"
+CHECKED_ON = "（{date} 核对）"
 GREET = (
     "您好，我是一网通办智能帮办小申～您可以直接问我办事问题，比如“提取公积金要什么材料”"
     "“居住证积分怎么申请”“营业执照网上怎么办”。"

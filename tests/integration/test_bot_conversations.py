@@ -1,6 +1,7 @@
 """小申 in conversations through the bridge (real Rasa, real Socket.IO clients): follow-ups,
 clarification, thanks, requests for a person and complaints without the keywords, platform
-faults without 登录/系统, and a specific alias against a generic matter word (issue 13)."""
+faults without 登录/系统, a specific alias against a generic matter word, a first-turn thank-you,
+figures and how-tos with their source, and a question placed by the matter model (issue 13)."""
 
 from __future__ import annotations
 
@@ -96,3 +97,38 @@ async def test_a_platform_fault_without_login_words_goes_to_the_big_data_center(
     meta = reply["meta"]
     assert meta["scope"] == "platform_tech", meta
     assert (meta["kb_article"] or "").startswith("platform-tech.") or reply.get("handoff"), reply
+
+
+async def test_a_first_turn_thank_you_saying_it_is_solved_gets_no_article(h):
+    for text in ("好的 问题都解决了 谢谢你啊", "不用了 已经弄好了 谢谢"):
+        _, cid, reply = await _ask(h, text)
+        assert reply["meta"]["kb_article"] is None and "handoff" not in reply, reply["meta"]
+        assert not await _handed_off(h, cid, timeout=0.5)
+
+
+async def test_figures_and_how_tos_are_answered_with_the_number_and_the_source(h):
+    for text, article, figure in (
+        ("用公积金贷款买第一套房 现在年利率是多少", "housing-fund-loan.faq.02", "2.6%"),
+        ("赴台湾个人游签注一次要多少钱", "exit-entry-documents.fees", "赴台签注：一次有效15元"),
+        ("想知道孩子该上哪所对口小学 去哪查", "school-enrollment.catchment", ""),
+        ("到退休大概每个月能拿多少养老金 怎么估算", "retirement.pension-estimate", ""),
+        ("纸质发票邮寄过来一般要几天", "invoice-application.mailing", ""),
+    ):
+        _, _, reply = await _ask(h, text)
+        assert reply["meta"]["kb_article"] == article, (text, reply["meta"])
+        assert figure in reply["text"] and "依据：" in reply["text"], reply["text"]
+
+
+async def test_a_question_without_any_alias_is_placed_by_the_matter_model(h):
+    _, _, reply = await _ask(h, "施工证领了以后没按时开工会怎么样")
+    assert reply["meta"]["matter"] == "construction-permit", reply["meta"]
+    assert (reply["meta"]["kb_article"] or "").startswith("construction-permit."), reply["meta"]
+
+
+async def test_someone_in_charge_is_a_request_for_a_person_and_being_made_difficult_a_complaint(h):
+    _, cid, reply = await _ask(h, "你处理不了就叫你们领导出来")
+    assert reply.get("meta", {}).get("kb_article") is None
+    assert await _handed_off(h, cid)
+    _, cid, reply = await _ask(h, "窗口那个人就是故意为难我")
+    assert reply["meta"]["scope"] == "complaint_or_legal" and reply["meta"]["kb_article"] is None, reply["meta"]
+    assert not await _handed_off(h, cid, timeout=0.5)
