@@ -83,7 +83,7 @@ class StoryTestRunOut(Out):
 
 @table.post("/api/v1/trainer/learn", summary="Interactive learning: the candidate model's reading of a sentence "
             "after the conversation so far, and its next actions", auth=TRAINERS, body=LearnIn,
-            response=PredictionOut, errors={**NO_MODEL, 400: "nothing left of the sentence once control characters are removed"})
+            response=PredictionOut, errors={**NO_MODEL, 400: "nothing left once control characters are removed"})
 async def learn(request: web.Request) -> web.Response:
     m = body(request, LearnIn)
     entities = None if m.entities is None else [{"entity": e.entity, "value": clean(e.value), "text": clean(e.text)}
