@@ -9,6 +9,7 @@ conversation ever goes to two agents and no agent exceeds their capacity.
 from __future__ import annotations
 
 import logging
+import random
 from typing import Any
 
 from bridge.domain.auth import Principal
@@ -23,6 +24,7 @@ from core.clock import now
 from core.db import Store
 
 log = logging.getLogger("bangban.assignment")
+CANDIDATE_FIELDS = {"name": 1, "capacity": 1, "active": 1, "last_assigned_at": 1, "departments": 1, "role": 1}
 
 
 class Assignment:
@@ -40,7 +42,7 @@ class Assignment:
         """Online agents of `department` with free capacity: least loaded, then longest idle."""
         agents = await self.store.agents.find(
             {"departments": department, "status": "online", "disabled": {"$ne": True},
-             "role": {"$in": ["agent", "supervisor"]}}
+             "role": {"$in": ["agent", "supervisor"]}}, CANDIDATE_FIELDS,
         ).to_list(None)
         free = [a for a in agents if a.get("active", 0) < a.get("capacity", 5)]
         epoch = now().replace(year=2000)
@@ -118,6 +120,9 @@ class Assignment:
         """
         if await self.queues.head(queued["department"]) is not None:
             return None
+        # handoffs at the same moment would all race for the same least-loaded agent: equally loaded
+        # agents are tried in random order, so concurrent claims mostly reserve different ones
+        candidates = sorted(random.sample(candidates, len(candidates)), key=lambda a: a.get("active", 0))
         for agent in candidates:
             if not await self.reserve(agent["_id"], agent.get("capacity", 5)):
                 continue
