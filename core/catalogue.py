@@ -102,9 +102,9 @@ def check_help_hours(help_hours: dict, departments: dict) -> None:
         if department != "default" and department not in departments:
             raise ValueError(f"help_hours: unknown department {department}")
         if not (_HM.match(str(spec.get("start"))) and _HM.match(str(spec.get("end")))
-                and spec["start"] < spec["end"] and spec.get("days", "workdays") in ("workdays", "all")):
-            raise ValueError(f"help_hours {name}: start and end must be HH:MM with start before end, "
-                             "days workdays or all")
+                and spec["start"] <= spec["end"] and spec.get("days", "workdays") in ("workdays", "all")):
+            raise ValueError(f"help_hours {name}: start and end must be HH:MM with start not after end "
+                             "(equal: closed), days workdays or all")
 
 
 def load_catalogue(data_dir: Path | None = None) -> Catalogue:
@@ -128,7 +128,9 @@ def load_catalogue(data_dir: Path | None = None) -> Catalogue:
     if fallback not in departments:
         raise ValueError(f"fallback department {fallback} is unknown")
     # HELP_HOURS (settings) replaces routing.yml's calendar when set (tests: 7×24; a temporary change)
-    help_hours = get_settings().help_hours or routing["help_hours"]
+    help_hours = routing["help_hours"]
+    if get_settings().help_hours:  # the online chat's calendar; the phone and hall calendars stay unless given
+        help_hours = {"channels": help_hours.get("channels", {}), **get_settings().help_hours}
     check_help_hours(help_hours, departments)
     lines = routing.get("phone_lines") or {}
     for line, spec in lines.items():

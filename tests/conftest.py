@@ -36,6 +36,9 @@ def copy_project(target: Path) -> Path:
     return target
 
 
+NOTIFY_KEYS = ("WECHAT_", "ALIPAY_", "PUSH_", "SMS_")
+
+
 @pytest.fixture(scope="session")
 def system() -> System:
     """A whole system on free ports with a fresh data directory."""
@@ -45,7 +48,9 @@ def system() -> System:
     env = {**TEST_ENV, "BANGBAN_TRAINER_ROOT": str(trainer_root)}
     sys_ = System(SystemConfig.for_tests(var, extra_env=env), log=lambda m: print(f"[system] {m}"))
     sys_.start()
-    os.environ.update({k: v for k, v in sys_.env().items() if k != "PYTHONPATH"})
+    # what the test process needs to reach this system; not the notification stand-ins' targets (a production
+    # system started by a test inherits the environment and must not find loopback providers in it)
+    os.environ.update({k: v for k, v in sys_.env().items() if k != "PYTHONPATH" and not k.startswith(NOTIFY_KEYS)})
     yield sys_
     sys_.stop()
 

@@ -47,7 +47,8 @@ class TurnIn(BaseModel):
 class LearnIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     turns: list[TurnIn] = Field(default_factory=list, max_length=50)
-    text: str = Field(min_length=1, max_length=500)
+    # at least one character that is neither a control character nor a space (those are dropped)
+    text: str = Field(min_length=1, max_length=500, pattern=r"[^\s\x00-\x1f\x7f-\x9f]")
     intent: str | None = Field(default=None, max_length=100, pattern=NAME_RE, description="a corrected intent")
     entities: list[EntityIn] | None = Field(default=None, max_length=10, description="corrected entities")
 

@@ -11,7 +11,7 @@ const ASPECTS = { conditions: '办理条件', materials: '申请材料', process
 /** Every live article by verified date, oldest first; filtered by matter and "verified before". */
 async function renderVerified(box, ctx, list, openMatter) {
   const matter = matterSelect([{ id: '', name: '全部事项' }, ...list.filter((m) => m.id)], '', { name: 'verified-matter' });
-  const before = h('input', { class: 'input', type: 'date', name: 'verified-before' });
+  const before = h('input', { class: 'input', type: 'date', name: 'verified-before', 'aria-label': '核实日期早于' });
   const table = h('table', { class: 'tr-table', id: 'kb-verified' });
   const count = h('span', { class: 'muted' });
   async function load() {

@@ -18,10 +18,10 @@ export async function renderLearn(view, ctx) {
   const actions = stories.domain.actions.filter((a) => a !== 'action_listen');
   const state = { turns: [] };
   const log = h('ol', { class: 'tr-learn', id: 'learn-log' });
-  const text = h('input', { class: 'input tr-grow', id: 'learn-text', placeholder: '以市民的口吻说一句话' });
+  const text = h('input', { class: 'input tr-grow', id: 'learn-text', 'aria-label': '市民说的话', placeholder: '以市民的口吻说一句话' });
   const send = h('button', { type: 'button', class: 'btn btn--primary', id: 'learn-send', disabled: !ctx.canEdit() }, '发送');
   const model = h('span', { class: 'muted', id: 'learn-model' });
-  const name = h('input', { class: 'input tr-grow', id: 'learn-name', placeholder: '故事名称' });
+  const name = h('input', { class: 'input tr-grow', id: 'learn-name', 'aria-label': '故事名称', placeholder: '故事名称' });
   const saveStory = h('button', { type: 'button', class: 'btn', id: 'learn-save-story', disabled: !ctx.canEdit() }, '保存为故事');
   const saveTest = h('button', { type: 'button', class: 'btn btn--primary', id: 'learn-save-test', disabled: !ctx.canEdit() }, '保存为测试故事');
   const reset = h('button', { type: 'button', class: 'btn btn--ghost', id: 'learn-reset' }, '重新开始');

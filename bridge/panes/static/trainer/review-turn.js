@@ -8,7 +8,7 @@ function pct(x) {
 }
 
 function intentSelect(intents, value) {
-  return h('select', { class: 'select', name: 'intent' }, ...intents.map((i) => h('option', { value: i, selected: i === value }, i)));
+  return h('select', { class: 'select', name: 'intent', 'aria-label': '意图' }, ...intents.map((i) => h('option', { value: i, selected: i === value }, i)));
 }
 
 /** Run `send()`; on success toast `message` and redraw the conversation, else show the errors in `box`. */
@@ -27,7 +27,7 @@ function correctForm(t, env, box) {
   const u = t.understood;
   const intent = intentSelect(env.intents, u.intent);
   const matter = matterSelect([{ id: '', name: '（不指明事项）' }, ...env.list.filter((m) => m.id)], u.matter || '');
-  const phrase = h('input', { class: 'input', name: 'phrase', placeholder: '问题中指明事项的词' });
+  const phrase = h('input', { class: 'input', name: 'phrase', 'aria-label': '指明事项的词', placeholder: '问题中指明事项的词' });
   const save = h('button', { type: 'button', class: 'btn btn--primary btn--sm', name: 'save-example' }, '保存为例句');
   save.addEventListener('click', () => submit(env, box, () => env.ctx.api.post(`/api/v1/trainer/reviews/${env.cid}/nlu`, {
     seq: t.seq, intent: intent.value, matter: matter.value || null, phrase: phrase.value.trim() || null }),
@@ -38,9 +38,9 @@ function correctForm(t, env, box) {
 async function wrongForm(t, env, box) {
   const matter = t.understood.matter;
   const articles = matter ? (await env.ctx.api.get('/api/v1/trainer/kb/articles', { matter })).articles : [];
-  const pick = h('select', { class: 'select', name: 'article' }, h('option', { value: '' }, '（选择正确的文章）'),
+  const pick = h('select', { class: 'select', name: 'article', 'aria-label': '正确的文章' }, h('option', { value: '' }, '（选择正确的文章）'),
     ...articles.map((a) => h('option', { value: a.id }, `${a.title}（${a.id}）`)));
-  const answer = h('textarea', { class: 'input', name: 'answer', placeholder: '或者写一条答复草稿' });
+  const answer = h('textarea', { class: 'input', name: 'answer', 'aria-label': '答复草稿', placeholder: '或者写一条答复草稿' });
   const send = h('button', { type: 'button', class: 'btn btn--primary btn--sm', name: 'send-draft' }, '提交到草稿审核');
   send.addEventListener('click', () => submit(env, box, () => env.ctx.api.post(`/api/v1/trainer/reviews/${env.cid}/draft`, {
     seq: t.seq, article_id: pick.value || null, answer: answer.value.trim() || null }), '已提交到草稿审核'));

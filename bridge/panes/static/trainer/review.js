@@ -19,10 +19,10 @@ export async function renderReview(view, ctx) {
   const list = await matters(ctx.api);
   const intents = (await ctx.api.get('/api/v1/trainer/nlu')).intents.map((i) => i.name);
   const f = {
-    since: h('input', { class: 'input', type: 'date', name: 'since', value: dayText(new Date(Date.now() - 7 * 864e5)) }),
-    until: h('input', { class: 'input', type: 'date', name: 'until', value: dayText(new Date()) }),
+    since: h('input', { class: 'input', type: 'date', name: 'since', 'aria-label': '开始日期', value: dayText(new Date(Date.now() - 7 * 864e5)) }),
+    until: h('input', { class: 'input', type: 'date', name: 'until', 'aria-label': '结束日期', value: dayText(new Date()) }),
     matter: matterSelect([{ id: '', name: '全部事项' }, ...list.filter((m) => m.id)], ''),
-    outcome: h('select', { class: 'select', name: 'outcome' }, h('option', { value: '' }, '全部结果'),
+    outcome: h('select', { class: 'select', name: 'outcome', 'aria-label': '结果' }, h('option', { value: '' }, '全部结果'),
       ...Object.entries(OUTCOMES).map(([k, v]) => h('option', { value: k }, v))),
   };
   const search = h('button', { type: 'button', class: 'btn btn--primary', id: 'review-search' }, '查询');
