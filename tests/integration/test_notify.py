@@ -9,21 +9,16 @@ would have received it.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import json
-import shutil
-import tempfile
 import time
 import uuid
 from pathlib import Path
 
 import aiohttp
 import pytest
-import yaml
 
 from bridge.infra.notify_providers import rsa2
 from core import signatures
-from core.settings import ROOT
 from ops.system import System
 from tests.integration.systems import MultiHarness, open_harness, own_system
 from tests.support import Client, cmid, start_conversation
@@ -37,23 +32,12 @@ ENV = {"NOTIFY_DELAY_S": "1.5", "NOTIFY_POLL_S": "0.2", "NOTIFY_RETRY_BASE_S": "
 CLOSED_DEPARTMENT, CLOSED_MATTER = "education", "school-enrollment"
 
 
-def data_with_a_closed_department(target: Path) -> Path:
-    """A copy of data/ where one department's human help is never open (its handoffs leave a message)."""
-    shutil.copytree(ROOT / "data", target, symlinks=True)
-    routing = target / "catalogue" / "routing.yml"
-    spec = yaml.safe_load(routing.read_text(encoding="utf-8"))
-    # one minute a day, hours away from now: closed for the whole run (a calendar must have start < end)
-    hour = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).hour
-    window = ("23:00", "23:01") if hour < 12 else ("05:00", "05:01")
-    spec["help_hours"].setdefault("overrides", {})[CLOSED_DEPARTMENT] = {"start": window[0], "end": window[1]}
-    routing.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
-    return target
-
-
 @pytest.fixture(scope="module")
 def notify_system():
-    data = data_with_a_closed_department(Path(tempfile.mkdtemp(prefix="bangban-notify-data-")) / "data")
-    yield from own_system("notify", bridges=1, **ENV, BANGBAN_DATA=str(data))
+    # human help every day around the clock, but one department that never opens (start = end: closed)
+    hours = {"default": {"start": "00:00", "end": "24:00", "days": "all"},
+             "overrides": {CLOSED_DEPARTMENT: {"start": "00:00", "end": "00:00", "days": "all"}}}
+    yield from own_system("notify", bridges=1, **ENV, HELP_HOURS=json.dumps(hours))
 
 
 @pytest.fixture
