@@ -76,7 +76,7 @@ async def test_out_of_hours_only_the_one_message(ph: MultiHarness):
     reply_after = dt.datetime.fromisoformat(acks[0]["reply_after"].replace("Z", "+00:00"))
     assert "非人工服务时间" in notice["text"] and "正在为您转接" not in notice["text"]
     assert f"{reply_after.astimezone(dt.timezone(dt.timedelta(hours=8))):%m月%d日 %H:%M}" in notice["text"]
-    assert "回复后我们会通过消息通知您" in notice["text"]  # an app citizen: the push gateway (its stand-in) reaches them
+    assert "回复后我们会通过消息通知您" in notice["text"]  # an app citizen: the push stand-in reaches them
     assert notice["meta"]["left_message"] is True
     sync = await user.call("sync", {"conversation_id": cid, "after_seq": 0})
     assert "queue_position" not in sync["state_info"] and sync["state_info"]["left_message"] is True
