@@ -147,7 +147,7 @@ class Conversations:
             return await self.get(conversation_id, fresh=True)
         doc = {k: v for k, v in known.items() if k not in (unset or {})} | update["$set"]
         for key, value in (add_to_set or {}).items():
-            doc[key] = [*doc.get(key, []), *([] if value in doc.get(key, []) else [value])]
+            doc[key] = list(dict.fromkeys([*doc.get(key, []), value]))
         return doc
 
     async def set_fields(self, conversation_id: str, fields: dict[str, Any]) -> None:

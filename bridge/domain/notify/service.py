@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from bridge.domain.notify.consent import Consents
 from bridge.domain.notify.outbox import NotifyOutbox
-from bridge.domain.notify.policy import provider_for
 from bridge.domain.notify.templates import Templates
 from bridge.domain.notify.triggers import NotifyTriggers
 from bridge.domain.timeline import Timeline
@@ -33,13 +32,9 @@ class Notify:
         await self.outbox.close()
 
     async def can_reach(self, conv: dict) -> bool:
-        """Whether a notification can reach the conversation's citizen: a provider for their channel and
-        contact (the out-of-hours notice promises one only then)."""
-        user = (conv.get("user") or {}).get("id")
-        if not user:
-            return False
-        contact = {**(await self.consents.contact(user) or {}), "user": user}
-        return provider_for(conv.get("channel"), contact) is not None
+        """Whether a notification can reach the conversation's citizen (the out-of-hours notice promises
+        one only then): the same choice of provider the triggers make."""
+        return bool((conv.get("user") or {}).get("id")) and await self.triggers.target(conv) is not None
 
 
 def providers(s: NotifySettings) -> dict[str, Provider]:

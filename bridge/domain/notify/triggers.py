@@ -68,10 +68,15 @@ class NotifyTriggers:
                 kind = "offhours_reply"
         await self._queue(conv, message, kind, item_id, window)
 
-    async def _queue(self, conv: dict, message: dict, kind: str, item_id: str, window: str | None) -> None:
+    async def target(self, conv: dict) -> tuple[str, str] | None:
+        """(provider, address) that reaches the conversation's citizen, or None."""
         user_id = conv["user"]["id"]
         contact = {"user": user_id, **(await self.consents.contact(user_id) or {})}
-        target = policy.provider_for(conv.get("channel"), contact)
+        return policy.provider_for(conv.get("channel"), contact)
+
+    async def _queue(self, conv: dict, message: dict, kind: str, item_id: str, window: str | None) -> None:
+        user_id = conv["user"]["id"]
+        target = await self.target(conv)
         if target is None:
             await self.timeline.add(conv["_id"], "notify_skipped", SYSTEM, {"kind": kind, "reason": "no_contact"})
             return
