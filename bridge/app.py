@@ -103,7 +103,7 @@ def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: s
     phone_links = PhoneLinks(store, settings.phone_link_key)
     phone = Phone(store, conversations, lifecycle, assignment, queues, delivery, phone_links, catalogue,
                   settings.cti_secret)
-    notify = build_notify(settings, store, timeline, catalogue)
+    notify = build_notify(settings, store, timeline, catalogue, delivery.user_here)
     messaging.followups.append(notify.triggers.followup)  # notifications to citizens away from the desk
     lifecycle.can_notify = notify.can_reach  # the out-of-hours notice promises a notification only then
     return AppContext(

@@ -25,6 +25,10 @@ class Delivery:
             targets.append(rooms.staff(agent["id"]))
         await self.sio.emit(event, data, room=targets, namespace=STAFF_NS, skip_sid=skip_sid)
 
+    def user_here(self, user_id: str) -> bool:
+        """Whether the citizen has a socket on THIS process (the manager's rooms hold local sids only)."""
+        return bool(self.sio.manager.rooms.get(USER_NS, {}).get(rooms.user(user_id)))
+
     async def to_user(self, user_id: str, event: str, data: dict[str, Any]) -> None:
         await self.sio.emit(event, data, room=rooms.user(user_id), namespace=USER_NS)
 

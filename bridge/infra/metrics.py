@@ -21,7 +21,8 @@ GC_PAUSE = Histogram("bangban_gc_pause_seconds", "Pauses of Python's garbage col
                      buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2))
 
 
-DB_COMMANDS = Counter("bangban_db_commands_total", "Database commands sent by this process", ["command"])
+DB_COMMANDS = Counter("bangban_db_commands_total",
+                      "Database commands sent by this process, by `command:collection`", ["command"])
 DB_COMMAND_TOTAL = DB_COMMANDS.labels("all")
 
 
@@ -32,7 +33,8 @@ class DbCommandCounter(monitoring.CommandListener):
         if event.command_name in ("hello", "ismaster", "isMaster", "ping", "endSessions"):
             return
         DB_COMMAND_TOTAL.inc()
-        DB_COMMANDS.labels(event.command_name).inc()
+        coll = event.command.get(event.command_name)
+        DB_COMMANDS.labels(f"{event.command_name}:{coll if isinstance(coll, str) else ''}").inc()
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
         pass

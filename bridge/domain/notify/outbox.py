@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
@@ -51,8 +52,9 @@ def notice_of(item: dict) -> Notice:
 
 class NotifyOutbox:
     def __init__(self, store: Store, timeline: Timeline, consents: Consents, providers: dict[str, Provider],
-                 settings: NotifySettings) -> None:
+                 settings: NotifySettings, here: Callable[[str], bool] | None = None) -> None:
         self.store = store
+        self.here = here or (lambda _user: False)  # a citizen with a socket on this process
         self.timeline = timeline
         self.consents = consents
         self.providers = providers
@@ -76,7 +78,10 @@ class NotifyOutbox:
                                                   {"$inc": {"count": 1}})
 
     async def connected(self, user_id: str) -> bool:
-        """Whether the citizen has a socket open on any live bridge process."""
+        """Whether the citizen has a socket open on any live bridge process (this one asked first: no
+        database round trip for a citizen connected here)."""
+        if self.here(user_id):
+            return True
         return await self.store.user_sockets.count_documents({"user": user_id}, limit=1) > 0
 
     # --- sending -------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bridge.domain.notify.consent import Consents
@@ -47,10 +48,12 @@ def providers(s: NotifySettings) -> dict[str, Provider]:
     }
 
 
-def build_notify(settings: Settings, store: Store, timeline: Timeline, catalogue: Catalogue) -> Notify:
+def build_notify(settings: Settings, store: Store, timeline: Timeline, catalogue: Catalogue,
+                 here: Callable[[str], bool] | None = None) -> Notify:
+    """The notification service; `here(user)`: whether the citizen has a socket on this process."""
     s = settings.notify
     templates = Templates.load(s.templates_file or settings.data_dir / "notify" / "templates.yml")
     consents = Consents(store, {p: templates.by_template(p) for p in ("wechat", "alipay")})
-    outbox = NotifyOutbox(store, timeline, consents, providers(s), s)
+    outbox = NotifyOutbox(store, timeline, consents, providers(s), s, here)
     triggers = NotifyTriggers(store, outbox, consents, templates, catalogue, timeline, s)
     return Notify(outbox=outbox, triggers=triggers, consents=consents)
