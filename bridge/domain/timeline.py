@@ -21,9 +21,9 @@ class Timeline:
         )
 
     async def add_many(self, conversation_id: str, events: list[tuple[str, dict | None, dict | None]]) -> None:
-        """Several entries (event, by, detail) of one moment in one insert."""
+        """Several entries (event, by, detail) of one moment, in one batch."""
         t = now()
-        await self.store.timeline.insert_many(
+        await self._inserts.insert_many(
             [{"conversation_id": conversation_id, "ts": t, "event": event,
               "by": by or {"role": "system", "id": "system"}, "detail": detail or {}} for event, by, detail in events])
 

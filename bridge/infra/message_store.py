@@ -22,7 +22,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from bridge.infra.keyed_locks import KeyedLocks
 from bridge.infra.metrics import MESSAGES, SEQ_RETRIES
-from bridge.infra.write_batch import InsertBatcher
+from bridge.infra.write_batch import InsertBatcher, UpdateBatcher
 from core.clock import iso, now
 from core.db import Store
 
@@ -60,6 +60,7 @@ class MessageStore:
         self._next: OrderedDict[str, int] = OrderedDict()
         self._cache_size = cache_size
         self._inserts = InsertBatcher(store.messages)
+        self._settles = UpdateBatcher(store.messages)  # a turn's end shares its command with others
         # held while a message of the conversation is numbered and stored; dropped when unused
         self._lock = KeyedLocks()
 
@@ -207,8 +208,7 @@ class MessageStore:
     # --- pending bot turns (marks on user messages, bot_turns.py) ------------------------------
     async def settle_turn(self, message_id: str) -> None:
         """The bot turn of `message_id` is done (answered, muted or failed for good): drop its mark."""
-        await self.store.messages.update_one({"_id": message_id, "bot_turn": {"$exists": True}},
-                                             {"$unset": {"bot_turn": ""}})
+        await self._settles.update({"_id": message_id, "bot_turn": {"$exists": True}}, {"$unset": {"bot_turn": ""}})
 
     async def marked_turns(self, older_than: dt.datetime, limit: int = 100) -> list[dict]:
         """User messages whose turn mark is older than `older_than` (sparse index), oldest conversation first."""

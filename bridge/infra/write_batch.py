@@ -1,4 +1,4 @@
-"""Group commit for inserts: concurrent inserts into one collection share one `insert_many`.
+"""Group commit: concurrent inserts into one collection share one `insert_many` (updates: one `bulk_write`).
 
 With journaled writes (`j: true`) every write command costs a journal sync; a bridge under
 load sends many small inserts at once. The batcher keeps one insert command in flight per
@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError, WriteError
 
@@ -34,11 +35,20 @@ class InsertBatcher:
 
     async def insert(self, doc: dict[str, Any]) -> None:
         """Store `doc`; raise DuplicateKeyError, WriteError or the batch's PyMongoError."""
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((doc, fut))
+        await self.insert_many([doc])
+
+    async def insert_many(self, docs: list[dict[str, Any]]) -> None:
+        """Store several documents (in one batch when they fit); raise the first one's failure."""
+        loop = asyncio.get_running_loop()
+        futs: list[asyncio.Future[None]] = [loop.create_future() for _ in docs]
+        self._pending.extend(zip(docs, futs, strict=True))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush())
-        await fut
+        if len(futs) == 1:
+            return await futs[0]
+        for outcome in await asyncio.gather(*futs, return_exceptions=True):
+            if isinstance(outcome, BaseException):
+                raise outcome
 
     async def _flush(self) -> None:
         while self._pending:
@@ -50,13 +60,9 @@ class InsertBatcher:
             await self._write(batch)
 
     async def _write(self, batch: list[tuple[dict[str, Any], asyncio.Future[None]]]) -> None:
-        docs = [doc for doc, _ in batch]
         failed: dict[int, Exception] = {}
         try:
-            if len(docs) == 1:
-                await self.collection.insert_one(docs[0])
-            else:
-                await self.collection.insert_many(docs, ordered=False)
+            await self._send([doc for doc, _ in batch])
         except BulkWriteError as exc:
             details = exc.details or {}
             if details.get("writeConcernErrors"):
@@ -77,6 +83,27 @@ class InsertBatcher:
                 fut.set_exception(failed[i])
             else:
                 fut.set_result(None)
+
+
+    async def _send(self, docs: list[dict[str, Any]]) -> None:
+        if len(docs) == 1:
+            await self.collection.insert_one(docs[0])
+        else:
+            await self.collection.insert_many(docs, ordered=False)
+
+
+class UpdateBatcher(InsertBatcher):
+    """Single-document updates whose callers need no matched count, batched into one `bulk_write`."""
+
+    async def update(self, query: dict[str, Any], update: dict[str, Any]) -> None:
+        """Apply `update` to the first document matching `query`; raise this update's write error."""
+        await self.insert_many([{"q": query, "u": update}])
+
+    async def _send(self, docs: list[dict[str, Any]]) -> None:
+        if len(docs) == 1:
+            await self.collection.update_one(docs[0]["q"], docs[0]["u"])
+        else:
+            await self.collection.bulk_write([UpdateOne(d["q"], d["u"]) for d in docs], ordered=False)
 
 
 def _write_error(err: dict[str, Any]) -> Exception:

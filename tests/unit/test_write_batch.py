@@ -10,7 +10,7 @@ from pymongo import AsyncMongoClient
 from pymongo.errors import DuplicateKeyError
 from secantus.server import SecantusDBServer
 
-from bridge.infra.write_batch import InsertBatcher
+from bridge.infra.write_batch import InsertBatcher, UpdateBatcher
 
 
 @pytest.fixture(scope="module")
@@ -48,5 +48,37 @@ async def test_a_batch_failure_reaches_every_caller_and_nothing_is_acknowledged(
         batcher = InsertBatcher(client.wb.messages)
         results = await asyncio.gather(*(batcher.insert({"n": i}) for i in range(5)), return_exceptions=True)
         assert all(isinstance(r, Exception) for r in results)
+    finally:
+        await client.close()
+
+
+async def test_insert_many_shares_a_batch_and_raises_its_first_failure(db_uri: str):
+    client = AsyncMongoClient(db_uri)
+    try:
+        coll = client.wb.timeline
+        await coll.drop()
+        batcher = InsertBatcher(coll)
+        await batcher.insert_many([{"_id": "a"}, {"_id": "b"}, {"_id": "c"}])
+        assert batcher.batches == 1 and await coll.count_documents({}) == 3
+        with pytest.raises(DuplicateKeyError):
+            await batcher.insert_many([{"_id": "d"}, {"_id": "b"}])
+        assert await coll.count_documents({"_id": "d"}) == 1  # unordered: the others are stored
+    finally:
+        await client.close()
+
+
+async def test_updates_share_one_bulk_write_and_each_learns_its_fate(db_uri: str):
+    client = AsyncMongoClient(db_uri)
+    try:
+        coll = client.wb.marks
+        await coll.drop()
+        await coll.create_index("k", unique=True)
+        await coll.insert_many([{"_id": i, "mark": True, "k": i} for i in range(20)])
+        batcher = UpdateBatcher(coll)
+        ops = [batcher.update({"_id": i}, {"$unset": {"mark": ""}}) for i in range(20)]
+        ops.append(batcher.update({"_id": 0}, {"$set": {"k": 5}}))  # violates the unique index
+        results = await asyncio.gather(*ops, return_exceptions=True)
+        assert results[:20] == [None] * 20 and isinstance(results[20], DuplicateKeyError)
+        assert batcher.batches < 21 and await coll.count_documents({"mark": True}) == 0
     finally:
         await client.close()
