@@ -235,7 +235,8 @@ def _read_article(
     answer = _text(item.get("answer"))
     if len(answer) > MAX_ANSWER:
         warnings.append(f"answer has {len(answer)} characters (max {MAX_ANSWER})")
-    warnings += [f"missing {key}" for key in ("source", "effective_date") if not _text(item.get(key))]
+    # a rule's date is given when known, never invented: an article without one is fine (issue 16)
+    warnings += ["missing source"] if not _text(item.get("source")) else []
     kb.warnings.extend(f"{where} ({art_id}): {w}" for w in warnings)
     return Article(
         id=art_id,

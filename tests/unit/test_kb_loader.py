@@ -50,9 +50,11 @@ def test_platform_tech_articles_exist():
     assert all(a.aspect == "tech" and a.department == "bigdata-center" for a in platform.articles)
 
 
-def test_articles_carry_source_date_and_version():
+def test_articles_carry_source_dates_and_version():
+    """A real effective date or none (issue 16): never the old placeholder; always a verified date."""
     for art in load_kb().articles:
-        assert art.source and art.effective_date and art.version >= 1, art.id
+        assert art.source and art.verified_date and art.version >= 1, art.id
+        assert art.effective_date != "2024-01-01", f"{art.id}: placeholder effective_date"
 
 
 def _write(tmp: Path, name: str, body: str) -> None:
