@@ -35,10 +35,12 @@ def catalogue_line(m: Matter, indent: str = "  ") -> str:
 def with_matter(text: str, m: Matter) -> str:
     """matters.yml's text with `m`'s line replaced (same id) or appended after the last matter line."""
     lines = text.splitlines()
-    last, indent = None, "  "
+    last, indent, section = None, "  ", ""
     for i, line in enumerate(lines):
+        if re.match(r"^[A-Za-z_]+:", line):
+            section = line.split(":", 1)[0]
         found = _LINE.match(line)
-        if not found:
+        if not found or section != "matters":
             continue
         last, indent = i, found.group(1)
         if found.group(2) == m.id:

@@ -27,19 +27,19 @@ CODES = {400: "invalid_payload", 404: "not_found", 409: "invalid_state", 422: "i
 MAX_UPLOAD = 2 * 1024 * 1024
 
 
-class Entry(BaseModel):
+class OnlineEntryIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=100)
     path: str = Field(default="", max_length=300)
 
 
-class Place(BaseModel):
+class LocationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
     hours: str = Field(default="", max_length=200)
 
 
-class GuideIn(BaseModel):
+class MatterGuideIn(BaseModel):
     """The `guide:` block (national 实施清单 fields), every field optional."""
 
     model_config = ConfigDict(extra="forbid")
@@ -51,27 +51,27 @@ class GuideIn(BaseModel):
     promised_limit: str | None = Field(default=None, max_length=200)
     fee: str | None = Field(default=None, max_length=500)
     hotline: str | None = Field(default=None, max_length=100)
-    online_entry: Entry | None = None
-    locations: list[Place] | None = Field(default=None, max_length=50)
+    online_entry: OnlineEntryIn | None = None
+    locations: list[LocationIn] | None = Field(default=None, max_length=50)
 
 
-class MatterEdit(BaseModel):
+class MatterEditIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(default=None, min_length=1, max_length=100)
     kind: str | None = Field(default=None, pattern=KIND_RE)
     department: str | None = Field(default=None, max_length=64)
     aliases: list[str] | None = Field(default=None, max_length=50)
-    guide: GuideIn | None = None
+    guide: MatterGuideIn | None = None
 
 
-class MatterIn(MatterEdit):
+class MatterIn(MatterEditIn):
     id: str = Field(pattern=r"^[a-z0-9-]{2,64}$")
     name: str = Field(min_length=1, max_length=100)
     kind: str = Field(default="person", pattern=KIND_RE)
     department: str = Field(max_length=64)
 
 
-class ImportIn(BaseModel):
+class MatterImportIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     filename: str = Field(min_length=1, max_length=200, description=".json, .yml/.yaml or .xlsx")
     content: str = Field(min_length=1, max_length=3 * 1024 * 1024, description="the file, base64")
@@ -80,27 +80,27 @@ class ImportIn(BaseModel):
     kind: str = Field(default="", max_length=16)
 
 
-class ListQuery(BaseModel):
+class MatterListQuery(BaseModel):
     q: str = Field(default="", max_length=100, description="part of the id or the name")
 
 
-class ImportQuery(BaseModel):
+class MatterImportQuery(BaseModel):
     dry_run: Literal["0", "1"] = Field(default="0", description="1: only check and return the diff")
 
 
-class ExportQuery(BaseModel):
+class MatterExportQuery(BaseModel):
     format: Literal["json", "xlsx"] = "json"
 
 
-class MattersOut(Out):
+class MatterListOut(Out):
     matters: Records
 
 
-class MatterOut(Out):
+class AuthoredMatterOut(Out):
     matter: dict
 
 
-class ImportOut(Out):
+class MatterImportOut(Out):
     matter: str
     diff: dict
     errors: list[str]
@@ -123,13 +123,13 @@ ERRORS = {400: "invalid payload, unknown department (Chinese message) or bad id"
 
 
 @table.get("/api/v1/trainer/matters", summary="Matters with article, FAQ and alias counts and missing aspects",
-           auth=READERS, query=ListQuery, response=MattersOut)
+           auth=READERS, query=MatterListQuery, response=MatterListOut)
 async def list_matters(request: web.Request) -> web.Response:
     return ok({"matters": await service(request).list(request.query.get("q", "").strip())})
 
 
 @table.post("/api/v1/trainer/matters", summary="Create a matter (catalogue line and KB file)", auth=TRAINERS,
-            body=MatterIn, response=MatterOut, errors=ERRORS)
+            body=MatterIn, response=AuthoredMatterOut, errors=ERRORS)
 async def create_matter(request: web.Request) -> web.Response:
     m = body(request, MatterIn)
     try:
@@ -140,7 +140,7 @@ async def create_matter(request: web.Request) -> web.Response:
 
 
 @table.get("/api/v1/trainer/matters/{mid}", summary="A matter with its aliases, guide and articles", auth=READERS,
-           response=MatterOut, errors={404: "unknown matter"})
+           response=AuthoredMatterOut, errors={404: "unknown matter"})
 async def get_matter(request: web.Request) -> web.Response:
     try:
         return ok({"matter": await service(request).get(request.match_info["mid"])})
@@ -149,9 +149,9 @@ async def get_matter(request: web.Request) -> web.Response:
 
 
 @table.put("/api/v1/trainer/matters/{mid}", summary="Edit a matter's name, kind, department, aliases, guide",
-           auth=TRAINERS, body=MatterEdit, response=MatterOut, errors=ERRORS)
+           auth=TRAINERS, body=MatterEditIn, response=AuthoredMatterOut, errors=ERRORS)
 async def edit_matter(request: web.Request) -> web.Response:
-    m = body(request, MatterEdit)
+    m = body(request, MatterEditIn)
     try:
         out = await service(request).edit(principal(request), request.match_info["mid"],
                                           m.model_dump(exclude_none=True))
@@ -161,7 +161,7 @@ async def edit_matter(request: web.Request) -> web.Response:
 
 
 @table.post("/api/v1/trainer/matters/{mid}/retire", summary="Retire a matter (kept in the files, not offered)",
-            auth=TRAINERS, response=MatterOut, errors=ERRORS)
+            auth=TRAINERS, response=AuthoredMatterOut, errors=ERRORS)
 async def retire_matter(request: web.Request) -> web.Response:
     try:
         return ok({"matter": await service(request).retire(principal(request), request.match_info["mid"])})
@@ -170,9 +170,9 @@ async def retire_matter(request: web.Request) -> web.Response:
 
 
 @table.post("/api/v1/trainer/matters/import", summary="Import a matter file or guide file (dry_run=1: diff only)",
-            auth=TRAINERS, body=ImportIn, query=ImportQuery, response=ImportOut, errors=ERRORS)
+            auth=TRAINERS, body=MatterImportIn, query=MatterImportQuery, response=MatterImportOut, errors=ERRORS)
 async def import_matter(request: web.Request) -> web.Response:
-    m = body(request, ImportIn)
+    m = body(request, MatterImportIn)
     try:
         content = base64.b64decode(m.content, validate=True)
     except (binascii.Error, ValueError):
@@ -189,7 +189,8 @@ async def import_matter(request: web.Request) -> web.Response:
 
 
 @table.get("/api/v1/trainer/matters/{mid}/export", summary="Export a matter as its JSON file or a guide sheet",
-           auth=READERS, query=ExportQuery, content="application/json", also=(XLSX,), errors={404: "unknown matter"})
+           auth=READERS, query=MatterExportQuery, content="application/json", also=(XLSX,),
+           errors={404: "unknown matter"})
 async def export_matter(request: web.Request) -> web.Response:
     fmt = request.query.get("format", "json")
     if fmt not in ("json", "xlsx"):
