@@ -1,7 +1,7 @@
 // 事项: the matters of the catalogue, a form to create or edit one, guide-file import (dry run → confirm), export.
 
 import { h, replaceChildren } from '../common/dom.js';
-import { showErrors, clearErrors } from './ui.js';
+import { showErrors, clearErrors, forgetMatters } from './ui.js';
 
 const KINDS = { person: '个人事项', enterprise: '企业事项' };
 const GUIDE = [['title', '指南名称'], ['url', '指南链接（https）'], ['code', '实施编码'], ['target', '办理对象'],
@@ -50,6 +50,7 @@ export async function renderMatters(view, ctx) {
   search.addEventListener('input', () => load());
 
   async function load() {
+    forgetMatters();
     const { matters } = await ctx.api.get('/api/v1/trainer/matters', { q: search.value.trim() });
     replaceChildren(table, h('tr', {}, ...['事项', '部门', '文章', '常见问题', '别名', '缺少的类别', ''].map((t) => h('th', {}, t))),
       ...matters.map((m) => h('tr', {},
