@@ -46,7 +46,9 @@ def read_upload(filename: str, content: bytes) -> dict[str, Any]:
         if name.endswith(".xlsx") or content[:2] == b"PK":
             return read_sheet(content)
         text = content.decode("utf-8-sig")
-        data = json.loads(text) if name.endswith(".json") or text.lstrip().startswith("{") else yaml.safe_load(text)
+        data = json.loads(text) if name.endswith(".json") else yaml.safe_load(text)  # YAML reads JSON too
+    except ImportFormatError:
+        raise
     except (ValueError, yaml.YAMLError) as exc:
         raise ImportFormatError(f"无法读取文件：{str(exc)[:200]}") from None
     if not isinstance(data, dict):

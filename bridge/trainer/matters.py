@@ -126,7 +126,9 @@ class MatterService:
 
     def _problems(self, doc: dict[str, Any]) -> tuple[list[str], list[str]]:
         """(errors, warnings) of a matter file: department, name, the KB loader's checks, alias owners."""
-        mid, errors = str(doc.get("matter")), []
+        mid, errors = str(doc.get("matter")), _shape_problems(doc)
+        if errors:
+            return errors, []
         if doc.get("department") not in self.catalogue.departments:
             errors.append(f"未知的部门：{doc.get('department') or '（未填写）'}。")
         if not str(doc.get("name") or "").strip():
@@ -148,7 +150,7 @@ class MatterService:
     async def _write(self, who: Principal, doc: dict[str, Any], old: dict[str, Any] | None, action: str,
                      note: str) -> dict[str, Any]:
         self._check_id(str(doc.get("matter") or ""))
-        errors, _ = self._problems(doc)
+        errors, warnings = self._problems(doc)
         if errors:
             raise MatterError(400 if any("部门" in e for e in errors) else 422, errors)
         matter = _matter(doc)
@@ -160,18 +162,33 @@ class MatterService:
         await self._publish(matter)
         await history.record(self.store, who, action, matter.id, note,
                              detail={"diff": matter_diff.diff(old, doc)["articles"]})
-        return _wire(matter)
+        return {**_wire(matter), "warnings": warnings}
 
     async def _publish(self, matter: Matter) -> None:
-        """The matter's articles into kb_articles, its catalogue entry to every process."""
-        await record(self.store, matter)
-        await follow(self.store, self.catalogue, get_catalogue(), force=True)
+        """The matter's articles into kb_articles, then its catalogue entry to every process.
+
+        In this order, so that a process seeing the new catalogue finds the matter's articles already there.
+        """
         kb = await asyncio.to_thread(load_kb, project.project_root() / project.KB_DIR, self._matters())
         one = type(kb)(files=[f for f in kb.files if f.matter == matter.id])
         await import_kb(self.store, one)
         if matter.retired:
             await self.store.kb_articles.update_many({"matter": matter.id}, {"$set": {"status": "retired"}})
             await bump_revision(self.store, note=f"matter {matter.id} retired")
+        await record(self.store, matter)
+        await follow(self.store, self.catalogue, get_catalogue(), force=True)
+
+
+def _shape_problems(doc: dict[str, Any]) -> list[str]:
+    """Header fields of the wrong type (an uploaded file may hold anything)."""
+    problems = [f"{key} 应为文字。" for key in ("department", "name", "kind")
+                if doc.get(key) is not None and not isinstance(doc.get(key), str)]
+    aliases = doc.get("aliases")
+    if aliases is not None and not (isinstance(aliases, list) and all(isinstance(a, str) for a in aliases)):
+        problems.append("aliases 应为文字列表。")
+    if not isinstance(doc.get("articles", []), list):
+        problems.append("articles 应为列表。")
+    return problems
 
 
 def _matter(doc: dict[str, Any]) -> Matter:

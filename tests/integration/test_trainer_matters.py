@@ -104,15 +104,18 @@ async def test_create_edit_validation_retire_and_export(mh: MultiHarness):
     status, body = await mh.http("POST", "/api/v1/trainer/matters", token=trainer,
                                  json={**new, "guide": {"url": "http://plain"}})
     assert status == 400
-    status, body = await mh.http("POST", "/api/v1/trainer/matters", token=trainer, json=new)
+    status, body = await mh.http("POST", "/api/v1/trainer/matters", token=trainer,
+                                 json={**new, "aliases": [*new["aliases"], "公积金提取"]})
     assert status == 200 and body["matter"]["id"] == "test-boat-license", body
+    assert any("公积金提取" in w for w in body["matter"]["warnings"])  # reported, kept
     status, body = await mh.http("POST", "/api/v1/trainer/matters", token=trainer, json=new)
     assert status == 409
     status, body = await mh.http("PUT", "/api/v1/trainer/matters/test-boat-license", token=trainer,
                                  json={"name": "游艇驾驶证核发（测试）", "guide": {"fee": "不收费"}})
     assert status == 200 and body["matter"]["name"] == "游艇驾驶证核发（测试）"
     status, body = await mh.http("GET", "/api/v1/trainer/matters/test-boat-license", token=trainer)
-    assert body["matter"]["guide"] == {"fee": "不收费"} and body["matter"]["aliases"] == ["游艇证", "开游艇证件"]
+    assert body["matter"]["guide"] == {"fee": "不收费"}
+    assert body["matter"]["aliases"] == ["游艇证", "开游艇证件", "公积金提取"]
     status, body = await mh.http("GET", "/api/v1/trainer/matters/no-such", token=trainer)
     assert status == 404
 

@@ -6,6 +6,7 @@ import io
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 from openpyxl import Workbook
 
@@ -15,7 +16,7 @@ from kb.guide import check_guide, read_header
 from kb.loader import MATTER_ASPECTS, load_kb
 from kb.matter_diff import diff, merge_guide
 from kb.matter_export import sheet_rows, to_xlsx
-from kb.matter_import import from_guide, read_sheet, read_upload, to_matter_file, unknown_fields
+from kb.matter_import import ImportFormatError, from_guide, read_sheet, read_upload, to_matter_file, unknown_fields
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "data" / "examples" / "pet-clinic-license.guide.json"
@@ -118,3 +119,11 @@ def test_catalogue_line_is_appended_or_replaced_and_the_rest_kept(tmp_path):
     cat = load_catalogue(tmp_path)
     assert cat.matters[m.id].retired and cat.matters[m.id].name == "名字: 带冒号"
     assert cat.route(m.id) == cat.fallback
+
+
+def test_unreadable_uploads_are_refused_with_a_reason():
+    for name, raw, said in (("a.xlsx", b"PK\x03\x04junk", "Excel"), ("a.json", b"\xff\xfe\x00", "无法读取文件"),
+                            ("a.yml", b"- a\n- b", "对象"), ("a.json", b"{a:", "无法读取文件")):
+        with pytest.raises(ImportFormatError) as exc:
+            read_upload(name, raw)
+        assert said in str(exc.value) and "无法读取文件：无法读取" not in str(exc.value)
