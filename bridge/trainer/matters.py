@@ -9,16 +9,23 @@ the action server follow. Training and going live stay the 训练 flow's job.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import datetime as dt
 import re
 import shutil
 import tempfile
+import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+
+from pymongo.errors import DuplicateKeyError
 
 from bot.nlu_build import generate, phrase_owners
 from bridge.domain.auth import Principal
 from bridge.trainer import history, project
 from bridge.trainer import matters_files as files
+from core import clock
 from core.catalogue import Catalogue, Matter, get_catalogue, load_catalogue
 from core.catalogue_revision import follow, record
 from kb import matter_diff, matter_import
@@ -27,7 +34,29 @@ from kb.loader import MATTER_ASPECTS, load_kb
 from kb.tokenize import normalize
 
 ID = re.compile(r"^[a-z0-9-]{2,64}$")
-_lock = asyncio.Lock()
+LOCK_ID = "trainer-matters"  # one matter write at a time across every bridge process (the `locks` collection)
+LOCK_STALE = dt.timedelta(minutes=2)
+LOCK_WAIT_S = 30.0
+
+
+@contextlib.asynccontextmanager
+async def writing(store) -> AsyncIterator[None]:
+    """Hold the matter-write lock (waits up to LOCK_WAIT_S; a lock older than LOCK_STALE is taken over)."""
+    token = uuid.uuid4().hex
+    for _ in range(int(LOCK_WAIT_S / 0.2)):
+        t = clock.now()
+        await store.locks.delete_many({"_id": LOCK_ID, "ts": {"$lt": t - LOCK_STALE}})
+        try:
+            await store.locks.insert_one({"_id": LOCK_ID, "token": token, "ts": t})
+            break
+        except DuplicateKeyError:
+            await asyncio.sleep(0.2)
+    else:
+        raise MatterError(409, ["另一项事项修改正在进行，请稍后再试。"])
+    try:
+        yield
+    finally:
+        await store.locks.delete_one({"_id": LOCK_ID, "token": token})
 
 
 class MatterError(ValueError):
@@ -71,7 +100,7 @@ class MatterService:
                 "articles": doc.get("articles") or []}
 
     async def create(self, who: Principal, data: dict[str, Any]) -> dict[str, Any]:
-        async with _lock:
+        async with writing(self.store):
             mid = data["id"]
             if mid in self._matters():
                 raise MatterError(409, [f"事项标识 {mid} 已存在。"])
@@ -80,7 +109,7 @@ class MatterService:
             return await self._write(who, doc, None, "matter_create", f"新建办事事项 {mid}")
 
     async def edit(self, who: Principal, mid: str, data: dict[str, Any]) -> dict[str, Any]:
-        async with _lock:
+        async with writing(self.store):
             if mid not in self._matters():
                 raise MatterError(404, ["未找到该办事事项。"])
             old = files.read_kb(mid) or {"matter": mid, "articles": []}
@@ -108,9 +137,11 @@ class MatterService:
                      if not matter_import.is_matter_file(data)]
         result = {"matter": mid, "diff": matter_diff.diff(old, doc), "errors": problems, "warnings": warnings,
                   "written": False}
-        if dry_run or problems:
+        if dry_run:
             return result
-        async with _lock:
+        if problems:
+            raise MatterError(400 if any("部门" in e for e in problems) else 422, problems)
+        async with writing(self.store):
             written = await self._write(who, doc, old, "matter_import", f"导入办事事项 {mid}")
         return {**result, "written": True, "matter_entry": written}
 

@@ -1,19 +1,36 @@
 """Issue 16's Done-when in a real browser: a matter created in /trainer from an imported guide file is answered
-by the bot after the retrain, and its handoff is routed to its department."""
+by the bot after the retrain, and its handoff is routed to its department.
+
+On a system of its own (bridge, Rasa, actions; the trainer edits a copy of the project), so that the shared
+session system keeps its catalogue and model."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from playwright.async_api import expect
 
+from ops.system import System
 from tests.browser.conftest import agent_login, screenshot, train_and_go_live
+from tests.integration.systems import MultiHarness, open_harness, own_system
 
 pytestmark = pytest.mark.browser
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "data" / "examples" / "pet-clinic-license.guide.json"
 MID, DEPARTMENT = "pet-clinic-license", "market-regulation"
+
+
+@pytest.fixture(scope="module")
+def authoring_system() -> Iterator[System]:
+    yield from own_system("matter-import", bridges=1, with_rasa=True)
+
+
+@pytest.fixture
+async def h(authoring_system: System) -> AsyncIterator[MultiHarness]:
+    async for harness in open_harness(authoring_system):
+        yield harness
 
 
 @pytest.mark.timeout(900)

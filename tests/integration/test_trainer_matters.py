@@ -3,6 +3,7 @@ process routing the new matter without a restart (two bridges, no Rasa)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import json
@@ -49,6 +50,20 @@ async def xlsx_of(h: MultiHarness, token: str, mid: str) -> bytes:
         return await r.read()
 
 
+async def on_bridge(h: MultiHarness, i: int, mid: str, **want: object) -> None:
+    """Wait (up to 5 s) until bridge process `i` has followed the catalogue revision for `mid`."""
+    token = await h.user_token()
+    async with aiohttp.ClientSession() as s:
+        for _ in range(50):
+            async with s.get(f"{bridge_url(h.system, i)}/api/v1/catalogue",
+                             headers={"Authorization": f"Bearer {token}"}) as r:
+                found = next((m for m in (await r.json())["matters"] if m["id"] == mid), None)
+            if found and all(found.get(k) == v for k, v in want.items()):
+                return
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"bridge {i} does not know {mid} {want}")
+
+
 async def token_of(h: MultiHarness, role: str, departments: list[str] | None = None) -> str:
     username, _ = await h.make_staff(departments or [], role)
     return await h.staff_token(username)
@@ -67,6 +82,9 @@ async def test_guide_import_dry_run_then_write_and_every_bridge_routes_the_new_m
     assert body["diff"]["new_matter"] and len(body["diff"]["articles"]["added"]) == 9
     assert any("公积金提取" in w and "housing-fund-withdrawal" in w for w in body["warnings"])
 
+    status, body = await mh.http("POST", "/api/v1/trainer/matters/import", token=trainer,
+                                 json=upload({**guide, "实施部门": "no-such-office"}))
+    assert status == 400 and body["error"]["errors"] == ["未知的部门：no-such-office。"] and not kb_file.exists()
     status, body = await mh.http("POST", "/api/v1/trainer/matters/import", token=trainer, json=upload(guide))
     assert status == 200 and body["written"], body
     assert kb_file.exists()
@@ -79,6 +97,7 @@ async def test_guide_import_dry_run_then_write_and_every_bridge_routes_the_new_m
                                                   "articles": 9, "faqs": 2, "aliases": 5, "missing": []}]
 
     # the other bridge process knows the matter (catalogue revision) and routes its handoff to its department
+    await on_bridge(mh, 1, MID, department="market-regulation")
     await mh.reset_department("market-regulation")
     user = await mh.user_on(1)
     ack = await user.call("message", {"client_msg_id": "m-" + os.urandom(4).hex(), "type": "text",
@@ -121,6 +140,7 @@ async def test_create_edit_validation_retire_and_export(mh: MultiHarness):
 
     status, body = await mh.http("POST", "/api/v1/trainer/matters/test-boat-license/retire", token=trainer)
     assert status == 200 and body["matter"]["retired"]
+    await on_bridge(mh, 1, "test-boat-license", retired=True)
     await mh.reset_department("triage")
     user = await mh.user_on(1)
     ack = await user.call("message", {"client_msg_id": "m-" + os.urandom(4).hex(), "type": "text",
