@@ -17,7 +17,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from core.catalogue import get_catalogue
+from core.catalogue import load_catalogue
 from core.settings import ROOT
 from kb.loader import load_kb
 from kb.matching import EXTRA_ALIASES, name_variants
@@ -30,15 +30,15 @@ _ANNOTATION = re.compile(r"\[([^\]]+)\]\(matter\)")
 MAX_WORD = 12
 
 
-def phrase_owners() -> dict[str, set[str]]:
-    """Every known phrase -> the matters it names."""
+def phrase_owners(root: Path = ROOT) -> dict[str, set[str]]:
+    """Every known phrase -> the matters it names (catalogue and KB of the project at `root`)."""
     owners: dict[str, set[str]] = defaultdict(set)
-    catalogue = get_catalogue()
+    catalogue = load_catalogue(root / "data")
     for m in catalogue.matters.values():
         for v in name_variants(m.name):
             owners[v].add(m.id)
-    for f in load_kb().files:
-        if f.matter:
+    for f in load_kb(root / "data" / "kb").files:
+        if f.matter and not f.retired:
             for a in f.aliases:
                 owners[normalize(a)].add(f.matter)
     for matter, aliases in EXTRA_ALIASES.items():
@@ -61,10 +61,10 @@ def render(owners: dict[str, set[str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def annotation_problems(owners: dict[str, set[str]]) -> list[str]:
+def annotation_problems(owners: dict[str, set[str]], root: Path = ROOT) -> list[str]:
     problems = []
-    for path in sorted(NLU_DIR.glob("*.yml")):
-        if path == OUT:
+    for path in sorted((root / NLU_DIR.relative_to(ROOT)).glob("*.yml")):
+        if path.name == OUT.name:
             continue
         for phrase in _ANNOTATION.findall(path.read_text(encoding="utf-8")):
             ms = owners.get(normalize(phrase), set())
@@ -73,11 +73,35 @@ def annotation_problems(owners: dict[str, set[str]]) -> list[str]:
     return problems
 
 
-def userdict_with(phrases: list[str]) -> str:
-    text = USERDICT.read_text(encoding="utf-8") if USERDICT.exists() else ""
+def userdict_with(phrases: list[str], root: Path = ROOT) -> str:
+    userdict = root / USERDICT.relative_to(ROOT)
+    text = userdict.read_text(encoding="utf-8") if userdict.exists() else ""
     have = {line.split()[0] for line in text.splitlines() if line.strip()}
     extra = [p for p in phrases if p not in have and len(p) <= MAX_WORD]
     return text + "".join(f"{p} 1000 n\n" for p in extra)
+
+
+def generate(root: Path = ROOT, check: bool = False) -> tuple[list[str], list[Path], str]:
+    """Build the matter entity data of the project at `root`: (annotation problems, stale files, summary).
+
+    Writes `data/nlu/matters.yml` and the jieba user dictionary unless `check`.
+    """
+    owners = phrase_owners(root)
+    problems = annotation_problems(owners, root)
+    out, userdict = root / OUT.relative_to(ROOT), root / USERDICT.relative_to(ROOT)
+    bodies = ((out, render(owners)), (userdict, userdict_with(sorted(owners), root)))
+    stale = [p for p, body in bodies if not p.exists() or p.read_text(encoding="utf-8") != body]
+    ambiguous = sum(1 for ms in owners.values() if len(ms) > 1)
+    summary = f"{len(owners)} phrases ({ambiguous} shared by several matters, left to retrieval)"
+    if check:
+        return problems, stale, summary
+    for p, body in bodies:
+        p.write_text(body, encoding="utf-8")
+    link = root / "data" / "jieba" / "userdict.txt"
+    if not link.exists() and not link.is_symlink():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(Path("..") / "kb" / "userdict.txt")
+    return problems, stale, summary + f"; wrote {out.name}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,31 +110,14 @@ def main(argv: list[str] | None = None) -> int:
         "--check", action="store_true", help="only check that the generated files are current"
     )
     args = parser.parse_args(argv)
-    owners = phrase_owners()
-    problems = annotation_problems(owners)
+    problems, stale, summary = generate(ROOT, check=args.check)
     for p in problems:
         print(f"error: {p}", file=sys.stderr)
-    matters_yml = render(owners)
-    userdict = userdict_with(sorted(owners))
-    stale = [
-        p
-        for p, body in ((OUT, matters_yml), (USERDICT, userdict))
-        if not p.exists() or p.read_text(encoding="utf-8") != body
-    ]
     if args.check:
         for p in stale:
             print(f"stale: {p.relative_to(ROOT)} (run python -m bot.nlu_build)", file=sys.stderr)
         return 1 if stale or problems else 0
-    OUT.write_text(matters_yml, encoding="utf-8")
-    USERDICT.write_text(userdict, encoding="utf-8")
-    link = ROOT / "data" / "jieba" / "userdict.txt"
-    if not link.exists():
-        link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(Path("..") / "kb" / "userdict.txt")
-    ambiguous = sum(1 for ms in owners.values() if len(ms) > 1)
-    print(
-        f"{len(owners)} phrases ({ambiguous} shared by several matters, left to retrieval); wrote {OUT.name}"
-    )
+    print(summary)
     return 1 if problems else 0
 
 

@@ -52,7 +52,9 @@ from bridge.transport.http import routes as http_routes
 from bridge.transport.http.middleware import error_middleware
 from bridge.transport.sio import agent as ns_agent
 from bridge.transport.sio import user as ns_user
-from core.catalogue import Catalogue, load_catalogue
+from core.catalogue import Catalogue, get_catalogue, load_catalogue
+from core.catalogue_revision import CHECK_EVERY_S as CATALOGUE_CHECK_S
+from core.catalogue_revision import follow as follow_catalogue
 from core.db import Store, connect
 from core.ratelimit import RateLimiter
 from core.settings import Settings, get_settings
@@ -132,7 +134,9 @@ def _background_loops(ctx: AppContext) -> list[Periodic]:
             Periodic("staff-sessions", staff.check, s.staff_check_s, log, "staff session check failed"),
             Periodic("retention", retention.sweep, s.retention_sweep_s, log, "retention sweep failed"),
             Periodic("models", ctx.models.reconcile, s.model_reconcile_s, log, "model reconcile failed"),
-            Periodic("notify", ctx.notify.outbox.deliver_due, s.notify.poll_s, log, "notification outbox failed")]
+            Periodic("notify", ctx.notify.outbox.deliver_due, s.notify.poll_s, log, "notification outbox failed"),
+            Periodic("catalogue", lambda: follow_catalogue(ctx.store, ctx.catalogue, get_catalogue()),
+                     CATALOGUE_CHECK_S, log, "catalogue revision check failed")]
 
 
 async def _startup(app: web.Application) -> None:

@@ -22,6 +22,7 @@ class Matter:
     name: str
     kind: str
     department: str
+    retired: bool = False  # kept in the files, neither offered by the bot nor routed (docs/kb-format.md)
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class Catalogue:
             if "matter" in rule and rule["matter"] != matter:
                 continue
             return rule["department"]
-        if matter and matter in self.matters:
+        if matter and matter in self.matters and not self.matters[matter].retired:
             return self.matters[matter].department
         return self.fallback
 
@@ -119,7 +120,7 @@ def load_catalogue(data_dir: Path | None = None) -> Catalogue:
     for m in raw["matters"]:
         if m["department"] not in departments:
             raise ValueError(f"matter {m['id']} names unknown department {m['department']}")
-        matters[m["id"]] = Matter(m["id"], m["name"], m["kind"], m["department"])
+        matters[m["id"]] = Matter(m["id"], m["name"], m["kind"], m["department"], bool(m.get("retired")))
     rules = tuple(routing.get("rules", []))
     for rule in rules:
         if rule["department"] not in departments:

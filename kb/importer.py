@@ -64,6 +64,7 @@ async def import_kb(store: Store, kb: KnowledgeBase, prune: bool = False) -> dic
     }
     counts = {"inserted": 0, "updated": 0, "unchanged": 0, "pruned": 0}
     changed: list[str] = []
+    retired = {f.matter for f in kb.files if f.retired}  # kept in the files, not searched (kb.versions.INACTIVE)
     for art in kb.articles:
         doc = art.to_doc()
         digest = content_hash(doc)
@@ -72,7 +73,8 @@ async def import_kb(store: Store, kb: KnowledgeBase, prune: bool = False) -> dic
             counts["unchanged"] += 1
             continue
         version = art.version if old is None else max(art.version, int(old.get("version") or 0) + 1)
-        doc.update(version=version, updated_at=now, content_hash=digest, origin=ORIGIN, status="published")
+        doc.update(version=version, updated_at=now, content_hash=digest, origin=ORIGIN,
+                   status="retired" if art.matter in retired else "published")
         await store.kb_articles.replace_one({"_id": art.id}, doc, upsert=True)
         counts["inserted" if old is None else "updated"] += 1
         changed.append(art.id)

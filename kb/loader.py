@@ -12,6 +12,7 @@ import yaml
 
 from core.catalogue import Matter
 from core.settings import get_settings
+from kb.guide import read_header
 
 ASPECTS = ("conditions", "materials", "process", "offline", "fees", "time_limit", "progress", "faq", "tech")
 MATTER_ASPECTS = ("conditions", "materials", "process", "offline", "fees", "time_limit", "progress")
@@ -120,6 +121,9 @@ class MatterFile:
     aliases: list[str]
     articles: list[Article]
     path: Path
+    kind: str = ""
+    guide: dict[str, Any] = field(default_factory=dict)
+    retired: bool = False
 
 
 @dataclass
@@ -175,6 +179,8 @@ def _read_file(path: Path, catalogue: dict[str, Matter] | None, kb: KnowledgeBas
         catalogue[matter].name if catalogue and matter in catalogue else path.stem
     )
     aliases = [_text(a) for a in raw.get("aliases") or [] if _text(a)]
+    header, problems = read_header(raw)
+    kb.errors.extend(f"{where}: {p}" for p in problems)
     if not platform and len(aliases) < MIN_ALIASES:
         kb.warnings.append(f"{where}: only {len(aliases)} aliases (want >= {MIN_ALIASES})")
     articles: list[Article] = []
@@ -190,7 +196,7 @@ def _read_file(path: Path, catalogue: dict[str, Matter] | None, kb: KnowledgeBas
         faqs = sum(1 for a in articles if a.aspect == "faq")
         if faqs < MIN_FAQ:
             kb.warnings.append(f"{where}: {faqs} faq articles (want >= {MIN_FAQ})")
-    return MatterFile(matter, department, name, aliases, articles, path)
+    return MatterFile(matter, department, name, aliases, articles, path, **header)
 
 
 def _read_article(

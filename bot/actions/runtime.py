@@ -11,6 +11,7 @@ from pymongo import MongoClient
 
 from bot.actions.brain import Brain
 from core.catalogue import get_catalogue
+from core.catalogue_revision import follow
 from core.db import connect
 from core.settings import get_settings
 from core.workcal import help_status
@@ -39,12 +40,13 @@ def build_brain(index: BM25Index) -> Brain:
     aliases: dict[str, set[str]] = defaultdict(set)
     for matter, extra in EXTRA_ALIASES.items():
         aliases[matter].update(extra)
+    live = {m.id: m for m in catalogue.matters.values() if not m.retired}
     for art in index.articles:
-        if art.matter:
+        if art.matter in live:
             aliases[art.matter].update(art.aliases)
-    names = {m.id: m.name for m in catalogue.matters.values()}
+    names = {m.id: m.name for m in live.values()}
     matcher = MatterMatcher.from_sources(names, aliases)
-    departments = {m.id: m.department for m in catalogue.matters.values()}
+    departments = {m.id: m.department for m in live.values()}
     return Brain(index, matcher, departments, help_status=_help_status, hours_text=_hours_text)
 
 
@@ -94,9 +96,16 @@ class Runtime:
         if self._prebuilt is not None:
             self.searcher.adopt(*self._prebuilt)
             self._prebuilt = None
+        try:  # matters authored in the trainer console (core/catalogue_revision.py)
+            renewed = await follow(self.store, get_catalogue())
+        except Exception as exc:  # noqa: BLE001 - keep answering with the catalogue we have
+            log.warning("catalogue revision check failed: %r", exc)
+            renewed = False
         try:
-            # shielded: a slow first load goes on in the background instead of being cancelled
-            index = await asyncio.wait_for(asyncio.shield(self.searcher.fresh()), timeout=3.0)
+            # shielded: a slow first load goes on in the background instead of being cancelled; a new
+            # catalogue waits for the index (its new matter's articles come with the same change)
+            load = self.searcher.refresh() if renewed else self.searcher.fresh()
+            index = await asyncio.wait_for(asyncio.shield(load), timeout=10.0 if renewed else 3.0)
         except Exception as exc:  # noqa: BLE001 - keep answering from what we have
             log.warning("kb reload failed or slow: %r", exc)
             index = self.searcher.index
@@ -105,7 +114,7 @@ class Runtime:
                 log.warning("kb_articles is empty or unreachable: answering from data/kb files")
                 self._file_index = await asyncio.to_thread(lambda: BM25Index(load_kb().articles))
             index = self._file_index
-        if self._brain is None or self._brain.index is not index:
+        if renewed or self._brain is None or self._brain.index is not index:
             self._brain = await asyncio.to_thread(build_brain, index)
         return self._brain
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page, async_playwright, expect
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -78,3 +78,14 @@ async def agent_login(page: Page, base_url: str, username: str, password: str, p
     await page.fill("#login-form [name=password]", password)
     await page.click("#login-form button[type=submit]")
     await page.wait_for_selector("#app:not([hidden])", timeout=20000)
+
+
+async def train_and_go_live(page: Page) -> None:
+    """Start 训练上线 in the trainer console and wait until the new model is live (its evaluation passed)."""
+    await page.click("#tabs button[data-tab=train]")
+    await page.click("#train-start")
+    status = page.locator("#train-status")
+    # the tab first shows the last job (another test's may be done already): wait for this one to run
+    await expect(status).to_have_attribute("data-status", "running", timeout=30_000)
+    await expect(status).to_have_attribute("data-status", "done", timeout=600_000)
+    await expect(page.locator("#train-eval")).to_contain_text("通过")

@@ -66,7 +66,8 @@ async def test_every_tab_of_every_pane_opens_without_errors(h, new_page):
     await agent_login(page, h.base_url, trainer_name, trainer_pw, path="/trainer")
     tabs = await open_tabs(page, watch, "trainer", "#tabs button[data-tab]",
                            lambda n: f"#view[data-tab='{n}'] > *")
-    assert {"nlu", "files", "kb", "train", "unanswered", "drafts", "ledger", "history", "review"} <= set(tabs)
+    assert {"nlu", "files", "kb", "matters", "train", "unanswered", "drafts", "ledger", "history",
+            "review"} <= set(tabs)
     await page.click("#tabs button[data-tab=review]")
     await expect(page.locator(f"#review-list li[data-id='{cid}']")).to_be_visible()
     await page.click(f"#review-list li[data-id='{cid}']")

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from playwright.async_api import async_playwright, expect
 
+from tests.browser.conftest import train_and_go_live
+
 pytestmark = pytest.mark.browser
 
 SHOTS = Path(__file__).resolve().parent.parent.parent / "test-artifacts" / "screenshots"
@@ -37,13 +39,7 @@ async def test_trainer_edits_example_trains_and_live_model_understands(h):
             scope = (Path(os.environ["BANGBAN_TRAINER_ROOT"]) / "data/nlu/scope.yml").read_text(encoding="utf-8")
             assert f"    - {NEW}\n" in scope and OLD not in scope
 
-            await page.click("#tabs button[data-tab=train]")
-            await page.click("#train-start")
-            status = page.locator("#train-status")
-            # the tab first shows the last job (another test's may be done already): wait for this one to run
-            await expect(status).to_have_attribute("data-status", "running", timeout=30_000)
-            await expect(status).to_have_attribute("data-status", "done", timeout=600_000)
-            await expect(page.locator("#train-eval")).to_contain_text("通过")
+            await train_and_go_live(page)
 
             await page.fill("#try-text", NEW)
             await page.click("#try-btn")

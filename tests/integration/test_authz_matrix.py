@@ -96,3 +96,6 @@ async def test_every_route_answers_each_role_as_its_auth_declares(lh: MultiHarne
                     "/api/v1/trainer/reviews/{cid}/draft", "/api/v1/trainer/reviews/{cid}/test-story",
                     "/api/v1/trainer/kb/verified"):
         assert covered in document["paths"], covered  # conversation review and the KB by verified date
+    for covered in ("/api/v1/trainer/matters", "/api/v1/trainer/matters/{mid}", "/api/v1/trainer/matters/import",
+                    "/api/v1/trainer/matters/{mid}/retire", "/api/v1/trainer/matters/{mid}/export"):
+        assert covered in document["paths"], covered  # matter authoring

@@ -26,6 +26,7 @@ from bridge.transport.http import (
     trainer_kb,
     trainer_learn,
     trainer_ledger,
+    trainer_matters,
     trainer_nlu,
     trainer_review,
     trainer_stories,
@@ -43,6 +44,7 @@ TABLES: tuple[RouteTable, ...] = (
     notify.table,
     trainer_stories.table, trainer_learn.table,
     trainer_convs.table,
+    trainer_matters.table,
 )
 
 

@@ -13,6 +13,7 @@ import { renderLedger } from './ledger.js';
 import { renderHistory } from './history.js';
 import { renderLearn } from './learn.js';
 import { renderReview } from './review.js';
+import { renderMatters } from './matters.js';
 
 const ALLOWED = ['trainer', 'admin', 'supervisor'];
 const VIEWS = {
@@ -21,6 +22,7 @@ const VIEWS = {
   learn: renderLearn,
 };
 VIEWS.review = renderReview;
+VIEWS.matters = renderMatters;
 const staff = createStaffSession('bangban.trainer.token');
 const ctx = { api: staff.api, toast, me: null, canEdit: () => ['trainer', 'admin'].includes(ctx.me?.role) };
 

@@ -13,6 +13,11 @@ export function clearErrors(box) {
 }
 
 let matterCache = null;
+/** Forget the cached matter list (after a matter was created, edited or retired). */
+export function forgetMatters() {
+  matterCache = null;
+}
+
 export async function matters(api) {
   if (!matterCache) matterCache = (await api.get('/api/v1/trainer/kb/matters')).matters;
   return matterCache;
