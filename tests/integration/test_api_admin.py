@@ -26,7 +26,7 @@ async def test_health_openapi_catalogue_and_metrics(h):
     status, doc = await h.http("GET", "/api/v1/openapi.json")
     assert status == 200 and doc["openapi"].startswith("3.") and "/api/v1/agents/login" in doc["paths"]
     status, cat = await h.http("GET", "/api/v1/catalogue")
-    assert status == 200 and len(cat["matters"]) == 35
+    assert status == 200 and len(cat["matters"]) == 100  # the 35 of matters.yml and the 65 of wave 2
     assert {d["id"] for d in cat["departments"]} >= {"bigdata-center", "hotline-12345", "triage"}
     user = await h.user()
     await start_conversation(user, "你好")
@@ -88,7 +88,20 @@ def test_admin_cli_creates_lists_disables_and_refuses_bad_input(system):
     missing = admin(system, "disable-agent", "--username", "nobody-here")
     assert missing.returncode == 2
     seed = admin(system, "seed")
-    assert seed.returncode == 0 and "35" in seed.stdout
+    assert seed.returncode == 0 and "100" in seed.stdout
+
+
+async def test_every_matter_has_all_aspects_aliases_and_eight_faqs(h):
+    """Issue 16: the 100 matters of the catalogue, each complete in the knowledge base (matters API)."""
+    username, _ = await h.make_staff([], "trainer")
+    status, body = await h.http("GET", "/api/v1/trainer/matters", token=await h.staff_token(username))
+    assert status == 200
+    matters = {m["id"]: m for m in body["matters"]}
+    status, cat = await h.http("GET", "/api/v1/catalogue")
+    assert set(matters) == {m["id"] for m in cat["matters"]} and len(matters) == 100
+    thin = {mid: (m["missing"], m["faqs"], m["aliases"]) for mid, m in matters.items()
+            if m["missing"] or m["faqs"] < 8 or m["aliases"] < 5}
+    assert thin == {}
 
 
 async def test_disabled_agent_cannot_log_in(h, system):
