@@ -17,6 +17,7 @@ from bridge.domain.bot_turns import Bot
 from bridge.domain.citizen_limits import CitizenLimits
 from bridge.domain.conversations import Conversations
 from bridge.domain.escalation import Escalation
+from bridge.domain.kb_exchange import KbExchange
 from bridge.domain.kb_loop import KbLoop
 from bridge.domain.lifecycle import Lifecycle
 from bridge.domain.login import Logins
@@ -118,6 +119,8 @@ def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: s
         models=ModelStore(store, settings),
         phone=phone, phone_calls=PhoneCalls(conversations, timeline), phone_links=phone_links,
         offline_help=OfflineHelp(store), notify=notify,
+        kb_exchange=KbExchange(store, catalogue, settings.knowledge_url, settings.hotline_secret,
+                               settings.hotline_kb_interval_s),
     )
 
 
@@ -132,7 +135,8 @@ def _background_loops(ctx: AppContext) -> list[Periodic]:
             Periodic("staff-sessions", staff.check, s.staff_check_s, log, "staff session check failed"),
             Periodic("retention", retention.sweep, s.retention_sweep_s, log, "retention sweep failed"),
             Periodic("models", ctx.models.reconcile, s.model_reconcile_s, log, "model reconcile failed"),
-            Periodic("notify", ctx.notify.outbox.deliver_due, s.notify.poll_s, log, "notification outbox failed")]
+            Periodic("notify", ctx.notify.outbox.deliver_due, s.notify.poll_s, log, "notification outbox failed"),
+            Periodic("kb-exchange", ctx.kb_exchange.tick, s.hotline_kb_poll_s, log, "12345 knowledge exchange failed")]
 
 
 async def _startup(app: web.Application) -> None:
@@ -174,6 +178,7 @@ async def _cleanup(app: web.Application) -> None:
     await ctx.rasa.close()
     await ctx.escalation.close()
     await ctx.notify.close()
+    await ctx.kb_exchange.close()
     await ctx.store.close()
 
 

@@ -12,6 +12,7 @@ from bridge.domain.bot_turns import Bot
 from bridge.domain.citizen_limits import CitizenLimits
 from bridge.domain.conversations import Conversations
 from bridge.domain.escalation import Escalation
+from bridge.domain.kb_exchange import KbExchange
 from bridge.domain.kb_loop import KbLoop
 from bridge.domain.lifecycle import Lifecycle
 from bridge.domain.login import Logins
@@ -88,5 +89,6 @@ class AppContext:
     phone_links: PhoneLinks  # verified citizen numbers, hashed
     offline_help: OfflineHelp  # problems logged by window staff, volunteers and officials
     notify: Notify  # citizen notifications: outbox, triggers (a messaging follow-up), consents
+    kb_exchange: KbExchange  # the 12345 knowledge exchange: signed exports, answers as drafts
 
 

@@ -7,7 +7,8 @@
 - GET /workorders: what was received, with how many times each was posted;
 - POST /admin/callback `{ticket_id, status, note}`: sends the signed status callback to the order's
   `callback_url` and answers with the bridge's status and the headers it sent;
-- POST /admin/down and /admin/up: simulate an outage (answers 503 while down).
+- POST /admin/down and /admin/up: simulate an outage (answers 503 while down);
+- the knowledge exchange (exports in, answers out): ops/hotline_knowledge.py.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from aiohttp import web
 
 from core import signatures
 from core.settings import load_settings
+from ops import hotline_knowledge
 
 
 def make_app(store: Path, secret: str) -> web.Application:
@@ -36,10 +38,10 @@ def make_app(store: Path, secret: str) -> web.Application:
                 order = json.loads(line)
                 received[order["id"]] = order
 
-    async def intake(request: web.Request) -> web.Response:
+    async def refuse(request: web.Request, body: bytes) -> web.Response | None:
+        """The refusal of a request while down, badly signed, stale or replayed; None to accept it."""
         if state["down"]:
             return web.json_response({"error": "down"}, status=503)
-        body = await request.read()
         refused = signatures.check_request(secret, body, request.headers)
         if refused:
             return web.json_response({"error": refused}, status=401)
@@ -49,6 +51,13 @@ def make_app(store: Path, secret: str) -> web.Application:
         if request.headers[signatures.NONCE] in nonces:
             return web.json_response({"error": "replayed"}, status=409)
         nonces[request.headers[signatures.NONCE]] = t
+        return None
+
+    async def intake(request: web.Request) -> web.Response:
+        body = await request.read()
+        refused = await refuse(request, body)
+        if refused is not None:
+            return refused
         key = request.headers.get("Idempotency-Key", "")
         order = json.loads(body)
         if not key or key != order.get("id"):
@@ -87,6 +96,7 @@ def make_app(store: Path, secret: str) -> web.Application:
     app.router.add_post("/admin/callback", callback)
     app.router.add_post("/admin/down", down)
     app.router.add_post("/admin/up", up)
+    hotline_knowledge.install(app, store.with_name(store.stem + "-knowledge.jsonl"), secret, refuse)
     return app
 
 

@@ -13,6 +13,7 @@ from bridge.transport.http import (
     health,
     hotline,
     kb,
+    kb_exchange,
     model_files,
     notify,
     offline_help,
@@ -43,6 +44,7 @@ TABLES: tuple[RouteTable, ...] = (
     notify.table,
     trainer_stories.table, trainer_learn.table,
     trainer_convs.table,
+    kb_exchange.table,
 )
 
 
