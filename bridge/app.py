@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 from pathlib import Path
 
 import socketio
@@ -17,6 +18,7 @@ from bridge.domain.bot_turns import Bot
 from bridge.domain.citizen_limits import CitizenLimits
 from bridge.domain.conversations import Conversations
 from bridge.domain.escalation import Escalation
+from bridge.domain.haocha import HaochaOutbox
 from bridge.domain.kb_exchange import KbExchange
 from bridge.domain.kb_loop import KbLoop
 from bridge.domain.lifecycle import Lifecycle
@@ -32,6 +34,8 @@ from bridge.domain.ports import Attachments as AttachmentsPort
 from bridge.domain.presence import Presence
 from bridge.domain.queues import Queues
 from bridge.domain.ratings import Ratings
+from bridge.domain.rectification import Rectifications
+from bridge.domain.rectification_notice import citizen_informer
 from bridge.domain.retention import Retention
 from bridge.domain.staff_sessions import StaffDirectory, StaffSessions
 from bridge.domain.sweeper import Sweeper
@@ -107,11 +111,15 @@ def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: s
     notify = build_notify(settings, store, timeline, catalogue)
     messaging.followups.append(notify.triggers.followup)  # notifications to citizens away from the desk
     lifecycle.can_notify = notify.can_reach  # the out-of-hours notice promises a notification only then
+    ratings, rectifications = Ratings(store, timeline), Rectifications(store, timeline)
+    haocha = HaochaOutbox(store, settings.haocha_url, settings.haocha_secret, settings.haocha_max_attempts)
+    ratings.followups += [haocha.report, rectifications.open]
+    rectifications.inform = citizen_informer(notify)
     return AppContext(
         settings=settings, store=store, catalogue=catalogue, sio=sio, tokens=TokenService(settings),
         delivery=delivery, timeline=timeline, messages=messages, messaging=messaging,
         conversations=conversations, queues=queues, assignment=assignment, lifecycle=lifecycle,
-        ratings=Ratings(store, timeline), rasa=rasa, bot=bot, escalation=escalation, unanswered=unanswered,
+        ratings=ratings, rasa=rasa, bot=bot, escalation=escalation, unanswered=unanswered,
         presence=presence, limiter=RateLimiter(settings.rate_limit_per_10s),
         sessions=Sessions(sio), kb_loop=kb_loop, staff=StaffDirectory(store, settings.staff_check_s),
         logins=Logins(store, LoginThrottle(store, Limits.of(settings))),
@@ -121,6 +129,7 @@ def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: s
         offline_help=OfflineHelp(store), notify=notify,
         kb_exchange=KbExchange(store, catalogue, settings.knowledge_url, settings.hotline_secret,
                                settings.hotline_kb_interval_s),
+        haocha=haocha, rectifications=rectifications,
     )
 
 
@@ -136,7 +145,10 @@ def _background_loops(ctx: AppContext) -> list[Periodic]:
             Periodic("retention", retention.sweep, s.retention_sweep_s, log, "retention sweep failed"),
             Periodic("models", ctx.models.reconcile, s.model_reconcile_s, log, "model reconcile failed"),
             Periodic("notify", ctx.notify.outbox.deliver_due, s.notify.poll_s, log, "notification outbox failed"),
-            Periodic("kb-exchange", ctx.kb_exchange.tick, s.hotline_kb_poll_s, log, "12345 knowledge exchange failed")]
+            Periodic("kb-exchange", ctx.kb_exchange.tick, s.hotline_kb_poll_s, log, "12345 knowledge exchange failed"),
+            Periodic("haocha", ctx.haocha.deliver_due, s.haocha_poll_s, log, "好差评 outbox failed"),
+            Periodic("rectification-overdue", partial(ctx.rectifications.flag_overdue, ctx.delivery), s.haocha_poll_s,
+                     log, "rectification overdue check failed")]
 
 
 async def _startup(app: web.Application) -> None:
@@ -179,6 +191,7 @@ async def _cleanup(app: web.Application) -> None:
     await ctx.escalation.close()
     await ctx.notify.close()
     await ctx.kb_exchange.close()
+    await ctx.haocha.close()
     await ctx.store.close()
 
 

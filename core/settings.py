@@ -79,6 +79,11 @@ class Settings(BaseSettings):
     hotline_kb_url: str = Field("", alias="HOTLINE_KB_URL")
     hotline_kb_interval_s: float = Field(3600.0, gt=0, alias="HOTLINE_KB_INTERVAL_S")  # periodic export and pull
     hotline_kb_poll_s: float = Field(10.0, gt=0, alias="HOTLINE_KB_POLL_S")  # the job's tick (retries are due)
+    # the national 好差评 intake (docs/haocha.md): empty URL = not configured, reports kept as skipped
+    haocha_url: str = Field("", alias="HAOCHA_URL")
+    haocha_secret: str = Field("", alias="HAOCHA_SECRET")
+    haocha_max_attempts: int = Field(8, ge=1, alias="HAOCHA_MAX_ATTEMPTS")  # then a dead letter
+    haocha_poll_s: float = Field(2.0, gt=0, alias="HAOCHA_POLL_S")  # outbox and overdue rectifications
 
     @property
     def knowledge_url(self) -> str:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
 import aiohttp
@@ -24,34 +23,20 @@ from aiohttp import web
 from core import signatures
 from core.settings import load_settings
 from ops import hotline_knowledge
+from ops.signed_intake import SignedIntake
 
 
 def make_app(store: Path, secret: str) -> web.Application:
     app = web.Application()
     received: dict[str, dict] = {}
     posts: dict[str, int] = {}
-    state = {"down": False}
-    nonces: dict[str, float] = {}
+    guard = SignedIntake(secret)
+    refuse = guard.refuse
     if store.exists():
         for line in store.read_text().splitlines():
             if line.strip():
                 order = json.loads(line)
                 received[order["id"]] = order
-
-    async def refuse(request: web.Request, body: bytes) -> web.Response | None:
-        """The refusal of a request while down, badly signed, stale or replayed; None to accept it."""
-        if state["down"]:
-            return web.json_response({"error": "down"}, status=503)
-        refused = signatures.check_request(secret, body, request.headers)
-        if refused:
-            return web.json_response({"error": refused}, status=401)
-        t = time.time()
-        for old in [n for n, seen in nonces.items() if t - seen > 2 * signatures.MAX_AGE_S]:
-            del nonces[old]
-        if request.headers[signatures.NONCE] in nonces:
-            return web.json_response({"error": "replayed"}, status=409)
-        nonces[request.headers[signatures.NONCE]] = t
-        return None
 
     async def intake(request: web.Request) -> web.Response:
         body = await request.read()
@@ -84,11 +69,11 @@ def make_app(store: Path, secret: str) -> web.Application:
             return web.json_response({"status": r.status, "headers": headers})
 
     async def down(request: web.Request) -> web.Response:
-        state["down"] = True
+        guard.down = True
         return web.json_response({"down": True})
 
     async def up(request: web.Request) -> web.Response:
-        state["down"] = False
+        guard.down = False
         return web.json_response({"down": False})
 
     app.router.add_post("/workorders", intake)

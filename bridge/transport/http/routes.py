@@ -20,6 +20,7 @@ from bridge.transport.http import (
     openapi,
     panes,
     privacy,
+    rectification,
     reports,
     staff,
     trainer,
@@ -45,6 +46,7 @@ TABLES: tuple[RouteTable, ...] = (
     trainer_stories.table, trainer_learn.table,
     trainer_convs.table,
     kb_exchange.table,
+    rectification.table,
 )
 
 
