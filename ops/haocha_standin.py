@@ -17,7 +17,7 @@ from pathlib import Path
 from aiohttp import web
 
 from core import signatures
-from ops.signed_intake import SignedIntake
+from ops.signed_intake import SignedIntake, append_line, serve
 
 REQUIRED = ("report_id", "channel", "matter_code", "conversation_id", "level", "tags", "text", "rated_at")
 
@@ -26,7 +26,6 @@ def make_app(store: Path, secret: str) -> web.Application:
     app = web.Application()
     guard = SignedIntake(secret)
     received: dict[str, dict] = {}
-    posts: dict[str, int] = {}
     if store.exists():
         for line in store.read_text().splitlines():
             if line.strip():
@@ -34,29 +33,21 @@ def make_app(store: Path, secret: str) -> web.Application:
                 received[rec["report"]["report_id"]] = rec
 
     async def intake(request: web.Request) -> web.Response:
-        body = await request.read()
-        refused = await guard.refuse(request, body)
-        if refused is not None:
-            return refused
-        report = json.loads(body)
-        key = request.headers.get("Idempotency-Key", "")
-        if not key or key != report.get("report_id"):
-            return web.json_response({"error": "missing idempotency key"}, status=400)
+        taken = await guard.take(request, "report_id", received)
+        if isinstance(taken, web.Response):
+            return taken
+        report, key = taken
         missing = [f for f in REQUIRED if f not in report]
         if missing or report["level"] not in (1, 2, 3, 4, 5):
             return web.json_response({"error": "invalid report", "missing": missing}, status=400)
-        posts[key] = posts.get(key, 0) + 1
-        if key in received:
-            return web.json_response({"ok": True, "duplicate": True})
         rec = {"report": report,
                "headers": {h: request.headers[h] for h in (signatures.TS, signatures.NONCE, signatures.SIGNATURE)}}
         received[key] = rec
-        with store.open("a") as fh:
-            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
-        return web.json_response({"ok": True}, status=201)
+        append_line(store, rec)
+        return web.json_response({"ok": True, "report_id": key}, status=201)
 
     async def listing(request: web.Request) -> web.Response:
-        return web.json_response({"ratings": list(received.values()), "posts": posts})
+        return web.json_response({"ratings": list(received.values()), "posts": guard.posts})
 
     async def switch(request: web.Request) -> web.Response:
         guard.down = request.path.endswith("/down")
@@ -75,12 +66,8 @@ def main() -> None:
     p.add_argument("--port", type=int, default=8093)
     p.add_argument("--store", default="var/haocha.jsonl")
     args = p.parse_args()
-    secret = os.environ.get("HAOCHA_SECRET", "")
-    if not secret:
-        raise SystemExit("好差评 stand-in: HAOCHA_SECRET: must be set")
-    store = Path(args.store)
-    store.parent.mkdir(parents=True, exist_ok=True)
-    web.run_app(make_app(store, secret), host=args.host, port=args.port, print=None, access_log=None)
+    serve(make_app, args.store, os.environ.get("HAOCHA_SECRET", ""), args.host, args.port,
+          "好差评 stand-in: HAOCHA_SECRET")
 
 
 if __name__ == "__main__":

@@ -12,20 +12,17 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
 
 from core import signatures
+from ops.signed_intake import SignedIntake, append_line
 
-Refuse = Callable[[web.Request, bytes], Awaitable[web.Response | None]]
 
-
-def install(app: web.Application, store: Path, secret: str, refuse: Refuse) -> None:
+def install(app: web.Application, store: Path, secret: str, guard: SignedIntake) -> None:
     """Add the knowledge routes to the stand-in `app`; batches and answers are appended to `store` (JSON lines)."""
     batches: dict[str, dict] = {}
-    posts: dict[str, int] = {}
     answers: list[dict] = []
     if store.exists():
         for line in store.read_text().splitlines():
@@ -36,33 +33,22 @@ def install(app: web.Application, store: Path, secret: str, refuse: Refuse) -> N
                 else:
                     answers.append(rec["answer"])
 
-    def keep(rec: dict) -> None:
-        with store.open("a") as fh:
-            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
-
     async def intake(request: web.Request) -> web.Response:
-        body = await request.read()
-        refused = await refuse(request, body)
-        if refused is not None:
-            return refused
-        batch = json.loads(body)
-        key = request.headers.get("Idempotency-Key", "")
-        if not key or key != batch.get("batch_id"):
-            return web.json_response({"error": "missing idempotency key"}, status=400)
-        posts[key] = posts.get(key, 0) + 1
-        if key in batches:
-            return web.json_response({"ok": True, "duplicate": True})
+        taken = await guard.take(request, "batch_id", batches)
+        if isinstance(taken, web.Response):
+            return taken
+        batch, key = taken
         rec = {"kind": "batch", "batch": batch, "received_at": time.time(),
                "headers": {h: request.headers[h] for h in (signatures.TS, signatures.NONCE, signatures.SIGNATURE)}}
         batches[key] = rec
-        keep(rec)
+        append_line(store, rec)
         return web.json_response({"ok": True, "batch_id": key, "count": len(batch.get("articles", []))}, status=201)
 
     async def listing(request: web.Request) -> web.Response:
-        return web.json_response({"exports": list(batches.values()), "posts": posts})
+        return web.json_response({"exports": list(batches.values()), "posts": guard.posts})
 
     async def serve_answers(request: web.Request) -> web.Response:
-        refused = await refuse(request, b"")
+        refused = await guard.refuse(request, b"")
         if refused is not None:
             return refused
         after = int(request.query.get("after", "0") or 0)
@@ -80,7 +66,7 @@ def install(app: web.Application, store: Path, secret: str, refuse: Refuse) -> N
                   "base_version": data.get("base_version"), "effective_date": data.get("effective_date"),
                   "updated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         answers.append(answer)
-        keep({"kind": "answer", "answer": answer})
+        append_line(store, {"kind": "answer", "answer": answer})
         return web.json_response(answer, status=201)
 
     app.router.add_post("/knowledge/exports", intake)

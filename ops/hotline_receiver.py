@@ -23,15 +23,13 @@ from aiohttp import web
 from core import signatures
 from core.settings import load_settings
 from ops import hotline_knowledge
-from ops.signed_intake import SignedIntake
+from ops.signed_intake import SignedIntake, append_line, serve
 
 
 def make_app(store: Path, secret: str) -> web.Application:
     app = web.Application()
     received: dict[str, dict] = {}
-    posts: dict[str, int] = {}
     guard = SignedIntake(secret)
-    refuse = guard.refuse
     if store.exists():
         for line in store.read_text().splitlines():
             if line.strip():
@@ -39,24 +37,16 @@ def make_app(store: Path, secret: str) -> web.Application:
                 received[order["id"]] = order
 
     async def intake(request: web.Request) -> web.Response:
-        body = await request.read()
-        refused = await refuse(request, body)
-        if refused is not None:
-            return refused
-        key = request.headers.get("Idempotency-Key", "")
-        order = json.loads(body)
-        if not key or key != order.get("id"):
-            return web.json_response({"error": "missing idempotency key"}, status=400)
-        posts[key] = posts.get(key, 0) + 1
-        if key in received:
-            return web.json_response({"ok": True, "duplicate": True})
+        taken = await guard.take(request, "id", received)
+        if isinstance(taken, web.Response):
+            return taken
+        order, key = taken
         received[key] = order
-        with store.open("a") as fh:
-            fh.write(json.dumps(order, ensure_ascii=False) + "\n")
+        append_line(store, order)
         return web.json_response({"ok": True}, status=201)
 
     async def listing(request: web.Request) -> web.Response:
-        return web.json_response({"workorders": list(received.values()), "posts": posts})
+        return web.json_response({"workorders": list(received.values()), "posts": guard.posts})
 
     async def callback(request: web.Request) -> web.Response:
         update = await request.json()
@@ -81,7 +71,7 @@ def make_app(store: Path, secret: str) -> web.Application:
     app.router.add_post("/admin/callback", callback)
     app.router.add_post("/admin/down", down)
     app.router.add_post("/admin/up", up)
-    hotline_knowledge.install(app, store.with_name(store.stem + "-knowledge.jsonl"), secret, refuse)
+    hotline_knowledge.install(app, store.with_name(store.stem + "-knowledge.jsonl"), secret, guard)
     return app
 
 
@@ -93,11 +83,7 @@ def main() -> None:
     p.add_argument("--secret", default=None)
     args = p.parse_args()
     secret = args.secret or load_settings().hotline_secret
-    if not secret:
-        raise SystemExit("hotline stand-in: HOTLINE_SECRET: must be set")
-    store = Path(args.store)
-    store.parent.mkdir(parents=True, exist_ok=True)
-    web.run_app(make_app(store, secret), host=args.host, port=args.port, print=None, access_log=None)
+    serve(make_app, args.store, secret, args.host, args.port, "hotline stand-in: HOTLINE_SECRET")
 
 
 if __name__ == "__main__":

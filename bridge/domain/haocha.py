@@ -13,10 +13,8 @@ import logging
 import secrets
 from typing import Any
 
-import aiohttp
-
 from bridge.domain.haocha_levels import report_body
-from bridge.infra.signed_post import signed_post
+from bridge.infra.signed_post import PartnerClient
 from core.clock import iso, now
 from core.db import Store
 
@@ -36,9 +34,8 @@ class HaochaOutbox:
     def __init__(self, store: Store, url: str, secret: str, max_attempts: int) -> None:
         self.store = store
         self.url = url
-        self.secret = secret
         self.max_attempts = max_attempts
-        self._http: aiohttp.ClientSession | None = None
+        self.partner = PartnerClient(secret)
 
     async def matter_code(self, matter: str | None) -> str | None:
         """The matter's implementation code (`guide.code` of its matter record), else the matter id."""
@@ -60,18 +57,11 @@ class HaochaOutbox:
         await self.store.haocha_outbox.insert_one(item)
         return item
 
-    def _session(self) -> aiohttp.ClientSession:
-        if self._http is None or self._http.closed:
-            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5))
-        return self._http
-
     async def deliver_due(self, limit: int = 20) -> int:
-        """Send due reports; return how many were delivered now."""
-        t = now()
-        due = await self.store.haocha_outbox.find(
-            {"state": {"$in": ["pending", "sending"]}, "next_try": {"$lte": t}}, limit=limit).to_list(None)
-        delivered = 0
-        for item in due:
+        """Send due reports (each claimed for a lease first); return how many were delivered now."""
+        t, delivered = now(), 0
+        due = {"state": {"$in": ["pending", "sending"]}, "next_try": {"$lte": t}}
+        for item in await self.store.haocha_outbox.find(due, limit=limit).to_list(None):
             claimed = await self.store.haocha_outbox.update_one(
                 {"_id": item["_id"], "next_try": item["next_try"]},
                 {"$set": {"state": "sending", "next_try": t + dt.timedelta(seconds=LEASE_S)}})
@@ -80,7 +70,7 @@ class HaochaOutbox:
         return delivered
 
     async def _send(self, item: dict[str, Any]) -> bool:
-        error = await signed_post(self._session(), self.url, self.secret, item["_id"], item["report"])
+        error = await self.partner.post(self.url, item["_id"], item["report"])
         attempts = item["attempts"] + 1
         if error is None:
             fields = {"state": "delivered", "delivered_at": now(), "last_error": None}
@@ -110,5 +100,4 @@ class HaochaOutbox:
             {"$set": {"state": "pending", "attempts": 0, "next_try": now()}}, return_document=True)
 
     async def close(self) -> None:
-        if self._http is not None:
-            await self._http.close()
+        await self.partner.close()

@@ -20,7 +20,7 @@ import aiohttp
 from pymongo.errors import DuplicateKeyError
 
 from bridge.domain.kb_exchange_wire import answer_outcome, article_export, batch_wire
-from bridge.infra.signed_post import signed_post
+from bridge.infra.signed_post import PartnerClient
 from core import signatures
 from core.catalogue import Catalogue
 from core.clock import iso, now
@@ -42,12 +42,7 @@ class KbExchange:
         self.url = url.rstrip("/")
         self.secret = secret
         self.interval_s = interval_s
-        self._http: aiohttp.ClientSession | None = None
-
-    def _session(self) -> aiohttp.ClientSession:
-        if self._http is None or self._http.closed:
-            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
-        return self._http
+        self.partner = PartnerClient(secret, timeout_s=10.0)
 
     async def state(self) -> dict[str, Any]:
         return await self.store.kb_exchange.find_one({"_id": STATE}) or {"_id": STATE}
@@ -106,7 +101,7 @@ class KbExchange:
     async def _send(self, batch: dict[str, Any]) -> bool:
         payload = {"batch_id": batch["_id"], "source": "bangban", "since": iso(batch["since"]),
                    "until": iso(batch["until"]), "count": batch["count"], "articles": batch["articles"]}
-        error = await signed_post(self._session(), f"{self.url}/exports", self.secret, batch["_id"], payload)
+        error = await self.partner.post(f"{self.url}/exports", batch["_id"], payload)
         attempts = batch["attempts"] + 1
         if error is not None:
             backoff = min(MAX_BACKOFF_S, 2.0 ** min(attempts, 8) / 2)
@@ -125,7 +120,8 @@ class KbExchange:
         """Fetch the hotline's answers after the last one seen; each becomes a draft or is recorded as stale."""
         after = int((await self.state()).get("answers_after") or 0)
         headers = signatures.signed_headers(self.secret, b"")
-        async with self._session().get(f"{self.url}/answers", params={"after": str(after)}, headers=headers) as r:
+        params = {"after": str(after)}
+        async with self.partner.session().get(f"{self.url}/answers", params=params, headers=headers) as r:
             raw = await r.read()
             if r.status != 200:
                 raise RuntimeError(f"12345 answers: HTTP {r.status}")
@@ -189,5 +185,4 @@ class KbExchange:
                              "received_at": iso(a.get("received_at"))} for a in answers]}
 
     async def close(self) -> None:
-        if self._http is not None:
-            await self._http.close()
+        await self.partner.close()
