@@ -161,12 +161,14 @@ class KbExchange:
         return outcome
 
     async def tick(self) -> None:
-        """The periodic job: an export when the interval has passed, delivery, and a pull of answers."""
-        state = await self.state()
-        last = state.get("last_export_at")
-        if last is None or (now() - last).total_seconds() >= self.interval_s:
+        """The periodic job: due retries on every tick; an export and a pull once the interval has passed."""
+        last = (await self.state()).get("last_export_at")
+        due = last is None or (now() - last).total_seconds() >= self.interval_s
+        if due:
             await self.export("scheduler")
         await self.deliver_due()
+        if not due:
+            return
         try:
             await self.pull()
         except (aiohttp.ClientError, TimeoutError, RuntimeError) as exc:
