@@ -40,3 +40,29 @@ def test_an_item_is_overdue_after_its_deadline_unless_closed():
     item = {"status": "claimed", "deadline": "2026-12-17"}
     assert not is_overdue(item, dt.date(2026, 12, 17)) and is_overdue(item, dt.date(2026, 12, 18))
     assert not is_overdue({**item, "status": "closed"}, dt.date(2027, 1, 1))
+
+
+def test_a_configured_haocha_intake_needs_a_strong_secret_away_from_local_development(monkeypatch, tmp_path):
+    from core.settings import load_settings
+    from core.settings_checks import unsafe_settings
+
+    for name in ("BANGBAN_TOKEN_SECRET", "HOTLINE_SECRET", "RASA_TOKEN"):
+        monkeypatch.setenv(name, "x" * 40)
+    monkeypatch.setenv("BANGBAN_VAR", str(tmp_path))
+    monkeypatch.setenv("BANGBAN_HOST", "0.0.0.0")
+    monkeypatch.setenv("HAOCHA_URL", "https://haocha.example.gov.cn/ratings")
+    monkeypatch.setenv("HAOCHA_SECRET", "short")
+    assert any(p.startswith("HAOCHA_SECRET: must be at least 32 bytes") for p in unsafe_settings(load_settings()))
+    monkeypatch.setenv("HAOCHA_URL", "")
+    assert not any(p.startswith("HAOCHA_SECRET") for p in unsafe_settings(load_settings()))  # not configured
+
+
+def test_the_knowledge_endpoint_sits_next_to_the_work_order_intake(monkeypatch, tmp_path):
+    from core.settings import load_settings
+
+    monkeypatch.setenv("BANGBAN_VAR", str(tmp_path))
+    monkeypatch.setenv("HOTLINE_URL", "https://12345.example.gov.cn/api/workorders")
+    monkeypatch.delenv("HOTLINE_KB_URL", raising=False)
+    assert load_settings().knowledge_url == "https://12345.example.gov.cn/api/knowledge"
+    monkeypatch.setenv("HOTLINE_KB_URL", "https://kb.example.gov.cn/v1")
+    assert load_settings().knowledge_url == "https://kb.example.gov.cn/v1"
