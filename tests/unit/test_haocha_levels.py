@@ -46,12 +46,11 @@ def test_a_configured_haocha_intake_needs_a_strong_secret_away_from_local_develo
     from core.settings import load_settings
     from core.settings_checks import unsafe_settings
 
-    for name in ("BANGBAN_TOKEN_SECRET", "HOTLINE_SECRET", "RASA_TOKEN"):
-        monkeypatch.setenv(name, "x" * 40)
-    monkeypatch.setenv("BANGBAN_VAR", str(tmp_path))
-    monkeypatch.setenv("BANGBAN_HOST", "0.0.0.0")
-    monkeypatch.setenv("HAOCHA_URL", "https://haocha.example.gov.cn/ratings")
-    monkeypatch.setenv("HAOCHA_SECRET", "short")
+    env = {**dict.fromkeys(("BANGBAN_TOKEN_SECRET", "HOTLINE_SECRET", "RASA_TOKEN"), "x" * 40),
+           "BANGBAN_VAR": str(tmp_path), "BANGBAN_HOST": "0.0.0.0",  # away from local development
+           "HAOCHA_URL": "https://haocha.example.gov.cn/ratings", "HAOCHA_SECRET": "short"}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
     assert any(p.startswith("HAOCHA_SECRET: must be at least 32 bytes") for p in unsafe_settings(load_settings()))
     monkeypatch.setenv("HAOCHA_URL", "")
     assert not any(p.startswith("HAOCHA_SECRET") for p in unsafe_settings(load_settings()))  # not configured
