@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 from pathlib import Path
 
 import socketio
@@ -17,6 +18,8 @@ from bridge.domain.bot_turns import Bot
 from bridge.domain.citizen_limits import CitizenLimits
 from bridge.domain.conversations import Conversations
 from bridge.domain.escalation import Escalation
+from bridge.domain.haocha import HaochaOutbox
+from bridge.domain.kb_exchange import KbExchange
 from bridge.domain.kb_loop import KbLoop
 from bridge.domain.lifecycle import Lifecycle
 from bridge.domain.login import Logins
@@ -31,6 +34,8 @@ from bridge.domain.ports import Attachments as AttachmentsPort
 from bridge.domain.presence import Presence
 from bridge.domain.queues import Queues
 from bridge.domain.ratings import Ratings
+from bridge.domain.rectification import Rectifications
+from bridge.domain.rectification_notice import citizen_informer
 from bridge.domain.retention import Retention
 from bridge.domain.staff_sessions import StaffDirectory, StaffSessions
 from bridge.domain.sweeper import Sweeper
@@ -108,11 +113,15 @@ def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: s
     notify = build_notify(settings, store, timeline, catalogue, delivery.user_here)
     messaging.followups.append(notify.triggers.followup)  # notifications to citizens away from the desk
     lifecycle.can_notify = notify.can_reach  # the out-of-hours notice promises a notification only then
+    ratings, rectifications = Ratings(store, timeline), Rectifications(store, timeline)
+    haocha = HaochaOutbox(store, settings.haocha_url, settings.haocha_secret, settings.haocha_max_attempts)
+    ratings.followups += [haocha.report, rectifications.open]
+    rectifications.inform = citizen_informer(notify)
     return AppContext(
         settings=settings, store=store, catalogue=catalogue, sio=sio, tokens=TokenService(settings),
         delivery=delivery, timeline=timeline, messages=messages, messaging=messaging,
         conversations=conversations, queues=queues, assignment=assignment, lifecycle=lifecycle,
-        ratings=Ratings(store, timeline), rasa=rasa, bot=bot, escalation=escalation, unanswered=unanswered,
+        ratings=ratings, rasa=rasa, bot=bot, escalation=escalation, unanswered=unanswered,
         presence=presence, limiter=RateLimiter(settings.rate_limit_per_10s),
         sessions=Sessions(sio), kb_loop=kb_loop, staff=StaffDirectory(store, settings.staff_check_s),
         logins=Logins(store, LoginThrottle(store, Limits.of(settings))),
@@ -120,6 +129,9 @@ def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: s
         models=ModelStore(store, settings),
         phone=phone, phone_calls=PhoneCalls(conversations, timeline), phone_links=phone_links,
         offline_help=OfflineHelp(store), notify=notify,
+        kb_exchange=KbExchange(store, catalogue, settings.knowledge_url, settings.hotline_secret,
+                               settings.hotline_kb_interval_s),
+        haocha=haocha, rectifications=rectifications,
     )
 
 
@@ -136,7 +148,11 @@ def _background_loops(ctx: AppContext) -> list[Periodic]:
             Periodic("models", ctx.models.reconcile, s.model_reconcile_s, log, "model reconcile failed"),
             Periodic("notify", ctx.notify.outbox.deliver_due, s.notify.poll_s, log, "notification outbox failed"),
             Periodic("catalogue", lambda: follow_catalogue(ctx.store, ctx.catalogue, get_catalogue()),
-                     CATALOGUE_CHECK_S, log, "catalogue revision check failed")]
+                     CATALOGUE_CHECK_S, log, "catalogue revision check failed"),
+            Periodic("kb-exchange", ctx.kb_exchange.tick, s.hotline_kb_poll_s, log, "12345 knowledge exchange failed"),
+            Periodic("haocha", ctx.haocha.deliver_due, s.haocha_poll_s, log, "好差评 outbox failed"),
+            Periodic("rectification-overdue", partial(ctx.rectifications.flag_overdue, ctx.delivery), s.haocha_poll_s,
+                     log, "rectification overdue check failed")]
 
 
 async def _startup(app: web.Application) -> None:
@@ -178,6 +194,8 @@ async def _cleanup(app: web.Application) -> None:
     await ctx.rasa.close()
     await ctx.escalation.close()
     await ctx.notify.close()
+    await ctx.kb_exchange.close()
+    await ctx.haocha.close()
     await ctx.store.close()
 
 

@@ -12,6 +12,8 @@ from bridge.domain.bot_turns import Bot
 from bridge.domain.citizen_limits import CitizenLimits
 from bridge.domain.conversations import Conversations
 from bridge.domain.escalation import Escalation
+from bridge.domain.haocha import HaochaOutbox
+from bridge.domain.kb_exchange import KbExchange
 from bridge.domain.kb_loop import KbLoop
 from bridge.domain.lifecycle import Lifecycle
 from bridge.domain.login import Logins
@@ -24,6 +26,7 @@ from bridge.domain.phone_links import PhoneLinks
 from bridge.domain.presence import Presence
 from bridge.domain.queues import Queues
 from bridge.domain.ratings import Ratings
+from bridge.domain.rectification import Rectifications
 from bridge.domain.staff_sessions import StaffDirectory
 from bridge.domain.timeline import Timeline
 from bridge.domain.token_expiry import TokenExpiry
@@ -88,5 +91,8 @@ class AppContext:
     phone_links: PhoneLinks  # verified citizen numbers, hashed
     offline_help: OfflineHelp  # problems logged by window staff, volunteers and officials
     notify: Notify  # citizen notifications: outbox, triggers (a messaging follow-up), consents
+    kb_exchange: KbExchange  # the 12345 knowledge exchange: signed exports, answers as drafts
+    haocha: HaochaOutbox  # every rating reported to the national 好差评 system
+    rectifications: Rectifications  # 核实整改 of bad ratings
 
 

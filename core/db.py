@@ -112,6 +112,15 @@ INDEXES: dict[str, list[IndexModel]] = {
     "notify_contacts": [],
     # trainers' review of bot conversations (bridge/trainer/review.py): _id is the conversation id
     "conv_reviews": [IndexModel([("status", ASCENDING), ("at", DESCENDING)], name="status_at")],
+    # the 12345 knowledge exchange (bridge/domain/kb_exchange.py): cursors, export batches, answers received
+    "kb_exchange": [],
+    "kb_exchange_batches": [IndexModel([("state", ASCENDING), ("next_try", ASCENDING)], name="outbox")],
+    "kb_exchange_answers": [IndexModel([("received_at", DESCENDING)], name="received")],
+    # 好差评 reports (bridge/domain/haocha.py) and the rectification of bad ratings (bridge/domain/rectification.py)
+    "haocha_outbox": [IndexModel([("state", ASCENDING), ("next_try", ASCENDING)], name="due"),
+                      IndexModel([("created_at", DESCENDING)], name="created")],
+    "rectifications": [IndexModel([("status", ASCENDING), ("deadline", ASCENDING)], name="status_deadline"),
+                       IndexModel([("department", ASCENDING)], name="department")],
     # the live Rasa model's go-live figures, stored when it went live (bridge/trainer/training.py)
     "trainer_live": [],
 }

@@ -75,6 +75,20 @@ class Settings(BaseSettings):
     actions_url: str = Field("http://127.0.0.1:5055", alias="ACTIONS_URL")
     hotline_url: str = Field("http://127.0.0.1:8090/workorders", alias="HOTLINE_URL")
     hotline_secret: str = Field(alias="HOTLINE_SECRET")
+    # the hotline's knowledge endpoint (docs/hotline-exchange.md); empty: `knowledge` next to HOTLINE_URL
+    hotline_kb_url: str = Field("", alias="HOTLINE_KB_URL")
+    hotline_kb_interval_s: float = Field(3600.0, gt=0, alias="HOTLINE_KB_INTERVAL_S")  # periodic export and pull
+    hotline_kb_poll_s: float = Field(10.0, gt=0, alias="HOTLINE_KB_POLL_S")  # the job's tick (retries are due)
+    # the national 好差评 intake (docs/haocha.md): empty URL = not configured, reports kept as skipped
+    haocha_url: str = Field("", alias="HAOCHA_URL")
+    haocha_secret: str = Field("", alias="HAOCHA_SECRET")
+    haocha_max_attempts: int = Field(8, ge=1, alias="HAOCHA_MAX_ATTEMPTS")  # then a dead letter
+    haocha_poll_s: float = Field(2.0, gt=0, alias="HAOCHA_POLL_S")  # outbox and overdue rectifications
+
+    @property
+    def knowledge_url(self) -> str:
+        """HOTLINE_KB_URL, else `<HOTLINE_URL without its last segment>/knowledge`."""
+        return self.hotline_kb_url or self.hotline_url.rstrip("/").rsplit("/", 1)[0] + "/knowledge"
     # the call centre's CTI events (docs/cti.md): their shared HMAC secret (empty: every event refused),
     # and the port of the development call-centre stand-in (ops/cti_standin.py)
     cti_secret: str = Field(alias="CTI_SECRET")

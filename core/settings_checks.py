@@ -41,6 +41,8 @@ def unsafe_settings(settings: Settings) -> list[str]:
     ]
     problems += [_weak(name, value) for name, value in (("CTI_SECRET", settings.cti_secret),
                                                          ("PHONE_LINK_KEY", settings.phone_link_key)) if value]
+    if settings.haocha_url:  # reports to the 好差评 intake are signed with it
+        problems.append(_weak("HAOCHA_SECRET", settings.haocha_secret))
     if settings.dev_token_endpoint:
         problems.append(f"BANGBAN_DEV_TOKENS: must be off {WHERE}")
     if is_standin_url(settings.hotline_url):

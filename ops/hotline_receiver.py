@@ -7,14 +7,14 @@
 - GET /workorders: what was received, with how many times each was posted;
 - POST /admin/callback `{ticket_id, status, note}`: sends the signed status callback to the order's
   `callback_url` and answers with the bridge's status and the headers it sent;
-- POST /admin/down and /admin/up: simulate an outage (answers 503 while down).
+- POST /admin/down and /admin/up: simulate an outage (answers 503 while down);
+- the knowledge exchange (exports in, answers out): ops/hotline_knowledge.py.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
 import aiohttp
@@ -22,14 +22,14 @@ from aiohttp import web
 
 from core import signatures
 from core.settings import load_settings
+from ops import hotline_knowledge
+from ops.signed_intake import SignedIntake, append_line, serve
 
 
 def make_app(store: Path, secret: str) -> web.Application:
     app = web.Application()
     received: dict[str, dict] = {}
-    posts: dict[str, int] = {}
-    state = {"down": False}
-    nonces: dict[str, float] = {}
+    guard = SignedIntake(secret)
     if store.exists():
         for line in store.read_text().splitlines():
             if line.strip():
@@ -37,32 +37,16 @@ def make_app(store: Path, secret: str) -> web.Application:
                 received[order["id"]] = order
 
     async def intake(request: web.Request) -> web.Response:
-        if state["down"]:
-            return web.json_response({"error": "down"}, status=503)
-        body = await request.read()
-        refused = signatures.check_request(secret, body, request.headers)
-        if refused:
-            return web.json_response({"error": refused}, status=401)
-        t = time.time()
-        for old in [n for n, seen in nonces.items() if t - seen > 2 * signatures.MAX_AGE_S]:
-            del nonces[old]
-        if request.headers[signatures.NONCE] in nonces:
-            return web.json_response({"error": "replayed"}, status=409)
-        nonces[request.headers[signatures.NONCE]] = t
-        key = request.headers.get("Idempotency-Key", "")
-        order = json.loads(body)
-        if not key or key != order.get("id"):
-            return web.json_response({"error": "missing idempotency key"}, status=400)
-        posts[key] = posts.get(key, 0) + 1
-        if key in received:
-            return web.json_response({"ok": True, "duplicate": True})
+        taken = await guard.take(request, "id", received)
+        if isinstance(taken, web.Response):
+            return taken
+        order, key = taken
         received[key] = order
-        with store.open("a") as fh:
-            fh.write(json.dumps(order, ensure_ascii=False) + "\n")
+        append_line(store, order)
         return web.json_response({"ok": True}, status=201)
 
     async def listing(request: web.Request) -> web.Response:
-        return web.json_response({"workorders": list(received.values()), "posts": posts})
+        return web.json_response({"workorders": list(received.values()), "posts": guard.posts})
 
     async def callback(request: web.Request) -> web.Response:
         update = await request.json()
@@ -75,11 +59,11 @@ def make_app(store: Path, secret: str) -> web.Application:
             return web.json_response({"status": r.status, "headers": headers})
 
     async def down(request: web.Request) -> web.Response:
-        state["down"] = True
+        guard.down = True
         return web.json_response({"down": True})
 
     async def up(request: web.Request) -> web.Response:
-        state["down"] = False
+        guard.down = False
         return web.json_response({"down": False})
 
     app.router.add_post("/workorders", intake)
@@ -87,6 +71,7 @@ def make_app(store: Path, secret: str) -> web.Application:
     app.router.add_post("/admin/callback", callback)
     app.router.add_post("/admin/down", down)
     app.router.add_post("/admin/up", up)
+    hotline_knowledge.install(app, store.with_name(store.stem + "-knowledge.jsonl"), secret, guard)
     return app
 
 
@@ -98,11 +83,7 @@ def main() -> None:
     p.add_argument("--secret", default=None)
     args = p.parse_args()
     secret = args.secret or load_settings().hotline_secret
-    if not secret:
-        raise SystemExit("hotline stand-in: HOTLINE_SECRET: must be set")
-    store = Path(args.store)
-    store.parent.mkdir(parents=True, exist_ok=True)
-    web.run_app(make_app(store, secret), host=args.host, port=args.port, print=None, access_log=None)
+    serve(make_app, args.store, secret, args.host, args.port, "hotline stand-in: HOTLINE_SECRET")
 
 
 if __name__ == "__main__":

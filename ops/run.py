@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     lock.flush()
     cfg = _config(settings, args)
     busy = [x for x in [*cfg.bridge_ports, *cfg.rasa_ports, *cfg.actions_ports, cfg.hotline_port, cfg.cti_port,
-                        cfg.notify_port]
+                        cfg.notify_port, cfg.haocha_port]
             + ([] if cfg.mongo_url else [cfg.db_port]) if port_open(x)]
     if busy:
         say(f"ports already in use: {busy}; is another Bangban or another service running?")
@@ -87,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"    {label:<22} {base}{path}")
     print(f"    {'12345 stand-in':<22} {system.hotline_url}/workorders")
     print(f"    {'call-centre stand-in':<22} {system.cti_url}/  (place a fake call)")
+    print(f"    {'好差评 stand-in':<22} {system.haocha_url}/ratings")
     if settings.local_development:
         print(f"    {'notification stand-ins':<22} {system.notify_url}/admin/received?provider=wechat")
     if settings.local_development:
@@ -117,7 +118,7 @@ def _config(settings, args: argparse.Namespace) -> SystemConfig:
     common = {"mongo_url": "" if settings.embedded_db else settings.mongo_url, "redis_url": settings.redis_url,
               "rasa_config": args.config, "demo_staff": True,
               # a configured 12345 intake replaces the stand-in (required outside local development)
-              "extra_env": {"HOTLINE_URL": os.environ["HOTLINE_URL"]} if os.environ.get("HOTLINE_URL") else {}}
+              "extra_env": {k: os.environ[k] for k in ("HOTLINE_URL", "HAOCHA_URL") if os.environ.get(k)}}
     if args.free_ports:
         return SystemConfig.with_free_ports(settings.var_dir, bridges=args.bridges, rasa=args.rasa,
                                             actions=args.actions, **common)

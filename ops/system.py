@@ -47,6 +47,7 @@ class SystemConfig:
     hotline_port: int = 8090
     cti_port: int = 8091         # the call-centre stand-in (ops/cti_standin.py)
     notify_port: int = 8092      # the notification providers' stand-ins (ops/notify_standins.py)
+    haocha_port: int = 8093      # the 好差评 intake's stand-in (ops/haocha_standin.py)
     bridge_ports: list[int] = field(default_factory=lambda: [8080])
     redis_port: int = 6379
     more_rasa_ports: list[int] = field(default_factory=list)     # Rasa servers 2..N (shared tracker, Redis lock)
@@ -64,7 +65,7 @@ class SystemConfig:
         """Every process on a free port (a second system beside a running one)."""
         return cls(var_dir=var_dir, db_port=free_port(), rasa_port=free_port(), actions_port=free_port(),
                    hotline_port=free_port(), bridge_ports=[free_port() for _ in range(bridges)],
-                   redis_port=free_port(), cti_port=free_port(), notify_port=free_port(),
+                   redis_port=free_port(), cti_port=free_port(), notify_port=free_port(), haocha_port=free_port(),
                    more_rasa_ports=[free_port() for _ in range(rasa - 1)],
                    more_actions_ports=[free_port() for _ in range(actions - 1)], **kw)
 
@@ -122,6 +123,10 @@ class System:
         return f"http://127.0.0.1:{self.cfg.cti_port}"
 
     @property
+    def haocha_url(self) -> str:
+        return f"http://127.0.0.1:{self.cfg.haocha_port}"
+
+    @property
     def notify_url(self) -> str:
         return f"http://127.0.0.1:{self.cfg.notify_port}"
 
@@ -142,6 +147,7 @@ class System:
             "REDIS_URL": self.redis_url, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1",
             "HOTLINE_SECRET": self.secret("HOTLINE_SECRET"), "RASA_TOKEN": self.secret("RASA_TOKEN"),
             "CTI_SECRET": self.secret("CTI_SECRET"),
+            "HAOCHA_URL": f"{self.haocha_url}/ratings", "HAOCHA_SECRET": self.secret("HAOCHA_SECRET"),
         }
         if self._local_development():  # the providers' stand-ins, unless the environment names the real services
             env.update({k: os.environ.get(k) or v for k, v in standin_env(self.notify_url, self.cfg.var_dir).items()})
@@ -195,6 +201,8 @@ class System:
                 self.start_rasa(i)
         self._proc("hotline", [PY, "-m", "ops.hotline_receiver", "--port", str(self.cfg.hotline_port),
                                "--store", str(self.cfg.var_dir / "hotline.jsonl")])
+        self._proc("haocha", [PY, "-m", "ops.haocha_standin", "--port", str(self.cfg.haocha_port),
+                              "--store", str(self.cfg.var_dir / "haocha.jsonl")])
         self._proc("cti", [PY, "-m", "ops.cti_standin", "--port", str(self.cfg.cti_port), "--bridge",
                            self.base_url])
         if self._local_development():

@@ -1,6 +1,13 @@
-"""Users rate the bot and the agent of a conversation, once per target."""
+"""Users rate the bot and the agent of a conversation, once per target.
+
+Scores 1..5 are the national 好差评 levels (`haocha_levels.LEVELS`); each stored rating goes to the
+`followups` (the 好差评 report, a rectification item for a bad one), a failing follow-up logged only.
+"""
 
 from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
 
 from pymongo.errors import DuplicateKeyError
 
@@ -9,11 +16,14 @@ from core.clock import now
 from core.db import Store
 from core.errors import ApiError
 
+log = logging.getLogger("bangban.ratings")
+
 
 class Ratings:
     def __init__(self, store: Store, timeline: Timeline) -> None:
         self.store = store
         self.timeline = timeline
+        self.followups: list[Callable[[dict], Awaitable[object]]] = []
 
     async def rate(self, conv: dict, target: str, score: int, resolved: bool | None, comment: str | None) -> dict:
         """Store the user's rating of `target` ("bot" or "agent"); refused when already rated."""
@@ -30,4 +40,9 @@ class Ratings:
             raise ApiError(409, "already_rated") from None
         await self.timeline.add(conv["_id"], "rated", {"role": "user", "id": conv["user"]["id"]},
                                 {"target": target, "score": score, "resolved": resolved})
+        for followup in self.followups:
+            try:
+                await followup(rating)
+            except Exception:  # noqa: BLE001 - the rating is stored; the follow-up is logged for the operator
+                log.exception("rating follow-up failed", extra={"conversation": conv["_id"], "target": target})
         return rating

@@ -80,6 +80,9 @@ async def test_handoff_reply_close_and_rating(h, new_page):
         await block.locator(f".rate__score[data-score='{score}']").click()
         await block.locator(".rate__choice[data-value=true]").click()
     await expect(dialog.locator(".rate__block[data-target=agent] .rate__caption")).to_have_text("非常满意")
+    # the national 好差评 levels (score 3 is 基本满意, formerly 一般)
+    await expect(dialog.locator(".rate__block[data-target=bot] .rate__score[data-score='3']")).to_have_attribute(
+        "aria-label", "基本满意")
     await screenshot(user, "h5-rating")
     await dialog.locator("button:has-text('提交评价')").click()
     await expect(dialog).to_be_hidden()

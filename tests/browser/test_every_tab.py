@@ -87,6 +87,7 @@ async def test_every_tab_of_every_pane_opens_without_errors(h, new_page):
             page = watch.page(await new_page(), "dashboard")
             await agent_login(page, h.base_url, username, password, path="/dashboard")
             await expect(page.locator("#cards .card[data-kpi]").first).to_be_visible()
+            await expect(page.locator("#rectify #rectify-overdue")).to_be_attached()  # 差评核实整改
             await watch.settle(page, "dashboard")
 
     page = watch.page(await new_page(375, 740, mobile=True), "h5")

@@ -99,6 +99,7 @@ async def test_miniprogram_chat_page_speaks_the_contract(h: Harness, tmp_path: P
     assert report["call"]["reason"] == "declined" and "不支持通话" in report["call_notice"]
     assert report["after_reconnect"] == "地址已帮您核对。" and report["reconnects"] == 1
     assert report["rating_target"] == "agent" and report["rated"] is True
+    assert report["level_3"] == "基本满意"
     assert report["closed_tools"] == 0 and report["new_conversation"] == {"seq": 1, "other": True}
 
     seqs = [m["seq"] for m in report["items"]]

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-KINDS = ("reply", "offhours_reply", "your_turn", "workorder", "rating")
+KINDS = ("reply", "offhours_reply", "your_turn", "workorder", "rating", "rectification")
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 # WeChat's limits per value type (the key without its number): characters at most
 WECHAT_LIMITS = {"thing": 20, "phrase": 5, "character_string": 32, "name": 10, "number": 32, "letter": 32,

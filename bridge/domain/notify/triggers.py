@@ -68,6 +68,12 @@ class NotifyTriggers:
                 kind = "offhours_reply"
         await self._queue(conv, message, kind, item_id, window)
 
+    async def queue_outcome(self, conv: dict, kind: str, item_id: str, text: str, ticket: str) -> None:
+        """A notification not caused by a message (the outcome of a rectification): sent at once."""
+        note = {"seq": 0, "sender": {"role": "system"}, "text": text, "ts": now(),
+                "meta": {"ticket": ticket, "status": "resolved"}}
+        await self._queue(conv, note, kind, item_id, None)
+
     async def target(self, conv: dict) -> tuple[str, str] | None:
         """(provider, address) that reaches the conversation's citizen, or None."""
         user_id = conv["user"]["id"]

@@ -71,6 +71,7 @@ async def kpis(request: web.Request) -> web.Response:
     end = parse_date(request.query.get("to"), "to")
     out: dict[str, Any] = await figures(ctx.store, start, end, dep, request.query.get("channel") or None)
     out["queues"] = await ctx.queues.stats([dep] if dep else None)
+    out["rectifications_overdue"] = await ctx.rectifications.overdue_count({"department": dep} if dep else {})
     return ok(out)
 
 

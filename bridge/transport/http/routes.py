@@ -13,12 +13,14 @@ from bridge.transport.http import (
     health,
     hotline,
     kb,
+    kb_exchange,
     model_files,
     notify,
     offline_help,
     openapi,
     panes,
     privacy,
+    rectification,
     reports,
     staff,
     trainer,
@@ -45,6 +47,8 @@ TABLES: tuple[RouteTable, ...] = (
     trainer_stories.table, trainer_learn.table,
     trainer_convs.table,
     trainer_matters.table,
+    kb_exchange.table,
+    rectification.table,
 )
 
 

@@ -90,7 +90,8 @@ def draft_wire(d: dict[str, Any]) -> dict[str, Any]:
             "question": d.get("question", ""), "answer": d.get("answer", ""),
             "agent_answers": d.get("agent_answers", []), "conversation_id": d.get("conversation_id"),
             "agent": d.get("agent"), "created_at": iso(d.get("created_at")), "article_id": d.get("article_id"),
-            "reviewed_by": d.get("reviewed_by"), "reviewed_at": iso(d.get("reviewed_at"))}
+            "reviewed_by": d.get("reviewed_by"), "reviewed_at": iso(d.get("reviewed_at")),
+            "source": d.get("source"), "hotline": d.get("hotline")}
 
 
 def unanswered_wire(d: dict[str, Any], day) -> dict[str, Any]:

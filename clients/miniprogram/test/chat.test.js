@@ -193,6 +193,9 @@ test('the mini-program chat page speaks the contract against the running system'
   assert.ok(closed.ok, JSON.stringify(closed))
   await until('rating panel', () => page.instance.data.rating)
   report.rating_target = page.instance.data.rating.target
+  page.querySelectorAll('.star')[2].dispatchEvent('tap')  // the national 好差评 level of score 3
+  await until('score 3', () => page.instance.data.rating.score === 3)
+  report.level_3 = page.querySelector('.level').dom.textContent.trim()
   page.querySelectorAll('.star')[4].dispatchEvent('tap')
   tap(page, '.rating-submit')
   report.rated = await until('rated', () => page.instance.data.rating.done)

@@ -3,7 +3,8 @@
 export const CHANNELS = { pc: 'PC门户', app: '随申办App', wechat: '微信小程序', alipay: '支付宝小程序', kiosk: '自助终端', phone: '电话' };
 export const STATES = { bot: '智能客服', queued: '排队中', with_agent: '人工服务中', escalated: '已转12345', closed: '已结束' };
 export const ROLES = { user: '用户', bot: '小申', agent: '帮办', system: '系统' };
-export const SCORES = ['非常不满意', '不满意', '一般', '满意', '非常满意'];
+// the national 好差评 levels by score 1..5 (docs/haocha.md)
+export const SCORES = ['非常不满意', '不满意', '基本满意', '满意', '非常满意'];
 
 const pad = (n) => String(n).padStart(2, '0');
 

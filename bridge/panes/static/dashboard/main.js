@@ -9,6 +9,7 @@ import { renderKpis } from './kpi-view.js';
 import { startLive, addAlert } from './live.js';
 import { refreshOffline } from './offline.js';
 import { refreshOutbox } from './notify-view.js';
+import { refreshRectify } from './rectify-view.js';
 
 const REFRESH_MS = 10000;
 const NOTICE_KEY = 'bangban.dashboard.notice';
@@ -24,6 +25,7 @@ async function refresh() {
   inFlight = api.get('/api/v1/kpis', query).then((k) => {
     renderKpis(k);
     refreshOffline(api, query);
+    refreshRectify(api, query);
     $('#kpis').dataset.query = new URLSearchParams(query).toString();
     $('#updated').textContent = `更新于 ${new Date().toLocaleTimeString('zh-CN', { hour12: false })}`;
   }).catch((err) => {

@@ -6,7 +6,7 @@ import { toast } from '../common/dialog.js';
 
 const PROVIDERS = { wechat: '微信小程序', alipay: '支付宝小程序', push: '随申办推送', sms: '短信' };
 const STATES = { pending: '待发送', sending: '发送中', sent: '已送达', skipped: '未发送', dead: '发送失败' };
-const KINDS = { reply: '帮办回复', offhours_reply: '留言回复', your_turn: '轮到您了', workorder: '工单进展', rating: '评价邀请' };
+const KINDS = { reply: '帮办回复', offhours_reply: '留言回复', your_turn: '轮到您了', workorder: '工单进展', rating: '评价邀请', rectification: '整改结果' };
 
 function countsTable(counts) {
   return h('table', { class: 'table', id: 'notify-counts' },

@@ -3,6 +3,7 @@
 import { h, replaceChildren } from '../common/dom.js';
 import { matters, matterSelect, matterName, dateText } from './ui.js';
 import { turnCard } from './review-turn.js';
+import { SCORES } from '../common/format.js';
 
 export const OUTCOMES = { resolved: '已解决', handed_off: '转人工', unanswered: '未答', low_confidence: '低置信度',
   bad_rating: '差评' };
@@ -58,7 +59,7 @@ export async function renderReview(view, ctx) {
         { seqs: answered.map((t) => t.seq) }) }, '整段存为测试对话') : null;
     const who = c.review ? h('span', { class: 'muted', id: 'review-state' },
       `${c.review.status === 'done' ? '已回顾' : '回顾中'} · ${c.review.by?.name || ''}`) : null;
-    const rating = c.rating ? h('span', { class: 'muted' }, `评价：${c.rating.score}星${c.rating.resolved === false ? '（未解决）' : ''}`) : null;
+    const rating = c.rating ? h('span', { class: 'muted' }, `评价：${c.rating.score}星（${SCORES[c.rating.score - 1]}）${c.rating.resolved === false ? '（未解决）' : ''}`) : null;
     const env = { ctx, cid, list, intents, editable: ctx.canEdit() && mine, reload: () => open(cid) };
     replaceChildren(detail,
       h('div', { class: 'tr-row' }, h('h2', { class: 'tr-grow' }, `对话 ${cid.slice(0, 8)} · ${dateText(c.created_at)}`),

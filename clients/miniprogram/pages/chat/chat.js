@@ -7,6 +7,8 @@ const {ChatSession} = require('../../lib/session')
 
 const STATE_TEXT = {bot: '智能客服小申', queued: '正在为您转接人工', with_agent: '人工客服为您服务', escalated: '已转 12345 热线',
   closed: '会话已结束'}
+// the national 好差评 levels by score 1..5 (docs/haocha.md)
+const LEVELS = ['非常不满意', '不满意', '基本满意', '满意', '非常满意']
 
 function view(m, links) {
   const media = m.media || {}
@@ -19,7 +21,7 @@ function view(m, links) {
 Component({
   data: {
     online: false, title: STATE_TEXT.bot, state: 'bot', queueText: '', notice: '', items: [], input: '',
-    recording: false, canSendMedia: false, rating: null, suggestion: null, consent: null,
+    recording: false, canSendMedia: false, rating: null, suggestion: null, consent: null, levels: LEVELS,
   },
 
   methods: {
