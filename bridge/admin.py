@@ -13,6 +13,7 @@ from bridge.domain.staff_accounts import AccountError, create_account, update_ac
 from core.catalogue import load_catalogue
 from core.db import Store, connect
 from core.settings import get_settings
+from kb.loader import load_kb
 
 CommandError = AccountError
 
@@ -35,13 +36,15 @@ async def update_agent(store: Store, username: str, *, disabled: bool | None = N
 
 
 async def seed(store: Store) -> tuple[int, int]:
-    """Load departments and matters of the catalogue into the database (idempotent)."""
+    """Load departments and matters of the catalogue (with their KB file's `guide`) into the database
+    (idempotent)."""
     catalogue = load_catalogue(get_settings().data_dir)
+    guides = {f.matter: f.guide for f in load_kb(catalogue=catalogue.matters).files if f.matter}
     for d in catalogue.departments.values():
         await store.departments.update_one({"_id": d.id}, {"$set": {"name": d.name}}, upsert=True)
     for m in catalogue.matters.values():
-        await store.matters.update_one({"_id": m.id}, {"$set": {"name": m.name, "kind": m.kind,
-                                                               "department": m.department}}, upsert=True)
+        record = {"name": m.name, "kind": m.kind, "department": m.department, "guide": guides.get(m.id) or {}}
+        await store.matters.update_one({"_id": m.id}, {"$set": record}, upsert=True)
     return len(catalogue.departments), len(catalogue.matters)
 
 

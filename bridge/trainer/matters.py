@@ -191,6 +191,9 @@ class MatterService:
         project.write_atomic(files.catalogue_path(root), catalogue_text)
         await asyncio.to_thread(generate, root)
         await self._publish(matter)
+        await self.store.matters.update_one(  # the record others read: 好差评 reports its implementation code
+            {"_id": matter.id}, {"$set": {"name": matter.name, "kind": matter.kind, "department": matter.department,
+                                          "guide": doc.get("guide") or {}}}, upsert=True)
         await history.record(self.store, who, action, matter.id, note,
                              detail={"diff": matter_diff.diff(old, doc)["articles"]})
         return {**_wire(matter), "warnings": warnings}
