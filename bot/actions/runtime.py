@@ -15,7 +15,7 @@ from core.db import connect
 from core.settings import get_settings
 from core.workcal import help_status
 from kb.loader import Article, load_kb
-from kb.matching import EXTRA_ALIASES, MatterMatcher
+from kb.matching import MatterMatcher
 from kb.search import REVISION_ID, BM25Index, KBSearcher
 from kb.tokenize import tokenize
 from kb.versions import INACTIVE
@@ -37,8 +37,6 @@ def build_brain(index: BM25Index) -> Brain:
     """A brain over an index, with the matcher built from catalogue names and KB aliases."""
     catalogue = get_catalogue()
     aliases: dict[str, set[str]] = defaultdict(set)
-    for matter, extra in EXTRA_ALIASES.items():
-        aliases[matter].update(extra)
     for art in index.articles:
         if art.matter:
             aliases[art.matter].update(art.aliases)
