@@ -20,7 +20,7 @@ from pathlib import Path
 from core.catalogue import get_catalogue
 from core.settings import ROOT
 from kb.loader import load_kb
-from kb.matching import name_variants
+from kb.matching import name_entries
 from kb.tokenize import normalize
 
 NLU_DIR = ROOT / "data" / "nlu"
@@ -33,14 +33,13 @@ MAX_WORD = 12
 def phrase_owners() -> dict[str, set[str]]:
     """Every known phrase -> the matters it names."""
     owners: dict[str, set[str]] = defaultdict(set)
-    catalogue = get_catalogue()
-    for m in catalogue.matters.values():
-        for v in name_variants(m.name):
-            owners[v].add(m.id)
+    names = {m.id: m.name for m in get_catalogue().matters.values()}
+    aliases: dict[str, list[str]] = defaultdict(list)
     for f in load_kb().files:
         if f.matter:
-            for a in f.aliases:
-                owners[normalize(a)].add(f.matter)
+            aliases[f.matter] += f.aliases
+    for matter, phrase in name_entries(names, aliases):
+        owners[phrase].add(matter)
     return {p: ms for p, ms in owners.items() if len(p) >= 2 and " " not in p}
 
 

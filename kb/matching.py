@@ -20,6 +20,7 @@ from kb.tokenize import normalize, parts
 
 _PAREN = re.compile(r"[（(][^）)]*[）)]")
 _QUOTES = str.maketrans("", "", "“”\"'‘’")
+ONE_THING = "一件事"
 FUZZY_COVER = 0.6  # share of a long alias's characters its words must cover when they occur apart
 FUZZY_WEIGHT = 0.9
 # Words of many matters' aliases that say nothing about which matter (not enough for a fuzzy match)
@@ -38,6 +39,27 @@ def name_variants(name: str) -> set[str]:
     if stripped.startswith("上海市"):
         out.add(stripped[3:])
     return {normalize(v.strip()) for v in out if len(v.strip()) >= 2}
+
+
+def listed_parts(name: str) -> set[str]:
+    """The services a "一件事" name lists in brackets: its components, often matters of their own."""
+    if ONE_THING not in name:
+        return set()
+    inner = "、".join(re.findall(r"[（(]([^）)]*)[）)]", name.translate(_QUOTES)))
+    return {normalize(p.strip()) for p in re.split(r"[、，,]", inner) if len(p.strip()) >= 4}
+
+
+def name_entries(names: dict[str, str], aliases: dict[str, Iterable[str]]) -> list[tuple[str, str]]:
+    """(matter, phrase) for the variants of the catalogue names (matter -> name) and the aliases
+    (matter -> aliases). A part listed in a "一件事" name is left out when another matter has it too
+    (营业执照 in 开办运输企业“一件事”（营业执照、…） names company registration, not the one-thing)."""
+    entries = [(m, v) for m, n in names.items() for v in name_variants(n)]
+    entries += [(m, normalize(a.strip())) for m, al in aliases.items() for a in al]
+    holders: dict[str, set[str]] = defaultdict(set)
+    for m, p in entries:
+        holders[p].add(m)
+    listed = {(m, p) for m, n in names.items() for p in listed_parts(n)}
+    return [(m, p) for m, p in entries if (m, p) not in listed or holders[p] == {m}]
 
 
 @dataclass(frozen=True)
@@ -72,9 +94,7 @@ class MatterMatcher:
     @classmethod
     def from_sources(cls, names: dict[str, str], aliases: dict[str, Iterable[str]]) -> MatterMatcher:
         """Build from catalogue names (matter -> name) and KB aliases (matter -> aliases)."""
-        entries = [(m, v) for m, n in names.items() for v in name_variants(n)]
-        entries += [(m, a) for m, al in aliases.items() for a in al]
-        return cls(entries)
+        return cls(name_entries(names, aliases))
 
     def match(self, text: str) -> MatterMatch:
         """Scan the text for phrases, longest first, without overlaps."""
