@@ -53,8 +53,8 @@ class Runtime:
     the bot still answers (logged as a warning).
     """
 
-    def __init__(self) -> None:
-        self.store = connect()
+    def __init__(self, store=None) -> None:
+        self.store = store if store is not None else connect()
         self.searcher = KBSearcher(self.store)
         self._brain: Brain | None = None
         self._file_index: BM25Index | None = None
