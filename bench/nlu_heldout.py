@@ -1,9 +1,10 @@
 """Held-out benchmark of 小申: what citizens get, for the fast and the DIET pipelines.
 
-    ./bangban bench nlu_heldout [--pipelines fast,diet] [--rasa URL --token T] [--file tests/data/heldout.yml] [-v]
+    ./bangban bench nlu_heldout [--pipelines fast,diet] [--rasa URL --token T] [--file F ...] [-v]
 
-Without `--rasa`, starts a system (database, KB, action server, Rasa) per pipeline on
-free ports. Every question is sent through the REST webhook in a fresh conversation
+The questions are those of `tests/data/heldout.yml` and `tests/data/heldout-*.yml` unless
+`--file` (repeatable) names others. Without `--rasa`, starts a system (database, KB, action
+server, Rasa) per pipeline on free ports. Every question is sent through the REST webhook in a fresh conversation
 (a follow-up after its `after` turn);
 the bot reply's `meta` is scored (see `bot/scoring.py`): article acceptable for matter
 questions, matter, scope, no article when none fits, requests for a person handed
@@ -22,7 +23,7 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bot.scoring import HELDOUT, Tally, load_questions, report, score
+from bot.scoring import Tally, heldout_files, load_questions, report, score
 
 ROOT = Path(__file__).resolve().parent.parent
 PIPELINES = {"fast": "config.yml", "diet": "config-diet.yml"}
@@ -85,10 +86,10 @@ def main() -> int:
     ap.add_argument("--rasa", help="measure a running Rasa instead of starting systems")
     ap.add_argument("--token", default="", help="Rasa's --auth-token for --rasa (RASA_TOKEN)")
     ap.add_argument("--pipelines", default="fast,diet", help="comma-separated: fast, diet")
-    ap.add_argument("--file", default=str(HELDOUT))
+    ap.add_argument("--file", action="append", help="a labelled question file (repeatable); default: the held-out set")
     ap.add_argument("-v", "--verbose", action="store_true", help="list the misses")
     args = ap.parse_args()
-    questions = load_questions(args.file)
+    questions = load_questions(*(args.file or heldout_files()))
     if args.rasa:
         measure(args.rasa, questions, args.verbose, "running bot", args.token)
         return 0

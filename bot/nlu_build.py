@@ -1,8 +1,8 @@
 """Generate the `matter` entity data: `python -m bot.nlu_build [--check]`.
 
 Writes `data/nlu/matters.yml` (lookup table and synonyms: phrase -> matter id)
-from the catalogue names, the `aliases` of `data/kb/*.yml` and
-`kb.matching.EXTRA_ALIASES`, and adds every phrase to the jieba user
+from the catalogue names, and the `aliases` of `data/kb/*.yml` (no per-matter
+tables in code), and adds every phrase to the jieba user
 dictionary `data/kb/userdict.txt` (which `data/jieba/` links for Rasa). Phrases
 shared by several matters are left out of the NLU data (the action's retrieval
 decides between them). Checks that every `[phrase](matter)` annotation of the
@@ -20,7 +20,7 @@ from pathlib import Path
 from core.catalogue import load_catalogue
 from core.settings import ROOT
 from kb.loader import load_kb
-from kb.matching import EXTRA_ALIASES, name_variants
+from kb.matching import name_entries
 from kb.tokenize import normalize
 
 NLU_DIR = ROOT / "data" / "nlu"
@@ -33,17 +33,13 @@ MAX_WORD = 12
 def phrase_owners(root: Path = ROOT) -> dict[str, set[str]]:
     """Every known phrase -> the matters it names (catalogue and KB of the project at `root`)."""
     owners: dict[str, set[str]] = defaultdict(set)
-    catalogue = load_catalogue(root / "data")
-    for m in catalogue.matters.values():
-        for v in name_variants(m.name):
-            owners[v].add(m.id)
+    names = {m.id: m.name for m in load_catalogue(root / "data").matters.values()}
+    aliases: dict[str, list[str]] = defaultdict(list)
     for f in load_kb(root / "data" / "kb").files:
         if f.matter and not f.retired:
-            for a in f.aliases:
-                owners[normalize(a)].add(f.matter)
-    for matter, aliases in EXTRA_ALIASES.items():
-        for a in aliases:
-            owners[normalize(a)].add(matter)
+            aliases[f.matter] += f.aliases
+    for matter, phrase in name_entries(names, aliases):
+        owners[phrase].add(matter)
     return {p: ms for p, ms in owners.items() if len(p) >= 2 and " " not in p}
 
 

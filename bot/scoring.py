@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from core.settings import ROOT
@@ -110,12 +111,20 @@ def report(tally: Tally, title: str) -> list[str]:
     return lines
 
 
-def load_questions(path) -> list[dict[str, Any]]:
-    """The `questions` list of a labelled YAML file."""
+def heldout_files() -> list[Path]:
+    """The held-out set: `tests/data/heldout.yml` and the matter waves' `tests/data/heldout-*.yml`."""
+    return [HELDOUT, *sorted(HELDOUT.parent.glob("heldout-*.yml"))]
+
+
+def load_questions(*paths) -> list[dict[str, Any]]:
+    """The `questions` lists of labelled YAML files, in order."""
     import yaml
 
-    with open(path, encoding="utf-8") as f:
-        return list((yaml.safe_load(f) or {}).get("questions") or [])
+    out: list[dict[str, Any]] = []
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            out += (yaml.safe_load(f) or {}).get("questions") or []
+    return out
 
 
 def tally_of(pairs: Iterable[tuple[dict[str, Any], dict[str, Any]]]) -> Tally:

@@ -20,6 +20,7 @@ from kb.tokenize import normalize, parts
 
 _PAREN = re.compile(r"[（(][^）)]*[）)]")
 _QUOTES = str.maketrans("", "", "“”\"'‘’")
+ONE_THING = "一件事"
 FUZZY_COVER = 0.6  # share of a long alias's characters its words must cover when they occur apart
 FUZZY_WEIGHT = 0.9
 # Words of many matters' aliases that say nothing about which matter (not enough for a fuzzy match)
@@ -38,6 +39,27 @@ def name_variants(name: str) -> set[str]:
     if stripped.startswith("上海市"):
         out.add(stripped[3:])
     return {normalize(v.strip()) for v in out if len(v.strip()) >= 2}
+
+
+def listed_parts(name: str) -> set[str]:
+    """The services a "一件事" name lists in brackets: its components, often matters of their own."""
+    if ONE_THING not in name:
+        return set()
+    inner = "、".join(re.findall(r"[（(]([^）)]*)[）)]", name.translate(_QUOTES)))
+    return {normalize(p.strip()) for p in re.split(r"[、，,]", inner) if len(p.strip()) >= 4}
+
+
+def name_entries(names: dict[str, str], aliases: dict[str, Iterable[str]]) -> list[tuple[str, str]]:
+    """(matter, phrase) for the variants of the catalogue names (matter -> name) and the aliases
+    (matter -> aliases). A part listed in a "一件事" name is left out when another matter has it too
+    (营业执照 in 开办运输企业“一件事”（营业执照、…） names company registration, not the one-thing)."""
+    entries = [(m, v) for m, n in names.items() for v in name_variants(n)]
+    entries += [(m, normalize(a.strip())) for m, al in aliases.items() for a in al]
+    holders: dict[str, set[str]] = defaultdict(set)
+    for m, p in entries:
+        holders[p].add(m)
+    listed = {(m, p) for m, n in names.items() for p in listed_parts(n)}
+    return [(m, p) for m, p in entries if (m, p) not in listed or holders[p] == {m}]
 
 
 @dataclass(frozen=True)
@@ -72,9 +94,7 @@ class MatterMatcher:
     @classmethod
     def from_sources(cls, names: dict[str, str], aliases: dict[str, Iterable[str]]) -> MatterMatcher:
         """Build from catalogue names (matter -> name) and KB aliases (matter -> aliases)."""
-        entries = [(m, v) for m, n in names.items() for v in name_variants(n)]
-        entries += [(m, a) for m, al in aliases.items() for a in al]
-        return cls(entries)
+        return cls(name_entries(names, aliases))
 
     def match(self, text: str) -> MatterMatch:
         """Scan the text for phrases, longest first, without overlaps."""
@@ -112,50 +132,3 @@ class MatterMatcher:
             if len(telling) >= 2 and covered >= FUZZY_COVER * len(phrase):
                 out[phrase] = FUZZY_WEIGHT * covered
         return out
-
-
-# Colloquial names the bot knows besides the KB `aliases` (kept unambiguous: one matter each).
-EXTRA_ALIASES: dict[str, list[str]] = {
-    "residence-permit": ["居住证", "居住证签注", "办居住证", "居住证续签", "居住证到期", "上海居住证"],
-    "residence-points": ["居住证积分", "积分", "积分申请", "积分续办", "120分"],
-    "social-security-card": ["社保卡", "社保卡补办", "补办社保卡", "社会保障卡", "社保卡丢了", "换社保卡"],
-    "housing-fund-withdrawal": [
-        "提公积金",
-        "提取公积金",
-        "公积金提取",
-        "取公积金",
-        "公积金提现",
-        "提取住房公积金",
-    ],
-    "housing-fund-loan": ["公积金贷款", "公积金贷", "公积金买房贷款", "公积金房贷"],
-    "medical-remote-filing": ["异地就医备案", "异地就医", "异地备案", "外地看病备案", "就医备案"],
-    "medical-reimbursement": ["医保报销", "报销", "零星报销", "医药费报销", "医疗费报销"],
-    "maternity-benefit": ["生育津贴", "生育保险", "产假工资", "生育金"],
-    "birth-one-thing": ["报户口", "出生一件事", "出生医学证明", "新生儿落户", "新生儿报户口", "宝宝上户口"],
-    "graduate-hukou": ["应届生落户", "应届毕业生落户", "毕业生落户", "应届生积分落户"],
-    "talent-hukou": ["人才引进", "人才引进落户", "人才落户"],
-    "returnee-hukou": ["留学生落户", "留学回国落户", "海归落户", "留学人员落户"],
-    "unemployment-benefit": ["失业金", "失业保险金", "领失业金", "失业补助"],
-    "retirement": ["退休", "办退休", "养老金", "退休金", "退休审批"],
-    "flexible-employment": ["灵活就业", "灵活就业登记", "自己交社保", "个人交社保"],
-    "drivers-license": ["驾照", "驾驶证", "驾照换证", "换驾照", "补驾照", "驾照补证"],
-    "vehicle-registration": ["上牌", "新车上牌", "上牌照", "车辆登记", "挂牌"],
-    "exit-entry-documents": ["护照", "港澳通行证", "台湾通行证", "办护照", "港澳签注"],
-    "marriage-registration": ["结婚登记", "领证", "领结婚证", "结婚证"],
-    "elderly-allowance": ["老年综合津贴", "老年津贴", "高龄津贴", "老人津贴"],
-    "disability-certificate": ["残疾证", "残疾人证", "办残疾证"],
-    "property-registration": ["二手房过户", "过户", "房产过户", "不动产登记", "房产证"],
-    "school-enrollment": ["入学", "入学报名", "幼升小", "小升初", "义务教育报名", "小学报名"],
-    "income-tax-settlement": ["个税汇算", "汇算", "个税年度汇算", "个税退税", "汇算清缴"],
-    "company-registration": ["开公司", "注册公司", "营业执照", "办执照", "公司注册", "企业设立"],
-    "company-startup-one-thing": ["企业开办一件事", "企业开办", "开办一件事", "一窗通"],
-    "company-change": ["公司变更", "变更法人", "企业变更", "改公司名", "变更地址", "换法人"],
-    "company-deregistration": ["公司注销", "注销", "企业注销", "注销公司", "简易注销"],
-    "food-business-permit": ["食品经营许可证", "食品经营许可", "食品许可证", "餐饮许可证"],
-    "invoice-application": ["领发票", "发票申领", "申领发票", "开发票", "领票"],
-    "construction-permit": ["施工许可证", "施工许可", "建筑施工许可", "开工许可"],
-    "employer-social-insurance": ["单位社保开户", "单位社保", "社保增员", "社保减员", "单位参保登记"],
-    "employer-housing-fund": ["公积金开户", "单位公积金开户", "公积金缴存登记", "单位公积金", "公积金增员"],
-    "foreign-work-permit": ["外国人工作许可", "工作许可", "外国人工作证", "老外工作许可", "外籍人员工作许可"],
-    "public-venue-hygiene-permit": ["卫生许可证", "公共场所卫生许可", "卫生许可"],
-}

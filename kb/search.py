@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from kb.loader import Article
-from kb.tokenize import add_words, tokenize
+from kb.tokenize import add_words, normalize, tokenize
 from kb.versions import INACTIVE
 
 FIELD_WEIGHTS = {"title": 2.0, "question": 2.0, "aliases": 1.5, "answer": 1.0, "steps": 0.7}
@@ -32,7 +32,11 @@ class Hit:
     score: float
 
 
-def _weighted_terms(article: Article) -> dict[str, float]:
+MATTER_WIDE = frozenset({"aliases"})  # the same in every article of a matter: no help to choose among them
+
+
+def _weighted_terms(article: Article) -> tuple[dict[str, float], dict[str, float]]:
+    """Weighted term frequencies over all fields, and over the fields that differ within a matter."""
     fields = {
         "title": article.title,
         "question": " ".join((article.question, *getattr(article, "paraphrases", ()))),
@@ -41,11 +45,42 @@ def _weighted_terms(article: Article) -> dict[str, float]:
         "steps": " ".join(article.steps),
     }
     tf: dict[str, float] = defaultdict(float)
+    own: dict[str, float] = defaultdict(float)
+    whole = {normalize(a) for a in (article.matter_name, *article.aliases)}
     for name, text in fields.items():
         if text:
             for term in tokenize(text):
                 tf[term] += FIELD_WEIGHTS[name]
-    return tf
+                if name not in MATTER_WIDE or term not in whole:
+                    own[term] += FIELD_WEIGHTS[name]
+    return tf, own
+
+
+class _Postings:
+    """An inverted index with BM25 statistics over given term frequencies (one dict per article)."""
+
+    def __init__(self, tfs: Sequence[dict[str, float]], k1: float, b: float):
+        self.k1, self.b = k1, b
+        self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        self.lengths = [sum(tf.values()) for tf in tfs]
+        for i, tf in enumerate(tfs):
+            for term, freq in tf.items():
+                self.postings[term].append((i, freq))
+        n = len(tfs)
+        self.avg_len = (sum(self.lengths) / n) if n else 1.0
+        self.idf = {t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self.postings.items()}
+
+    def scores(self, terms: Sequence[str]) -> dict[int, float]:
+        out: dict[int, float] = defaultdict(float)
+        k1, b, avg = self.k1, self.b, self.avg_len
+        for term in set(terms):
+            plist = self.postings.get(term)
+            if not plist:
+                continue
+            idf = self.idf[term]
+            for i, freq in plist:
+                out[i] += idf * freq * (k1 + 1) / (freq + k1 * (1 - b + b * self.lengths[i] / avg))
+        return out
 
 
 class BM25Index:
@@ -56,16 +91,10 @@ class BM25Index:
         add_words(w for a in self.articles for w in (*a.aliases, a.matter_name) if 1 < len(w) <= 12)
         self.k1, self.b = k1, b
         self.by_id = {a.id: i for i, a in enumerate(self.articles)}
-        self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        self.lengths: list[float] = []
-        for i, art in enumerate(self.articles):
-            tf = _weighted_terms(art)
-            self.lengths.append(sum(tf.values()))
-            for term, freq in tf.items():
-                self.postings[term].append((i, freq))
-        n = len(self.articles)
-        self.avg_len = (sum(self.lengths) / n) if n else 1.0
-        self.idf = {t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self.postings.items()}
+        tfs = [_weighted_terms(a) for a in self.articles]
+        self._all = _Postings([tf for tf, _ in tfs], k1, b)
+        self._own = _Postings([own for _, own in tfs], k1, b)
+        self.postings, self.idf = self._all.postings, self._all.idf
         self.matters = sorted({a.matter for a in self.articles if a.matter})
         self.term_matters, self.term_core = self._spread()
 
@@ -98,18 +127,11 @@ class BM25Index:
             out += sorted(w for w in inner if not any(w != o and w in o for o in inner))
         return out
 
-    def scores(self, terms: Sequence[str]) -> dict[int, float]:
-        """Raw BM25 score of every article sharing a term with the query."""
-        out: dict[int, float] = defaultdict(float)
-        k1, b, avg = self.k1, self.b, self.avg_len
-        for term in set(terms):
-            plist = self.postings.get(term)
-            if not plist:
-                continue
-            idf = self.idf[term]
-            for i, freq in plist:
-                out[i] += idf * freq * (k1 + 1) / (freq + k1 * (1 - b + b * self.lengths[i] / avg))
-        return out
+    def scores(self, terms: Sequence[str], within_matter: bool = False) -> dict[int, float]:
+        """Raw BM25 score of every article sharing a term with the query; `within_matter` leaves out the
+        matter-wide fields (aliases), which add the same to every article of a matter and so flatten
+        the differences between them (a compound alias such as 老年综合津贴 named in the question)."""
+        return (self._own if within_matter else self._all).scores(terms)
 
     def search(
         self,

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from bot.actions import texts
 from bot.actions.cues import (
+    CALL_FOR_PERSON,
     COMPLAINT_CUES,
     HUMAN_CUES,
     PLATFORM_CUES,
@@ -104,8 +105,11 @@ class Brain:
         text = turn.text or ""
         if not text or turn.payload:
             return action
+        chat = action == "action_smalltalk" or turn.intent in FEEDBACK_INTENTS
+        if chat and turn.confidence < UNSURE_SMALLTALK and CALL_FOR_PERSON.search(text):
+            return "action_handoff"  # "有人值班吗 等半天了" read as feedback
         named = bool(self.matters.named(turn))
-        if not named and (action == "action_smalltalk" or turn.intent in FEEDBACK_INTENTS):
+        if not named and chat:
             placed = self.matters.retrieved(text)  # "失业了 社保断了怎么办" read as thanks
             named = bool(placed) and (action != "action_smalltalk" or self.matters.model_top(text) == placed)
         fault = action == "action_platform_tech" and turn.confidence < UNSURE_FAULT
@@ -312,7 +316,10 @@ class Brain:
         return self.handoff(turn, "unresolved")
 
     def request_human(self, turn: Turn) -> Reply:
-        return self.handoff(turn, "user_request")
+        """A request for a person; a matter the text names (积分的事找个懂行的) takes it to that department."""
+        found = self.matters.named(turn) if turn.text and not turn.payload else []
+        named = found[0] if len(found) == 1 else self.matcher.match(turn.text or "").best
+        return self.handoff(turn, "user_request", scope="in_scope" if named else None, matter=named)
 
     def fallback(self, turn: Turn) -> Reply:
         """Low NLU confidence: answer only when the text names a matter; else ask back or say so."""

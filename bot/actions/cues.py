@@ -38,6 +38,8 @@ HUMAN_CUES = re.compile(
     "人工|真人|客服|工作人员|坐席|人来|找人|人呢|懂的人|懂行|内行|跟人|专人|接线|活人|同事|专员|老师|换个人|找个人|打个电话|"
     "转接|接通|联系我|回电|领导|负责人|业务员|值班|当面"
 )
+# Calling for someone to be there (not asking about staff): believed over unsure small talk or feedback
+CALL_FOR_PERSON = re.compile("值班|有人在吗|有人吗|人呢|活人|真人")
 PLATFORM_CUES = re.compile(
     "登录|登陆|登不|登入|验证码|实名|刷脸|人脸|上传|传不上|传不了|闪退|白屏|报错|打不开|页面|网页|卡住|卡死|"
     "密码|账号|帐号|一证通|附件|提交不了|系统繁忙|扫码|小程序|app|网站|转圈|404|500|浏览器|按钮|没反应|"

@@ -48,7 +48,7 @@ SYNONYMS = (
     ("几天", "多久"), ("要不要钱", "要钱吗"), ("收不收钱", "要钱吗"), ("收费吗", "要钱吗"), ("咋", "怎么"),
     ("十五年", "15年"), ("没满", "不满"), ("老公", "配偶"), ("老婆", "配偶"), ("爸妈", "父母"),
 )
-W_BM25, W_SIM, W_ASPECT = 1.0, 2.2, 0.9
+W_BM25, W_SIM, W_ASPECT = 0.95, 2.2, 0.9
 GENERAL_TO_PROCESS = 0.5  # share of a general question's probability credited to the process article
 FAQ_PRIOR = 0.3  # aspect probability credited to a FAQ (it answers no single aspect)
 TEMPERATURE = 6.0
@@ -147,7 +147,7 @@ class ArticleRanker:
         cands = [i for i, a in enumerate(self.index.articles) if a.matter in wanted]
         if not cands:
             return []
-        raw = self.index.scores(self.index.terms(text))
+        raw = self.index.scores(self.index.terms(text), within_matter=True)
         top = max((raw.get(i, 0.0) for i in cands), default=0.0) or 1.0
         scored = []
         for i in cands:

@@ -16,7 +16,7 @@ from core.db import connect
 from core.settings import get_settings
 from core.workcal import help_status
 from kb.loader import Article, load_kb
-from kb.matching import EXTRA_ALIASES, MatterMatcher
+from kb.matching import MatterMatcher
 from kb.search import REVISION_ID, BM25Index, KBSearcher
 from kb.tokenize import tokenize
 from kb.versions import INACTIVE
@@ -38,8 +38,6 @@ def build_brain(index: BM25Index) -> Brain:
     """A brain over an index, with the matcher built from catalogue names and KB aliases."""
     catalogue = get_catalogue()
     aliases: dict[str, set[str]] = defaultdict(set)
-    for matter, extra in EXTRA_ALIASES.items():
-        aliases[matter].update(extra)
     live = {m.id: m for m in catalogue.matters.values() if not m.retired}
     for art in index.articles:
         if art.matter in live:
@@ -57,8 +55,8 @@ class Runtime:
     the bot still answers (logged as a warning).
     """
 
-    def __init__(self) -> None:
-        self.store = connect()
+    def __init__(self, store=None) -> None:
+        self.store = store if store is not None else connect()
         self.searcher = KBSearcher(self.store)
         self._brain: Brain | None = None
         self._file_index: BM25Index | None = None

@@ -161,3 +161,20 @@ def test_a_how_to_question_in_context_is_not_taken_for_a_fault(brain):
     assert r.message["meta"]["scope"] == "in_scope" and r.message["meta"]["matter"] == "residence-permit"
     r = say(brain, "action_answer", "ask_process", "随申办登录不上怎么办")
     assert r.message["meta"]["scope"] == "platform_tech"
+
+
+def test_a_request_for_a_person_naming_a_matter_goes_to_its_department(brain):
+    r = say(brain, "action_handoff", "request_human", "居住证积分的事我想跟懂行的人当面聊聊")
+    assert r.message["handoff"]["department"] == "human-resources"
+    assert r.message["meta"]["matter"] == "residence-points" and r.message["meta"]["scope"] == "in_scope"
+    r = say(brain, "action_handoff", "request_human", "帮我转人工")
+    assert r.message["meta"]["matter"] is None and "handoff" in r.message
+
+
+def test_unsure_feedback_calling_for_someone_is_handed_off(brain):
+    ranking = [("feedback_resolved", 0.6), ("complaint_or_legal", 0.2), ("chitchat", 0.1), ("request_human", 0.05)]
+    turn = Turn(intent="feedback_resolved", confidence=0.6, text="现在还有人在吗 都半天没动静了", ranking=ranking)
+    r = brain.respond("action_feedback_resolved", turn)
+    assert "handoff" in r.message and r.message["meta"]["kb_article"] is None
+    turn = Turn(intent="thanks", confidence=0.6, text="好的 谢谢你们", ranking=[("thanks", 0.6), ("chitchat", 0.3)])
+    assert "handoff" not in brain.respond("action_smalltalk", turn).message

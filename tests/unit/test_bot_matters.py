@@ -86,3 +86,25 @@ def test_scope_turns_are_second_guessed_by_their_runner_up_and_cues(brain):
     # small talk that only retrieval places in a matter (推荐 of 推荐就业) stays small talk
     m = reply(brain, "推荐个好看的电视剧", intent="chitchat", conf=0.77)
     assert m["meta"]["kb_article"] is None
+
+
+def test_everyday_names_added_to_the_kb_aliases_name_their_matters():
+    """Colloquial names added to the KB aliases (issue 13, session 5): each question failed on the bot before."""
+    brain = real_brain()
+    cases = {
+        "我们准备给公司改名 去哪里办": "company-change",
+        "公司要搬家到别的区 执照上的地址要改吗": "company-change",
+        "公司关掉要走哪些流程": "company-deregistration",
+        "社保基数调整是几月份": "employer-social-insurance",
+        "失业了想停交社保": "flexible-employment",
+        "能用配偶公积金还房贷吗": "housing-fund-withdrawal",
+        "领着养老金的老人 65岁以上补贴还有吗": "elderly-allowance",
+    }
+    for text, matter in cases.items():
+        turn = Turn(intent="ask_matter", confidence=0.8, text=text, ranking=[("ask_matter", 0.8)])
+        assert brain.respond("action_answer", turn).message["meta"]["matter"] == matter, text
+    # an unsure NLU turn is answered only when the text names a matter (上小学, 上公办)
+    for text in ("明年孩子上小学 户口不在这边行吗", "孩子上公办有什么要求"):
+        ranking = [("nlu_fallback", 0.3), ("chitchat", 0.25), ("ask_conditions", 0.2)]
+        turn = Turn(intent="nlu_fallback", confidence=0.3, text=text, ranking=ranking)
+        assert brain.respond("action_fallback", turn).message["meta"]["matter"] == "school-enrollment", text

@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from bot import nlu_build
-from bot.scoring import ASPECTS, DEV, FIELDS, HELDOUT, KINDS, NO_ARTICLE_KINDS, SCOPES
+from bot.scoring import ASPECTS, DEV, FIELDS, KINDS, NO_ARTICLE_KINDS, SCOPES, heldout_files, load_questions
 from bridge.trainer.evaluation import GOLIVE
 from core.catalogue import get_catalogue
 from core.settings import ROOT
@@ -86,8 +86,8 @@ def test_generated_entity_data_is_current():
 
 
 # The evaluation sets (never trained on) and the least number of questions each must hold.
-EVAL_SETS = {"heldout": (HELDOUT, 320), "golive": (GOLIVE, 80)}
-LEAK_SETS = {**EVAL_SETS, "dev": (DEV, 100)}  # the dev questions are checked for leaks and overlap too
+EVAL_SETS = {"heldout": (heldout_files(), 320), "golive": ([GOLIVE], 80)}  # heldout-*.yml: the matter waves
+LEAK_SETS = {**EVAL_SETS, "dev": ([DEV], 100)}  # the dev questions are checked for leaks and overlap too
 NO_ARTICLE = NO_ARTICLE_KINDS & KINDS
 NEAR = 0.9  # similarity from which an evaluation text counts as a reworded training example or KB wording
 _PUNCT = re.compile(r"[\s\W_]+")
@@ -110,7 +110,7 @@ def _near(text: str, pool: set[str]) -> bool:
 
 
 def _eval_set(name: str) -> list[dict]:
-    return yaml.safe_load(LEAK_SETS[name][0].read_text(encoding="utf-8"))["questions"]
+    return load_questions(*LEAK_SETS[name][0])
 
 
 def _kb() -> dict[str, dict]:
@@ -169,3 +169,13 @@ def test_rasa_configs_exist_and_name_the_user_dictionary():
         (jieba,) = [c for c in cfg["pipeline"] if c["name"] == "JiebaTokenizer"]
         assert (ROOT / jieba["dictionary_path"] / "userdict.txt").exists()
         assert any(c["name"] == "FallbackClassifier" for c in cfg["pipeline"])
+
+
+def test_the_heldout_set_takes_in_the_wave_files(tmp_path, monkeypatch):
+    from bot import scoring
+
+    for name, text in (("heldout.yml", "a"), ("heldout-wave2-2.yml", "c"), ("heldout-wave2-1.yml", "b"),
+                       ("dev_questions.yml", "x")):
+        (tmp_path / name).write_text(f"questions:\n  - {{text: {text}}}\n", encoding="utf-8")
+    monkeypatch.setattr(scoring, "HELDOUT", tmp_path / "heldout.yml")
+    assert [q["text"] for q in load_questions(*scoring.heldout_files())] == ["a", "b", "c"]

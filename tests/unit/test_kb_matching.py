@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kb.matching import MatterMatcher, name_variants
+from kb.matching import MatterMatcher, listed_parts, name_entries, name_variants
 from kb.tokenize import parts, tokenize
 
 
@@ -65,3 +65,36 @@ def test_a_long_alias_counts_when_its_words_occur_apart():
     assert found["housing-fund-withdrawal"] > found["retirement"]  # 退休提取公积金 beats the generic 退休
     assert matcher.match("办退休要什么材料").best == "retirement"
     assert "怎么" not in parts("退休金怎么领") and "退休金" in parts("退休金怎么领")
+
+
+# Names of the 100-matter catalogue (wave 2) whose "一件事" lists other matters' services
+WAVE2_NAMES = {
+    "company-registration": "企业设立登记（营业执照）",
+    "food-business-permit": "食品经营许可",
+    "birth-one-thing": "出生“一件事”（出生医学证明、户口登记、医保参保）",
+    "transport-company-one-thing": "开办运输企业“一件事”（营业执照、道路运输经营许可、车辆营运证）",
+    "restaurant-startup-one-thing": "开办餐饮店“一件事”（执照、食品经营许可、店招等一次联办）",
+    "veteran-service-one-thing": "退役军人服务“一件事”（退役报到、户口登记、社保接续）",
+}
+
+
+def test_a_one_thing_name_does_not_claim_the_phrases_of_other_matters():
+    m = MatterMatcher.from_sources(WAVE2_NAMES, {"company-registration": ["办执照"]})
+    assert m.match("营业执照要多久").best == "company-registration"
+    assert m.match("食品经营许可怎么续").best == "food-business-permit"
+    assert m.match("户口登记").candidates == []  # listed by two one-things: names neither
+    assert m.match("道路运输经营许可怎么申请").best == "transport-company-one-thing"  # its own
+    assert m.match("退役报到去哪").best == "veteran-service-one-thing"
+    assert "营业执照" in name_variants(WAVE2_NAMES["transport-company-one-thing"])  # the name's forms are unchanged
+
+
+def test_the_catalogue_one_things_list_no_phrase_of_another_matter():
+    from bot.nlu_build import phrase_owners
+    from core.catalogue import get_catalogue
+
+    owners = phrase_owners()
+    for matter in get_catalogue().matters.values():
+        for part in listed_parts(matter.name):
+            assert owners.get(part, {matter.id}) == {matter.id}, (matter.id, part, owners.get(part))
+    entries = name_entries(WAVE2_NAMES, {})
+    assert ("birth-one-thing", "出生医学证明") in entries and ("birth-one-thing", "户口登记") not in entries

@@ -146,3 +146,18 @@ async def test_searcher_reloads_when_the_revision_changes():
     store.kb_articles.docs[0]["answer"] = "第三版"
     store.kb_meta.docs[0]["rev"] = 3
     assert (await searcher.refresh()).get("a.materials").answer == "第三版"
+
+
+def test_a_named_alias_does_not_flatten_the_ranking_within_its_matter():
+    """An alias is in every article of its matter (the aliases field): within the matter only the
+    articles whose own text names it score on it, its sub-words still count (issue 16)."""
+    common = {"aliases": ("老年综合津贴", "老人津贴"), "matter_name": "老年综合津贴申领"}
+    idx = BM25Index([
+        article("elderly-allowance.process", "process", "老年综合津贴网上申领步骤", "在随申办提交", **common),
+        article("elderly-allowance.faq.01", "faq", "敬老卡丢了怎么办", "补办敬老卡后照常发放", **common),
+    ])
+    process, faq = idx.by_id["elderly-allowance.process"], idx.by_id["elderly-allowance.faq.01"]
+    assert {process, faq} <= set(idx.scores(["老年综合津贴"]))  # the matter is found from either article
+    within = idx.scores(["老年综合津贴"], within_matter=True)
+    assert within.get(process, 0) > 0 and faq not in within
+    assert faq in idx.scores(["津贴"], within_matter=True)  # the alias's words still tell its matter's articles
