@@ -58,7 +58,7 @@ from core.ratelimit import RateLimiter
 from core.settings import Settings, get_settings
 from core.tasks import Periodic
 from media import routes as media_routes
-from media import signalling
+from media import signalling, video_routes
 from media.attachments import Attachments
 from media.port import MediaCollections
 from media.signalling import MediaHub
@@ -187,6 +187,7 @@ def _mount_media(app: web.Application, ctx: AppContext, collections: MediaCollec
     desk = MediaDesk(ctx.sessions, ctx.tokens, ctx.staff, ctx.conversations, ctx.timeline, ctx.delivery, ctx.presence,
                      collections, ctx.offline_help)
     media_routes.setup(app, desk)
+    video_routes.setup(app, desk)
     hub = signalling.register(ctx.sio, desk, redis_url=ctx.settings.redis_url)
     ctx.lifecycle.ended_listeners.append(hub.conversation_ended)
     app[MEDIA] = hub
@@ -210,7 +211,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app["sio"] = sio
     ns_user.register(sio, ctx)
     ns_agent.register(sio, ctx)
-    http_routes.install(app, documented=[media_routes.table])
+    http_routes.install(app, documented=[media_routes.table, video_routes.table])
     _mount_media(app, ctx, collections)
     media_static = Path(__file__).resolve().parent.parent / "media" / "static"
     if media_static.exists():
