@@ -32,7 +32,7 @@ def article_entry(art: dict[str, Any]) -> dict[str, Any]:
     # a trainer saving an article has checked it: that is its verification day
     entry["verified_date"] = art.get("verified_date") or dt.date.today().isoformat()
     entry["version"] = int(art.get("version") or 1)
-    for key in ("service_entry", "paraphrases"):
+    for key in ("service_entry", "paraphrases", "videos", "live"):
         if art.get(key):
             entry[key] = art[key]
     return entry
@@ -46,7 +46,8 @@ def with_article(text: str, art: dict[str, Any]) -> str:
     for i, old in enumerate(articles):
         if isinstance(old, dict) and old.get("id") == art["id"]:
             # fields the console does not edit are kept from the file
-            entry.update({k: old[k] for k in ("service_entry", "paraphrases") if k in old and k not in entry})
+            entry.update({k: old[k] for k in ("service_entry", "paraphrases", "videos", "live")
+                          if k in old and k not in entry})
             articles[i] = entry
             break
     else:
