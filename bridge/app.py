@@ -10,6 +10,7 @@ import socketio
 from aiohttp import web
 
 from bridge.context import AppContext, Sessions
+from bridge.domain.answer_cards import AnswerCards
 from bridge.domain.assignment import Assignment
 from bridge.domain.auth import TokenService
 from bridge.domain.banned import BannedPhrases, ServiceNorms
@@ -62,6 +63,7 @@ from media import signalling, video_routes
 from media.attachments import Attachments
 from media.port import MediaCollections
 from media.signalling import MediaHub
+from media.video_cards import VideoCards
 
 log = logging.getLogger("bangban.app")
 MEDIA = web.AppKey("media", MediaHub)
@@ -205,6 +207,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     collections = _media_collections(store)
     # media describes the uploads that messages attach (`bridge.domain.ports.Attachments`)
     ctx = build_context(settings, store, load_catalogue(settings.data_dir), sio, Attachments(collections.media))
+    ctx.bot.cards = AnswerCards(store, VideoCards(collections.db["media_videos"]))
     app["ctx"] = ctx
     if isinstance(sio.manager, RedisManager):
         sio.manager.message_observers.append(ctx.messages.observe)

@@ -23,18 +23,18 @@ from pymongo.asynchronous.collection import AsyncCollection
 from core.clock import now
 from core.settings import get_settings
 from media.store import MediaStore
-from media.urls import signed_url
 from media.video import Probe, transcode
+from media.video_cards import READY
 
 log = logging.getLogger(__name__)
 KB_KEY = "kb"  # the pseudo-conversation of knowledge-base media (bridge/domain/retention.py skips it)
-PROCESSING, READY, FAILED = "processing", "ready", "failed"
+PROCESSING, FAILED = "processing", "failed"
 FAILED_REASON = "视频转码失败，请检查文件后重新上传"
 INTERRUPTED_REASON = "转码因服务重启而中断，请重新上传"
 
 
 class VideoJobs:
-    """Start, run, describe and turn into answer cards the transcoding jobs of video guides."""
+    """Start, run and describe the transcoding jobs of video guides."""
 
     def __init__(self, store: MediaStore, jobs: AsyncCollection, process_id: str) -> None:
         self.store = store
@@ -118,24 +118,6 @@ class VideoJobs:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    def links(self, job: dict[str, Any]) -> dict[str, Any]:
-        """Signed links (valid `MEDIA_VIDEO_URL_TTL_S`) to a ready video, its poster and captions."""
-        settings = get_settings()
-        secret, ttl = settings.token_secret, settings.media.video_url_ttl_s
-        src, exp = signed_url(secret, job["media_id"], ttl)
-        return {"src": src, "poster": signed_url(secret, job["media_id"], ttl, thumb=True)[0],
-                "captions": signed_url(secret, job["captions_id"], ttl)[0] if job.get("captions_id") else None,
-                "expires_at": exp}
-
-    async def card(self, video_id: str, title: str | None = None) -> dict[str, Any] | None:
-        """The answer card of a ready video guide, None when unknown or not ready."""
-        job = await self.get(video_id)
-        if job is None or job["state"] != READY:
-            return None
-        links = self.links(job)
-        return {"type": "video", "title": title or job["title"], "src": links["src"], "poster": links["poster"],
-                "captions": links["captions"], "duration": job["duration_s"], "expires_at": links["expires_at"]}
 
 
 def public_job(job: dict[str, Any], links: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from core.settings import MediaSettings, get_settings
 from media.port import DeskPort
 from media.store import MediaStore
 from media.video import NOT_VIDEO, check_captions, probe, sniff_video
+from media.video_cards import READY, links
 from media.video_jobs import VideoJobs, public_job
 
 JOBS_KEY = web.AppKey("video_jobs", VideoJobs)
@@ -154,12 +155,11 @@ async def upload(request: web.Request) -> web.Response:
 async def state(request: web.Request) -> web.Response:
     """GET /api/v1/videos/{video_id} — `processing`, `ready` (links to video, poster, captions) or `failed`."""
     await _author(request)
-    jobs = request.app[JOBS_KEY]
-    job = await jobs.get(request.match_info["video_id"])
+    job = await request.app[JOBS_KEY].get(request.match_info["video_id"])
     if job is None:
         raise ApiError(404, "not_found", "视频不存在")
-    links = jobs.links(job) if job["state"] == "ready" else None
-    return web.json_response(public_job(job, links), headers={"Cache-Control": "no-store"})
+    signed = links(job) if job["state"] == READY else None
+    return web.json_response(public_job(job, signed), headers={"Cache-Control": "no-store"})
 
 
 async def _open(app: web.Application) -> None:

@@ -124,7 +124,8 @@ class Messaging:
         docs = await self.messages.append_many(
             conversation_id,
             [{"sender": sender, "type": "text", "text": r["text"], "buttons": r.get("buttons") or [],
-              "meta": r["meta"], "reply_to": user_msg["_id"]} for r in replies],
+              "meta": r["meta"], "reply_to": user_msg["_id"], **({"cards": r["cards"]} if r.get("cards") else {})}
+             for r in replies],
         )
         if before_delivery is not None:
             await before_delivery()

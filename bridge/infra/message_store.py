@@ -47,6 +47,8 @@ def wire(doc: dict[str, Any]) -> dict[str, Any]:
         out["media_id"] = doc["media_id"]
     if doc.get("buttons"):
         out["buttons"] = doc["buttons"]
+    if doc.get("cards"):  # video guides and live sessions of an answer (docs/protocol.md)
+        out["cards"] = doc["cards"]
     if doc.get("client_msg_id"):
         out["client_msg_id"] = doc["client_msg_id"]
     return out
