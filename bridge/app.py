@@ -207,7 +207,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     collections = _media_collections(store)
     # media describes the uploads that messages attach (`bridge.domain.ports.Attachments`)
     ctx = build_context(settings, store, load_catalogue(settings.data_dir), sio, Attachments(collections.media))
-    ctx.bot.cards = AnswerCards(store, VideoCards(collections.db["media_videos"]))
+    ctx.messaging.cards = AnswerCards(store, VideoCards(collections.db["media_videos"]))
     app["ctx"] = ctx
     if isinstance(sio.manager, RedisManager):
         sio.manager.message_observers.append(ctx.messages.observe)

@@ -13,7 +13,7 @@ from typing import Any
 from bridge.domain.ports import VideoCards
 from core.clock import now
 from core.db import Store
-from kb.guides import guides_from_doc, upcoming
+from kb.guides import LiveSession, VideoGuide, guides_from_doc, upcoming
 
 log = logging.getLogger("bangban.cards")
 
@@ -31,13 +31,17 @@ class AnswerCards:
         if doc is None:
             return []
         guides = guides_from_doc(doc)
+        return await self.of(guides["videos"], guides["live"])
+
+    async def of(self, videos: tuple[VideoGuide, ...], live: tuple[LiveSession, ...]) -> list[dict[str, Any]]:
+        """The cards of these guides: ready videos, then sessions not yet over."""
         cards = []
-        for video in guides["videos"]:
+        for video in videos:
             card = await self.videos.card(video.media, video.title)
             if card is not None:
                 cards.append(card)
         cards += [{"type": "live", "title": s.title, "starts_at": s.starts_at, "url": s.url}
-                  for s in upcoming(guides["live"], now())]
+                  for s in upcoming(live, now())]
         return cards
 
     async def add(self, replies: list[dict[str, Any]]) -> None:

@@ -24,7 +24,6 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bridge.domain.answer_cards import AnswerCards
 from bridge.domain.conversations import Conversations
 from bridge.domain.lifecycle import Lifecycle
 from bridge.domain.messaging import Messaging
@@ -82,7 +81,6 @@ class Bot:
         self._queued: dict[str, list[dict]] = {}
         self._recoveries: set[asyncio.Task] = set()
         self.last_turn_ms: float = 0.0
-        self.cards: AnswerCards | None = None  # set by the composition root (video guides, live sessions)
 
     def start(self, conv: dict, user_msg: dict) -> None:
         """Answer `user_msg` in the background (the sender's ack does not wait for the bot)."""
@@ -141,8 +139,8 @@ class Bot:
         self.last_turn_ms = (time.perf_counter() - t0) * 1000
         BOT_TURN.observe(self.last_turn_ms / 1000)
         replies = [normalise(o) for o in outputs if isinstance(o, dict)]
-        if self.cards is not None:
-            await self.cards.add(replies)
+        if self.messaging.cards is not None:  # video guides and live sessions of the answer's article
+            await self.messaging.cards.add(replies)
         # learn before delivering: once the user sees the reply, the conversation knows its matter and scope
         stored = await self._reply(conv, user_msg, [r for r in replies if r["text"] or r["buttons"]],
                                    before_delivery=lambda: self._learn(conv, user_msg, replies, text))

@@ -99,6 +99,7 @@ class MessageStore:
         media: dict | None = None,
         buttons: list | None = None,
         meta: dict | None = None,
+        cards: list | None = None,
         new_conversation: bool = False,
         bot_turn: dict | None = None,
     ) -> tuple[dict, bool]:
@@ -123,6 +124,8 @@ class MessageStore:
             doc["media"] = media
         if buttons:
             doc["buttons"] = buttons
+        if cards:
+            doc["cards"] = cards
         if bot_turn:
             doc["bot_turn"] = bot_turn
         async with self._lock(conversation_id):

@@ -7,47 +7,21 @@ one), and the video plays from the server's 206 answers.
 
 from __future__ import annotations
 
-import asyncio
-import datetime as dt
-from pathlib import Path
-
 import pytest
 from playwright.async_api import expect
 
 from tests.browser.conftest import screenshot
-from tests.integration.test_video_guides import CAPTIONS, form, tiny_video
+from tests.integration.test_video_guides import live_sessions, ready_video
 
 pytestmark = pytest.mark.browser
 MATTER = "housing-fund-withdrawal"
-SHANGHAI = dt.timezone(dt.timedelta(hours=8))
-
-
-async def ready_video(h, tmp_path: Path) -> str:
-    username, _ = await h.make_staff([], "trainer")
-    token = await h.staff_token(username)
-    status, job = await h.http("POST", "/api/v1/videos", token=token, data=form(tiny_video(tmp_path), CAPTIONS))
-    assert status == 202, job
-    for _ in range(240):
-        status, job = await h.http("GET", f"/api/v1/videos/{job['video_id']}", token=token)
-        if job["state"] != "processing":
-            break
-        await asyncio.sleep(0.25)
-    assert job["state"] == "ready", job
-    return job["video_id"]
-
-
-def sessions() -> list[dict]:
-    soon = (dt.datetime.now(SHANGHAI) + dt.timedelta(days=2)).replace(microsecond=0)
-    past = soon - dt.timedelta(days=10)
-    return [{"title": "公积金提取政策解读", "starts_at": soon.isoformat(), "url": "https://live.example.gov.cn/r/1"},
-            {"title": "已结束的直播", "starts_at": past.isoformat(), "url": "https://live.example.gov.cn/r/0"}]
 
 
 async def test_video_guide_plays_in_h5_from_a_range_request(h, new_page, tmp_path):
     video_id = await ready_video(h, tmp_path)
     articles = h.store.kb_articles
     await articles.update_many({"matter": MATTER}, {"$set": {
-        "videos": [{"media": video_id, "title": "随申办提取公积金演示"}], "live": sessions()}})
+        "videos": [{"media": video_id, "title": "随申办提取公积金演示"}], "live": live_sessions()}})
     try:
         page = await new_page(375, 740, mobile=True)
         media_answers: list[tuple[int, str | None]] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import subprocess
 from pathlib import Path
@@ -10,7 +11,10 @@ from pathlib import Path
 import aiohttp
 
 from tests.integration.systems import MultiHarness
+from tests.integration.test_media_uploads_e2e import MATTER, with_agent
+from tests.support import Harness
 
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 CAPTIONS = "WEBVTT\n\n00:00.000 --> 00:01.500\n点击“在线办理”进入办事页面\n"
 
 
@@ -49,7 +53,7 @@ def form(data: bytes, captions: str | bytes | None = None, title: str = "如何�
     return f
 
 
-async def wait_ready(lh: MultiHarness, token: str, video_id: str, timeout_s: float = 60) -> dict:
+async def wait_ready(lh: MultiHarness | Harness, token: str, video_id: str, timeout_s: float = 60) -> dict:
     for _ in range(int(timeout_s * 4)):
         status, body = await lh.http("GET", f"/api/v1/videos/{video_id}", token=token)
         assert status == 200, body
@@ -64,9 +68,27 @@ async def fetch(lh: MultiHarness, path: str, headers: dict | None = None) -> tup
         return r.status, await r.read(), dict(r.headers)
 
 
-async def trainer_token(lh: MultiHarness) -> str:
+async def trainer_token(lh: MultiHarness | Harness) -> str:
     username, _ = await lh.make_staff([], "trainer")
     return await lh.staff_token(username)
+
+
+async def ready_video(h: MultiHarness | Harness, tmp_path: Path) -> str:
+    """A ready video guide (a 1.5 s clip with captions) uploaded by a new trainer; its video id."""
+    token = await trainer_token(h)
+    status, job = await h.http("POST", "/api/v1/videos", token=token, data=form(tiny_video(tmp_path), CAPTIONS))
+    assert status == 202, job
+    job = await wait_ready(h, token, job["video_id"])
+    assert job["state"] == "ready", job
+    return job["video_id"]
+
+
+def live_sessions() -> list[dict]:
+    """A session in two days and one that is over (hidden by every client)."""
+    soon = (dt.datetime.now(SHANGHAI) + dt.timedelta(days=2)).replace(microsecond=0)
+    past = soon - dt.timedelta(days=10)
+    return [{"title": "公积金提取政策解读", "starts_at": soon.isoformat(), "url": "https://live.example.gov.cn/r/1"},
+            {"title": "已结束的直播", "starts_at": past.isoformat(), "url": "https://live.example.gov.cn/r/0"}]
 
 
 async def test_upload_transcodes_and_serves_ranges(lh: MultiHarness, tmp_path: Path):
@@ -153,3 +175,39 @@ async def test_only_trainers_supervisors_and_admins_upload(lh: MultiHarness, tmp
     assert status == 202, job
     status, _ = await lh.http("GET", f"/api/v1/videos/{job['video_id']}", token=agent)
     assert status == 403
+
+
+async def test_an_agent_inserting_an_article_sends_its_cards(lh: MultiHarness, tmp_path: Path):
+    video_id = await ready_video(lh, tmp_path)
+    user, _, agent, agent_token, cid = await with_agent(lh)
+    article = await lh.store.kb_articles.find_one({"matter": MATTER, "aspect": "materials"})
+    sessions = live_sessions()
+    await lh.store.kb_articles.update_one({"_id": article["_id"]}, {"$set": {
+        "videos": [{"media": video_id, "title": "换证演示"}, {"media": "f" * 32, "title": "还没有的视频"}],
+        "live": sessions}})
+    try:
+        status, found = await lh.http("GET", f"/api/v1/kb/search?q=驾驶证换证材料&matter={MATTER}&limit=20",
+                                      token=agent_token)
+        assert status == 200, found
+        hit = next(r for r in found["results"] if r["id"] == article["_id"])
+        assert [c["type"] for c in hit["cards"]] == ["video", "live"]  # the unknown video and the past session: none
+        ack = await agent.call("message", {"conversation_id": cid, "client_msg_id": "ins-1", "type": "text",
+                                           "text": article["answer"], "kb_article": article["_id"]})
+        assert ack["ok"] and [c["type"] for c in ack["cards"]] == ["video", "live"], ack
+        got = await user.wait_for("message", pred=lambda m: m.get("sender", {}).get("role") == "agent")
+        video, live = got["cards"]
+        assert video["title"] == "换证演示" and video["src"].startswith("/api/v1/media/") and video["captions"]
+        assert live == {"type": "live", **sessions[0]}
+        status, _, headers = await fetch(lh, video["src"], {"Range": "bytes=0-99"})
+        assert status == 206 and headers["Content-Range"].startswith("bytes 0-99/")
+        plain = await agent.call("message", {"conversation_id": cid, "client_msg_id": "ins-2", "type": "text",
+                                             "text": "还有别的问题吗？"})
+        assert plain["ok"] and "cards" not in plain
+        bad = await agent.call("message", {"conversation_id": cid, "client_msg_id": "ins-3", "type": "text",
+                                           "text": "x", "kb_article": "<script>"})
+        assert not bad["ok"] and bad["error"]["code"] == "invalid_payload", bad
+        refused = await user.call("message", {"conversation_id": cid, "client_msg_id": "u-ins", "type": "text",
+                                              "text": "x", "kb_article": article["_id"]})
+        assert not refused["ok"], refused  # citizens do not attach articles
+    finally:
+        await lh.store.kb_articles.update_one({"_id": article["_id"]}, {"$unset": {"videos": "", "live": ""}})
