@@ -114,7 +114,7 @@ test('the mini-program chat page speaks the contract against the running system'
   }
   if (page.querySelector('.card-copy')) {
     tap(page, '.card-copy')
-    report.clipboard = phone.clipboard
+    report.clipboard = await until('link copied', () => phone.clipboard)
   }
 
   // 转人工: the subscription dialog inside the tap, its answer reported, then the handoff.
