@@ -46,8 +46,8 @@ def with_article(text: str, art: dict[str, Any]) -> str:
     for i, old in enumerate(articles):
         if isinstance(old, dict) and old.get("id") == art["id"]:
             # fields the console does not edit are kept from the file
-            entry.update({k: old[k] for k in ("service_entry", "paraphrases", "videos", "live")
-                          if k in old and k not in entry})
+            # (videos and live sessions are the console's: the saved article's own, kb_edit.py)
+            entry.update({k: old[k] for k in ("service_entry", "paraphrases") if k in old and k not in entry})
             articles[i] = entry
             break
     else:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import expect
 
-from tests.browser.conftest import screenshot
-from tests.integration.test_video_guides import live_sessions, ready_video
+from tests.browser.conftest import agent_login, page_factory, screenshot
+from tests.browser.test_a11y import assert_clean
+from tests.integration.test_video_guides import CAPTIONS, live_sessions, ready_video, tiny_video
 
 pytestmark = pytest.mark.browser
 MATTER = "housing-fund-withdrawal"
@@ -57,3 +58,40 @@ async def test_video_guide_plays_in_h5_from_a_range_request(h, new_page, tmp_pat
         await screenshot(page, "h5-video-card")
     finally:
         await articles.update_many({"matter": MATTER}, {"$unset": {"videos": "", "live": ""}})
+
+
+async def test_trainer_attaches_a_video_and_a_live_session_in_the_kb_editor(h, browser, tmp_path):
+    username, password = await h.make_staff([], "trainer", name="视频训练师")
+    clip, vtt = tmp_path / "guide.mp4", tmp_path / "guide.vtt"
+    clip.write_bytes(tiny_video(tmp_path))
+    vtt.write_text(CAPTIONS, encoding="utf-8")
+    async with page_factory(browser, bypass_csp=True) as make:  # axe-core is injected into the page
+        page = await make(1400, 950)
+        await agent_login(page, h.base_url, username, password, path="/trainer")
+        await page.click("#tabs button[data-tab=kb]")
+        await page.locator(".tr-list li", has_text="上海市居住证办理（申领、签注）").click()
+        card = page.locator(".tr-card", has_text="residence-permit.progress")
+        await card.get_by_role("button", name="编辑").click()
+        dialog = page.locator("dialog[open]")
+        await dialog.locator("input[name=video-file]").set_input_files(str(clip))
+        await dialog.locator("input[name=video-captions]").set_input_files(str(vtt))
+        await dialog.locator("input[name=video-title]").fill("进度查询演示")
+        await dialog.get_by_role("button", name="上传视频").click()
+        item = dialog.locator("#kb-videos li")
+        await expect(item).to_contain_text("进度查询演示")
+        await expect(item).to_contain_text("可播放", timeout=60000)
+        await dialog.get_by_role("button", name="添加直播").click()
+        await dialog.get_by_label("直播主题").fill("居住证办理直播答疑")
+        await dialog.get_by_label("开播时间（北京时间）").fill("2030-06-01T19:30")
+        await dialog.get_by_label("直播链接（https）").fill("https://live.example.gov.cn/r/9")
+        await assert_clean(page, "/trainer KB editor with a video and a live session")
+        await dialog.get_by_role("button", name="发布").click()
+        await expect(page.locator("dialog[open]")).to_have_count(0)
+        await expect(card).to_contain_text("视频指南 1 个 · 直播 1 场")
+    live = await h.store.kb_articles.find_one({"_id": "residence-permit.progress"})
+    try:
+        assert [v["title"] for v in live["videos"]] == ["进度查询演示"] and live["videos"][0]["duration"] > 1
+        assert live["live"] == [{"title": "居住证办理直播答疑", "starts_at": "2030-06-01T19:30:00+08:00",
+                                 "url": "https://live.example.gov.cn/r/9"}]
+    finally:
+        await h.store.kb_articles.update_one({"_id": live["_id"]}, {"$unset": {"videos": "", "live": ""}})

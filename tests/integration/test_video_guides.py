@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -211,3 +212,42 @@ async def test_an_agent_inserting_an_article_sends_its_cards(lh: MultiHarness, t
         assert not refused["ok"], refused  # citizens do not attach articles
     finally:
         await lh.store.kb_articles.update_one({"_id": article["_id"]}, {"$unset": {"videos": "", "live": ""}})
+
+
+async def test_the_kb_editor_attaches_videos_and_live_sessions(h: Harness, tmp_path: Path):
+    video_id = await ready_video(h, tmp_path)
+    token = await trainer_token(h)
+    status, body = await h.http("GET", "/api/v1/trainer/kb/articles?matter=residence-permit", token=token)
+    offline = next(a for a in body["articles"] if a["id"] == "residence-permit.offline")
+    base = {k: offline[k] for k in ("id", "matter", "aspect", "title", "question", "answer", "steps", "source")}
+    kb_file = Path(os.environ["BANGBAN_TRAINER_ROOT"]) / "data" / "kb" / "residence-permit.yml"
+    sessions = live_sessions()[:1]
+
+    async def save(**fields) -> tuple[int, dict]:
+        return await h.http("POST", "/api/v1/trainer/kb/articles", token=token, json={**base, **fields})
+
+    video = {"media": video_id, "title": "居住证窗口办理演示", "duration": 1.5}
+    status, body = await save(videos=[video], live=sessions)
+    assert status == 200 and body["applied"] is True, body
+    live = await h.store.kb_articles.find_one({"_id": "residence-permit.offline"})
+    assert live["videos"] == [video]
+    assert live["live"] == sessions and video_id in kb_file.read_text(encoding="utf-8")
+    status, body = await h.http("GET", "/api/v1/trainer/kb/articles?matter=residence-permit", token=token)
+    listed = next(a for a in body["articles"] if a["id"] == "residence-permit.offline")
+    assert listed["videos"][0]["media"] == video_id and listed["live"] == sessions
+
+    status, body = await save(answer=base["answer"] + "（请提前预约）")  # without the fields: kept
+    assert status == 200, body
+    live = await h.store.kb_articles.find_one({"_id": "residence-permit.offline"})
+    assert live["videos"][0]["media"] == video_id and live["live"] == sessions
+
+    for bad, want in (({"live": [{**sessions[0], "starts_at": "2026-12-03T19:30:00"}]}, 422),  # the loader's check
+                      ({"videos": [{"media": "not-a-video", "title": "x"}]}, 400),  # the request's schema
+                      ({"live": [{**sessions[0], "url": "http://live.example.gov.cn/r/1"}]}, 400)):
+        status, body = await save(**bad)
+        assert status == want, (bad, body)
+
+    status, body = await save(videos=[], live=[])  # removed
+    assert status == 200, body
+    live = await h.store.kb_articles.find_one({"_id": "residence-permit.offline"})
+    assert "videos" not in live and "live" not in live and video_id not in kb_file.read_text(encoding="utf-8")
