@@ -20,7 +20,7 @@ from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 
-from core.clock import now
+from core.clock import iso, now
 from core.settings import get_settings
 from media.store import MediaStore
 from media.video import Probe, transcode
@@ -125,7 +125,7 @@ def public_job(job: dict[str, Any], links: dict[str, Any] | None = None) -> dict
     view = {"video_id": job["_id"], "state": job["state"], "reason": job.get("reason"), "title": job["title"],
             "duration_s": job["duration_s"], "width": job["width"], "height": job["height"],
             "source_format": job["source_format"], "original_size": job["original_size"],
-            "created_at": job["created_at"].isoformat(), "updated_at": job["updated_at"].isoformat()}
+            "created_at": iso(job["created_at"]), "updated_at": iso(job["updated_at"])}
     if job["state"] == READY:
         view.update({"media_id": job["media_id"], "captions_id": job.get("captions_id"), "size": job.get("size"),
                      **(links or {})})

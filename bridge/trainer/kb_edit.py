@@ -86,7 +86,7 @@ class KbEditor:
         docs = await self.store.kb_versions.find({"article_id": article_id}, sort=[("version", -1)]).to_list(None)
         return [article_wire(d) for d in docs]
 
-    def _article(self, data: dict[str, Any], version: int, guides: dict[str, Any]) -> Article:
+    def _article(self, data: dict[str, Any], version: int, guides: dict[str, Any] | None = None) -> Article:
         matter = data.get("matter") or None
         if matter is not None and matter not in self.catalogue.matters:
             raise KbEditError(["未找到该办事事项。"])
@@ -99,7 +99,7 @@ class KbEditor:
             steps=tuple(s.strip() for s in data.get("steps") or () if s and s.strip()),
             source=(data.get("source") or "").strip(),
             effective_date=(policy or parse_day(data.get("effective_date")) or today()).isoformat(),
-            version=version, matter_name=name, aliases=(), verified_date=today().isoformat(), **guides)
+            version=version, matter_name=name, aliases=(), verified_date=today().isoformat(), **(guides or {}))
 
     async def save(self, who: Principal, data: dict[str, Any], publish: bool = True) -> dict[str, Any]:
         """Save a new version of an article (new when `id` is empty); publish it unless `publish` is False.
