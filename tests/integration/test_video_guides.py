@@ -11,6 +11,9 @@ from pathlib import Path
 
 import aiohttp
 
+from bridge.domain.retention import Retention
+from core.settings import get_settings
+from kb.importer import bump_revision
 from tests.integration.systems import MultiHarness
 from tests.integration.test_media_uploads_e2e import MATTER, with_agent
 from tests.support import Harness
@@ -186,6 +189,7 @@ async def test_an_agent_inserting_an_article_sends_its_cards(lh: MultiHarness, t
     await lh.store.kb_articles.update_one({"_id": article["_id"]}, {"$set": {
         "videos": [{"media": video_id, "title": "换证演示"}, {"media": "f" * 32, "title": "还没有的视频"}],
         "live": sessions}})
+    await bump_revision(lh.store, note="test: guides on an article")  # the search index follows the revision
     try:
         status, found = await lh.http("GET", f"/api/v1/kb/search?q=驾驶证换证材料&matter={MATTER}&limit=20",
                                       token=agent_token)
@@ -212,6 +216,7 @@ async def test_an_agent_inserting_an_article_sends_its_cards(lh: MultiHarness, t
         assert not refused["ok"], refused  # citizens do not attach articles
     finally:
         await lh.store.kb_articles.update_one({"_id": article["_id"]}, {"$unset": {"videos": "", "live": ""}})
+        await bump_revision(lh.store, note="test: guides removed")
 
 
 async def test_the_kb_editor_attaches_videos_and_live_sessions(h: Harness, tmp_path: Path):
@@ -251,3 +256,22 @@ async def test_the_kb_editor_attaches_videos_and_live_sessions(h: Harness, tmp_p
     assert status == 200, body
     live = await h.store.kb_articles.find_one({"_id": "residence-permit.offline"})
     assert "videos" not in live and "live" not in live and video_id not in kb_file.read_text(encoding="utf-8")
+
+
+async def test_retention_leaves_video_guides_alone(lh: MultiHarness, tmp_path: Path):
+    token = await trainer_token(lh)
+    video_id = await ready_video(lh, tmp_path)
+    job = await lh.store.db["media_videos"].find_one({"_id": video_id})
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=400)  # far past every retention window
+    ids = [job["media_id"], job["captions_id"]]
+    moved = await lh.store.db["media_fs.files"].update_many({"metadata.media_id": {"$in": ids}},
+                                                            {"$set": {"uploadDate": long_ago}})
+    assert moved.modified_count == 3  # the video, its poster, the captions
+    await Retention(lh.store, get_settings()).sweep()
+    status, ready = await lh.http("GET", f"/api/v1/videos/{video_id}", token=token)
+    assert status == 200 and ready["state"] == "ready"
+    for link in (ready["src"], ready["poster"], ready["captions"]):
+        status, data, _ = await fetch(lh, link)
+        assert status == 200 and data, link
+    media = await lh.store.media.find_one({"_id": job["media_id"]})
+    assert media["created_at"] is None and media["stored_at"]  # no date for the TTL index to expire
