@@ -16,9 +16,11 @@ from tests.integration.test_video_guides import CAPTIONS, live_sessions, ready_v
 
 pytestmark = pytest.mark.browser
 MATTER = "housing-fund-withdrawal"
+DEPARTMENT = "housing-fund"
 
 
 async def test_video_guide_plays_in_h5_from_a_range_request(h, new_page, tmp_path):
+    await h.reset_department(DEPARTMENT)
     video_id = await ready_video(h, tmp_path)
     articles = h.store.kb_articles
     await articles.update_many({"matter": MATTER}, {"$set": {
@@ -34,10 +36,10 @@ async def test_video_guide_plays_in_h5_from_a_range_request(h, new_page, tmp_pat
         await page.goto(f"{h.base_url}/h5?token={await h.user_token(name='视频用户')}&matter={MATTER}")
         await page.fill("#input", "公积金提取需要准备哪些材料？")
         await page.press("#input", "Enter")
-        card = page.locator(".msg--bot .card--video").first
+        card = page.locator(".msg--bot .answer-card--video").first
         await expect(card).to_be_visible(timeout=30000)
         await expect(card).to_contain_text("随申办提取公积金演示")
-        live = page.locator(".msg--bot .card--live")
+        live = page.locator(".msg--bot .answer-card--live")
         await expect(live).to_have_count(1)  # the past session is hidden
         await expect(live).to_contain_text("公积金提取政策解读")
         await expect(live.locator("a")).to_have_attribute("href", "https://live.example.gov.cn/r/1")
@@ -56,6 +58,20 @@ async def test_video_guide_plays_in_h5_from_a_range_request(h, new_page, tmp_pat
         assert played["error"] is None and played["time"] >= 0.5 and played["w"] == 284, played
         assert any(status == 206 and rng and rng.startswith("bytes=") for status, rng in media_answers), media_answers
         await screenshot(page, "h5-video-card")
+
+        # the agent who takes the conversation over sees the same cards in it
+        username, password = await h.make_staff([DEPARTMENT], name="视频坐席")
+        agent = await new_page()
+        await agent_login(agent, h.base_url, username, password)
+        await expect(agent.locator("#presence")).to_have_value("online")
+        await page.click("#handoff")
+        conv = agent.locator(".conv").first
+        await expect(conv).to_contain_text("视频用户", timeout=20000)
+        await conv.click()
+        shown = agent.locator("#messages .msg--bot .answer-card--video").first
+        await expect(shown).to_contain_text("随申办提取公积金演示")
+        assert await shown.locator("video").get_attribute("src") == await video.get_attribute("src")
+        await expect(agent.locator("#messages .msg--bot .answer-card--live")).to_have_count(1)
     finally:
         await articles.update_many({"matter": MATTER}, {"$unset": {"videos": "", "live": ""}})
 

@@ -29,24 +29,24 @@ function videoCard(card) {
   const src = mediaPath(card.src);
   if (!src) return null;
   const video = h('video', {
-    class: 'card__video', controls: true, playsinline: true, preload: 'none', src,
+    class: 'answer-card__video', controls: true, playsinline: true, preload: 'none', src,
     poster: mediaPath(card.poster), 'aria-label': `视频指南：${card.title || ''}`,
   });
   const captions = mediaPath(card.captions);
   if (captions) video.append(h('track', { kind: 'subtitles', srclang: 'zh', label: '中文字幕', src: captions, default: true }));
-  return h('figure', { class: 'card card--video' }, video,
-    h('figcaption', { class: 'card__title' }, `▶ ${card.title || '视频指南'}`,
-      card.duration ? h('span', { class: 'card__len' }, ` ${length(card.duration)}`) : null));
+  return h('figure', { class: 'answer-card answer-card--video' }, video,
+    h('figcaption', { class: 'answer-card__title' }, `▶ ${card.title || '视频指南'}`,
+      card.duration ? h('span', { class: 'answer-card__len' }, ` ${length(card.duration)}`) : null));
 }
 
 function liveCard(card, now) {
   const url = httpsUrl(card.url);
   const start = Date.parse(card.starts_at);
   if (!url || Number.isNaN(start) || start < now - LIVE_GRACE_MS) return null; // past sessions are hidden
-  return h('div', { class: 'card card--live' },
-    h('div', { class: 'card__title' }, `直播解读：${card.title || ''}`),
-    h('time', { class: 'card__when', datetime: card.starts_at }, `${when(new Date(start))} 开播`),
-    h('a', { class: 'card__link', href: url, target: '_blank', rel: 'noopener noreferrer' }, '进入直播间'));
+  return h('div', { class: 'answer-card answer-card--live' },
+    h('div', { class: 'answer-card__title' }, `直播解读：${card.title || ''}`),
+    h('time', { class: 'answer-card__when', datetime: card.starts_at }, `${when(new Date(start))} 开播`),
+    h('a', { class: 'answer-card__link', href: url, target: '_blank', rel: 'noopener noreferrer' }, '进入直播间'));
 }
 
 /** The cards of a message as one element, or null when it has none to show. */
