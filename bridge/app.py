@@ -11,6 +11,7 @@ import socketio
 from aiohttp import web
 
 from bridge.context import AppContext, Sessions
+from bridge.domain.answer_cards import AnswerCards
 from bridge.domain.assignment import Assignment
 from bridge.domain.auth import TokenService
 from bridge.domain.banned import BannedPhrases, ServiceNorms
@@ -65,10 +66,11 @@ from core.ratelimit import RateLimiter
 from core.settings import Settings, get_settings
 from core.tasks import Periodic
 from media import routes as media_routes
-from media import signalling
+from media import signalling, video_routes
 from media.attachments import Attachments
 from media.port import MediaCollections
 from media.signalling import MediaHub
+from media.video_cards import VideoCards
 
 log = logging.getLogger("bangban.app")
 MEDIA = web.AppKey("media", MediaHub)
@@ -209,6 +211,7 @@ def _mount_media(app: web.Application, ctx: AppContext, collections: MediaCollec
     desk = MediaDesk(ctx.sessions, ctx.tokens, ctx.staff, ctx.conversations, ctx.timeline, ctx.delivery, ctx.presence,
                      collections, ctx.offline_help)
     media_routes.setup(app, desk)
+    video_routes.setup(app, desk)
     hub = signalling.register(ctx.sio, desk, redis_url=ctx.settings.redis_url)
     ctx.lifecycle.ended_listeners.append(hub.conversation_ended)
     app[MEDIA] = hub
@@ -226,13 +229,14 @@ def create_app(settings: Settings | None = None) -> web.Application:
     collections = _media_collections(store)
     # media describes the uploads that messages attach (`bridge.domain.ports.Attachments`)
     ctx = build_context(settings, store, load_catalogue(settings.data_dir), sio, Attachments(collections.media))
+    ctx.messaging.cards = AnswerCards(store, VideoCards(collections.db["media_videos"]))
     app["ctx"] = ctx
     if isinstance(sio.manager, RedisManager):
         sio.manager.message_observers.append(ctx.messages.observe)
     app["sio"] = sio
     ns_user.register(sio, ctx)
     ns_agent.register(sio, ctx)
-    http_routes.install(app, documented=[media_routes.table])
+    http_routes.install(app, documented=[media_routes.table, video_routes.table])
     _mount_media(app, ctx, collections)
     media_static = Path(__file__).resolve().parent.parent / "media" / "static"
     if media_static.exists():

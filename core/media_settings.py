@@ -57,6 +57,15 @@ class MediaSettings(BaseSettings):
     ice_host_addresses: Annotated[list[str], NoDecode] = Field(default_factory=list,
                                                                alias="MEDIA_ICE_HOST_ADDRESSES")
 
+    # video guides of knowledge-base articles (media/video*.py)
+    video_bytes: Count = Field(200 * MB, alias="MEDIA_VIDEO_MAX_BYTES")
+    video_seconds: Seconds = Field(600.0, alias="MEDIA_VIDEO_MAX_S")
+    video_captions_bytes: Count = Field(256 * 1024, alias="MEDIA_VIDEO_CAPTIONS_MAX_BYTES")
+    video_max_side: Count = Field(720, alias="MEDIA_VIDEO_MAX_SIDE")  # the short side: 720p
+    video_concurrency: Count = Field(1, alias="MEDIA_VIDEO_CONCURRENCY")
+    video_transcode_timeout_s: Seconds = Field(1800.0, alias="MEDIA_VIDEO_TRANSCODE_TIMEOUT_S")
+    video_url_ttl_s: Count = Field(7 * 86400, alias="MEDIA_VIDEO_URL_TTL_S")  # links in answer cards
+
     @property
     def max_upload_bytes(self) -> int:
         return max(self.image_bytes, self.voice_bytes, self.pdf_bytes)

@@ -13,6 +13,7 @@ import yaml
 from core.catalogue import Matter
 from core.settings import get_settings
 from kb.guide import read_header
+from kb.video_guides import LiveSession, VideoGuide, guides_from_doc, read_guides
 
 ASPECTS = ("conditions", "materials", "process", "offline", "fees", "time_limit", "progress", "faq", "tech")
 MATTER_ASPECTS = ("conditions", "materials", "process", "offline", "fees", "time_limit", "progress")
@@ -73,6 +74,8 @@ class Article:
     verified_date: str = ""
     service_entry: ServiceEntry | None = None
     paraphrases: tuple[str, ...] = ()
+    videos: tuple[VideoGuide, ...] = ()
+    live: tuple[LiveSession, ...] = ()
 
     def to_doc(self) -> dict[str, Any]:
         """The MongoDB document (without `_id`, `updated_at`)."""
@@ -80,6 +83,11 @@ class Article:
         for key in ("steps", "aliases", "paraphrases"):
             doc[key] = list(getattr(self, key))
         doc.pop("id")
+        for key in ("videos", "live"):  # absent when empty: older articles keep their content hash
+            if doc[key]:
+                doc[key] = list(doc[key])
+            else:
+                del doc[key]
         return doc
 
     @classmethod
@@ -102,6 +110,7 @@ class Article:
             verified_date=str(doc.get("verified_date") or ""),
             service_entry=_entry_from_doc(doc.get("service_entry")),
             paraphrases=tuple(doc.get("paraphrases") or ()),
+            **guides_from_doc(doc),
         )
 
 
@@ -234,7 +243,7 @@ def _read_article(
         problems.append(f"bad version {version!r}")
         version = 1
     warnings: list[str] = []
-    extra = _read_added_fields(item, problems, warnings)
+    extra = _read_added_fields(item, problems, warnings) | read_guides(item, problems)
     if problems:
         kb.errors.extend(f"{where} ({art_id or '?'}): {p}" for p in problems)
         return None

@@ -139,6 +139,8 @@ class Bot:
         self.last_turn_ms = (time.perf_counter() - t0) * 1000
         BOT_TURN.observe(self.last_turn_ms / 1000)
         replies = [normalise(o) for o in outputs if isinstance(o, dict)]
+        if self.messaging.cards is not None:  # video guides and live sessions of the answer's article
+            await self.messaging.cards.add(replies)
         # learn before delivering: once the user sees the reply, the conversation knows its matter and scope
         stored = await self._reply(conv, user_msg, [r for r in replies if r["text"] or r["buttons"]],
                                    before_delivery=lambda: self._learn(conv, user_msg, replies, text))

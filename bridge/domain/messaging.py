@@ -27,6 +27,7 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
+from bridge.domain.answer_cards import AnswerCards
 from bridge.domain.auth import Principal
 from bridge.domain.banned import ServiceNorms
 from bridge.domain.citizen_limits import CitizenLimits
@@ -54,12 +55,13 @@ class Draft:
     conversation_id: str | None = None
     media_id: str | None = None
     matter: str | None = None
+    kb_article: str | None = None  # staff: the knowledge-base article inserted (its cards go with the message)
 
 
 def message_ack(doc: dict) -> dict[str, Any]:
     """The ack of a stored message (also of a resend: the first message's)."""
     return {"ok": True, "conversation_id": doc["conversation_id"], "seq": doc["seq"], "ts": iso(doc["ts"]),
-            "id": doc["_id"]}
+            "id": doc["_id"], **({"cards": doc["cards"]} if doc.get("cards") else {})}
 
 
 class Messaging:
@@ -75,6 +77,7 @@ class Messaging:
         self.bot: BotTurns | None = None  # bound by the composition root (the bot sends through here too)
         self.followups: list[FollowUp] = []
         self.limits: CitizenLimits | None = None  # per-citizen caps on new conversations (composition root)
+        self.cards: AnswerCards | None = None  # cards of knowledge-base articles (composition root)
 
     # --- senders ---------------------------------------------------------------------------
     async def from_user(self, user: Principal, draft: Draft, skip_sid: str | None = None) -> dict:
@@ -105,9 +108,10 @@ class Messaging:
         await self.norms.check(staff, conv, draft.text)
         media = await self._attachment(conv, draft)
         sender = {"role": "agent", "id": staff.id, "name": staff.name}
+        cards = await self.cards.for_article(draft.kb_article) if draft.kb_article and self.cards else None
         doc, created = await self.messages.append(conv["_id"], sender, draft.type, draft.text,
                                                   client_msg_id=draft.client_msg_id, media_id=draft.media_id,
-                                                  media=media)
+                                                  media=media, cards=cards)
         if created:
             await self._deliver_and_follow_up(conv, doc, skip_sid)
         return doc
@@ -124,7 +128,8 @@ class Messaging:
         docs = await self.messages.append_many(
             conversation_id,
             [{"sender": sender, "type": "text", "text": r["text"], "buttons": r.get("buttons") or [],
-              "meta": r["meta"], "reply_to": user_msg["_id"]} for r in replies],
+              "meta": r["meta"], "reply_to": user_msg["_id"], **({"cards": r["cards"]} if r.get("cards") else {})}
+             for r in replies],
         )
         if before_delivery is not None:
             await before_delivery()

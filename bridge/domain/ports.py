@@ -30,3 +30,11 @@ class BotTurns(Protocol):
     def start(self, conv: dict, user_msg: dict) -> None:
         """Answer `user_msg` in the background."""
         ...
+
+
+class VideoCards(Protocol):
+    """Answer cards of video guides (implemented by `media.video_cards.VideoCards`)."""
+
+    async def card(self, video_id: str, title: str = "") -> dict[str, Any] | None:
+        """The card of a ready video guide (signed `src`, `poster`, `captions`), None when not ready or unknown."""
+        ...

@@ -41,8 +41,10 @@ class Retention:
             "recordings": await delete_media(st, {"type": "recording",
                                                   "created_at": {"$lt": cutoff(s.retention_recordings_days)}}),
             "media": await delete_media(st, {"created_at": {"$lt": cutoff(s.retention_media_days)}}),
-            # bytes whose metadata document is gone (a TTL index expired it, or an interrupted upload)
-            "media_files": await delete_files(st, {"uploadDate": {"$lt": cutoff(s.retention_media_days)}}),
+            # bytes whose metadata document is gone (a TTL index expired it, or an interrupted upload);
+            # not the video guides of the knowledge base (pseudo-conversation `kb`, media/video_jobs.py)
+            "media_files": await delete_files(st, {"uploadDate": {"$lt": cutoff(s.retention_media_days)},
+                                                   "metadata.conversation_id": {"$ne": "kb"}}),
             "cobrowse_events": (await st.cobrowse_events.delete_many(
                 {"ts": {"$lt": cutoff(s.retention_cobrowse_days)}})).deleted_count,
             "unanswered": (await st.unanswered.delete_many(

@@ -47,6 +47,8 @@ def wire(doc: dict[str, Any]) -> dict[str, Any]:
         out["media_id"] = doc["media_id"]
     if doc.get("buttons"):
         out["buttons"] = doc["buttons"]
+    if doc.get("cards"):  # video guides and live sessions of an answer (docs/protocol.md)
+        out["cards"] = doc["cards"]
     if doc.get("client_msg_id"):
         out["client_msg_id"] = doc["client_msg_id"]
     return out
@@ -98,6 +100,7 @@ class MessageStore:
         media: dict | None = None,
         buttons: list | None = None,
         meta: dict | None = None,
+        cards: list | None = None,
         new_conversation: bool = False,
         bot_turn: dict | None = None,
     ) -> tuple[dict, bool]:
@@ -122,6 +125,8 @@ class MessageStore:
             doc["media"] = media
         if buttons:
             doc["buttons"] = buttons
+        if cards:
+            doc["cards"] = cards
         if bot_turn:
             doc["bot_turn"] = bot_turn
         async with self._lock(conversation_id):

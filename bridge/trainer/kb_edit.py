@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
+from dataclasses import asdict
 from typing import Any
 
 from bridge.domain.auth import Principal
@@ -18,6 +19,7 @@ from bridge.trainer import history, kb_files, project
 from core.catalogue import Catalogue
 from core.clock import iso, now
 from core.workcal import SHANGHAI
+from kb.video_guides import guides_from_doc, read_guides
 from kb.importer import ORIGIN, bump_revision, content_hash
 from kb.loader import ASPECTS, Article
 from kb.versions import in_force, parse_day, publish_warning
@@ -45,7 +47,8 @@ def article_wire(doc: dict[str, Any]) -> dict[str, Any]:
             "policy_effective_date": doc.get("policy_effective_date"), "version": doc.get("version", 1),
             "status": doc.get("status"), "updated_at": iso(doc.get("updated_at")),
             "published_at": iso(doc.get("published_at")), "applied": doc.get("applied"),
-            "verified_date": doc.get("verified_date") or ""}
+            "verified_date": doc.get("verified_date") or "", "videos": doc.get("videos") or [],
+            "live": doc.get("live") or []}
 
 
 async def next_faq_id(store, matter: str) -> str:
@@ -53,6 +56,17 @@ async def next_faq_id(store, matter: str) -> str:
     ids += [d["article_id"] for d in await store.kb_versions.find({"matter": matter}, {"article_id": 1}).to_list(None)]
     nums = [int(m.group(1)) for i in ids if (m := re.match(rf"^{re.escape(matter)}\.faq\.(\d+)$", str(i)))]
     return f"{matter}.faq.{max(nums, default=0) + 1:02d}"
+
+
+def _guides(data: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:
+    """The article's videos and live sessions: as sent (a list, empty to remove), else the live article's."""
+    kept = guides_from_doc(current or {})
+    problems: list[str] = []
+    guides = read_guides({k: data[k] if data.get(k) is not None else [asdict(g) for g in kept[k]]
+                          for k in ("videos", "live")}, problems)
+    if problems:
+        raise KbEditError(problems)
+    return guides
 
 
 class KbEditor:
@@ -72,7 +86,7 @@ class KbEditor:
         docs = await self.store.kb_versions.find({"article_id": article_id}, sort=[("version", -1)]).to_list(None)
         return [article_wire(d) for d in docs]
 
-    def _article(self, data: dict[str, Any], version: int) -> Article:
+    def _article(self, data: dict[str, Any], version: int, guides: dict[str, Any] | None = None) -> Article:
         matter = data.get("matter") or None
         if matter is not None and matter not in self.catalogue.matters:
             raise KbEditError(["未找到该办事事项。"])
@@ -85,7 +99,7 @@ class KbEditor:
             steps=tuple(s.strip() for s in data.get("steps") or () if s and s.strip()),
             source=(data.get("source") or "").strip(),
             effective_date=(policy or parse_day(data.get("effective_date")) or today()).isoformat(),
-            version=version, matter_name=name, aliases=(), verified_date=today().isoformat())
+            version=version, matter_name=name, aliases=(), verified_date=today().isoformat(), **(guides or {}))
 
     async def save(self, who: Principal, data: dict[str, Any], publish: bool = True) -> dict[str, Any]:
         """Save a new version of an article (new when `id` is empty); publish it unless `publish` is False.
@@ -108,7 +122,7 @@ class KbEditor:
             raise KbEditError(["不能修改文章所属的办事事项。"])
         last = await self.store.kb_versions.find_one({"article_id": data["id"]}, sort=[("version", -1)])
         version = max(int((current or {}).get("version") or 0), int((last or {}).get("version") or 0)) + 1
-        art = self._article(data, version)
+        art = self._article(data, version, _guides(data, current))
         policy = parse_day(data.get("policy_effective_date"))
         path, text = kb_files.read(art.matter)
         entry = {**art.to_doc(), "id": art.id}

@@ -32,7 +32,7 @@ def article_entry(art: dict[str, Any]) -> dict[str, Any]:
     # a trainer saving an article has checked it: that is its verification day
     entry["verified_date"] = art.get("verified_date") or dt.date.today().isoformat()
     entry["version"] = int(art.get("version") or 1)
-    for key in ("service_entry", "paraphrases"):
+    for key in ("service_entry", "paraphrases", "videos", "live"):
         if art.get(key):
             entry[key] = art[key]
     return entry
@@ -46,6 +46,7 @@ def with_article(text: str, art: dict[str, Any]) -> str:
     for i, old in enumerate(articles):
         if isinstance(old, dict) and old.get("id") == art["id"]:
             # fields the console does not edit are kept from the file
+            # (videos and live sessions are the console's: the saved article's own, kb_edit.py)
             entry.update({k: old[k] for k in ("service_entry", "paraphrases") if k in old and k not in entry})
             articles[i] = entry
             break

@@ -33,6 +33,10 @@ class MessageIn(Payload):
         return self
 
 
+class StaffMessageIn(MessageIn):
+    kb_article: str | None = Field(default=None, min_length=1, max_length=120, pattern=r"^[a-z0-9][a-z0-9._-]*$")
+
+
 class ConversationRef(Payload):
     conversation_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
 

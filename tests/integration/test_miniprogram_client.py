@@ -15,11 +15,13 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from tests.integration.test_video_guides import live_sessions, ready_video
 from tests.support import Harness
 from tests.unit.media_samples import silk, tone
 
 CLIENT_DIR = Path(__file__).resolve().parents[2] / "clients" / "miniprogram"
 DEPARTMENT = "public-security"  # the matter drivers-license's department
+MATTER = "drivers-license"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
@@ -62,10 +64,16 @@ async def test_miniprogram_chat_page_speaks_the_contract(h: Harness, tmp_path: P
     env = {**os.environ, "BANGBAN_URL": h.base_url, "AGENT_USERNAME": username, "AGENT_PASSWORD": password,
            "SAMPLES": str(tmp_path), "REPORT": str(report_path), "DEV_OPENID": "1" if notify else "0",
            "SNAPSHOT": str(ARTIFACTS / "miniprogram-chat.html")}
-    proc = await asyncio.create_subprocess_exec(
-        "npm", "test", "--silent", cwd=CLIENT_DIR, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-    out, _ = await asyncio.wait_for(proc.communicate(), 200)
+    video_id = await ready_video(h, tmp_path)  # the answer about the matter carries a video guide and a live session
+    await h.store.kb_articles.update_many({"matter": MATTER}, {"$set": {
+        "videos": [{"media": video_id, "title": "换证操作演示"}], "live": live_sessions()}})
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            "npm", "test", "--silent", cwd=CLIENT_DIR, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        out, _ = await asyncio.wait_for(proc.communicate(), 200)
+    finally:
+        await h.store.kb_articles.update_many({"matter": MATTER}, {"$unset": {"videos": "", "live": ""}})
     assert proc.returncode == 0, out.decode()
     report = json.loads(report_path.read_text())
     cid = report["conversation_id"]
@@ -73,6 +81,13 @@ async def test_miniprogram_chat_page_speaks_the_contract(h: Harness, tmp_path: P
     assert report["call_buttons"] == 0
     assert report["first"]["role"] == "user" and report["first"]["seq"] == 1
     assert report["bot"]["text"]
+    video, live = report["cards"]  # the past session is hidden
+    assert video["type"] == "video" and video["title"] == "换证操作演示" and video["length"] == "0:02"
+    assert video["src"].startswith(h.base_url + "/api/v1/media/") and video["poster"].startswith(h.base_url)
+    assert report["players"] == 1
+    assert report["video_range"] == {"status": 206, "type": "video/mp4", "size": 1024}
+    assert live["type"] == "live" and live["title"] == "公积金提取政策解读" and "开播" not in live["when"]
+    assert report["clipboard"] == "https://live.example.gov.cn/r/1"
     assert report["subscribe_asked"] == [["wx-dev-reply", "wx-dev-turn", "wx-dev-rating"]]
     if notify:
         assert report["consent_ack"]["ok"] is True, report["consent_ack"]

@@ -48,7 +48,10 @@ async def search(request: web.Request) -> web.Response:
     hits = index.search(q, matter=matter, limit=limit)
     if matter and not hits:  # nothing in that matter: search everything
         hits = index.search(q, limit=limit)
+    cards = ctx.messaging.cards
     return ok({"results": [
         {"id": h.article.id, "matter": h.article.matter, "aspect": h.article.aspect, "title": h.article.title,
          "question": h.article.question, "answer": h.article.answer, "steps": list(h.article.steps),
-         "source": h.article.source, "score": round(h.score, 3)} for h in hits]})
+         "source": h.article.source, "score": round(h.score, 3),
+         # video guides and live sessions: sent with the message when the agent inserts the article
+         "cards": await cards.of(h.article.videos, h.article.live) if cards else []} for h in hits]})

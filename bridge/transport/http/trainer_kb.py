@@ -21,6 +21,20 @@ DAY_RE = r"^\d{4}-\d{2}-\d{2}$"
 INVALID_ARTICLE = "知识库文章校验未通过。"
 
 
+class VideoIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    media: str = Field(pattern=r"^[0-9a-f]{32}$", description="a video guide's id (POST /api/v1/videos)")
+    title: str = Field(min_length=1, max_length=60)
+    duration: float | None = Field(default=None, gt=0, le=3600)
+
+
+class LiveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(min_length=1, max_length=60)
+    starts_at: str = Field(max_length=40, description="ISO 8601 with +08:00, e.g. 2026-12-03T19:30:00+08:00")
+    url: str = Field(max_length=500, pattern=r"^https://", description="the session's https page")
+
+
 class ArticleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str | None = Field(default=None, max_length=120)
@@ -34,6 +48,8 @@ class ArticleIn(BaseModel):
     policy_effective_date: str | None = Field(default=None, pattern=DAY_RE)
     publish: bool = True
     note: str = Field(default="", max_length=500)
+    videos: list[VideoIn] | None = Field(default=None, max_length=3, description="video guides; omitted: kept")
+    live: list[LiveIn] | None = Field(default=None, max_length=5, description="live sessions; omitted: kept")
 
 
 class ArticlesQuery(BaseModel):

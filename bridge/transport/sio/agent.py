@@ -71,9 +71,9 @@ async def presence(ctx: AppContext, call: Call, m: s.PresenceIn) -> dict:
             "active": agent.get("active", 0)}
 
 
-async def message(ctx: AppContext, call: Call, m: s.MessageIn) -> dict:
+async def message(ctx: AppContext, call: Call, m: s.StaffMessageIn) -> dict:
     draft = Draft(client_msg_id=m.client_msg_id, type=m.type, text=m.text or "", conversation_id=m.conversation_id,
-                  media_id=m.media_id)
+                  media_id=m.media_id, kb_article=m.kb_article)
     return message_ack(await ctx.messaging.from_staff(call.principal, draft, skip_sid=call.sid))
 
 
@@ -138,7 +138,7 @@ async def read(ctx: AppContext, call: Call, m: s.ReadIn) -> dict:
 
 EVENTS = (
     Event("presence", presence, s.PresenceIn),
-    Event("message", message, s.MessageIn),
+    Event("message", message, s.StaffMessageIn),
     Event("sync", sync, s.SyncIn, cost=0.5),
     Event("conversations", conversations, cost=0.5),
     Event("queues", queues, cost=0.5),

@@ -103,6 +103,20 @@ test('the mini-program chat page speaks the contract against the running system'
   report.bot = {text: bot.text, buttons: bot.buttons.map(b => b.payload)}
   report.first = items(page)[0]
 
+  // The answer's cards (when its article has video guides or live sessions): the <video> component on the
+  // signed link, whose bytes come by Range as the player asks; a live session's link copied.
+  report.cards = bot.cards
+  report.players = page.querySelectorAll('.card-player').length
+  const video = bot.cards.find(c => c.type === 'video')
+  if (video) {
+    const res = await fetch(video.src, {headers: {Range: 'bytes=0-1023'}})
+    report.video_range = {status: res.status, type: res.headers.get('content-type'), size: (await res.arrayBuffer()).byteLength}
+  }
+  if (page.querySelector('.card-copy')) {
+    tap(page, '.card-copy')
+    report.clipboard = await until('link copied', () => phone.clipboard)
+  }
+
   // 转人工: the subscription dialog inside the tap, its answer reported, then the handoff.
   tap(page, '.btn-handoff')
   const assigned = await agent.wait('assigned', d => d.conversation.id === cid)

@@ -109,6 +109,10 @@ function createWx(phone) {
     getStorageSync: k => storage.get(k) || '',
     setStorageSync: (k, v) => storage.set(k, v),
     showToast: o => done(o, {}),
+    setClipboardData: o => {
+      phone.clipboard = o.data
+      done(o, {})
+    },
   }
 }
 

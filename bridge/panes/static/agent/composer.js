@@ -32,9 +32,11 @@ async function deliver(entry, local) {
     }
     const payload = { conversation_id: entry.card.id, client_msg_id: local.client_msg_id, type: local.type };
     if (local.type === 'text') payload.text = local.text;
+    if (local.kb_article) payload.kb_article = local.kb_article;
     else payload.media_id = pending.media_id;
     const ack = await call(net.socket, 'message', payload);
-    entry.log.add({ ...pending, status: undefined, seq: ack.seq, ts: ack.ts, id: ack.id, media_id: pending.media_id });
+    entry.log.add({ ...pending, status: undefined, seq: ack.seq, ts: ack.ts, id: ack.id, media_id: pending.media_id,
+      cards: ack.cards });
     if (!entry.card.first_response_at) entry.card.first_response_at = ack.ts;
     showError('');
   } catch (err) {
@@ -67,10 +69,16 @@ function newLocal(entry, fields) {
   };
 }
 
+// the article last inserted into the composer; its cards (videos, live sessions) go with the message
+// that still holds its text
+let inserted = null;
+
 export function sendText(text) {
   const entry = desk.current;
   if (!entry || !text.trim()) return false;
-  const local = newLocal(entry, { type: 'text', text });
+  const article = inserted && inserted.conversation === entry.card.id && text.includes(inserted.text) ? inserted.id : null;
+  inserted = null;
+  const local = newLocal(entry, { type: 'text', text, ...(article ? { kb_article: article } : {}) });
   entry.log.addPending(local);
   deliver(entry, local);
   return true;
@@ -88,13 +96,14 @@ export function sendImage(file) {
   deliver(entry, local);
 }
 
-/** Put text into the composer at the cursor (from the KB or canned responses). */
-export function insertText(text) {
+/** Put text into the composer at the cursor (from the KB or canned responses); `articleId`: a KB article with cards. */
+export function insertText(text, articleId = null) {
   const input = $('#input');
   if (input.disabled) {
     toast('当前会话不能发送消息', 'warn');
     return;
   }
+  if (articleId && desk.current) inserted = { id: articleId, text, conversation: desk.current.card.id };
   const { selectionStart: a, selectionEnd: b, value } = input;
   input.value = value.slice(0, a) + text + value.slice(b);
   input.focus();

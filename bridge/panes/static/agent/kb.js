@@ -5,6 +5,7 @@ import { matterName } from '../common/catalogue.js';
 import { desk } from './store.js';
 import { api } from './session.js';
 import { insertText } from './composer.js';
+import { renderCards } from '../common/cards.js';
 import { onCall, readToCaller } from './callcard.js';
 
 let kbMissing = false;
@@ -24,12 +25,14 @@ function resultItem(r) {
     h('div', { class: 'kb-item__head' },
       h('strong', { class: 'kb-item__title' }, r.title || r.question || ''),
       h('button', { type: 'button', class: 'btn btn--sm', title: '插入到回复框；电话咨询：记为已读给来电人',
-        onClick: () => (onCall() ? readToCaller(r, answerText(r)) : insertText(answerText(r))) }, '插入')),
+        onClick: () => (onCall() ? readToCaller(r, answerText(r))
+          : insertText(answerText(r), r.cards?.length ? r.id : null)) }, '插入')),
     h('div', { class: 'kb-item__meta' },
       h('span', { class: 'pill pill--blue' }, matterName(r.matter)),
       r.aspect ? h('span', { class: 'pill' }, r.aspect) : null),
     r.question && r.title ? h('div', { class: 'kb-item__q' }, `问：${r.question}`) : null,
-    h('div', { class: 'kb-item__a' }, answerText(r)));
+    h('div', { class: 'kb-item__a' }, answerText(r)),
+    renderCards({ cards: r.cards })); // not kept: a search result has no message id
 }
 
 async function search(q, matter, label) {

@@ -2,6 +2,7 @@
 
 import { h } from './dom.js';
 import { clock, ROLES, bytes } from './format.js';
+import { renderCards } from './cards.js';
 
 const STATUS_TEXT = { sending: '发送中…', sent: '已发送', read: '已读', failed: '发送失败' };
 
@@ -33,6 +34,8 @@ export function renderMessage(msg, opts = {}) {
       h('span', { class: 'msg__name' }, name), h('span', { class: 'msg__time' }, clock(msg.ts))));
   }
   row.append(h('div', { class: 'msg__bubble' }, body(msg, opts)));
+  const cards = renderCards(msg);
+  if (cards) row.append(cards);
   if (msg.buttons?.length) row.append(buttons(msg, opts));
   const state = msg.status || (mine && opts.statusOf ? opts.statusOf(msg) : null);
   if (state) row.append(status({ ...msg, status: state }, opts));

@@ -4,6 +4,7 @@
 import { h, replaceChildren } from '../common/dom.js';
 import { openDialog } from '../common/dialog.js';
 import { matters, matterSelect, matterName, showErrors, clearErrors, dateText, pickable } from './ui.js';
+import { guidesEditor } from './kb-guides.js';
 
 const ASPECTS = { conditions: '办理条件', materials: '申请材料', process: '网上办理', offline: '线下窗口', fees: '收费',
   time_limit: '办理时限', progress: '进度查询', faq: '常见问题', tech: '技术问题' };
@@ -75,6 +76,8 @@ export async function renderKb(view, ctx) {
       a.question ? h('p', {}, h('strong', {}, '问：'), a.question) : null,
       h('p', {}, h('strong', {}, '答：'), a.answer),
       a.steps?.length ? h('ul', {}, ...a.steps.map((s) => h('li', {}, s))) : null,
+      a.videos?.length || a.live?.length ? h('div', { class: 'muted' },
+        `视频指南 ${a.videos?.length || 0} 个 · 直播 ${a.live?.length || 0} 场`) : null,
       h('div', { class: 'muted' }, `来源：${a.source || '—'} · 核实：${a.verified_date || '未核实'} · 更新：${dateText(a.updated_at || a.published_at)}`),
       ctx.canEdit() && !pending ? h('button', { type: 'button', class: 'btn btn--sm', onClick: () => edit(a) }, '编辑') : null);
   }
@@ -93,6 +96,7 @@ export async function renderKb(view, ctx) {
     f.steps.value = (a.steps || []).join('\n');
     const errors = h('div', { class: 'tr-errors', role: 'alert' });
     const hint = h('div', { class: 'muted' });
+    const guides = guidesEditor(ctx, a);
     f.policy.addEventListener('change', async () => {
       hint.textContent = '';
       if (!f.policy.value) return;
@@ -108,14 +112,14 @@ export async function renderKb(view, ctx) {
       h('label', { class: 'field' }, h('span', {}, '简短回答（≤120字）'), f.answer),
       h('label', { class: 'field' }, h('span', {}, '要点 / 步骤'), f.steps),
       h('label', { class: 'field' }, h('span', {}, '依据来源'), f.source),
-      h('label', { class: 'field' }, h('span', {}, '政策生效日（可选）'), f.policy), hint, errors);
+      h('label', { class: 'field' }, h('span', {}, '政策生效日（可选）'), f.policy), hint, guides.element, errors);
     const save = (publish) => async () => {
       clearErrors(errors);
       try {
         const res = await ctx.api.post('/api/v1/trainer/kb/articles', {
           id: a.id || null, matter: a.matter ?? current, aspect: f.aspect.value, title: f.title.value,
           question: f.question.value, answer: f.answer.value, steps: f.steps.value.split('\n').map((s) => s.trim()).filter(Boolean),
-          source: f.source.value, policy_effective_date: f.policy.value || null, publish });
+          source: f.source.value, policy_effective_date: f.policy.value || null, publish, ...guides.value() });
         ctx.toast(res.warning || (res.applied ? '已发布，机器人即时生效' : publish ? '已发布，将于政策生效日生效' : '草稿已保存'),
           res.warning ? 'warn' : 'ok', res.warning ? 8000 : 4000);
         load();

@@ -3,6 +3,7 @@
 // sharing for co-browse. Built with the Component constructor, as WeChat allows for pages.
 const config = require('../../lib/config')
 const forms = require('../../lib/forms')
+const cards = require('../../lib/cards')
 const {ChatSession} = require('../../lib/session')
 
 const STATE_TEXT = {bot: '智能客服小申', queued: '正在为您转接人工', with_agent: '人工客服为您服务', escalated: '已转 12345 热线',
@@ -15,7 +16,7 @@ function view(m, links) {
   const link = links[media.id] || {}
   return {seq: m.seq, role: m.sender.role, name: m.sender.name || '', type: m.type, text: m.text || '',
     buttons: m.buttons || [], mediaId: media.id || '', src: link.thumbUrl || link.url || '',
-    duration: media.duration_s ? Math.round(media.duration_s) : 0}
+    duration: media.duration_s ? Math.round(media.duration_s) : 0, cards: cards.view(m.cards, config.baseUrl)}
 }
 
 Component({
@@ -42,6 +43,10 @@ Component({
       } catch (err) {
         this.setData({notice: (err && err.message) || '连接失败，请稍后重试'})
       }
+    },
+
+    onCopyLink(e) {  // a live session's https page: mini-programs open no outside pages, the citizen pastes it
+      wx.setClipboardData({data: e.currentTarget.dataset.url})
     },
 
     onUnload() {
