@@ -19,10 +19,10 @@ from bridge.trainer import history, kb_files, project
 from core.catalogue import Catalogue
 from core.clock import iso, now
 from core.workcal import SHANGHAI
-from kb.video_guides import guides_from_doc, read_guides
 from kb.importer import ORIGIN, bump_revision, content_hash
 from kb.loader import ASPECTS, Article
 from kb.versions import in_force, parse_day, publish_warning
+from kb.video_guides import guides_from_doc, read_guides
 
 _lock = asyncio.Lock()
 

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from core.errors import ApiError
-from kb.video_guides import LiveSession, VideoGuide, read_guides, upcoming
 from kb.loader import Article
+from kb.video_guides import LiveSession, VideoGuide, read_guides, upcoming
 from media.video import check_captions, scale_filter, sniff_video
 
 VIDEO_ID = "0123456789abcdef0123456789abcdef"
