@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -40,6 +41,7 @@ class RecordingSio:
 
     def __init__(self) -> None:
         self.emitted: list[Emitted] = []
+        self.manager = SimpleNamespace(rooms={})  # no socket is connected to this process
 
     async def emit(self, event: str, data: dict, room: str | list[str] | None = None, namespace: str = "/",
                    skip_sid: str | None = None) -> None:

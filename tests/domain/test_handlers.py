@@ -34,10 +34,11 @@ async def test_agent_and_supervisor_handlers(desk: Desk):
     ack = await user_events.message(desk.ctx, Call("sid-u", u, rooms.USER_NS),
                                     s.MessageIn(client_msg_id=uuid.uuid4().hex, text="公积金", matter=MATTER))
     agent = await desk.add_agent("a1")
-    boss = await desk.add_agent("boss", role="supervisor")
     cid = ack["conversation_id"]
     handed = await user_events.handoff(desk.ctx, Call("sid-u", u, rooms.USER_NS), s.HandoffIn(conversation_id=cid))
-    assert handed["state"] == "with_agent"
+    assert handed["state"] == "with_agent" and handed["agent"]["id"] == "a1"
+    # the supervisor joins after the handoff: free staff are chosen in random order, and the test needs a1
+    boss = await desk.add_agent("boss", role="supervisor")
     a_call = Call("sid-a", agent, rooms.STAFF_NS)
     with pytest.raises(ApiError, match="invalid_payload"):
         await agent_events.transfer(desk.ctx, a_call, s.TransferIn(conversation_id=cid, agent="a1"))
