@@ -26,8 +26,11 @@ from ops import hotline_knowledge
 from ops.signed_intake import SignedIntake, append_line, serve
 
 
+MAX_BODY = 32 * 2**20  # the first knowledge export carries the whole KB (100 matters: about 1,500 articles)
+
+
 def make_app(store: Path, secret: str) -> web.Application:
-    app = web.Application()
+    app = web.Application(client_max_size=MAX_BODY)
     received: dict[str, dict] = {}
     guard = SignedIntake(secret)
     if store.exists():
