@@ -126,9 +126,8 @@ class MatterMatcher:
         for phrase, ws in self._words.items():
             if phrase in exact or len(ws) < 2:
                 continue
-            hit = [w for w in ws if w in t]
-            covered = sum(len(w) for w in hit)
-            telling = [w for w in hit if w not in GENERIC_WORDS]
+            telling = [w for w in ws if w in t and w not in GENERIC_WORDS]
+            covered = sum(len(w) for w in telling)  # 上海 or 办理 do not make 外地社保转上海 of "外地人交社保"
             if len(telling) >= 2 and covered >= FUZZY_COVER * len(phrase):
                 out[phrase] = FUZZY_WEIGHT * covered
         return out

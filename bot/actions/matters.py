@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.actions.cues import STRONG_COMPLAINT
 from bot.actions.matter_model import MatterModel
 from bot.actions.turns import Turn
 from kb.matching import MatterMatcher
@@ -127,6 +128,12 @@ class MatterResolver:
         if learned and ranked and learned[0][1] >= MODEL_OVER_ALIAS and ranked[0][0] == learned[0][0]:
             return learned[0][0]
         return None
+
+    def remedy_matter(self, text: str) -> str | None:
+        """A matter that is itself a complaint or dispute service (12315, labour arbitration) which the
+        text names: a question about using that service, not a complaint to route."""
+        matter = self.matcher.match(text).best
+        return matter if matter and STRONG_COMPLAINT.search(self.names.get(matter, "")) else None
 
     def retrieved(self, text: str) -> str | None:
         """The matter retrieval alone places a first-turn text in, when it is clear and telling."""

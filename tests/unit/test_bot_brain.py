@@ -102,8 +102,18 @@ def test_complaint_gets_the_channel_and_no_handoff(brain):
     r = say(brain, "action_complaint_channel", "complaint_or_legal", "窗口态度差我要投诉")
     assert r.message["meta"]["scope"] == "complaint_or_legal"
     assert "handoff" not in r.message and "12345" in r.message["text"]
-    r = say(brain, "action_answer", "ask_offline", "劳动仲裁去哪里申请")
-    assert r.message["meta"]["scope"] == "complaint_or_legal" and "仲裁" in r.message["text"]
+    r = say(brain, "action_answer", "ask_offline", "对处罚不服 行政复议去哪里申请")
+    assert r.message["meta"]["scope"] == "complaint_or_legal" and "复议" in r.message["text"]
+
+
+def test_a_remedy_that_is_a_matter_is_answered_from_it(brain):
+    """Labour arbitration and 12315 are catalogue matters (wave 2): asking how to use them is a question."""
+    for intent, action in (("ask_offline", "action_answer"), ("complaint_or_legal", "action_complaint_channel")):
+        r = say(brain, action, intent, "劳动仲裁去哪里申请")
+        assert r.message["meta"]["scope"] == "in_scope", intent
+        assert r.message["meta"]["matter"] == "labor-dispute-arbitration"
+    r = say(brain, "action_complaint_channel", "complaint_or_legal", "窗口态度差我要投诉")
+    assert r.message["meta"]["scope"] == "complaint_or_legal"
 
 
 def test_complaint_without_complaint_words_is_answered(brain):
