@@ -25,7 +25,6 @@ from core.settings import load_settings
 from ops import hotline_knowledge
 from ops.signed_intake import SignedIntake, append_line, serve
 
-
 MAX_BODY = 32 * 2**20  # the first knowledge export carries the whole KB (100 matters: about 1,500 articles)
 
 
