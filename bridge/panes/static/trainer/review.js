@@ -27,7 +27,7 @@ export async function renderReview(view, ctx) {
       ...Object.entries(OUTCOMES).map(([k, v]) => h('option', { value: k }, v))),
   };
   const search = h('button', { type: 'button', class: 'btn btn--primary', id: 'review-search' }, '查询');
-  const ul = h('ul', { class: 'tr-list', id: 'review-list' });
+  const ul = h('ul', { class: 'tr-list', id: 'review-list', tabindex: '0', 'aria-label': '对话列表' });
   const detail = h('div', { id: 'review-detail' }, h('p', { class: 'muted' }, '选择左侧的一段对话。'));
   view.append(h('div', { class: 'tr-row rv-filters', id: 'review-filters' }, f.since, '至', f.until, f.matter, f.outcome, search),
     h('div', { class: 'tr-split' }, ul, detail));
