@@ -191,10 +191,14 @@ async def test_an_agent_inserting_an_article_sends_its_cards(lh: MultiHarness, t
         "live": sessions}})
     await bump_revision(lh.store, note="test: guides on an article")  # the search index follows the revision
     try:
-        status, found = await lh.http("GET", f"/api/v1/kb/search?q=驾驶证换证材料&matter={MATTER}&limit=20",
-                                      token=agent_token)
-        assert status == 200, found
-        hit = next(r for r in found["results"] if r["id"] == article["_id"])
+        for _ in range(100):  # every bridge's searcher follows the revision within its check interval
+            status, found = await lh.http("GET", f"/api/v1/kb/search?q=驾驶证换证材料&matter={MATTER}&limit=20",
+                                          token=agent_token)
+            assert status == 200, found
+            hit = next(r for r in found["results"] if r["id"] == article["_id"])
+            if hit["cards"]:
+                break
+            await asyncio.sleep(0.1)
         assert [c["type"] for c in hit["cards"]] == ["video", "live"]  # the unknown video and the past session: none
         ack = await agent.call("message", {"conversation_id": cid, "client_msg_id": "ins-1", "type": "text",
                                            "text": article["answer"], "kb_article": article["_id"]})
