@@ -9,9 +9,11 @@ Without `HAOCHA_URL` reports are kept as `skipped` (not configured), never sent.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
-import secrets
 from typing import Any
+
+from pymongo.errors import DuplicateKeyError
 
 from bridge.domain.haocha_levels import report_body
 from bridge.infra.signed_post import PartnerClient
@@ -21,6 +23,12 @@ from core.db import Store
 log = logging.getLogger("bangban.haocha")
 MAX_BACKOFF_S = 600.0
 LEASE_S = 30.0
+
+
+def report_id_of(rating: dict[str, Any]) -> str:
+    """The report id of a rating: derived from it (its day, conversation and target), so a repeat is one report."""
+    digest = hashlib.sha1(f"{rating['conversation_id']}:{rating['target']}".encode()).hexdigest()[:10].upper()
+    return f"HC{rating.get('ts') or now():%Y%m%d}{digest}"
 
 
 def report_wire(item: dict[str, Any]) -> dict[str, Any]:
@@ -48,13 +56,16 @@ class HaochaOutbox:
         """Store the report of `rating` for delivery (once per rating: its id is derived from it)."""
         t = now()
         order = await self.store.work_orders.find_one({"conversation_id": rating["conversation_id"]}, {"_id": 1})
-        report_id = f"HC{t:%Y%m%d}{secrets.token_hex(5).upper()}"
+        report_id = report_id_of(rating)
         item = {"_id": report_id, "rating": {"conversation_id": rating["conversation_id"], "target": rating["target"]},
                 "report": report_body(report_id, rating, await self.matter_code(rating.get("matter")),
                                       order["_id"] if order else None),
                 "department": rating.get("department"), "created_at": t,
                 "state": "pending" if self.url else "skipped", "attempts": 0, "next_try": t, "last_error": None}
-        await self.store.haocha_outbox.insert_one(item)
+        try:
+            await self.store.haocha_outbox.insert_one(item)
+        except DuplicateKeyError:  # reported before: the id (and the partner's Idempotency-Key) is the rating's
+            return await self.store.haocha_outbox.find_one({"_id": report_id}) or item
         return item
 
     async def deliver_due(self, limit: int = 20) -> int:

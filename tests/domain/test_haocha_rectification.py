@@ -89,3 +89,10 @@ async def test_a_bad_rating_is_rectified_through_its_lifecycle(desk: Desk):
     with pytest.raises(ApiError) as refused:
         await service.claim(item["id"], SCOPE, SUPERVISOR)
     assert refused.value.status == 409
+
+
+async def test_reporting_a_rating_twice_keeps_one_report(desk: Desk):
+    rating = await desk.ctx.ratings.rate(_conv(), "agent", 5, True, None)
+    first = await desk.ctx.haocha.report(rating)  # as a repeated follow-up would
+    assert await desk.store.haocha_outbox.count_documents({"rating.conversation_id": rating["conversation_id"]}) == 1
+    assert first["_id"] == first["report"]["report_id"] and first["_id"].startswith(f"HC{rating['ts']:%Y%m%d}")
