@@ -153,6 +153,8 @@ def _background_loops(ctx: AppContext) -> list[Periodic]:
                      CATALOGUE_CHECK_S, log, "catalogue revision check failed"),
             Periodic("kb-exchange", ctx.kb_exchange.tick, s.hotline_kb_poll_s, log, "12345 knowledge exchange failed"),
             Periodic("haocha", ctx.haocha.deliver_due, s.haocha_poll_s, log, "好差评 outbox failed"),
+            Periodic("rating-followups", ctx.ratings.follow_up_missed, s.haocha_poll_s, log,
+                     "rating follow-ups failed"),
             Periodic("rectification-overdue", partial(ctx.rectifications.flag_overdue, ctx.delivery), s.haocha_poll_s,
                      log, "rectification overdue check failed")]
 

@@ -54,6 +54,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     ],
     "ratings": [
         IndexModel([("conversation_id", ASCENDING), ("target", ASCENDING)], unique=True, name="one_per_target"),
+        IndexModel([("followed_up", ASCENDING), ("ts", ASCENDING)], name="followed_up"),
     ],
     "kb_articles": [
         IndexModel([("matter", ASCENDING), ("aspect", ASCENDING)], name="matter_aspect"),

@@ -10,8 +10,10 @@ supervisors) by the periodic job.
 from __future__ import annotations
 
 import datetime as dt
-import secrets
+import hashlib
 from typing import Any
+
+from pymongo.errors import DuplicateKeyError
 
 from bridge.domain.haocha_levels import BAD, level_name
 from bridge.domain.timeline import Timeline
@@ -23,6 +25,12 @@ from core.workcal import SHANGHAI, add_workdays
 
 DEADLINE_WORKDAYS = 15
 STATUSES = ("open", "claimed", "closed")
+
+
+def item_id_of(rating: dict[str, Any], t: dt.datetime) -> str:
+    """The item id of a bad rating: derived from it, so running the follow-up again opens no second item."""
+    digest = hashlib.sha1(f"{rating['conversation_id']}:{rating['target']}".encode()).hexdigest()[:8].upper()
+    return f"ZG{t:%Y%m%d}{digest}"
 
 
 def today() -> dt.date:
@@ -58,13 +66,16 @@ class Rectifications:
         """The item a bad rating opens (None for the other levels)."""
         if int(rating["score"]) not in BAD:
             return None
-        t = now()
-        item = {"_id": f"ZG{t:%Y%m%d}{secrets.token_hex(4).upper()}", "conversation_id": rating["conversation_id"],
+        t = rating.get("ts") or now()
+        item = {"_id": item_id_of(rating, t), "conversation_id": rating["conversation_id"],
                 "target": rating["target"], "level": int(rating["score"]),
                 "text": mask_pii(rating.get("comment") or ""), "department": rating.get("department"),
                 "matter": rating.get("matter"), "channel": rating.get("channel"), "opened_at": t,
                 "deadline": deadline_of(t.astimezone(SHANGHAI).date()).isoformat(), "status": "open"}
-        await self.store.rectifications.insert_one(item)
+        try:
+            await self.store.rectifications.insert_one(item)
+        except DuplicateKeyError:  # opened before (a follow-up run again after a crash): one item per rating
+            return await self.store.rectifications.find_one({"_id": item["_id"]}) or item
         await self.timeline.add(rating["conversation_id"], "rectification_opened", None,
                                 {"id": item["_id"], "deadline": item["deadline"]})
         return item

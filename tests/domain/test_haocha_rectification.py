@@ -96,3 +96,29 @@ async def test_reporting_a_rating_twice_keeps_one_report(desk: Desk):
     first = await desk.ctx.haocha.report(rating)  # as a repeated follow-up would
     assert await desk.store.haocha_outbox.count_documents({"rating.conversation_id": rating["conversation_id"]}) == 1
     assert first["_id"] == first["report"]["report_id"] and first["_id"].startswith(f"HC{rating['ts']:%Y%m%d}")
+
+
+async def test_follow_ups_a_crash_left_undone_are_run_again_once(desk: Desk):
+    """A bad rating whose follow-ups failed: the sweep reports it and opens its item, once, and marks it."""
+    desk.ctx.haocha.url = ""
+    ratings = desk.ctx.ratings
+    real = list(ratings.followups)
+
+    async def crash(rating: dict) -> None:
+        raise RuntimeError("process died here")
+
+    ratings.followups = [crash, *real]
+    conv = _conv()
+    await ratings.rate(conv, "agent", 1, False, "没人理我")
+    stored = await desk.store.ratings.find_one({"conversation_id": conv["_id"]})
+    assert stored["followed_up"] is False and await desk.store.haocha_outbox.count_documents({}) == 0
+    ratings.followups = real
+    assert await ratings.follow_up_missed(older_than_s=30) == 0  # too recent: its own process may still run them
+    await real[1](stored)  # one follow-up had run before the crash: running it again changes nothing
+    assert await ratings.follow_up_missed(older_than_s=0) == 1
+    assert await ratings.follow_up_missed(older_than_s=0) == 0
+    assert (await desk.store.ratings.find_one({"_id": stored["_id"]}))["followed_up"] is True
+    assert await desk.store.haocha_outbox.count_documents({}) == 1
+    assert await desk.store.rectifications.count_documents({"conversation_id": conv["_id"]}) == 1
+    opened = {"conversation_id": conv["_id"], "event": "rectification_opened"}
+    assert await desk.store.timeline.count_documents(opened) == 1
