@@ -74,6 +74,12 @@ async def _connect(url: str, ns: str, token: str, handlers: dict[str, Any]):
     return sio
 
 
+async def _close_sessions() -> None:
+    if os.environ.get(CLIENT_ENV, "lite") == "lite":
+        from bench import sio_lite
+        await sio_lite.close_sessions()
+
+
 def _quiet_client_logs() -> None:
     # engine.io's client logs "packet queue is empty, aborting" as an error on every normal disconnect
     logging.getLogger("engineio.client").setLevel(logging.CRITICAL)
@@ -184,6 +190,7 @@ async def _user_worker(idx, urls, tokens, n_active, n_bot, rate, seconds, bot_se
     out.put(("bot", idx, bot_replies["n"], time.perf_counter() - t0))
     await asyncio.get_running_loop().run_in_executor(None, ctl["done"].wait)
     await asyncio.gather(*(sio.disconnect() for sio in clients), return_exceptions=True)
+    await _close_sessions()
 
 
 def _opened(results: list) -> list:
@@ -235,6 +242,7 @@ async def _agent_worker(urls, tokens, ctl, out) -> None:
     await asyncio.get_running_loop().run_in_executor(None, ctl["done"].wait)
     for sio in agents:
         await sio.disconnect()
+    await _close_sessions()
 
 
 # --- driver ------------------------------------------------------------------------------------

@@ -151,3 +151,9 @@ async def connect(url: str, namespace: str, auth: dict, handlers: dict[str, Call
         client.on(event, handler)
     await client.connect(auth, timeout)
     return client
+
+
+async def close_sessions() -> None:
+    """Close the aiohttp sessions of the clients (at the end of a client process)."""
+    while _sessions:
+        await _sessions.popitem()[1].close()
