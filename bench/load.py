@@ -28,6 +28,7 @@ import jwt
 from bench.common import make_staff, pct, start_system, store_of
 
 DEP, MATTER = "housing-fund", "housing-fund-withdrawal"
+CLIENT_ENV = "BANGBAN_BENCH_CLIENT"  # lite (bench/sio_lite.py) or python-socketio, read by the client processes
 
 
 def rss_kib(pid: int) -> int:
@@ -62,12 +63,21 @@ def rasa_stub(port: int) -> None:
 
 # --- worker processes --------------------------------------------------------------------------
 async def _connect(url: str, ns: str, token: str, handlers: dict[str, Any]):
+    if os.environ.get(CLIENT_ENV, "lite") == "lite":
+        from bench import sio_lite
+        return await sio_lite.connect(url, ns, {"token": token}, handlers)
     import socketio
     sio = socketio.AsyncClient(reconnection=False)
     for event, fn in handlers.items():
         sio.on(event, fn, namespace=ns)
     await sio.connect(url, namespaces=[ns], auth={"token": token}, transports=["websocket"], wait_timeout=30)
     return sio
+
+
+async def _close_sessions() -> None:
+    if os.environ.get(CLIENT_ENV, "lite") == "lite":
+        from bench import sio_lite
+        await sio_lite.close_sessions()
 
 
 def _quiet_client_logs() -> None:
@@ -129,8 +139,12 @@ async def _user_worker(idx, urls, tokens, n_active, n_bot, rate, seconds, bot_se
     out.put(("conversations", idx, len(active)))
     await asyncio.get_running_loop().run_in_executor(None, ctl["go_load"].wait)
     errors = {"n": 0}
-
+    kinds: dict[str, int] = {}
     acks: list[float] = []
+
+    def failed(kind: str) -> None:
+        errors["n"] += 1
+        kinds[kind] = kinds.get(kind, 0) + 1
 
     async def send(sio, cid):
         t_send = time.perf_counter()
@@ -139,9 +153,9 @@ async def _user_worker(idx, urls, tokens, n_active, n_bot, rate, seconds, bot_se
                                              "text": f"请问进度@{time.time():.6f}"}, namespace="/user", timeout=10)
             acks.append((time.perf_counter() - t_send) * 1000)
             if not ack.get("ok"):
-                errors["n"] += 1
-        except Exception:  # noqa: BLE001
-            errors["n"] += 1
+                failed(str((ack.get("error") or {}).get("code")))
+        except Exception as exc:  # noqa: BLE001 - counted by kind: ack timeouts, lost sockets
+            failed(type(exc).__name__)
 
     t0 = time.perf_counter()
     sent = 0
@@ -154,7 +168,7 @@ async def _user_worker(idx, urls, tokens, n_active, n_bot, rate, seconds, bot_se
         sent += 1
         await asyncio.sleep(max(0.0, t0 + sent / rate - time.perf_counter()))
     await asyncio.sleep(3)
-    out.put(("load", idx, sent, errors["n"], lat, acks))
+    out.put(("load", idx, sent, errors["n"], lat, acks, kinds))
     # bot turns: closed loop, each bot user waits for the reply before sending again
     await asyncio.get_running_loop().run_in_executor(None, ctl["go_bot"].wait)
     bot_replies["n"] = 0
@@ -176,6 +190,7 @@ async def _user_worker(idx, urls, tokens, n_active, n_bot, rate, seconds, bot_se
     out.put(("bot", idx, bot_replies["n"], time.perf_counter() - t0))
     await asyncio.get_running_loop().run_in_executor(None, ctl["done"].wait)
     await asyncio.gather(*(sio.disconnect() for sio in clients), return_exceptions=True)
+    await _close_sessions()
 
 
 def _opened(results: list) -> list:
@@ -227,6 +242,7 @@ async def _agent_worker(urls, tokens, ctl, out) -> None:
     await asyncio.get_running_loop().run_in_executor(None, ctl["done"].wait)
     for sio in agents:
         await sio.disconnect()
+    await _close_sessions()
 
 
 # --- driver ------------------------------------------------------------------------------------
@@ -295,6 +311,8 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
         with_agent = loop.run_until_complete(store.conversations.count_documents({"state": "with_agent"}))
         cpu0 = [_cpu(p) for p in pids]
         db0 = _cpu(db_pid)
+        clients0 = sum(_cpu(p.pid) for p in procs)
+        commands0 = db_command_counts(urls)
         counters0 = bridge_counters(urls)
         ctl["go_load"].set()
         phase("load", pids + [db_pid])
@@ -303,6 +321,8 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
         elapsed = time.perf_counter() - t0
         cpu1 = [_cpu(p) for p in pids]
         db1 = _cpu(db_pid)
+        clients1 = sum(_cpu(p.pid) for p in procs)
+        commands = per_message(commands0, db_command_counts(urls), 2 * sum(r[2] for r in loads))
         counters = counter_figures(counters0, bridge_counters(urls))
         ctl["load_done"].set()
         _, _, agent_lat, sent_times = expect(out, "agent_lat", 1)[0]
@@ -324,6 +344,7 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
             # rates over the sending window (the run then waits 3 s for the last deliveries)
             "user_msgs_sent_per_s": round(sum(r[2] for r in loads) / seconds, 1),
             "send_errors": sum(r[3] for r in loads),
+            "send_errors_by_kind": {k: sum(r[6].get(k, 0) for r in loads) for k in {k for r in loads for k in r[6]}},
             "user_ack_ms": {p: round(pct([x for r in loads for x in r[5]], p), 1) for p in (50, 95, 99)},
             "delivered_per_s": round((len(agent_lat) + len(user_lat)) / seconds, 1),
             "delivered_of_sent": f"{len(agent_lat) + len(user_lat)} of {2 * sum(r[2] for r in loads)}",
@@ -332,6 +353,8 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
             "agent_to_user_ms": {p: round(pct(user_lat, p), 1) for p in (50, 95, 99)},
             "bridge_cpu_during_load": [round((cpu1[i] - cpu0[i]) / elapsed, 2) for i in range(bridges)],
             "database_cpu_during_load": round((db1 - db0) / elapsed, 2),
+            "client_processes_cpu_during_load": round((clients1 - clients0) / elapsed, 2),
+            "db_commands_per_message": commands,
             **counters,
             "bot_turns_per_s": round(sum(b[2] for b in bots) / max(b[3] for b in bots), 1),
             "machine_load_1min": round(load1, 1),
@@ -378,6 +401,25 @@ def bridge_counters(urls: list[str]) -> dict[str, float]:
     return tot
 
 
+def db_command_counts(urls: list[str]) -> dict[str, float]:
+    """Database commands sent by the bridges so far, per `command:collection`, summed over the bridges."""
+    import urllib.request
+    prefix = 'bangban_db_commands_total{command="'
+    tot: dict[str, float] = {}
+    for url in urls:
+        for line in urllib.request.urlopen(url + "/metrics", timeout=10).read().decode().splitlines():
+            if line.startswith(prefix):
+                name, value = line[len(prefix):].split('"}', 1)
+                tot[name] = tot.get(name, 0.0) + float(value)
+    return tot
+
+
+def per_message(before: dict[str, float], after: dict[str, float], messages: int) -> dict[str, float]:
+    """Database commands per message sent in the load phase, the biggest first (those above 0.01)."""
+    d = {k: (v - before.get(k, 0.0)) / max(1, messages) for k, v in after.items()}
+    return {k: round(v, 3) for k, v in sorted(d.items(), key=lambda kv: -kv[1]) if v >= 0.01}
+
+
 def counter_figures(before: dict[str, float], after: dict[str, float]) -> dict[str, Any]:
     d = {k: after[k] - before[k] for k in METRICS}
     return {"seq_retries": int(d["seq_retries"]),
@@ -406,7 +448,10 @@ def main() -> None:
     p.add_argument("--bot-users", type=int, default=200)
     p.add_argument("--bot-seconds", type=float, default=15)
     p.add_argument("--workers", type=int, default=4, help="user processes")
+    p.add_argument("--client", choices=("lite", "python-socketio"), default="lite",
+                   help="client implementation of the simulated users and agents (same protocol)")
     a = p.parse_args()
+    os.environ[CLIENT_ENV] = a.client
     results = [run(int(n), a.users, a.agents, a.rate, a.seconds, a.bot_users, a.bot_seconds, a.workers)
                for n in a.bridges.split(",")]
     print(json.dumps(results if len(results) > 1 else results[0], ensure_ascii=False, indent=1))

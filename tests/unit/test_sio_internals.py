@@ -8,7 +8,9 @@ tests fails after an upgrade of python-socketio, adapt those modules and the pin
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+import json
 
 import socketio
 from socketio import async_manager, async_pubsub_manager, packet
@@ -63,3 +65,50 @@ async def test_relayed_message_events_reach_the_observers():
     await manager._handle_emit(relayed)
     await manager._handle_emit({**relayed, "event": "typing", "data": [{"conversation_id": "c1"}]})
     assert seen == [payload]
+
+
+def test_the_pubsub_manager_publishes_through_the_overridden_publish():
+    source = inspect.getsource(async_pubsub_manager.AsyncPubSubManager.emit)
+    assert "await self._publish(message)" in source
+    assert _params(RedisManager._publish) == _params(socketio.AsyncRedisManager._publish)
+    # the attributes the group publish uses, as python-socketio's own `_publish` uses them
+    own = inspect.getsource(socketio.AsyncRedisManager._publish)
+    for name in ("self.connected", "self._redis_connect()", "self.redis.publish(", "self.channel", "self.json.dumps("):
+        assert name in own
+
+
+class _Pipeline:
+    def __init__(self, sent: list, fail: list) -> None:
+        self.sent, self.fail, self.items = sent, fail, []
+
+    def publish(self, channel: str, text: str) -> None:
+        self.items.append(text)
+
+    async def execute(self) -> None:
+        await asyncio.sleep(0.01)  # a round trip: the events emitted meanwhile wait for the next batch
+        if self.fail:
+            self.fail.pop()
+            raise ConnectionError("redis went away")
+        self.sent.append(self.items)
+
+
+async def test_concurrent_publishes_go_out_in_order_in_few_batches():
+    manager = RedisManager("redis://127.0.0.1:1/0")
+    sent: list[list[str]] = []
+    manager.connected = True
+    manager.redis = type("R", (), {"pipeline": lambda self, transaction: _Pipeline(sent, [])})()
+    await asyncio.gather(*(manager._publish({"n": i}) for i in range(300)))
+    assert [json.loads(t)["n"] for batch in sent for t in batch] == list(range(300))
+    assert len(sent) <= 3 < 300
+
+
+async def test_a_failed_batch_is_sent_again_after_reconnecting():
+    manager = RedisManager("redis://127.0.0.1:1/0")
+    sent: list[list[str]] = []
+    fail = [1]
+    reconnects = []
+    manager.connected = True
+    manager.redis = type("R", (), {"pipeline": lambda self, transaction: _Pipeline(sent, fail)})()
+    manager._redis_connect = lambda: (reconnects.append(1), setattr(manager, "connected", True))
+    await manager._publish({"n": 1})
+    assert reconnects == [1] and [json.loads(t) for t in sent[0]] == [{"n": 1}]
