@@ -8,6 +8,7 @@ conversation ever goes to two agents and no agent exceeds their capacity.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from typing import Any
@@ -36,7 +37,9 @@ class Assignment:
         self.messaging = messaging
         self.queues = queues
         self.delivery = delivery
-        self._dispatcher = Coalescer(self._dispatch)
+        self._dispatcher: Coalescer[int] = Coalescer(self._dispatch)
+        # concurrent handoffs into one department share one read of "who is free, does anyone wait"
+        self._views: Coalescer[tuple[bool, list[dict]]] = Coalescer(self._view)
 
     async def candidates(self, department: str) -> list[dict]:
         """Online agents of `department` with free capacity: least loaded, then longest idle."""
@@ -48,6 +51,11 @@ class Assignment:
         epoch = now().replace(year=2000)
         free.sort(key=lambda a: (a.get("active", 0), a.get("last_assigned_at") or epoch))
         return free
+
+    async def _view(self, department: str) -> tuple[bool, list[dict]]:
+        """(someone waits in the department's queue, free candidates), read together."""
+        head, candidates = await asyncio.gather(self.queues.head(department), self.candidates(department))
+        return head is not None, candidates
 
     async def agent(self, agent_id: str) -> dict | None:
         """A staff account that is not disabled, or None."""
@@ -101,7 +109,9 @@ class Assignment:
         the same insert as the "joined" one."""
         joined = (f"帮办人员{agent['name']}已接入，将为您服务。",
                   {"event": "agent_joined", "agent": {"id": agent["_id"], "name": agent["name"]}})
-        history = await self.messages.since(conv["_id"], 0, 1000)
+        history = self.messages.recent(conv["_id"])  # a young conversation stored here: known without a read
+        if history is None:
+            history = await self.messages.since(conv["_id"], 0, 1000)
         await self.delivery.to_staff(
             agent["_id"], "assigned",
             {"conversation": conversation_card(conv), "messages": [wire(m) for m in history]},
@@ -109,16 +119,18 @@ class Assignment:
         await self.messaging.notices(conv, [*(before or []), joined])
         await self.conversations.publish_state(conv)
 
-    async def claim_handoff(self, conv: dict, queued: dict[str, Any], candidates: list[dict], by: dict,
-                            detail: dict, notice: tuple[str, dict]) -> dict | None:
+    async def claim_handoff(self, conv: dict, queued: dict[str, Any], by: dict, detail: dict,
+                            notice: tuple[str, dict]) -> dict | None:
         """Hand a bot conversation straight to a free agent when nobody waits in its department.
 
         The cheap path of a handoff: one slot reserved, one guarded write (bot → with_agent, with
         everything the queued state would have held), one timeline insert, one insert of both
         notices. None when others wait (the queue's order comes first), nobody had room, or the
-        conversation left the bot meanwhile; the caller then queues it the usual way.
+        conversation left the bot meanwhile; the caller then queues it the usual way. The read of
+        the department (queue head, free agents) is shared by the handoffs that arrive together.
         """
-        if await self.queues.head(queued["department"]) is not None:
+        waiting, candidates = await self._views.run(queued["department"])
+        if waiting or not candidates:
             return None
         # handoffs at the same moment would all race for the same least-loaded agent: equally loaded
         # agents are tried in random order, so concurrent claims mostly reserve different ones

@@ -39,16 +39,24 @@ class InsertBatcher:
 
     async def insert_many(self, docs: list[dict[str, Any]]) -> None:
         """Store several documents (in one batch when they fit); raise the first one's failure."""
+        if len(docs) == 1:
+            return await self._enqueue(docs)[0]
+        for outcome in await self.outcomes(docs):
+            if outcome is not None:
+                raise outcome
+
+    async def outcomes(self, docs: list[dict[str, Any]]) -> list[BaseException | None]:
+        """Store several documents; each one's failure (None: stored). Unordered: any subset may fail."""
+        results = await asyncio.gather(*self._enqueue(docs), return_exceptions=True)
+        return [r if isinstance(r, BaseException) else None for r in results]
+
+    def _enqueue(self, docs: list[dict[str, Any]]) -> list[asyncio.Future[None]]:
         loop = asyncio.get_running_loop()
         futs: list[asyncio.Future[None]] = [loop.create_future() for _ in docs]
         self._pending.extend(zip(docs, futs, strict=True))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush())
-        if len(futs) == 1:
-            return await futs[0]
-        for outcome in await asyncio.gather(*futs, return_exceptions=True):
-            if isinstance(outcome, BaseException):
-                raise outcome
+        return futs
 
     async def _flush(self) -> None:
         while self._pending:
@@ -93,7 +101,15 @@ class InsertBatcher:
 
 
 class UpdateBatcher(InsertBatcher):
-    """Single-document updates whose callers need no matched count, batched into one `bulk_write`."""
+    """Single-document updates whose callers need no matched count, batched into one `bulk_write`.
+
+    With `upsert`, every update is an upsert; a guarded upsert that collides with an existing
+    document raises DuplicateKeyError to its own caller only (the write error of its index).
+    """
+
+    def __init__(self, collection: AsyncCollection, max_batch: int = MAX_BATCH, upsert: bool = False) -> None:
+        super().__init__(collection, max_batch)
+        self.upsert = upsert
 
     async def update(self, query: dict[str, Any], update: dict[str, Any]) -> None:
         """Apply `update` to the first document matching `query`; raise this update's write error."""
@@ -101,9 +117,10 @@ class UpdateBatcher(InsertBatcher):
 
     async def _send(self, docs: list[dict[str, Any]]) -> None:
         if len(docs) == 1:
-            await self.collection.update_one(docs[0]["q"], docs[0]["u"])
+            await self.collection.update_one(docs[0]["q"], docs[0]["u"], upsert=self.upsert)
         else:
-            await self.collection.bulk_write([UpdateOne(d["q"], d["u"]) for d in docs], ordered=False)
+            await self.collection.bulk_write([UpdateOne(d["q"], d["u"], upsert=self.upsert) for d in docs],
+                                             ordered=False)
 
 
 def _write_error(err: dict[str, Any]) -> Exception:

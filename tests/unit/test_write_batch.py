@@ -82,3 +82,41 @@ async def test_updates_share_one_bulk_write_and_each_learns_its_fate(db_uri: str
         assert batcher.batches < 21 and await coll.count_documents({"mark": True}) == 0
     finally:
         await client.close()
+
+
+async def test_outcomes_give_each_document_of_a_group_its_own_fate(db_uri: str):
+    client = AsyncMongoClient(db_uri)
+    try:
+        coll = client.wb.groups
+        await coll.drop()
+        await coll.insert_one({"_id": "b"})
+        batcher = InsertBatcher(coll)
+        other = asyncio.create_task(batcher.insert({"_id": "x"}))
+        outcomes = await batcher.outcomes([{"_id": "a"}, {"_id": "b"}, {"_id": "c"}])
+        await other
+        assert outcomes[0] is None and outcomes[2] is None and isinstance(outcomes[1], DuplicateKeyError)
+        assert batcher.batches == 1  # the group and the other caller's insert shared one command
+        assert await coll.count_documents({}) == 4
+    finally:
+        await client.close()
+
+
+async def test_guarded_upserts_share_a_command_and_a_full_window_fails_only_its_caller(db_uri: str):
+    """The window quota's take (core/ratelimit.py) batched: a guard that does not match makes that
+    upsert collide with the existing document, the others are counted."""
+    client = AsyncMongoClient(db_uri)
+    try:
+        coll = client.wb.quotas
+        await coll.drop()
+        await coll.insert_one({"_id": "full", "n": 3})
+        batcher = UpdateBatcher(coll, upsert=True)
+        ops = [batcher.update({"_id": f"k{i}", "n": {"$lte": 2}}, {"$inc": {"n": 1}}) for i in range(10)]
+        ops.append(batcher.update({"_id": "full", "n": {"$lte": 2}}, {"$inc": {"n": 1}}))
+        ops.append(batcher.update({"_id": "k0", "n": {"$lte": 2}}, {"$inc": {"n": 1}}))  # same window twice
+        results = await asyncio.gather(*ops, return_exceptions=True)
+        assert results[:10] == [None] * 10 and results[11] is None
+        assert isinstance(results[10], DuplicateKeyError)
+        assert batcher.batches < len(ops)
+        assert (await coll.find_one({"_id": "k0"}))["n"] == 2 and (await coll.find_one({"_id": "full"}))["n"] == 3
+    finally:
+        await client.close()
