@@ -82,7 +82,9 @@ class Conversations:
         return result.modified_count
 
     async def delete(self, conversation_id: str) -> None:
+        """Remove a conversation that never got its first message (and its `created` entry)."""
         await self.store.conversations.delete_one({"_id": conversation_id})
+        await self.store.timeline.delete_many({"conversation_id": conversation_id})
         await self.cache.invalidate(conversation_id)
 
     def new(self, user: Principal, matter: str | None) -> dict:
