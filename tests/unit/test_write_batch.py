@@ -120,3 +120,22 @@ async def test_guarded_upserts_share_a_command_and_a_full_window_fails_only_its_
         assert (await coll.find_one({"_id": "k0"}))["n"] == 2 and (await coll.find_one({"_id": "full"}))["n"] == 3
     finally:
         await client.close()
+
+
+async def test_under_load_a_lingering_batcher_gathers_more_per_command(db_uri: str):
+    client = AsyncMongoClient(db_uri)
+    try:
+        coll = client.wb.linger
+        await coll.drop()
+        batcher = InsertBatcher(coll, linger_s=0.02)
+        await batcher.insert({"_id": "idle"})  # idle: sent at once, nothing waited
+        assert batcher.batches == 1
+
+        async def later(i: int) -> None:
+            await asyncio.sleep(0.002 * i)  # arriving one after another, not together
+            await batcher.insert({"_id": i})
+
+        await asyncio.gather(*(later(i) for i in range(8)))
+        assert batcher.batches <= 3 and await coll.count_documents({}) == 9
+    finally:
+        await client.close()
