@@ -21,10 +21,12 @@ from bridge.domain.scope import department_filter
 from bridge.infra.coalesce import Coalescer
 from bridge.infra.delivery import Delivery
 from bridge.infra.message_store import MessageStore, wire
+from bridge.infra.write_batch import ClaimBatcher
 from core.clock import now
 from core.db import Store
 
 log = logging.getLogger("bangban.assignment")
+SLOT_TOKENS = "slot_claims"
 CANDIDATE_FIELDS = {"name": 1, "capacity": 1, "active": 1, "last_assigned_at": 1, "departments": 1, "role": 1}
 
 
@@ -38,6 +40,8 @@ class Assignment:
         self.queues = queues
         self.delivery = delivery
         self._dispatcher: Coalescer[int] = Coalescer(self._dispatch)
+        # reservations arriving together share one guarded bulk write (tokens tell each who won)
+        self._slots = ClaimBatcher(store.agents, SLOT_TOKENS, keep=32)
         # concurrent handoffs into one department share one read of "who is free, does anyone wait"
         self._views: Coalescer[tuple[bool, list[dict]]] = Coalescer(self._view)
 
@@ -64,7 +68,7 @@ class Assignment:
     async def staff_for(self, principal: Principal) -> list[dict]:
         """Agents and supervisors of the departments `principal` sees (no password hashes)."""
         query = {"role": {"$in": ["agent", "supervisor"]}, **department_filter(principal, "departments")}
-        return await self.store.agents.find(query, {"password_hash": 0}).to_list(None)
+        return await self.store.agents.find(query, {"password_hash": 0, SLOT_TOKENS: 0}).to_list(None)
 
     async def went_online(self, agent: dict) -> dict:
         """An agent came online: serve their departments' queues; their account afterwards."""
@@ -79,11 +83,8 @@ class Assignment:
             if not agent:
                 return False
             capacity = agent.get("capacity", 5)
-        res = await self.store.agents.update_one(
-            {"_id": agent_id, "status": "online", "active": {"$lt": capacity}},
-            {"$inc": {"active": 1}, "$set": {"last_assigned_at": now()}},
-        )
-        return res.modified_count == 1
+        return await self._slots.claim({"_id": agent_id, "status": "online", "active": {"$lt": capacity}},
+                                       {"$inc": {"active": 1}, "$set": {"last_assigned_at": now()}})
 
     async def release(self, agent_id: str) -> None:
         await self.store.agents.update_one({"_id": agent_id, "active": {"$gt": 0}}, {"$inc": {"active": -1}})

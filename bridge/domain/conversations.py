@@ -10,7 +10,7 @@ from bridge.domain.scope import department_filter, sees_department
 from bridge.domain.timeline import Timeline
 from bridge.infra.conv_cache import ConversationCache
 from bridge.infra.delivery import Delivery
-from bridge.infra.write_batch import InsertBatcher, UpdateBatcher
+from bridge.infra.write_batch import ClaimBatcher, InsertBatcher, UpdateBatcher
 from core.clock import iso, now
 from core.db import Store
 
@@ -63,6 +63,8 @@ class Conversations:
         # a burst of new conversations shares insert commands; unguarded field writes share updates
         self._inserts = InsertBatcher(store.conversations)
         self._sets = UpdateBatcher(store.conversations)
+        # guarded transitions arriving together share one bulk write; a token tells each caller if it won
+        self._claims = ClaimBatcher(store.conversations, "transition_token")
 
     async def get(self, conversation_id: str, fresh: bool = False) -> dict | None:
         """The conversation (from the coherent cache unless `fresh`), or None."""
@@ -143,7 +145,9 @@ class Conversations:
             update["$unset"] = unset
         if add_to_set:
             update["$addToSet"] = add_to_set
-        if await self.update(conversation_id, query, update) != 1:
+        won = await self._claims.claim({"_id": conversation_id, **query}, update)
+        await self.cache.invalidate(conversation_id)
+        if not won:
             return None
         if also:
             await self.timeline.add_many(conversation_id, [(event, by, detail), *also])

@@ -10,7 +10,7 @@ from pymongo import AsyncMongoClient
 from pymongo.errors import DuplicateKeyError
 from secantus.server import SecantusDBServer
 
-from bridge.infra.write_batch import InsertBatcher, UpdateBatcher
+from bridge.infra.write_batch import ClaimBatcher, InsertBatcher, UpdateBatcher
 
 
 @pytest.fixture(scope="module")
@@ -137,5 +137,47 @@ async def test_under_load_a_lingering_batcher_gathers_more_per_command(db_uri: s
 
         await asyncio.gather(*(later(i) for i in range(8)))
         assert batcher.batches <= 3 and await coll.count_documents({}) == 9
+    finally:
+        await client.close()
+
+
+async def test_batched_guarded_claims_tell_each_caller_whether_it_won(db_uri: str):
+    """Two claims of one conversation in one batch: exactly one wins, and each caller knows which."""
+    client = AsyncMongoClient(db_uri)
+    try:
+        coll = client.wb.claims
+        await coll.drop()
+        await coll.insert_many([{"_id": i, "state": "bot"} for i in range(10)])
+        batcher = ClaimBatcher(coll, "claim_token")
+        targets = [*range(10), 3, 7]
+        results = await asyncio.gather(*(batcher.claim({"_id": i, "state": "bot"},
+                                                       {"$set": {"state": "with_agent", "by": n}})
+                                         for n, i in enumerate(targets)))
+        assert batcher.batches < len(targets)
+        assert sum(results) == 10
+        for i in (3, 7):
+            won = [n for n, t in enumerate(targets) if t == i and results[n]]
+            assert len(won) == 1 and (await coll.find_one({"_id": i}))["by"] == won[0]
+        assert await batcher.claim({"_id": 0, "state": "bot"}, {"$set": {"state": "x"}}) is False  # alone
+    finally:
+        await client.close()
+
+
+async def test_batched_slot_reservations_never_pass_capacity(db_uri: str):
+    """Several reservations of one agent in one batch may all win: the tokens are kept in an array."""
+    client = AsyncMongoClient(db_uri)
+    try:
+        coll = client.wb.slots
+        await coll.drop()
+        await coll.insert_many([{"_id": f"a{i}", "active": 0} for i in range(3)])
+        batcher = ClaimBatcher(coll, "claims", keep=16)
+        agents = [f"a{i % 3}" for i in range(10)]
+        results = await asyncio.gather(*(batcher.claim({"_id": a, "active": {"$lt": 2}}, {"$inc": {"active": 1}})
+                                         for a in agents))
+        assert sum(results) == 6
+        for i in range(3):
+            a = f"a{i}"
+            assert (await coll.find_one({"_id": a}))["active"] == 2
+            assert sum(1 for n, x in enumerate(agents) if x == a and results[n]) == 2
     finally:
         await client.close()
