@@ -4,6 +4,8 @@ Two guarded writes make an assignment: reserve a slot on the agent
 (`active < capacity`, `$inc`) and claim the conversation (`state: queued` →
 `with_agent`). Whoever loses either race undoes its own reservation, so no
 conversation ever goes to two agents and no agent exceeds their capacity.
+Both writes share bulk writes with the ones arriving together (`ClaimBatcher`, each caller still
+learns whether its own guard matched).
 """
 
 from __future__ import annotations
