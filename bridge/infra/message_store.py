@@ -27,8 +27,8 @@ from core.clock import iso, now
 from core.db import Store
 
 MAX_RETRIES = 20
-RECENT_CONVERSATIONS = 5_000  # young conversations whose every message this process stored (`recent`)
-RECENT_MESSAGES = 50
+RECENT_CONVERSATIONS = 2_000  # young conversations whose every message this process stored (`recent`)
+RECENT_MESSAGES = 16  # memory bound: about 2,000 × 16 small documents at most
 
 
 def wire(doc: dict[str, Any]) -> dict[str, Any]:
