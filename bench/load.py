@@ -302,8 +302,10 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
         phase("conversations", pids + [db_pid])
         t_conv = time.perf_counter()
         counters_h = bridge_counters(urls)
+        db_h = _cpu(db_pid)
         expect(out, "handoffs", workers)
         conversations_s = time.perf_counter() - t_conv
+        db_ms_per_handoff = (_cpu(db_pid) - db_h) * 1000 / max(1, n_active)
         db_per_handoff = (bridge_counters(urls)["db_commands"] - counters_h["db_commands"]) / max(1, n_active)
         ctl["go_bot_convs"].set()
         expect(out, "conversations", workers)
@@ -339,6 +341,7 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
             "handoffs_per_s": round(n_active / conversations_s, 1),
             # first message (bot turn, instant stand-in) + handoff + assignment, per conversation
             "db_commands_per_handoff": round(db_per_handoff, 1),
+            "database_cpu_ms_per_handoff": round(db_ms_per_handoff, 1),
             "rss_mib_before": [round(r / 1024) for r in rss0], "rss_mib_after": [round(r / 1024) for r in rss1],
             "kib_per_connection": round(sum(rss1[i] - rss0[i] for i in range(bridges)) / max(1, held), 1),
             # rates over the sending window (the run then waits 3 s for the last deliveries)

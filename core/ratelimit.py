@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
@@ -64,9 +65,13 @@ class WindowQuota:
     index so old windows disappear by themselves.
     """
 
-    def __init__(self, collection: AsyncCollection, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, collection: AsyncCollection, clock: Callable[[], float] = time.time,
+                 upsert: Callable[[dict, dict], Awaitable[Any]] | None = None) -> None:
         self.collection = collection
         self.clock = clock
+        # how a guarded upsert is sent (query, update); raises DuplicateKeyError on a full window. Default:
+        # one `update_one`; callers under bursts pass a batched one (several takes in one command)
+        self.upsert = upsert or (lambda q, u: collection.update_one(q, u, upsert=True))
 
     async def take(self, key: str, limit: int, window_s: float, amount: int = 1) -> bool:
         """Count `amount` in the current window of `key`; False (nothing counted) when it would pass `limit`."""
@@ -78,9 +83,8 @@ class WindowQuota:
         try:
             # one guarded upsert: it matches only a window with room; a full one makes the upsert collide
             # with the existing document (a find_one_and_update scans the collection in the embedded server)
-            await self.collection.update_one(
-                {"_id": doc_id, "n": {"$lte": limit - amount}},
-                {"$inc": {"n": amount}, "$setOnInsert": {"expires_at": expires}}, upsert=True)
+            await self.upsert({"_id": doc_id, "n": {"$lte": limit - amount}},
+                              {"$inc": {"n": amount}, "$setOnInsert": {"expires_at": expires}})
         except DuplicateKeyError:
             return False
         return True

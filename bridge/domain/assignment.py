@@ -4,10 +4,13 @@ Two guarded writes make an assignment: reserve a slot on the agent
 (`active < capacity`, `$inc`) and claim the conversation (`state: queued` →
 `with_agent`). Whoever loses either race undoes its own reservation, so no
 conversation ever goes to two agents and no agent exceeds their capacity.
+Both writes share bulk writes with the ones arriving together (`ClaimBatcher`, each caller still
+learns whether its own guard matched).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from typing import Any
@@ -20,10 +23,12 @@ from bridge.domain.scope import department_filter
 from bridge.infra.coalesce import Coalescer
 from bridge.infra.delivery import Delivery
 from bridge.infra.message_store import MessageStore, wire
+from bridge.infra.write_batch import ClaimBatcher
 from core.clock import now
 from core.db import Store
 
 log = logging.getLogger("bangban.assignment")
+SLOT_TOKENS = "slot_claims"
 CANDIDATE_FIELDS = {"name": 1, "capacity": 1, "active": 1, "last_assigned_at": 1, "departments": 1, "role": 1}
 
 
@@ -36,7 +41,11 @@ class Assignment:
         self.messaging = messaging
         self.queues = queues
         self.delivery = delivery
-        self._dispatcher = Coalescer(self._dispatch)
+        self._dispatcher: Coalescer[int] = Coalescer(self._dispatch)
+        # reservations arriving together share one guarded bulk write (tokens tell each who won)
+        self._slots = ClaimBatcher(store.agents, SLOT_TOKENS, keep=32)
+        # concurrent handoffs into one department share one read of "who is free, does anyone wait"
+        self._views: Coalescer[tuple[bool, list[dict]]] = Coalescer(self._view)
 
     async def candidates(self, department: str) -> list[dict]:
         """Online agents of `department` with free capacity: least loaded, then longest idle."""
@@ -49,6 +58,11 @@ class Assignment:
         free.sort(key=lambda a: (a.get("active", 0), a.get("last_assigned_at") or epoch))
         return free
 
+    async def _view(self, department: str) -> tuple[bool, list[dict]]:
+        """(someone waits in the department's queue, free candidates), read together."""
+        head, candidates = await asyncio.gather(self.queues.head(department), self.candidates(department))
+        return head is not None, candidates
+
     async def agent(self, agent_id: str) -> dict | None:
         """A staff account that is not disabled, or None."""
         return await self.store.agents.find_one({"_id": agent_id, "disabled": {"$ne": True}})
@@ -56,7 +70,7 @@ class Assignment:
     async def staff_for(self, principal: Principal) -> list[dict]:
         """Agents and supervisors of the departments `principal` sees (no password hashes)."""
         query = {"role": {"$in": ["agent", "supervisor"]}, **department_filter(principal, "departments")}
-        return await self.store.agents.find(query, {"password_hash": 0}).to_list(None)
+        return await self.store.agents.find(query, {"password_hash": 0, SLOT_TOKENS: 0}).to_list(None)
 
     async def went_online(self, agent: dict) -> dict:
         """An agent came online: serve their departments' queues; their account afterwards."""
@@ -71,11 +85,8 @@ class Assignment:
             if not agent:
                 return False
             capacity = agent.get("capacity", 5)
-        res = await self.store.agents.update_one(
-            {"_id": agent_id, "status": "online", "active": {"$lt": capacity}},
-            {"$inc": {"active": 1}, "$set": {"last_assigned_at": now()}},
-        )
-        return res.modified_count == 1
+        return await self._slots.claim({"_id": agent_id, "status": "online", "active": {"$lt": capacity}},
+                                       {"$inc": {"active": 1}, "$set": {"last_assigned_at": now()}})
 
     async def release(self, agent_id: str) -> None:
         await self.store.agents.update_one({"_id": agent_id, "active": {"$gt": 0}}, {"$inc": {"active": -1}})
@@ -101,7 +112,9 @@ class Assignment:
         the same insert as the "joined" one."""
         joined = (f"帮办人员{agent['name']}已接入，将为您服务。",
                   {"event": "agent_joined", "agent": {"id": agent["_id"], "name": agent["name"]}})
-        history = await self.messages.since(conv["_id"], 0, 1000)
+        history = self.messages.recent(conv["_id"])  # a young conversation stored here: known without a read
+        if history is None:
+            history = await self.messages.since(conv["_id"], 0, 1000)
         await self.delivery.to_staff(
             agent["_id"], "assigned",
             {"conversation": conversation_card(conv), "messages": [wire(m) for m in history]},
@@ -109,16 +122,18 @@ class Assignment:
         await self.messaging.notices(conv, [*(before or []), joined])
         await self.conversations.publish_state(conv)
 
-    async def claim_handoff(self, conv: dict, queued: dict[str, Any], candidates: list[dict], by: dict,
-                            detail: dict, notice: tuple[str, dict]) -> dict | None:
+    async def claim_handoff(self, conv: dict, queued: dict[str, Any], by: dict, detail: dict,
+                            notice: tuple[str, dict]) -> dict | None:
         """Hand a bot conversation straight to a free agent when nobody waits in its department.
 
         The cheap path of a handoff: one slot reserved, one guarded write (bot → with_agent, with
         everything the queued state would have held), one timeline insert, one insert of both
         notices. None when others wait (the queue's order comes first), nobody had room, or the
-        conversation left the bot meanwhile; the caller then queues it the usual way.
+        conversation left the bot meanwhile; the caller then queues it the usual way. The read of
+        the department (queue head, free agents) is shared by the handoffs that arrive together.
         """
-        if await self.queues.head(queued["department"]) is not None:
+        waiting, candidates = await self._views.run(queued["department"])
+        if waiting or not candidates:
             return None
         # handoffs at the same moment would all race for the same least-loaded agent: equally loaded
         # agents are tried in random order, so concurrent claims mostly reserve different ones

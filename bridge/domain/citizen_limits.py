@@ -7,6 +7,7 @@ processes meets the same caps. A refusal is an `ApiError` with its contract code
 from __future__ import annotations
 
 from bridge.domain.conversations import OPEN_STATES
+from bridge.infra.write_batch import UpdateBatcher
 from core.clock import now
 from core.db import Store
 from core.errors import ApiError
@@ -21,7 +22,8 @@ class CitizenLimits:
         self.store = store
         self.settings = settings
         self.process_id = process_id
-        self.quota = WindowQuota(store.user_quotas)
+        # the takes of a burst of new conversations and handoffs share commands
+        self.quota = WindowQuota(store.user_quotas, upsert=UpdateBatcher(store.user_quotas, upsert=True).update)
 
     async def enter_socket(self, user_id: str, sid: str) -> None:
         """Count a new socket of `user_id`; refused (and not counted) past `USER_MAX_SOCKETS`.

@@ -10,6 +10,7 @@ from bridge.domain.scope import department_filter, sees_department
 from bridge.domain.timeline import Timeline
 from bridge.infra.conv_cache import ConversationCache
 from bridge.infra.delivery import Delivery
+from bridge.infra.write_batch import ClaimBatcher, InsertBatcher, UpdateBatcher
 from core.clock import iso, now
 from core.db import Store
 
@@ -59,6 +60,11 @@ class Conversations:
         self.timeline = timeline
         self.delivery = delivery
         self.cache = cache or ConversationCache()
+        # a burst of new conversations shares insert commands; unguarded field writes share updates
+        self._inserts = InsertBatcher(store.conversations)
+        self._sets = UpdateBatcher(store.conversations)
+        # guarded transitions arriving together share one bulk write; a token tells each caller if it won
+        self._claims = ClaimBatcher(store.conversations, "transition_token")
 
     async def get(self, conversation_id: str, fresh: bool = False) -> dict | None:
         """The conversation (from the coherent cache unless `fresh`), or None."""
@@ -78,7 +84,9 @@ class Conversations:
         return result.modified_count
 
     async def delete(self, conversation_id: str) -> None:
+        """Remove a conversation that never got its first message (and its `created` entry)."""
         await self.store.conversations.delete_one({"_id": conversation_id})
+        await self.store.timeline.delete_many({"conversation_id": conversation_id})
         await self.cache.invalidate(conversation_id)
 
     def new(self, user: Principal, matter: str | None) -> dict:
@@ -103,7 +111,7 @@ class Conversations:
         }
 
     async def insert(self, conv: dict) -> None:
-        await self.store.conversations.insert_one(conv)
+        await self._inserts.insert(conv)
         self.cache.put(conv)
         await self.timeline.add(conv["_id"], "created", {"role": "user", "id": conv["user"]["id"]},
                                 {"channel": conv["channel"], "matter": conv.get("matter")})
@@ -137,7 +145,9 @@ class Conversations:
             update["$unset"] = unset
         if add_to_set:
             update["$addToSet"] = add_to_set
-        if await self.update(conversation_id, query, update) != 1:
+        won = await self._claims.claim({"_id": conversation_id, **query}, update)
+        await self.cache.invalidate(conversation_id)
+        if not won:
             return None
         if also:
             await self.timeline.add_many(conversation_id, [(event, by, detail), *also])
@@ -151,7 +161,9 @@ class Conversations:
         return doc
 
     async def set_fields(self, conversation_id: str, fields: dict[str, Any]) -> None:
-        await self.update(conversation_id, {}, {"$set": fields})
+        """Unconditional field writes (what the bot learned, a transfer note): batched with others."""
+        await self._sets.update({"_id": conversation_id}, {"$set": fields})
+        await self.cache.invalidate(conversation_id)
 
     async def mark_user_read(self, conversation_id: str, seq: int) -> None:
         """The user's read mark; never read from the cache, so written without invalidating it."""

@@ -15,6 +15,7 @@ from bridge.domain.auth import Principal
 from bridge.domain.citizen_limits import CitizenLimits
 from bridge.domain.conversations import Conversations
 from bridge.domain.escalation import Escalation
+from bridge.domain.handoff_summary import summary_of
 from bridge.domain.kb_loop import KbLoop
 from bridge.domain.messaging import Messaging
 from bridge.domain.queue_promise import left_message_text, promise_fields, serving_text
@@ -60,15 +61,7 @@ class Lifecycle:
 
     async def summary_from_history(self, conv: dict) -> dict[str, Any]:
         """A handoff summary built from the last messages (when the bot gave none)."""
-        question = answer = None
-        for m in reversed(await self.messages.last(conv["_id"], 30)):
-            role = m["sender"]["role"]
-            if question is None and role == "user" and m.get("text") and not m["text"].startswith("/"):
-                question = m["text"]
-            if answer is None and role == "bot" and m.get("text"):
-                answer = m["text"][:300]
-        return {"matter": conv.get("matter"), "scope": conv.get("scope"), "question": question,
-                "bot_answer": answer, "kb_article": None}
+        return await summary_of(conv, self.messages)
 
     async def handoff(self, conv: dict, by: dict, reason: str, summary: dict | None = None) -> dict | None:
         """Move a bot conversation to its department's queue; assign at once if an agent is free."""
@@ -88,9 +81,7 @@ class Lifecycle:
         meta = {"event": "handed_off", "department": department, "left_message": not hours.open}
         serving = serving_text(self.catalogue.departments[department].name)
         if hours.open:  # out of hours a message is left, even with an agent online (the one promise)
-            candidates = await self.assignment.candidates(department)
-            direct = candidates and await self.assignment.claim_handoff(conv, fields, candidates, by, detail,
-                                                                         (serving, meta))
+            direct = await self.assignment.claim_handoff(conv, fields, by, detail, (serving, meta))
             if direct:
                 return direct
         updated = await self.conversations.transition(conv["_id"], ("bot",), fields, event="handoff", by=by,

@@ -175,14 +175,20 @@ class Messaging:
         raise refusal
 
     async def _first_message(self, user: Principal, draft: Draft, sender: dict) -> tuple[dict, dict, bool]:
-        """A new conversation with its first message: (conversation, message, created)."""
-        first = await self.messages.find_by_client_id(user.id, draft.client_msg_id)
-        if first is not None:
-            return {}, first, False
+        """A new conversation with its first message: (conversation, message, created).
+
+        A resend of a first message (its ack was lost) is recognised without a read up front: its
+        insert collides on (sender, client_msg_id), the conversation made for it is removed and the
+        first message returned; within the caps it counts once more in the hourly quota, past them
+        the refusal looks for the first message.
+        """
         if draft.type != "text":
-            raise ApiError(400, "invalid_payload", "请先用文字描述您的问题。")
+            return await self._first_resent(user, draft, ApiError(400, "invalid_payload", "请先用文字描述您的问题。"))
         if self.limits is not None:
-            await self.limits.new_conversation(user.id)
+            try:
+                await self.limits.new_conversation(user.id)
+            except ApiError as refusal:
+                return await self._first_resent(user, draft, refusal)
         conv = self.conversations.new(user, draft.matter)
         if draft.matter:
             conv["department"] = self.catalogue.route(draft.matter)
@@ -197,6 +203,13 @@ class Messaging:
             await self.conversations.delete(conv["_id"])
             doc = doc or await self.messages.find_by_client_id(user.id, draft.client_msg_id)
         return conv, doc, created
+
+    async def _first_resent(self, user: Principal, draft: Draft, refusal: ApiError) -> tuple[dict, dict, bool]:
+        """The first message of a resend refused as new, or the refusal."""
+        first = await self.messages.find_by_client_id(user.id, draft.client_msg_id)
+        if first is None:
+            raise refusal
+        return {}, first, False
 
     async def _next_message(self, user: Principal, draft: Draft, sender: dict) -> tuple[dict, dict, bool]:
         """A user's message in an existing conversation: (conversation, message, created)."""

@@ -8,11 +8,14 @@ from bridge.infra.write_batch import InsertBatcher
 from core.clock import iso, now
 from core.db import Store
 
+LINGER_S = 0.005
+
 
 class Timeline:
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._inserts = InsertBatcher(store.timeline)  # a burst of handoffs shares insert commands
+        # a burst of handoffs shares insert commands (waiting a few ms for each other under load)
+        self._inserts = InsertBatcher(store.timeline, linger_s=LINGER_S)
 
     async def add(self, conversation_id: str, event: str, by: dict | None, detail: dict | None = None) -> None:
         await self._inserts.insert(

@@ -12,18 +12,25 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
 
 
-class Coalescer:
-    """Run `fn(key)` so that concurrent requests for one key share runs."""
+class Coalescer(Generic[T]):
+    """Run `fn(key)` so that concurrent requests for one key share runs (and their result).
 
-    def __init__(self, fn: Callable[[str], Awaitable[int | None]], pause_s: float = 0.0) -> None:
+    Also a shared read: many handoffs into one department at once need the same "who is free,
+    does anyone wait" answer, and one read that started after each of them answers them all.
+    """
+
+    def __init__(self, fn: Callable[[str], Awaitable[T]], pause_s: float = 0.0) -> None:
         self.fn = fn
         self.pause_s = pause_s  # between consecutive runs of one key (a bound on refresh rate)
-        self._next: dict[str, asyncio.Future[int]] = {}  # the run not started yet, per key
+        self._next: dict[str, asyncio.Future[T]] = {}  # the run not started yet, per key
         self._loops: dict[str, asyncio.Task[None]] = {}
 
-    async def run(self, key: str) -> int:
+    async def run(self, key: str) -> T:
         """Wait for a run of `key` that starts after this call; what that run returned."""
         fut = self._next.get(key)
         if fut is None:
@@ -36,7 +43,7 @@ class Coalescer:
         try:
             while (fut := self._next.pop(key, None)) is not None:
                 try:
-                    result = (await self.fn(key)) or 0
+                    result = await self.fn(key)
                 except Exception as exc:  # noqa: BLE001 - handed to the waiting callers
                     fut.set_exception(exc)
                     fut.exception()  # retrieved here too: callers may have gone

@@ -27,6 +27,8 @@ from core.clock import iso, now
 from core.db import Store
 
 MAX_RETRIES = 20
+RECENT_CONVERSATIONS = 2_000  # young conversations whose every message this process stored (`recent`)
+RECENT_MESSAGES = 16  # memory bound: about 2,000 × 16 small documents at most
 
 
 def wire(doc: dict[str, Any]) -> dict[str, Any]:
@@ -65,6 +67,7 @@ class MessageStore:
         self._settles = UpdateBatcher(store.messages)  # a turn's end shares its command with others
         # held while a message of the conversation is numbered and stored; dropped when unused
         self._lock = KeyedLocks()
+        self._recent: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
 
 
     async def _load_next(self, conversation_id: str) -> int:
@@ -78,6 +81,33 @@ class MessageStore:
         cid, seq = message.get("conversation_id"), message.get("seq")
         if isinstance(seq, int) and cid in self._next and self._next[cid] <= seq:
             self._next[cid] = seq + 1
+
+    def recent(self, conversation_id: str) -> list[dict[str, Any]] | None:
+        """Every message of a young conversation, in order, when this process stored them all.
+
+        None unless the messages this process stored run gap-free from seq 1 to the last seq it
+        knows of (its own and, through the Redis relay, `observe`d ones of other processes); a
+        handoff then needs no read for its summary and the agent's history. Not for `sync`.
+        """
+        docs = self._recent.get(conversation_id)
+        if not docs or self._next.get(conversation_id) != docs[-1]["seq"] + 1:
+            return None
+        return list(docs)
+
+    def _keep_recent(self, doc: dict[str, Any]) -> None:
+        cid, seq = doc["conversation_id"], doc["seq"]
+        docs = self._recent.get(cid)
+        if seq == 1:
+            docs = self._recent[cid] = []
+        elif docs is None:
+            return
+        if (docs and docs[-1]["seq"] + 1 != seq) or len(docs) >= RECENT_MESSAGES:
+            del self._recent[cid]  # a gap (another process wrote) or too long: reads from now on
+            return
+        docs.append(doc)
+        self._recent.move_to_end(cid)
+        while len(self._recent) > RECENT_CONVERSATIONS:
+            self._recent.popitem(last=False)
 
     def _remember(self, conversation_id: str, nxt: int) -> None:
         self._next[conversation_id] = nxt
@@ -157,6 +187,7 @@ class MessageStore:
                 self._next.pop(conversation_id, None)
                 raise
             self._remember(conversation_id, nxt + 1)
+            self._keep_recent(doc)
             MESSAGES.labels(sender.get("role", "unknown")).inc()
             return doc, True
         raise RuntimeError(f"could not number a message of {conversation_id}")
@@ -169,6 +200,12 @@ class MessageStore:
             return await self._insert_many_numbered(conversation_id, items)
 
     async def _insert_many_numbered(self, conversation_id: str, items: list[dict[str, Any]]) -> list[dict]:
+        """Number and store `items` in one batched insert (shared with other conversations' inserts).
+
+        The batch is unordered: when another process took some of the seqs, the messages that got
+        theirs stay and the others are numbered after the highest stored seq (their order among
+        themselves is kept; such a collision can put one after a later one of the same call).
+        """
         for _ in range(MAX_RETRIES):
             nxt = self._next.get(conversation_id) or await self._load_next(conversation_id)
             docs = []
@@ -178,22 +215,26 @@ class MessageStore:
                        "ts": ts, "text": "", "meta": {}, "type": "text"}
                 doc.update(item)
                 docs.append(doc)
-            try:
-                await self.store.messages.insert_many(docs, ordered=True)
-            except Exception as exc:  # BulkWriteError: some may have been written
-                written = getattr(exc, "details", {}).get("nInserted", 0) if hasattr(exc, "details") else 0
-                if written:
-                    self._remember(conversation_id, nxt + written)
-                    rest = await self._insert_many_numbered(conversation_id, items[written:])
-                    return docs[:written] + rest
-                if "duplicate key" not in str(exc).lower() and "E11000" not in str(exc):
-                    raise
-                self._next.pop(conversation_id, None)
-                continue
-            self._remember(conversation_id, nxt + len(docs))
-            for doc in docs:
+            outcomes = await self._inserts.outcomes(docs)
+            stored = [d for d, o in zip(docs, outcomes, strict=True) if o is None]
+            for doc in stored:
                 MESSAGES.labels(doc.get("sender", {}).get("role", "unknown")).inc()
-            return docs
+            other = next((o for o in outcomes if o is not None and not isinstance(o, DuplicateKeyError)), None)
+            if other is not None:
+                self._next.pop(conversation_id, None)
+                raise other
+            if len(stored) == len(docs):
+                self._remember(conversation_id, nxt + len(docs))
+                for doc in docs:
+                    self._keep_recent(doc)
+                return docs
+            SEQ_RETRIES.inc()
+            self._next.pop(conversation_id, None)
+            self._recent.pop(conversation_id, None)
+            rest = [item for item, o in zip(items, outcomes, strict=True) if o is not None]
+            if stored:
+                return stored + await self._insert_many_numbered(conversation_id, rest)
+            items = rest
         raise RuntimeError(f"could not number messages of {conversation_id}")
 
     async def since(self, conversation_id: str, after_seq: int = 0, limit: int = 500) -> list[dict]:

@@ -11,6 +11,7 @@ acknowledged before the database acknowledged the batch.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 from pymongo import UpdateOne
@@ -20,14 +21,19 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError, WriteError
 from bridge.infra.metrics import INSERT_BATCH
 
 MAX_BATCH = 256
+BUSY_S = 0.05
 
 
 class InsertBatcher:
     """Insert documents into `collection`, batching the ones that arrive together."""
 
-    def __init__(self, collection: AsyncCollection, max_batch: int = MAX_BATCH) -> None:
+    def __init__(self, collection: AsyncCollection, max_batch: int = MAX_BATCH, linger_s: float = 0.0) -> None:
         self.collection = collection
         self.max_batch = max_batch
+        # under load (a batch went out within the last BUSY_S), wait this long for more documents before
+        # sending: fewer, larger commands where each costs a journal sync; idle, nothing waits
+        self.linger_s = linger_s
+        self._last_flush = 0.0
         self._pending: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
         self._flusher: asyncio.Task[None] | None = None
         self.batches = 0
@@ -39,18 +45,35 @@ class InsertBatcher:
 
     async def insert_many(self, docs: list[dict[str, Any]]) -> None:
         """Store several documents (in one batch when they fit); raise the first one's failure."""
+        if len(docs) == 1:
+            return await self._enqueue(docs)[0]
+        for outcome in await self.outcomes(docs):
+            if outcome is not None:
+                raise outcome
+
+    async def outcomes(self, docs: list[dict[str, Any]]) -> list[BaseException | None]:
+        """Store several documents; each one's failure (None: stored). Unordered: any subset may fail."""
+        results = await asyncio.gather(*self._enqueue(docs), return_exceptions=True)
+        return [r if isinstance(r, BaseException) else None for r in results]
+
+    def _enqueue(self, docs: list[dict[str, Any]]) -> list[asyncio.Future[None]]:
         loop = asyncio.get_running_loop()
         futs: list[asyncio.Future[None]] = [loop.create_future() for _ in docs]
         self._pending.extend(zip(docs, futs, strict=True))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush())
-        if len(futs) == 1:
-            return await futs[0]
-        for outcome in await asyncio.gather(*futs, return_exceptions=True):
-            if isinstance(outcome, BaseException):
-                raise outcome
+        return futs
 
     async def _flush(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self.linger_s and loop.time() - self._last_flush < BUSY_S:
+            try:
+                await asyncio.sleep(self.linger_s)
+            except asyncio.CancelledError:  # shutting down: no caller may wait forever
+                for _, fut in self._pending:
+                    fut.cancel()
+                raise
+        self._last_flush = loop.time()
         while self._pending:
             batch = self._pending[: self.max_batch]
             del self._pending[: self.max_batch]
@@ -93,7 +116,15 @@ class InsertBatcher:
 
 
 class UpdateBatcher(InsertBatcher):
-    """Single-document updates whose callers need no matched count, batched into one `bulk_write`."""
+    """Single-document updates whose callers need no matched count, batched into one `bulk_write`.
+
+    With `upsert`, every update is an upsert; a guarded upsert that collides with an existing
+    document raises DuplicateKeyError to its own caller only (the write error of its index).
+    """
+
+    def __init__(self, collection: AsyncCollection, max_batch: int = MAX_BATCH, upsert: bool = False) -> None:
+        super().__init__(collection, max_batch)
+        self.upsert = upsert
 
     async def update(self, query: dict[str, Any], update: dict[str, Any]) -> None:
         """Apply `update` to the first document matching `query`; raise this update's write error."""
@@ -101,9 +132,84 @@ class UpdateBatcher(InsertBatcher):
 
     async def _send(self, docs: list[dict[str, Any]]) -> None:
         if len(docs) == 1:
-            await self.collection.update_one(docs[0]["q"], docs[0]["u"])
+            await self.collection.update_one(docs[0]["q"], docs[0]["u"], upsert=self.upsert)
         else:
-            await self.collection.bulk_write([UpdateOne(d["q"], d["u"]) for d in docs], ordered=False)
+            await self.collection.bulk_write([UpdateOne(d["q"], d["u"], upsert=self.upsert) for d in docs],
+                                             ordered=False)
+
+
+class ClaimBatcher(InsertBatcher):
+    """Guarded single-document updates batched into one `bulk_write`; each caller learns if its guard matched.
+
+    A bulk write reports how many updates matched in all, not which. So every update also records
+    a token in its document: the last one in `token_field`, or with `keep` > 1 the last `keep` in an
+    array (several updates of one document may all match, e.g. an agent's slots). When fewer
+    matched than were sent, one read of the documents tells whose token is there. Alone, an update
+    is sent as `update_one` and its count is the answer.
+    """
+
+    def __init__(self, collection: AsyncCollection, token_field: str, keep: int = 1,
+                 max_batch: int = MAX_BATCH) -> None:
+        super().__init__(collection, max_batch)
+        self.token_field = token_field
+        self.keep = keep
+
+    async def claim(self, query: dict[str, Any], update: dict[str, Any]) -> bool:
+        """Apply `update` to the document `query` matches (`query` names its `_id`); whether it matched."""
+        token = uuid.uuid4().hex
+        update = {k: dict(v) for k, v in update.items()}
+        if self.keep > 1:
+            update.setdefault("$push", {})[self.token_field] = {"$each": [token], "$slice": -self.keep}
+        else:
+            update.setdefault("$set", {})[self.token_field] = token
+        fut = self._enqueue([{"q": query, "u": update, "t": token}])[0]
+        await fut
+        return fut.result() is True  # type: ignore[comparison-overlap]
+
+    async def _write(self, batch: list[tuple[dict[str, Any], asyncio.Future[None]]]) -> None:
+        docs = [doc for doc, _ in batch]
+        try:
+            won = await self._send_claims(docs)
+        except asyncio.CancelledError:
+            for _, fut in batch:
+                if not fut.done():
+                    fut.cancel()
+            raise
+        except Exception as exc:  # noqa: BLE001 - every caller gets the batch's failure
+            won = [exc] * len(docs)
+        for (_, fut), outcome in zip(batch, won, strict=True):
+            if fut.done():
+                continue
+            if isinstance(outcome, Exception):
+                fut.set_exception(outcome)
+            else:
+                fut.set_result(outcome)  # type: ignore[arg-type]
+
+    async def _send_claims(self, docs: list[dict[str, Any]]) -> list[Any]:
+        if len(docs) == 1:
+            res = await self.collection.update_one(docs[0]["q"], docs[0]["u"])
+            return [res.matched_count == 1]
+        errors: dict[int, Exception] = {}
+        try:
+            res = await self.collection.bulk_write([UpdateOne(d["q"], d["u"]) for d in docs], ordered=False)
+            if res.matched_count == len(docs):
+                return [True] * len(docs)
+        except BulkWriteError as exc:
+            details = exc.details or {}
+            if details.get("writeConcernErrors"):
+                raise
+            errors = {err["index"]: _write_error(err) for err in details.get("writeErrors", [])}
+        ids = list({d["q"]["_id"] for i, d in enumerate(docs) if i not in errors})
+        found = {d["_id"]: d.get(self.token_field) for d in await self.collection.find(
+            {"_id": {"$in": ids}}, {self.token_field: 1}).to_list(None)}
+
+        def won(i: int, d: dict[str, Any]) -> Any:
+            if i in errors:
+                return errors[i]
+            have = found.get(d["q"]["_id"])
+            return d["t"] in have if isinstance(have, list) else d["t"] == have
+
+        return [won(i, d) for i, d in enumerate(docs)]
 
 
 def _write_error(err: dict[str, Any]) -> Exception:

@@ -10,13 +10,21 @@ from pymongo import AsyncMongoClient
 from pymongo.errors import DuplicateKeyError
 from secantus.server import SecantusDBServer
 
-from bridge.infra.write_batch import InsertBatcher, UpdateBatcher
+from bridge.infra.write_batch import ClaimBatcher, InsertBatcher, UpdateBatcher
 
 
 @pytest.fixture(scope="module")
 def db_uri():
     with SecantusDBServer(storage_path=tempfile.mkdtemp(prefix="bangban-wb-")) as server:
         yield server.uri + ("&" if "?" in server.uri else "?") + "retryWrites=false&journal=true"
+
+
+@pytest.fixture
+async def db(db_uri: str):
+    """The test database through a client of its own."""
+    client = AsyncMongoClient(db_uri)
+    yield client.wb
+    await client.close()
 
 
 async def test_concurrent_inserts_share_batches_and_each_learns_its_fate(db_uri: str):
@@ -82,3 +90,82 @@ async def test_updates_share_one_bulk_write_and_each_learns_its_fate(db_uri: str
         assert batcher.batches < 21 and await coll.count_documents({"mark": True}) == 0
     finally:
         await client.close()
+
+
+async def test_outcomes_give_each_document_of_a_group_its_own_fate(db):
+    coll = db.groups
+    await coll.drop()
+    await coll.insert_one({"_id": "b"})
+    batcher = InsertBatcher(coll)
+    other = asyncio.create_task(batcher.insert({"_id": "x"}))
+    outcomes = await batcher.outcomes([{"_id": "a"}, {"_id": "b"}, {"_id": "c"}])
+    await other
+    assert outcomes[0] is None and outcomes[2] is None and isinstance(outcomes[1], DuplicateKeyError)
+    assert batcher.batches == 1  # the group and the other caller's insert shared one command
+    assert await coll.count_documents({}) == 4
+
+
+async def test_guarded_upserts_share_a_command_and_a_full_window_fails_only_its_caller(db):
+    """The window quota's take (core/ratelimit.py) batched: a guard that does not match makes that
+    upsert collide with the existing document, the others are counted."""
+    coll = db.quotas
+    await coll.drop()
+    await coll.insert_one({"_id": "full", "n": 3})
+    batcher = UpdateBatcher(coll, upsert=True)
+    ops = [batcher.update({"_id": f"k{i}", "n": {"$lte": 2}}, {"$inc": {"n": 1}}) for i in range(10)]
+    ops.append(batcher.update({"_id": "full", "n": {"$lte": 2}}, {"$inc": {"n": 1}}))
+    ops.append(batcher.update({"_id": "k0", "n": {"$lte": 2}}, {"$inc": {"n": 1}}))  # same window twice
+    results = await asyncio.gather(*ops, return_exceptions=True)
+    assert results[:10] == [None] * 10 and results[11] is None
+    assert isinstance(results[10], DuplicateKeyError)
+    assert batcher.batches < len(ops)
+    assert (await coll.find_one({"_id": "k0"}))["n"] == 2 and (await coll.find_one({"_id": "full"}))["n"] == 3
+
+
+async def test_under_load_a_lingering_batcher_gathers_more_per_command(db):
+    coll = db.linger
+    await coll.drop()
+    batcher = InsertBatcher(coll, linger_s=0.02)
+    await batcher.insert({"_id": "idle"})  # idle: sent at once, nothing waited
+    assert batcher.batches == 1
+
+    async def later(i: int) -> None:
+        await asyncio.sleep(0.002 * i)  # arriving one after another, not together
+        await batcher.insert({"_id": i})
+
+    await asyncio.gather(*(later(i) for i in range(8)))
+    assert batcher.batches <= 3 and await coll.count_documents({}) == 9
+
+
+async def test_batched_guarded_claims_tell_each_caller_whether_it_won(db):
+    """Two claims of one conversation in one batch: exactly one wins, and each caller knows which."""
+    coll = db.claims
+    await coll.drop()
+    await coll.insert_many([{"_id": i, "state": "bot"} for i in range(10)])
+    batcher = ClaimBatcher(coll, "claim_token")
+    targets = [*range(10), 3, 7]
+    results = await asyncio.gather(*(batcher.claim({"_id": i, "state": "bot"},
+                                                   {"$set": {"state": "with_agent", "by": n}})
+                                     for n, i in enumerate(targets)))
+    assert batcher.batches < len(targets)
+    assert sum(results) == 10
+    for i in (3, 7):
+        won = [n for n, t in enumerate(targets) if t == i and results[n]]
+        assert len(won) == 1 and (await coll.find_one({"_id": i}))["by"] == won[0]
+    assert await batcher.claim({"_id": 0, "state": "bot"}, {"$set": {"state": "x"}}) is False  # alone
+
+
+async def test_batched_slot_reservations_never_pass_capacity(db):
+    """Several reservations of one agent in one batch may all win: the tokens are kept in an array."""
+    coll = db.slots
+    await coll.drop()
+    await coll.insert_many([{"_id": f"a{i}", "active": 0} for i in range(3)])
+    batcher = ClaimBatcher(coll, "claims", keep=16)
+    agents = [f"a{i % 3}" for i in range(10)]
+    results = await asyncio.gather(*(batcher.claim({"_id": a, "active": {"$lt": 2}}, {"$inc": {"active": 1}})
+                                     for a in agents))
+    assert sum(results) == 6
+    for i in range(3):
+        a = f"a{i}"
+        assert (await coll.find_one({"_id": a}))["active"] == 2
+        assert sum(1 for n, x in enumerate(agents) if x == a and results[n]) == 2
