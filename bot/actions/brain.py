@@ -37,6 +37,7 @@ MIN_GLOBAL_SCORE = 4.0  # BM25 score a platform-tech article needs to answer a f
 ARTICLE_MIN_CONF = 0.2  # below: ask back with the candidate articles (no dev question was this flat)
 TRUST_SCOPE = 0.5  # an NLU scope intent this sure is believed without any keyword cue
 UNSURE_SMALLTALK = 0.7  # below: small talk with a cue for a person is read by its runner-up
+NEAR_SECOND = 0.8  # a second reading this close to the first is as likely (requests for a person)
 UNSURE_FAULT = 0.8  # below: a platform fault without any cue for one is doubted when the matter model is sure
 MAX_STEPS = 6
 ASK_INTENTS = frozenset({"ask_matter", *ASPECT_INTENTS})
@@ -108,6 +109,10 @@ class Brain:
         chat = action == "action_smalltalk" or turn.intent in FEEDBACK_INTENTS
         if chat and turn.confidence < UNSURE_SMALLTALK and CALL_FOR_PERSON.search(text):
             return "action_handoff"  # "有人值班吗 等半天了" read as feedback
+        if turn.intent == "feedback_unresolved" and HUMAN_CUES.search(text):
+            return "action_handoff"  # "我还是想问问窗口的老师": not helped, wants someone
+        if turn.intent == "ask_matter" and self._asks_for_person(turn):
+            return "action_handoff"  # "想找个具体办事的同志问问" read as a question about no matter
         named = bool(self.matters.named(turn))
         if not named and chat:
             placed = self.matters.retrieved(text)  # "失业了 社保断了怎么办" read as thanks
@@ -119,7 +124,8 @@ class Brain:
         unsure = turn.confidence < TRUST_SCOPE
         half_sure = turn.confidence < UNSURE_FAULT and (COMPLAINT_CUES.search(text) or self.matters.sure_of(text))
         doubtful = (
-            (action == "action_complaint_channel" and (unsure or named) and not COMPLAINT_CUES.search(text))
+            (action == "action_complaint_channel" and not COMPLAINT_CUES.search(text)
+             and (unsure or named or (turn.confidence < UNSURE_FAULT and HUMAN_CUES.search(text))))
             or (action == "action_handoff" and (unsure or half_sure) and not HUMAN_CUES.search(text))
             or (action == "action_smalltalk" and turn.confidence < UNSURE_SMALLTALK and HUMAN_CUES.search(text))
             or (action == "action_platform_tech" and named and not PLATFORM_STRONG.search(text.lower()))
@@ -135,6 +141,11 @@ class Brain:
         if runner_up in ASK_INTENTS or runner_up == "platform_tech" or backed:
             turn.ranking = [(runner_up, 0.0), *turn.ranking]
         return "action_fallback"
+
+    def _asks_for_person(self, turn: Turn) -> bool:
+        """A cue for a person, a request for one among the NLU's three best readings, and no matter named."""
+        top = [n for n, _ in turn.ranking[:3]]
+        return "request_human" in top and bool(HUMAN_CUES.search(turn.text or "")) and not self.matters.named(turn)
 
     # ----------------------------------------------------------------- replies
     def _article_text(self, article: Article) -> str:
@@ -355,8 +366,8 @@ class Brain:
             return self.platform_tech(turn)
         if runner_up == "complaint_or_legal" and COMPLAINT_CUES.search(text):
             return self.complaint(turn)
-        if runner_up == "request_human" and HUMAN_CUES.search(text):
-            return self.request_human(turn)
+        if _near_second(turn, "request_human") and HUMAN_CUES.search(text):
+            return self.request_human(turn)  # "能不能有个人帮我看看": torn between complaint and a person
         if runner_up in CLOSING_INTENTS:
             return self.resolved(turn)
         if runner_up in SMALLTALK_INTENTS:
@@ -382,6 +393,12 @@ class Brain:
         matter = matter or self.matters.valid(slots.get("matter")) or self.matters.valid(turn.hint_matter)
         question = question or slots.get("last_question") or (turn.text if not turn.payload else None)
         return self.handoffs.reply(turn, reason, scope=scope, matter=matter, question=question, now=now)
+
+
+def _near_second(turn: Turn, intent: str) -> bool:
+    """Whether `intent` is the first or second reading of a doubtful turn, close behind the first."""
+    top = [(n, p) for n, p in turn.ranking if n != "nlu_fallback"][:2]
+    return any(n == intent and p >= NEAR_SECOND * top[0][1] for n, p in top)
 
 
 def _matter_payload(matter: str) -> str:
