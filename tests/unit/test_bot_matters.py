@@ -110,3 +110,17 @@ def test_everyday_names_added_to_the_kb_aliases_name_their_matters():
         ranking = [("nlu_fallback", 0.3), ("chitchat", 0.25), ("ask_conditions", 0.2)]
         turn = Turn(intent="nlu_fallback", confidence=0.3, text=text, ranking=ranking)
         assert brain.respond("action_fallback", turn).message["meta"]["matter"] == "school-enrollment", text
+
+
+def test_a_loose_alias_yields_when_model_and_retrieval_agree_on_another_matter(brain):
+    # 单位社保 matched from words apart (社保) against the one-thing of opening a company
+    assert reply(brain, "新公司的公章发票社保能一次办完吗", "ask_conditions", 0.99)["meta"]["matter"] == \
+        "company-startup-one-thing"
+    # an exact short alias stays (SC证 is the food production licence)
+    got = reply(brain, "SC证从申请到拿证多长时间", "ask_time_limit", 0.9)["meta"]["matter"]
+    assert got == "food-production-license"
+
+
+def test_a_sure_matter_model_beats_a_close_retrieval_guess(brain):
+    # retrieval's guess (搬 … 区 in food-permit articles) is not decisive; the model is sure of company change
+    assert reply(brain, "公司要搬到别的区去 怎么办", "ask_matter", 0.77)["meta"]["matter"] == "company-change"
