@@ -124,3 +124,17 @@ def test_a_loose_alias_yields_when_model_and_retrieval_agree_on_another_matter(b
 def test_a_sure_matter_model_beats_a_close_retrieval_guess(brain):
     # retrieval's guess (搬 … 区 in food-permit articles) is not decisive; the model is sure of company change
     assert reply(brain, "公司要搬到别的区去 怎么办", "ask_matter", 0.77)["meta"]["matter"] == "company-change"
+
+
+@pytest.mark.parametrize(
+    ("text", "ranking", "matter"),
+    [  # real parse rankings: a fault or complaint without any cue for it, in a matter model and retrieval agree on
+        ("娃的出生证找不到了 还能再开一张不", [("platform_tech", 0.907), ("ask_conditions", 0.058)], "birth-one-thing"),
+        ("我爸妈年纪大不会手机 公积金怎么取", [("complaint_or_legal", 0.558), ("ask_process", 0.255)],
+         "housing-fund-withdrawal"),
+    ],
+)
+def test_an_uncued_fault_or_complaint_in_a_clear_matter_is_answered(brain, text, ranking, matter):
+    action = {"platform_tech": "action_platform_tech", "complaint_or_legal": "action_complaint_channel"}[ranking[0][0]]
+    m = brain.respond(action, Turn(intent=ranking[0][0], confidence=ranking[0][1], text=text, ranking=ranking)).message
+    assert m["meta"]["matter"] == matter and m["meta"]["kb_article"] and m["meta"]["scope"] == "in_scope"
