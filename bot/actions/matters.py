@@ -104,9 +104,6 @@ class MatterResolver:
             tied = [m for m, s in ranked if s >= NEAR_TIE * ranked[0][1] - 1e-9]
             if len(tied) == 1:
                 return Found(tied[0], "alias")
-            learned = self.model.posterior(text)  # 还房贷 of both loan and withdrawal: the model reads the whole
-            if learned and learned[0][0] in tied and learned[0][1] >= MODEL_SURE:
-                return Found(learned[0][0], "alias")
             hits = self.index.search(text, matters=tied, limit=1)
             return Found(hits[0].article.matter if hits else tied[0], "alias")
         hint = self.valid(turn.hint_matter)

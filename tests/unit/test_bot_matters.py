@@ -139,8 +139,3 @@ def test_an_uncued_fault_or_complaint_in_a_clear_matter_is_answered(brain, text,
     m = brain.respond(action, Turn(intent=ranking[0][0], confidence=ranking[0][1], text=text, ranking=ranking)).message
     assert m["meta"]["matter"] == matter and m["meta"]["kb_article"] and m["meta"]["scope"] == "in_scope"
 
-
-def test_aliases_tied_between_look_alike_matters_are_told_apart_by_a_sure_model(brain):
-    # the aliases of the loan and of the withdrawal match equally; taking the money out to repay is a withdrawal
-    got = reply(brain, "公积金里的钱能拿来还房贷吗", "ask_conditions", 0.9)["meta"]["matter"]
-    assert got == "housing-fund-withdrawal"
