@@ -25,7 +25,7 @@ DOMINANT_SCORE, DOMINANT_SHARE = 20.0, 3.0  # no telling word needed when retrie
 MAX_CANDIDATES = 3
 SHORT_ALIAS = 2.0  # a lone two-character alias (退休, 报销) yields to decisive retrieval for another matter
 NEAR_TIE = 0.75  # aliases scoring this close to the best are told apart by retrieval
-WEAK_ALIAS = 4.0  # a loose alias match (words apart) this weak yields when model and retrieval agree
+WEAK_ALIAS = 4.5  # a loose alias match (words apart) this weak yields when model and retrieval agree
 MODEL_SURE = 0.9  # the matter model's posterior that names a matter on a first turn without an alias
 MODEL_OVER_ALIAS = 0.99  # ... and that overrides a lone two-character alias of another matter
 
