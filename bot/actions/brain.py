@@ -289,7 +289,8 @@ class Brain:
     def complaint(self, turn: Turn) -> Reply:
         """Complaints and legal remedies are not help-desk matters: name the right channel, no handoff.
         A question about a matter that is such a channel (how to apply for labour arbitration) is answered."""
-        if turn.text and not turn.payload and (remedy := self.matters.remedy_matter(turn.text)):
+        asked = turn.intent in ASK_INTENTS
+        if turn.text and not turn.payload and (remedy := self.matters.remedy_matter(turn.text, asked)):
             return self._answer_in(turn, remedy, turn.text)
         kinds = complaint_kinds(turn.text or "") or ["hotline", "petition", "review", "court"]
         lines = [texts.COMPLAINT_HEAD] + [f"· {texts.COMPLAINT_CHANNELS[k]}" for k in kinds]

@@ -110,10 +110,8 @@ class MatterResolver:
         context = self.valid(turn.slots.get("matter"))
         ranked, guess = self._retrieve(text, followup=bool(hint or context))
         learned = self.model.posterior(text) if not (hint or context) else []
-        # retrieval's guess yields to a very sure model; to a sure one that retrieval ranks close behind
-        near = guess and learned and not self._dominant(ranked) and learned[0][0] in dict(ranked[:MAX_CANDIDATES])
-        if learned and learned[0][1] >= (MODEL_OVER_ALIAS if guess and not near else MODEL_SURE):
-            return Found(learned[0][0], "model")
+        if learned and learned[0][1] >= (MODEL_OVER_ALIAS if guess else MODEL_SURE):
+            return Found(learned[0][0], "model")  # retrieval's guess yields only to a very sure model
         if guess:
             return Found(guess, "search")
         if hint:
@@ -136,10 +134,12 @@ class MatterResolver:
             return learned[0][0]
         return None
 
-    def remedy_matter(self, text: str) -> str | None:
+    def remedy_matter(self, text: str, asked: bool = False) -> str | None:
         """A matter that is itself a complaint or dispute service (12315, labour arbitration) which the
-        text names: a question about using that service, not a complaint to route."""
-        matter = self.matcher.match(text).best
+        text names: a question about using that service, not a complaint to route. A text the NLU read
+        as a question (`asked`) may name it without an alias, when model and retrieval agree on it."""
+        match = self.matcher.match(text)
+        matter = match.best if match.candidates or not asked else self.sure_of(text)  # "跟公司打官司要交钱吗"
         return matter if matter and STRONG_COMPLAINT.search(self.names.get(matter, "")) else None
 
     def retrieved(self, text: str) -> str | None:
