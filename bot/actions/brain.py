@@ -38,7 +38,7 @@ ARTICLE_MIN_CONF = 0.2  # below: ask back with the candidate articles (no dev qu
 TRUST_SCOPE = 0.5  # an NLU scope intent this sure is believed without any keyword cue
 UNSURE_SMALLTALK = 0.7  # below: small talk with a cue for a person is read by its runner-up
 NEAR_SECOND = 0.8  # a second reading this close to the first is as likely (requests for a person)
-UNCUED_SCOPE = 0.95  # below: a fault or complaint without any cue for it is doubted when model and retrieval agree
+UNCUED_SCOPE = 0.95  # below: a fault without any cue is doubted when model and retrieval agree (complaints: 0.8)
 UNSURE_FAULT = 0.8  # below: a platform fault without any cue for one is doubted when the matter model is sure
 MAX_STEPS = 6
 ASK_INTENTS = frozenset({"ask_matter", *ASPECT_INTENTS})
@@ -118,9 +118,10 @@ class Brain:
         if not named and chat:
             placed = self.matters.retrieved(text)  # "失业了 社保断了怎么办" read as thanks
             named = bool(placed) and (action != "action_smalltalk" or self.matters.model_top(text) == placed)
-        uncued = (action == "action_platform_tech" and not PLATFORM_CUES.search(text.lower())) or (
-            action == "action_complaint_channel" and not COMPLAINT_CUES.search(text))
-        if not named and uncued and turn.confidence < UNCUED_SCOPE:
+        uncued = (action == "action_platform_tech" and not PLATFORM_CUES.search(text.lower())
+                  and turn.confidence < UNCUED_SCOPE) or (
+            action == "action_complaint_channel" and not COMPLAINT_CUES.search(text) and turn.confidence < UNSURE_FAULT)
+        if not named and uncued:
             named = bool(self.matters.sure_of(text))  # "施工证领了没按时开工会怎样" read as a fault
         content = named or bool(PLATFORM_CUES.search(text.lower()))
         unsure = turn.confidence < TRUST_SCOPE

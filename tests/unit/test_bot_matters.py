@@ -124,8 +124,8 @@ def test_a_loose_alias_yields_when_model_and_retrieval_agree_on_another_matter(b
 @pytest.mark.parametrize(
     ("text", "ranking", "matter"),
     [  # real parse rankings: a fault or complaint without any cue for it, in a matter model and retrieval agree on
-        ("把房子租给一家公司 他们要我开票 我又没有公司咋办", [("complaint_or_legal", 0.936), ("ask_conditions", 0.031)],
-         "individual-invoice"),
+        ("法人不配合变更 怎么办", [("complaint_or_legal", 0.503), ("platform_tech", 0.189), ("ask_matter", 0.121)],
+         "company-change"),
         ("我爸妈年纪大不会手机 公积金怎么取", [("complaint_or_legal", 0.558), ("ask_process", 0.255)],
          "housing-fund-withdrawal"),
     ],
@@ -143,4 +143,17 @@ def test_a_question_about_a_remedy_service_without_its_alias_is_answered_from_it
     assert m["meta"]["matter"] == "labor-dispute-arbitration" and m["meta"]["kb_article"]
     # a complaint the NLU is sure of still gets the channels, not an article
     m = reply(brain, "我对处罚决定不服 想打官司", "complaint_or_legal", 0.999)
+    assert m["meta"]["kb_article"] is None and m["meta"]["scope"] == "complaint_or_legal"
+
+
+@pytest.mark.parametrize(
+    ("text", "ranking"),
+    [  # real parse rankings: complaints about a matter's handling, with everyday words of complaint
+        ("提取公积金被拒了 理由也说不清楚 这个结果我不认", [("complaint_or_legal", 0.851), ("ask_progress", 0.1)]),
+        ("居住证明明符合条件 街道硬说不行 我要找上级部门", [("complaint_or_legal", 0.532), ("ask_conditions", 0.3)]),
+    ],
+)
+def test_a_complaint_naming_a_matter_with_everyday_words_of_complaint_gets_no_article(brain, text, ranking):
+    m = brain.respond("action_complaint_channel",
+                      Turn(intent=ranking[0][0], confidence=ranking[0][1], text=text, ranking=ranking)).message
     assert m["meta"]["kb_article"] is None and m["meta"]["scope"] == "complaint_or_legal"
