@@ -10,7 +10,6 @@ turn is about is decided by `bot.actions.matters`, which article answers it by
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 from bot.actions import texts
@@ -27,7 +26,7 @@ from bot.actions.handoff import Handoff, HelpStatusFn
 from bot.actions.handoff import when as _when  # noqa: F401 - re-exported for callers
 from bot.actions.matters import MatterResolver
 from bot.actions.ranking import ASPECT_INTENTS, ArticleRanker, Ranked, aspect_probs
-from bot.actions.turns import Reply, Turn, meta
+from bot.actions.turns import Reply, Turn, article_payload, matter_payload, meta
 from kb.loader import Article
 from kb.matching import MatterMatcher
 from kb.search import BM25Index
@@ -255,7 +254,7 @@ class Brain:
         if not ranked:
             return self._unanswered(turn, matter, "in_scope")
         if ranked[0].confidence < ARTICLE_MIN_CONF and len(ranked) > 1:
-            options = [(r.article.question or r.article.title, _article_payload(r.article.id)) for r in ranked]
+            options = [(r.article.question or r.article.title, article_payload(r.article.id)) for r in ranked]
             return self._clarify(turn, options, matter)
         return self._answer_reply(turn, ranked[0].article, "in_scope", question)
 
@@ -278,7 +277,7 @@ class Brain:
 
     def _matter_options(self, candidates: list[str]) -> list[tuple[str, str]]:
         names = self.matters.names
-        return [(names.get(m, m).translate(_NO_QUOTES), _matter_payload(m)) for m in candidates[:3]]
+        return [(names.get(m, m).translate(_NO_QUOTES), matter_payload(m)) for m in candidates[:3]]
 
     def platform_tech(self, turn: Turn) -> Reply:
         """Answer a portal fault from platform-tech articles, else hand off to the big-data center."""
@@ -370,7 +369,7 @@ class Brain:
             return self.platform_tech(turn)
         if runner_up == "complaint_or_legal" and COMPLAINT_CUES.search(text):
             return self.complaint(turn)
-        if _near_second(turn, "request_human") and HUMAN_CUES.search(text):
+        if turn.close_second("request_human", NEAR_SECOND) and HUMAN_CUES.search(text):
             return self.request_human(turn)  # "能不能有个人帮我看看": torn between complaint and a person
         if runner_up in CLOSING_INTENTS:
             return self.resolved(turn)
@@ -398,16 +397,3 @@ class Brain:
         question = question or slots.get("last_question") or (turn.text if not turn.payload else None)
         return self.handoffs.reply(turn, reason, scope=scope, matter=matter, question=question, now=now)
 
-
-def _near_second(turn: Turn, intent: str) -> bool:
-    """Whether `intent` is the first or second reading of a doubtful turn, close behind the first."""
-    top = [(n, p) for n, p in turn.ranking if n != "nlu_fallback"][:2]
-    return any(n == intent and p >= NEAR_SECOND * top[0][1] for n, p in top)
-
-
-def _matter_payload(matter: str) -> str:
-    return "/ask_matter" + json.dumps({"matter": matter})
-
-
-def _article_payload(article_id: str) -> str:
-    return "/ask_matter" + json.dumps({"article": article_id})
