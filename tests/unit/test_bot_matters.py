@@ -157,3 +157,9 @@ def test_a_complaint_naming_a_matter_with_everyday_words_of_complaint_gets_no_ar
     m = brain.respond("action_complaint_channel",
                       Turn(intent=ranking[0][0], confidence=ranking[0][1], text=text, ranking=ranking)).message
     assert m["meta"]["kb_article"] is None and m["meta"]["scope"] == "complaint_or_legal"
+
+
+def test_small_talk_with_a_word_of_some_paraphrases_gets_no_article(brain):
+    ranking = [("nlu_fallback", 0.3), ("ask_time_limit", 0.27), ("request_human", 0.223), ("chitchat", 0.163)]
+    m = reply(brain, "明天去迪士尼人多不多", "nlu_fallback", 0.3, ranking)
+    assert m["meta"]["kb_article"] is None
