@@ -1,6 +1,7 @@
 """Held-out benchmark of 小申: what citizens get, for the fast and the DIET pipelines.
 
     ./bangban bench nlu_heldout [--pipelines fast,diet] [--rasa URL --token T] [--file F ...] [-v]
+    ./bangban bench nlu_heldout --offline [--dev] [--file F ...] [-v]     (bench/nlu_offline.py: no servers)
 
 The questions are those of `tests/data/heldout.yml` and `tests/data/heldout-*.yml` unless
 `--file` (repeatable) names others. Without `--rasa`, starts a system (database, KB, action
@@ -82,6 +83,10 @@ def start_pipeline(config: str):
 
 
 def main() -> int:
+    if "--offline" in sys.argv[1:]:  # the offline dev loop: parses cached per model, the brain in-process
+        from bench.nlu_offline import main as offline
+
+        return offline([a for a in sys.argv[1:] if a != "--offline"])
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rasa", help="measure a running Rasa instead of starting systems")
     ap.add_argument("--token", default="", help="Rasa's --auth-token for --rasa (RASA_TOKEN)")

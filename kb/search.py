@@ -56,6 +56,12 @@ def _weighted_terms(article: Article) -> tuple[dict[str, float], dict[str, float
     return tf, own
 
 
+def _written_terms(article: Article) -> frozenset[str]:
+    """The terms of an article's own text (everything but the trainer-written paraphrases)."""
+    texts = (article.title, article.question, article.matter_name, *article.aliases, article.answer, *article.steps)
+    return frozenset(t for text in texts if text for t in tokenize(text))
+
+
 class _Postings:
     """An inverted index with BM25 statistics over given term frequencies (one dict per article)."""
 
@@ -100,12 +106,14 @@ class BM25Index:
 
     def _spread(self) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
         """Per term: the matters whose articles hold it, and those where at least half of them do
-        (only for terms held by at most a third of the matters)."""
+        (only for terms held by at most a third of the matters). Paraphrases do not count: their
+        everyday filler (明天, 问问, 楼下) would tell a matter the article's own text does not name."""
         sizes = Counter(a.matter for a in self.articles if a.matter)
+        written = [_written_terms(a) for a in self.articles]
         anywhere: dict[str, frozenset[str]] = {}
         core: dict[str, frozenset[str]] = {}
         for term, plist in self.postings.items():
-            counts = Counter(m for m in (self.articles[i].matter for i, _ in plist) if m)
+            counts = Counter(m for m in (self.articles[i].matter for i, _ in plist if term in written[i]) if m)
             anywhere[term] = frozenset(counts)
             if 3 * len(counts) <= len(sizes):  # a word of a third of the matters (证件) tells none
                 core[term] = frozenset(m for m, c in counts.items() if 2 * c >= sizes[m])

@@ -10,7 +10,6 @@ turn is about is decided by `bot.actions.matters`, which article answers it by
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 from bot.actions import texts
@@ -27,7 +26,7 @@ from bot.actions.handoff import Handoff, HelpStatusFn
 from bot.actions.handoff import when as _when  # noqa: F401 - re-exported for callers
 from bot.actions.matters import MatterResolver
 from bot.actions.ranking import ASPECT_INTENTS, ArticleRanker, Ranked, aspect_probs
-from bot.actions.turns import Reply, Turn, meta
+from bot.actions.turns import Reply, Turn, article_payload, matter_payload, meta
 from kb.loader import Article
 from kb.matching import MatterMatcher
 from kb.search import BM25Index
@@ -37,6 +36,8 @@ MIN_GLOBAL_SCORE = 4.0  # BM25 score a platform-tech article needs to answer a f
 ARTICLE_MIN_CONF = 0.2  # below: ask back with the candidate articles (no dev question was this flat)
 TRUST_SCOPE = 0.5  # an NLU scope intent this sure is believed without any keyword cue
 UNSURE_SMALLTALK = 0.7  # below: small talk with a cue for a person is read by its runner-up
+NEAR_SECOND = 0.8  # a second reading this close to the first is as likely (requests for a person)
+UNCUED_SCOPE = 0.95  # below: a fault without any cue is doubted when model and retrieval agree (complaints: 0.8)
 UNSURE_FAULT = 0.8  # below: a platform fault without any cue for one is doubted when the matter model is sure
 MAX_STEPS = 6
 ASK_INTENTS = frozenset({"ask_matter", *ASPECT_INTENTS})
@@ -108,18 +109,25 @@ class Brain:
         chat = action == "action_smalltalk" or turn.intent in FEEDBACK_INTENTS
         if chat and turn.confidence < UNSURE_SMALLTALK and CALL_FOR_PERSON.search(text):
             return "action_handoff"  # "有人值班吗 等半天了" read as feedback
+        if turn.intent == "feedback_unresolved" and HUMAN_CUES.search(text):
+            return "action_handoff"  # "我还是想问问窗口的老师": not helped, wants someone
+        if turn.intent == "ask_matter" and self._asks_for_person(turn):
+            return "action_handoff"  # "想找个具体办事的同志问问" read as a question about no matter
         named = bool(self.matters.named(turn))
         if not named and chat:
             placed = self.matters.retrieved(text)  # "失业了 社保断了怎么办" read as thanks
             named = bool(placed) and (action != "action_smalltalk" or self.matters.model_top(text) == placed)
-        fault = action == "action_platform_tech" and turn.confidence < UNSURE_FAULT
-        if not named and fault and not PLATFORM_CUES.search(text.lower()):
+        uncued = (action == "action_platform_tech" and not PLATFORM_CUES.search(text.lower())
+                  and turn.confidence < UNCUED_SCOPE) or (
+            action == "action_complaint_channel" and not COMPLAINT_CUES.search(text) and turn.confidence < UNSURE_FAULT)
+        if not named and uncued:
             named = bool(self.matters.sure_of(text))  # "施工证领了没按时开工会怎样" read as a fault
         content = named or bool(PLATFORM_CUES.search(text.lower()))
         unsure = turn.confidence < TRUST_SCOPE
         half_sure = turn.confidence < UNSURE_FAULT and (COMPLAINT_CUES.search(text) or self.matters.sure_of(text))
         doubtful = (
-            (action == "action_complaint_channel" and (unsure or named) and not COMPLAINT_CUES.search(text))
+            (action == "action_complaint_channel" and not COMPLAINT_CUES.search(text)
+             and (unsure or named or (turn.confidence < UNSURE_FAULT and HUMAN_CUES.search(text))))
             or (action == "action_handoff" and (unsure or half_sure) and not HUMAN_CUES.search(text))
             or (action == "action_smalltalk" and turn.confidence < UNSURE_SMALLTALK and HUMAN_CUES.search(text))
             or (action == "action_platform_tech" and named and not PLATFORM_STRONG.search(text.lower()))
@@ -135,6 +143,11 @@ class Brain:
         if runner_up in ASK_INTENTS or runner_up == "platform_tech" or backed:
             turn.ranking = [(runner_up, 0.0), *turn.ranking]
         return "action_fallback"
+
+    def _asks_for_person(self, turn: Turn) -> bool:
+        """A cue for a person, a request for one among the NLU's three best readings, and no matter named."""
+        top = [n for n, _ in turn.ranking[:3]]
+        return "request_human" in top and bool(HUMAN_CUES.search(turn.text or "")) and not self.matters.named(turn)
 
     # ----------------------------------------------------------------- replies
     def _article_text(self, article: Article) -> str:
@@ -241,7 +254,7 @@ class Brain:
         if not ranked:
             return self._unanswered(turn, matter, "in_scope")
         if ranked[0].confidence < ARTICLE_MIN_CONF and len(ranked) > 1:
-            options = [(r.article.question or r.article.title, _article_payload(r.article.id)) for r in ranked]
+            options = [(r.article.question or r.article.title, article_payload(r.article.id)) for r in ranked]
             return self._clarify(turn, options, matter)
         return self._answer_reply(turn, ranked[0].article, "in_scope", question)
 
@@ -264,7 +277,7 @@ class Brain:
 
     def _matter_options(self, candidates: list[str]) -> list[tuple[str, str]]:
         names = self.matters.names
-        return [(names.get(m, m).translate(_NO_QUOTES), _matter_payload(m)) for m in candidates[:3]]
+        return [(names.get(m, m).translate(_NO_QUOTES), matter_payload(m)) for m in candidates[:3]]
 
     def platform_tech(self, turn: Turn) -> Reply:
         """Answer a portal fault from platform-tech articles, else hand off to the big-data center."""
@@ -276,7 +289,8 @@ class Brain:
     def complaint(self, turn: Turn) -> Reply:
         """Complaints and legal remedies are not help-desk matters: name the right channel, no handoff.
         A question about a matter that is such a channel (how to apply for labour arbitration) is answered."""
-        if turn.text and not turn.payload and (remedy := self.matters.remedy_matter(turn.text)):
+        asked = turn.intent in ASK_INTENTS
+        if turn.text and not turn.payload and (remedy := self.matters.remedy_matter(turn.text, asked)):
             return self._answer_in(turn, remedy, turn.text)
         kinds = complaint_kinds(turn.text or "") or ["hotline", "petition", "review", "court"]
         lines = [texts.COMPLAINT_HEAD] + [f"· {texts.COMPLAINT_CHANNELS[k]}" for k in kinds]
@@ -355,8 +369,8 @@ class Brain:
             return self.platform_tech(turn)
         if runner_up == "complaint_or_legal" and COMPLAINT_CUES.search(text):
             return self.complaint(turn)
-        if runner_up == "request_human" and HUMAN_CUES.search(text):
-            return self.request_human(turn)
+        if turn.close_second("request_human", NEAR_SECOND) and HUMAN_CUES.search(text):
+            return self.request_human(turn)  # "能不能有个人帮我看看": torn between complaint and a person
         if runner_up in CLOSING_INTENTS:
             return self.resolved(turn)
         if runner_up in SMALLTALK_INTENTS:
@@ -383,10 +397,3 @@ class Brain:
         question = question or slots.get("last_question") or (turn.text if not turn.payload else None)
         return self.handoffs.reply(turn, reason, scope=scope, matter=matter, question=question, now=now)
 
-
-def _matter_payload(matter: str) -> str:
-    return "/ask_matter" + json.dumps({"matter": matter})
-
-
-def _article_payload(article_id: str) -> str:
-    return "/ask_matter" + json.dumps({"article": article_id})

@@ -25,6 +25,7 @@ DOMINANT_SCORE, DOMINANT_SHARE = 20.0, 3.0  # no telling word needed when retrie
 MAX_CANDIDATES = 3
 SHORT_ALIAS = 2.0  # a lone two-character alias (退休, 报销) yields to decisive retrieval for another matter
 NEAR_TIE = 0.75  # aliases scoring this close to the best are told apart by retrieval
+WEAK_ALIAS = 4.5  # a loose alias match (words apart) this weak yields when model and retrieval agree
 MODEL_SURE = 0.9  # the matter model's posterior that names a matter on a first turn without an alias
 MODEL_OVER_ALIAS = 0.99  # ... and that overrides a lone two-character alias of another matter
 
@@ -83,7 +84,8 @@ class MatterResolver:
     def resolve(self, turn: Turn) -> Found:
         """The matter of the turn and where it came from."""
         text = turn.text or ""
-        aliases = dict(self.matcher.match(text).candidates)
+        match = self.matcher.match(text)
+        aliases = dict(match.candidates)
         cands = dict(aliases)
         for m in self.entity_matters(turn):
             cands[m] = cands.get(m, 0.0) + 2.0
@@ -94,6 +96,9 @@ class MatterResolver:
             learned = self.model.posterior(text)  # 退休 in "退休返聘的员工要交社保吗"
             if learned and learned[0][0] not in cands and learned[0][1] >= MODEL_OVER_ALIAS:
                 return Found(learned[0][0], "model")
+        loose = aliases and not match.phrases and max(aliases.values()) <= WEAK_ALIAS
+        if loose and (agreed := self.sure_of(text)) not in (None, *cands):
+            return Found(agreed, "model")  # a loose 单位社保 in "新公司的公章发票社保能一次办完吗"
         if cands:
             ranked = sorted(cands.items(), key=lambda kv: -kv[1])
             tied = [m for m, s in ranked if s >= NEAR_TIE * ranked[0][1] - 1e-9]
@@ -129,10 +134,12 @@ class MatterResolver:
             return learned[0][0]
         return None
 
-    def remedy_matter(self, text: str) -> str | None:
+    def remedy_matter(self, text: str, asked: bool = False) -> str | None:
         """A matter that is itself a complaint or dispute service (12315, labour arbitration) which the
-        text names: a question about using that service, not a complaint to route."""
-        matter = self.matcher.match(text).best
+        text names: a question about using that service, not a complaint to route. A text the NLU read
+        as a question (`asked`) may name it without an alias, when model and retrieval agree on it."""
+        match = self.matcher.match(text)
+        matter = match.best if match.candidates or not asked else self.sure_of(text)  # "跟公司打官司要交钱吗"
         return matter if matter and STRONG_COMPLAINT.search(self.names.get(matter, "")) else None
 
     def retrieved(self, text: str) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,11 @@ class Turn:
     ranking: list[tuple[str, float]] = field(default_factory=list)
     hint_matter: str | None = None
     slots: dict[str, Any] = field(default_factory=dict)
+
+    def close_second(self, intent: str, share: float) -> bool:
+        """Whether `intent` is the NLU's first or second reading, at least `share` of the first."""
+        top = [(n, p) for n, p in self.ranking if n != "nlu_fallback"][:2]
+        return any(n == intent and p >= share * top[0][1] for n, p in top)
 
     @classmethod
     def from_parse(cls, parse: dict[str, Any]) -> Turn:
@@ -58,3 +64,13 @@ def meta(turn: Turn, scope: str, matter: str | None = None, article: str | None 
         "kb_article": article,
         "scope": scope,
     }
+
+
+def matter_payload(matter: str) -> str:
+    """The payload of a clarification button naming a matter."""
+    return "/ask_matter" + json.dumps({"matter": matter})
+
+
+def article_payload(article_id: str) -> str:
+    """The payload of a clarification button naming an article."""
+    return "/ask_matter" + json.dumps({"article": article_id})

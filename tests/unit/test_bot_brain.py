@@ -188,3 +188,30 @@ def test_unsure_feedback_calling_for_someone_is_handed_off(brain):
     assert "handoff" in r.message and r.message["meta"]["kb_article"] is None
     turn = Turn(intent="thanks", confidence=0.6, text="好的 谢谢你们", ranking=[("thanks", 0.6), ("chitchat", 0.3)])
     assert "handoff" not in brain.respond("action_smalltalk", turn).message
+
+
+@pytest.mark.parametrize(
+    ("action", "text", "ranking"),
+    [  # requests for a person phrased without 人工, read by the NLU as something else (real parse rankings)
+        ("action_complaint_channel", "这个问题太复杂了 还是找个懂行的吧",
+         [("complaint_or_legal", 0.517), ("request_human", 0.196), ("feedback_resolved", 0.049)]),
+        ("action_fallback", "能不能有个人帮我看看我的材料对不对",
+         [("nlu_fallback", 0.3), ("complaint_or_legal", 0.494), ("request_human", 0.493)]),
+        ("action_feedback_unresolved", "我还是想问问窗口的老师",
+         [("feedback_unresolved", 0.56), ("ask_matter", 0.282), ("request_human", 0.069)]),
+        ("action_answer", "想找个具体办事的同志问问", [("ask_matter", 0.65), ("request_human", 0.327)]),
+        ("action_answer", "我要和办事员通话",
+         [("ask_matter", 0.426), ("complaint_or_legal", 0.306), ("request_human", 0.179)]),
+    ],
+)
+def test_a_request_for_a_person_without_the_usual_words_is_handed_off(brain, action, text, ranking):
+    turn = Turn(intent=ranking[0][0], confidence=ranking[0][1], text=text, ranking=ranking)
+    r = brain.respond(action, turn)
+    assert "handoff" in r.message and r.message["meta"]["kb_article"] is None
+
+
+def test_a_question_naming_a_matter_with_a_person_word_is_still_answered(brain):
+    ranking = [("ask_matter", 0.6), ("request_human", 0.2), ("ask_process", 0.1)]
+    turn = Turn(intent="ask_matter", confidence=0.6, text="教师资格证的认定找哪个老师办", ranking=ranking)
+    r = brain.respond("action_answer", turn)
+    assert "handoff" not in r.message and r.message["meta"]["matter"] == "teacher-qualification"

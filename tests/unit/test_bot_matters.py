@@ -110,3 +110,56 @@ def test_everyday_names_added_to_the_kb_aliases_name_their_matters():
         ranking = [("nlu_fallback", 0.3), ("chitchat", 0.25), ("ask_conditions", 0.2)]
         turn = Turn(intent="nlu_fallback", confidence=0.3, text=text, ranking=ranking)
         assert brain.respond("action_fallback", turn).message["meta"]["matter"] == "school-enrollment", text
+
+
+def test_a_loose_alias_yields_when_model_and_retrieval_agree_on_another_matter(brain):
+    # 单位社保 matched from words apart (社保) against the one-thing of opening a company
+    assert reply(brain, "新公司的公章发票社保能一次办完吗", "ask_conditions", 0.99)["meta"]["matter"] == \
+        "company-startup-one-thing"
+    # an exact short alias stays (SC证 is the food production licence)
+    got = reply(brain, "SC证从申请到拿证多长时间", "ask_time_limit", 0.9)["meta"]["matter"]
+    assert got == "food-production-license"
+
+
+@pytest.mark.parametrize(
+    ("text", "ranking", "matter"),
+    [  # real parse rankings: a fault or complaint without any cue for it, in a matter model and retrieval agree on
+        ("法人不配合变更 怎么办", [("complaint_or_legal", 0.503), ("platform_tech", 0.189), ("ask_matter", 0.121)],
+         "company-change"),
+        ("我爸妈年纪大不会手机 公积金怎么取", [("complaint_or_legal", 0.558), ("ask_process", 0.255)],
+         "housing-fund-withdrawal"),
+    ],
+)
+def test_an_uncued_fault_or_complaint_in_a_clear_matter_is_answered(brain, text, ranking, matter):
+    action = {"platform_tech": "action_platform_tech", "complaint_or_legal": "action_complaint_channel"}[ranking[0][0]]
+    m = brain.respond(action, Turn(intent=ranking[0][0], confidence=ranking[0][1], text=text, ranking=ranking)).message
+    assert m["meta"]["matter"] == matter and m["meta"]["kb_article"] and m["meta"]["scope"] == "in_scope"
+
+
+
+def test_a_question_about_a_remedy_service_without_its_alias_is_answered_from_it(brain):
+    # read by the NLU as a question about fees, with a strong complaint word: labour arbitration's own article
+    m = reply(brain, "跟公司打官司要交钱吗", "ask_fees", 0.727, [("ask_fees", 0.727), ("complaint_or_legal", 0.171)])
+    assert m["meta"]["matter"] == "labor-dispute-arbitration" and m["meta"]["kb_article"]
+    # a complaint the NLU is sure of still gets the channels, not an article
+    m = reply(brain, "我对处罚决定不服 想打官司", "complaint_or_legal", 0.999)
+    assert m["meta"]["kb_article"] is None and m["meta"]["scope"] == "complaint_or_legal"
+
+
+@pytest.mark.parametrize(
+    ("text", "ranking"),
+    [  # real parse rankings: complaints about a matter's handling, with everyday words of complaint
+        ("提取公积金被拒了 理由也说不清楚 这个结果我不认", [("complaint_or_legal", 0.851), ("ask_progress", 0.1)]),
+        ("居住证明明符合条件 街道硬说不行 我要找上级部门", [("complaint_or_legal", 0.532), ("ask_conditions", 0.3)]),
+    ],
+)
+def test_a_complaint_naming_a_matter_with_everyday_words_of_complaint_gets_no_article(brain, text, ranking):
+    m = brain.respond("action_complaint_channel",
+                      Turn(intent=ranking[0][0], confidence=ranking[0][1], text=text, ranking=ranking)).message
+    assert m["meta"]["kb_article"] is None and m["meta"]["scope"] == "complaint_or_legal"
+
+
+def test_small_talk_with_a_word_of_some_paraphrases_gets_no_article(brain):
+    ranking = [("nlu_fallback", 0.3), ("ask_time_limit", 0.27), ("request_human", 0.223), ("chitchat", 0.163)]
+    m = reply(brain, "明天去迪士尼人多不多", "nlu_fallback", 0.3, ranking)
+    assert m["meta"]["kb_article"] is None

@@ -88,6 +88,8 @@ def test_generated_entity_data_is_current():
 # The evaluation sets (never trained on) and the least number of questions each must hold.
 EVAL_SETS = {"heldout": (heldout_files(), 320), "golive": ([GOLIVE], 80)}  # heldout-*.yml: the matter waves
 LEAK_SETS = {**EVAL_SETS, "dev": ([DEV], 100)}  # the dev questions are checked for leaks and overlap too
+LEAK_SETS["dev-wave2-a"] = ([DEV.parent / "dev-wave2-a.yml"], 100)  # session 6: wave-2 dev questions
+LEAK_SETS["dev-wave2-b"] = ([DEV.parent / "dev-wave2-b.yml"], 100)  # wave-2 dev questions (session 6)
 NO_ARTICLE = NO_ARTICLE_KINDS & KINDS
 NEAR = 0.9  # similarity from which an evaluation text counts as a reworded training example or KB wording
 _PUNCT = re.compile(r"[\s\W_]+")

@@ -138,3 +138,16 @@ def test_a_named_alias_does_not_flatten_the_ranking_within_its_matter():
     within = idx.scores(["老年综合津贴"], within_matter=True)
     assert within.get(process, 0) > 0 and faq not in within
     assert faq in idx.scores(["津贴"], within_matter=True)  # the alias's words still tell its matter's articles
+
+
+def test_a_word_only_in_paraphrases_tells_no_matter():
+    # paraphrases are searched, but their everyday filler (明天) must not make a word telling of a matter
+    arts = [
+        article("no-criminal-record-certificate.process", "process", "无犯罪记录证明怎么开", "在随申办申请",
+                paraphrases=("明天就要用无犯罪证明 来得及吗", "开个无犯罪证明")),
+        article("id-card-renewal.process", "process", "身份证怎么补办", "到派出所办理"),
+    ]
+    index = BM25Index(arts)
+    assert index.search("明天要用无犯罪证明")[0].article.matter == "no-criminal-record-certificate"
+    assert index.specific_terms("明天去迪士尼人多不多", "no-criminal-record-certificate") == []
+    assert index.specific_terms("无犯罪证明怎么开", "no-criminal-record-certificate")
