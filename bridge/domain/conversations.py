@@ -64,7 +64,7 @@ class Conversations:
         self._inserts = InsertBatcher(store.conversations)
         self._sets = UpdateBatcher(store.conversations)
         # guarded transitions arriving together share one bulk write; a token tells each caller if it won
-        self._claims = ClaimBatcher(store.conversations, "transition_token")
+        self._claims = ClaimBatcher(store.conversations, "transition_tokens")
 
     async def get(self, conversation_id: str, fresh: bool = False) -> dict | None:
         """The conversation (from the coherent cache unless `fresh`), or None."""

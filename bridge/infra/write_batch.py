@@ -141,14 +141,15 @@ class UpdateBatcher(InsertBatcher):
 class ClaimBatcher(InsertBatcher):
     """Guarded single-document updates batched into one `bulk_write`; each caller learns if its guard matched.
 
-    A bulk write reports how many updates matched in all, not which. So every update also records
-    a token in its document: the last one in `token_field`, or with `keep` > 1 the last `keep` in an
-    array (several updates of one document may all match, e.g. an agent's slots). When fewer
-    matched than were sent, one read of the documents tells whose token is there. Alone, an update
-    is sent as `update_one` and its count is the answer.
+    A bulk write reports how many updates matched in all, not which. So every update also pushes
+    a token into its document's `token_field`, an array of the last `keep` tokens: several updates
+    of one document in one batch may all match (an agent's slots; a transition whose guard the
+    update leaves true), and each must find its own. `keep` bounds the updates of one document that
+    can match in one batch. When fewer matched than were sent, one read of the documents tells
+    whose token is there. Alone, an update is sent as `update_one` and its count is the answer.
     """
 
-    def __init__(self, collection: AsyncCollection, token_field: str, keep: int = 1,
+    def __init__(self, collection: AsyncCollection, token_field: str, keep: int = 8,
                  max_batch: int = MAX_BATCH) -> None:
         super().__init__(collection, max_batch)
         self.token_field = token_field
@@ -158,10 +159,7 @@ class ClaimBatcher(InsertBatcher):
         """Apply `update` to the document `query` matches (`query` names its `_id`); whether it matched."""
         token = uuid.uuid4().hex
         update = {k: dict(v) for k, v in update.items()}
-        if self.keep > 1:
-            update.setdefault("$push", {})[self.token_field] = {"$each": [token], "$slice": -self.keep}
-        else:
-            update.setdefault("$set", {})[self.token_field] = token
+        update.setdefault("$push", {})[self.token_field] = {"$each": [token], "$slice": -self.keep}
         fut = self._enqueue([{"q": query, "u": update, "t": token}])[0]
         await fut
         return fut.result() is True  # type: ignore[comparison-overlap]
@@ -206,8 +204,7 @@ class ClaimBatcher(InsertBatcher):
         def won(i: int, d: dict[str, Any]) -> Any:
             if i in errors:
                 return errors[i]
-            have = found.get(d["q"]["_id"])
-            return d["t"] in have if isinstance(have, list) else d["t"] == have
+            return d["t"] in (found.get(d["q"]["_id"]) or [])
 
         return [won(i, d) for i, d in enumerate(docs)]
 

@@ -155,6 +155,19 @@ async def test_batched_guarded_claims_tell_each_caller_whether_it_won(db):
     assert await batcher.claim({"_id": 0, "state": "bot"}, {"$set": {"state": "x"}}) is False  # alone
 
 
+async def test_claims_of_one_document_that_all_match_are_all_told_they_won(db):
+    """Updates whose guard they leave true (a note on an open conversation) may all match in one batch."""
+    coll = db.claims_all
+    await coll.drop()
+    await coll.insert_one({"_id": "c", "state": "with_agent", "notes": 0})
+    batcher = ClaimBatcher(coll, "claim_tokens")
+    states = ["with_agent"] * 5 + ["bot"]  # one guard fails: fewer matched than sent, so the tokens are read
+    results = await asyncio.gather(*(batcher.claim({"_id": "c", "state": st}, {"$inc": {"notes": 1}})
+                                     for st in states))
+    assert batcher.batches < len(states)
+    assert results == [True] * 5 + [False] and (await coll.find_one({"_id": "c"}))["notes"] == 5
+
+
 async def test_batched_slot_reservations_never_pass_capacity(db):
     """Several reservations of one agent in one batch may all win: the tokens are kept in an array."""
     coll = db.slots
