@@ -215,3 +215,18 @@ def test_a_question_naming_a_matter_with_a_person_word_is_still_answered(brain):
     turn = Turn(intent="ask_matter", confidence=0.6, text="教师资格证的认定找哪个老师办", ranking=ranking)
     r = brain.respond("action_answer", turn)
     assert "handoff" not in r.message and r.message["meta"]["matter"] == "teacher-qualification"
+
+
+@pytest.mark.parametrize(
+    ("text", "ranking", "articles"),
+    [  # the matter's own words (身份证, 公积金) are in all its articles: the words that tell one apart decide
+        ("身份证掉了 补办要带什么东西", [("ask_materials", 0.99)], {"id-card-renewal.materials"}),
+        ("老公的公积金我能帮他取吗", [("ask_conditions", 0.93), ("ask_matter", 0.02)],
+         {"housing-fund-withdrawal.faq.06", "housing-fund-withdrawal.faq.07"}),  # a spouse's fund
+        ("提车以后上牌需要什么资料", [("ask_materials", 0.81), ("ask_conditions", 0.15)],
+         {"vehicle-registration.materials"}),
+    ],
+)
+def test_the_article_is_told_apart_by_the_words_of_its_matter_that_differ(brain, text, ranking, articles):
+    turn = Turn(intent=ranking[0][0], confidence=ranking[0][1], text=text, ranking=ranking)
+    assert brain.respond("action_answer", turn).message["meta"]["kb_article"] in articles
