@@ -4,9 +4,9 @@ Each article is scored on four signals, combined linearly:
 - BM25 over its fields (the KB index), normalised by the best candidate;
 - BM25 with the inverse document frequency of the matter's own articles (a word all of them
   hold tells none of them apart), normalised likewise;
-- character-bigram similarity of the question to the article's own questions: its
+- character uni- and bigram similarity of the question to the article's own questions: its
   `question`, `title` and the trainer-written `paraphrases` (the ranking's training data),
-  each bigram weighted by its inverse document frequency over the matter's articles;
+  each n-gram weighted by its inverse document frequency over the matter's articles;
 - the probability that the question asks the article's aspect, from the NLU intent
   ranking blended with lexical cues (a signal, never a filter).
 The winner's confidence is a softmax over the candidates' combined scores.
@@ -51,7 +51,7 @@ SYNONYMS = (
     ("十五年", "15年"), ("没满", "不满"), ("老公", "配偶"), ("老婆", "配偶"), ("爸妈", "父母"),
 )
 # Chosen on the dev questions (5-fold cross-validated, session 7): BM25 over the whole KB and within the
-# matter, the similarity with bigram weights within the matter, the asked aspect.
+# matter, the similarity with n-gram weights within the matter, the asked aspect.
 W_BM25, W_BM25_MATTER, W_SIM, W_ASPECT = 0.25, 0.25, 2.0, 0.9
 GENERAL_TO_PROCESS = 0.5  # share of a general question's probability credited to the process article
 FAQ_PRIOR = 0.3  # aspect probability credited to a FAQ (it answers no single aspect)
@@ -82,28 +82,29 @@ def aspect_probs(text: str, ranking: Sequence[tuple[str, float]]) -> dict[str, f
     return {a: nlu_w * nlu.get(a, 0.0) + (1 - nlu_w) * cue_p.get(a, 0.0) for a in (*ASPECT_INTENTS.values(),)}
 
 
-def _bigrams(text: str) -> frozenset[str]:
+def _grams(text: str) -> frozenset[str]:
+    """Character unigrams and bigrams of the normalised text, everyday words folded to the KB's."""
     t = re.sub(r"[\W_]+", "", normalize(text))
     for word, canonical in SYNONYMS:
         t = t.replace(word, canonical)
-    return frozenset(t[i : i + 2] for i in range(len(t) - 1)) if len(t) > 1 else frozenset({t})
+    return frozenset(t) | frozenset(t[i : i + 2] for i in range(len(t) - 1))
 
 
 @lru_cache(maxsize=4096)
 def _article_grams(article: Article) -> tuple[frozenset[str], ...]:
     texts = [article.question, article.title, *getattr(article, "paraphrases", ())]
-    return tuple(_bigrams(t) for t in texts if t)
+    return tuple(_grams(t) for t in texts if t)
 
 
 def similarity(question: str, article: Article, matter_words: Sequence[str] = (),
                idf: dict[str, float] | None = None, sizes: dict[frozenset[str], float] | None = None) -> float:
-    """Best Dice coefficient of the question's bigrams against the article's own questions;
-    with `idf`, each bigram weighs its inverse document frequency (流产 counts, 能领 hardly);
-    `sizes` memoises the weights of the articles' bigram sets."""
+    """Best Dice coefficient of the question's character uni- and bigrams against the article's own
+    questions; with `idf`, each n-gram weighs its inverse document frequency (流产 counts, 能领 hardly);
+    `sizes` memoises the weights of the articles' n-gram sets."""
     q = question
     for w in matter_words:  # the matter's name says nothing about which article answers
         q = q.replace(w, "")
-    qg = _bigrams(q)
+    qg = _grams(q)
     if not qg:
         return 0.0
     weight = (lambda gs: sum(idf.get(g, 1.0) for g in gs)) if idf else len
@@ -121,7 +122,7 @@ def similarity(question: str, article: Article, matter_words: Sequence[str] = ()
 
 
 def gram_idf(articles: Sequence[Article]) -> dict[str, float]:
-    """Inverse document frequency of the bigrams of the articles' own questions (an article = a document)."""
+    """Inverse document frequency of the n-grams of the articles' own questions (an article = a document)."""
     df: dict[str, int] = {}
     for a in articles:
         for g in frozenset().union(*_article_grams(a)):
@@ -131,7 +132,7 @@ def gram_idf(articles: Sequence[Article]) -> dict[str, float]:
 
 
 def gram_idf_by_matter(articles: Sequence[Article]) -> dict[str | None, dict[str, float]]:
-    """`gram_idf` over the articles of each matter: a bigram every article of the matter holds (生育 in
+    """`gram_idf` over the articles of each matter: an n-gram every article of the matter holds (生育 in
     maternity benefit) weighs little, one of a single article (流产) much."""
     groups: dict[str | None, list[Article]] = {}
     for a in articles:

@@ -230,3 +230,18 @@ def test_a_question_naming_a_matter_with_a_person_word_is_still_answered(brain):
 def test_the_article_is_told_apart_by_the_words_of_its_matter_that_differ(brain, text, ranking, articles):
     turn = Turn(intent=ranking[0][0], confidence=ranking[0][1], text=text, ranking=ranking)
     assert brain.respond("action_answer", turn).message["meta"]["kb_article"] in articles
+
+
+@pytest.mark.parametrize(
+    ("text", "entity", "ranking", "article"),
+    [  # the question shares single characters, not whole bigrams, with the FAQ on its situation (real parses)
+        ("在国外看病的钱能报吗", None, [("ask_conditions", 0.742), ("ask_matter", 0.059), ("ask_fees", 0.049),
+                                ("request_human", 0.043), ("ask_process", 0.041)], "medical-reimbursement.faq.04"),
+        ("注销以后公司的社保账户怎么办", "company-deregistration", [("ask_matter", 0.754), ("ask_process", 0.112),
+         ("ask_conditions", 0.063), ("complaint_or_legal", 0.041)], "company-deregistration.faq.06"),
+    ],
+)
+def test_a_faq_on_the_asked_situation_beats_the_aspect_article(brain, text, entity, ranking, article):
+    entities = [{"entity": "matter", "value": entity}] if entity else []
+    turn = Turn(intent=ranking[0][0], confidence=ranking[0][1], text=text, ranking=ranking, entities=entities)
+    assert brain.respond("action_answer", turn).message["meta"]["kb_article"] == article
