@@ -245,3 +245,11 @@ def test_a_faq_on_the_asked_situation_beats_the_aspect_article(brain, text, enti
     entities = [{"entity": "matter", "value": entity}] if entity else []
     turn = Turn(intent=ranking[0][0], confidence=ranking[0][1], text=text, ranking=ranking, entities=entities)
     assert brain.respond("action_answer", turn).message["meta"]["kb_article"] == article
+
+
+@pytest.mark.parametrize("text", ["从外省转学来上海读书 手续怎么办", "老家的孩子转学到上海来 怎么办"])
+def test_a_plain_how_to_question_gets_the_process_article_not_a_faq_on_its_situation(brain, text):
+    # the process article's paraphrases word the plain question (转学手续怎么办), not only the online way
+    ranking = [("ask_matter", 0.6), ("ask_process", 0.2), ("ask_progress", 0.1)]
+    turn = Turn(intent="ask_matter", confidence=0.6, text=text, ranking=ranking)
+    assert brain.respond("action_answer", turn).message["meta"]["kb_article"] == "school-transfer.process"
