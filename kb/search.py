@@ -76,16 +76,39 @@ class _Postings:
         self.avg_len = (sum(self.lengths) / n) if n else 1.0
         self.idf = {t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in self.postings.items()}
 
-    def scores(self, terms: Sequence[str]) -> dict[int, float]:
+    def scores(self, terms: Sequence[str], idf: dict[str, float] | None = None,
+               members: frozenset[int] | None = None) -> dict[int, float]:
+        """BM25 of the articles sharing a term; `idf` replaces the index-wide one (a term missing from it
+        counts nothing) and `members` keeps only those articles."""
         out: dict[int, float] = defaultdict(float)
         k1, b, avg = self.k1, self.b, self.avg_len
+        weights = self.idf if idf is None else idf
         for term in set(terms):
             plist = self.postings.get(term)
-            if not plist:
+            w = weights.get(term)
+            if not plist or not w:
                 continue
-            idf = self.idf[term]
             for i, freq in plist:
-                out[i] += idf * freq * (k1 + 1) / (freq + k1 * (1 - b + b * self.lengths[i] / avg))
+                if members is None or i in members:
+                    out[i] += w * freq * (k1 + 1) / (freq + k1 * (1 - b + b * self.lengths[i] / avg))
+        return out
+
+    def idf_by_group(self, groups: Sequence[str | None]) -> dict[str, tuple[frozenset[int], dict[str, float]]]:
+        """Per group (the matter of each document): its documents and the inverse document frequency
+        over them only, in one pass over the postings."""
+        members: dict[str, set[int]] = defaultdict(set)
+        for i, g in enumerate(groups):
+            if g:
+                members[g].add(i)
+        df: dict[str, Counter[str]] = defaultdict(Counter)
+        for term, plist in self.postings.items():
+            for i, _ in plist:
+                if groups[i]:
+                    df[groups[i]][term] += 1
+        out = {}
+        for g, ids in members.items():
+            n = len(ids)
+            out[g] = (frozenset(ids), {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df[g].items()})
         return out
 
 
@@ -102,6 +125,7 @@ class BM25Index:
         self._own = _Postings([own for _, own in tfs], k1, b)
         self.postings, self.idf = self._all.postings, self._all.idf
         self.matters = sorted({a.matter for a in self.articles if a.matter})
+        self._matter_stats = self._own.idf_by_group([a.matter for a in self.articles])
         self.term_matters, self.term_core = self._spread()
 
     def _spread(self) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
@@ -140,6 +164,14 @@ class BM25Index:
         matter-wide fields (aliases), which add the same to every article of a matter and so flatten
         the differences between them (a compound alias such as 老年综合津贴 named in the question)."""
         return (self._own if within_matter else self._all).scores(terms)
+
+    def scores_in_matter(self, terms: Sequence[str], matter: str) -> dict[int, float]:
+        """BM25 of the articles of `matter` with the inverse document frequency of that matter's articles
+        (their own fields, not the aliases): a word every article of the matter holds (生育津贴 in each
+        article of maternity benefit) says nothing about which of them answers, while a word of one
+        (流产) says much."""
+        stats = self._matter_stats.get(matter)
+        return self._own.scores(terms, stats[1], stats[0]) if stats else {}
 
     def search(
         self,

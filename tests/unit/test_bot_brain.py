@@ -215,3 +215,41 @@ def test_a_question_naming_a_matter_with_a_person_word_is_still_answered(brain):
     turn = Turn(intent="ask_matter", confidence=0.6, text="教师资格证的认定找哪个老师办", ranking=ranking)
     r = brain.respond("action_answer", turn)
     assert "handoff" not in r.message and r.message["meta"]["matter"] == "teacher-qualification"
+
+
+@pytest.mark.parametrize(
+    ("text", "ranking", "articles"),
+    [  # the matter's own words (身份证, 公积金) are in all its articles: the words that tell one apart decide
+        ("身份证掉了 补办要带什么东西", [("ask_materials", 0.99)], {"id-card-renewal.materials"}),
+        ("老公的公积金我能帮他取吗", [("ask_conditions", 0.93), ("ask_matter", 0.02)],
+         {"housing-fund-withdrawal.faq.06", "housing-fund-withdrawal.faq.07"}),  # a spouse's fund
+        ("提车以后上牌需要什么资料", [("ask_materials", 0.81), ("ask_conditions", 0.15)],
+         {"vehicle-registration.materials"}),
+    ],
+)
+def test_the_article_is_told_apart_by_the_words_of_its_matter_that_differ(brain, text, ranking, articles):
+    turn = Turn(intent=ranking[0][0], confidence=ranking[0][1], text=text, ranking=ranking)
+    assert brain.respond("action_answer", turn).message["meta"]["kb_article"] in articles
+
+
+@pytest.mark.parametrize(
+    ("text", "entity", "ranking", "article"),
+    [  # the question shares single characters, not whole bigrams, with the FAQ on its situation (real parses)
+        ("在国外看病的钱能报吗", None, [("ask_conditions", 0.742), ("ask_matter", 0.059), ("ask_fees", 0.049),
+                                ("request_human", 0.043), ("ask_process", 0.041)], "medical-reimbursement.faq.04"),
+        ("注销以后公司的社保账户怎么办", "company-deregistration", [("ask_matter", 0.754), ("ask_process", 0.112),
+         ("ask_conditions", 0.063), ("complaint_or_legal", 0.041)], "company-deregistration.faq.06"),
+    ],
+)
+def test_a_faq_on_the_asked_situation_beats_the_aspect_article(brain, text, entity, ranking, article):
+    entities = [{"entity": "matter", "value": entity}] if entity else []
+    turn = Turn(intent=ranking[0][0], confidence=ranking[0][1], text=text, ranking=ranking, entities=entities)
+    assert brain.respond("action_answer", turn).message["meta"]["kb_article"] == article
+
+
+@pytest.mark.parametrize("text", ["从外省转学来上海读书 手续怎么办", "老家的孩子转学到上海来 怎么办"])
+def test_a_plain_how_to_question_gets_the_process_article_not_a_faq_on_its_situation(brain, text):
+    # the process article's paraphrases word the plain question (转学手续怎么办), not only the online way
+    ranking = [("ask_matter", 0.6), ("ask_process", 0.2), ("ask_progress", 0.1)]
+    turn = Turn(intent="ask_matter", confidence=0.6, text=text, ranking=ranking)
+    assert brain.respond("action_answer", turn).message["meta"]["kb_article"] == "school-transfer.process"

@@ -151,3 +151,15 @@ def test_a_word_only_in_paraphrases_tells_no_matter():
     assert index.search("明天要用无犯罪证明")[0].article.matter == "no-criminal-record-certificate"
     assert index.specific_terms("明天去迪士尼人多不多", "no-criminal-record-certificate") == []
     assert index.specific_terms("无犯罪证明怎么开", "no-criminal-record-certificate")
+
+
+def test_within_a_matter_a_word_all_its_articles_hold_tells_none_apart():
+    idx = BM25Index(ARTICLES)
+    matter = "housing-fund-withdrawal"
+    scores = idx.scores_in_matter(idx.terms("租房公积金"), matter)
+    assert max(scores, key=scores.get) == idx.by_id["housing-fund-withdrawal.faq.01"]
+    assert {idx.articles[i].matter for i in scores} == {matter}
+    shared = idx.scores_in_matter(["公积金"], matter)  # in every article of the matter
+    own = idx.scores_in_matter(["租房"], matter)  # in one of them
+    assert max(shared.values()) < 0.5 * max(own.values())
+    assert idx.scores_in_matter(["租房"], "no-such-matter") == {}
