@@ -28,8 +28,9 @@ def ask(brain: Brain) -> dict:
     return brain.respond("action_answer", turn).message
 
 
-async def bot_answer(runtime: Runtime, wanted: str | None = None, timeout_s: float = 10.0) -> dict:
-    """The bot's answer, asked again (as by new questions) until it contains `wanted` or time is up."""
+async def bot_answer(runtime: Runtime, wanted: str | None = None, timeout_s: float = 60.0) -> dict:
+    """The bot's answer, asked again (as by new questions) until it contains `wanted` or time is up
+    (the index is rebuilt in the background: 3-5 s on an idle machine, longer on a busy one)."""
     deadline = asyncio.get_running_loop().time() + timeout_s
     while True:
         message = ask(await runtime.brain())
