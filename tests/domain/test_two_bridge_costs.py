@@ -15,6 +15,7 @@ import pytest
 from bridge.domain.notify.citizens import CitizenPresence
 from bridge.infra.conv_cache import ConversationCache
 from bridge.infra.message_store import MessageStore
+from bridge.infra.read_batch import ReadBatcher
 from bridge.infra.redis_events import ReadGuard
 from ops.procs import free_port
 from tests.domain.conftest import Desk
@@ -150,3 +151,13 @@ async def test_citizen_presence_across_processes_without_a_count_per_question(de
     finally:
         await here.close()
         await there.close()
+
+
+async def test_concurrent_conversation_reads_share_one_find(desk: Desk):
+    batcher = ReadBatcher(desk.store.conversations)
+    await desk.store.conversations.insert_many([{"_id": f"r{i}", "n": i} for i in range(20)])
+    got = await asyncio.gather(*(batcher.get(f"r{i % 20}") for i in range(30)), batcher.get("missing"))
+    assert [d["n"] for d in got[:30]] == [i % 20 for i in range(30)] and got[30] is None
+    assert batcher.reads <= 2  # the first alone, the rest together
+    assert got[0] is not got[20]  # the same document asked twice: two copies
+    assert await batcher.get("r3") == {"_id": "r3", "n": 3}

@@ -57,10 +57,10 @@ async def disconnect(ctx: AppContext, sid: str, *args: Any) -> None:
             await ctx.citizen_limits.leave_socket(sid)
     except PyMongoError:  # left behind: removed with this process's sessions once it stops
         log.warning("socket count not released", exc_info=True)
+    CONNECTIONS.labels(NS).dec()
     principal = (await ctx.sio.get_session(sid, namespace=NS) or {}).get("principal")
     if principal is not None:
-        await ctx.notify.citizens.closed(principal.id)
-    CONNECTIONS.labels(NS).dec()
+        await ctx.notify.citizens.closed(principal.id)  # after its row is removed: others forget it
 
 
 async def own(ctx: AppContext, call: Call, conversation_id: str) -> dict:
