@@ -3,10 +3,12 @@
 A message is numbered by inserting it under the unique index (conversation_id,
 seq). The process keeps the next seq of the conversations it has seen and
 numbers one message of a conversation at a time (a lock per conversation), so its
-own messages never collide; on a duplicate-key error on that index (another
-process wrote first) it re-reads the highest seq and tries again. A duplicate on (sender.id, client_msg_id) means a
-resend: nothing is stored and the first message is returned. One round trip per
-message in the common case (inserts arriving together share one, see
+own messages never collide; it also learns the seqs other processes gave from the
+messages they relay (`observe`, conversations it has not seen included). On a
+duplicate-key error on that index (another process wrote first) it tries the next
+seq (no gap: the one it lost is stored), twice, then re-reads the highest seq.
+A duplicate on (sender.id, client_msg_id) means a resend: nothing is stored and
+the first message is returned. One round trip per message in the common case (inserts arriving together share one, see
 `bridge/infra/write_batch.py`); never an ack before the insert is acknowledged.
 """
 
