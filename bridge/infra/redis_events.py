@@ -34,10 +34,11 @@ class RedisEvents:
         self._listener: asyncio.Task | None = None
         self._outgoing: list[tuple[str, asyncio.Future[None]]] = []
         self._publisher: asyncio.Task | None = None
+        self._closed = False
 
     def start(self) -> None:
         """Subscribe (in the background; `listening` turns true once subscribed)."""
-        if self._listener is not None:
+        if self._listener is not None or self._closed:
             return
         import redis.asyncio as aioredis
 
@@ -46,7 +47,8 @@ class RedisEvents:
 
     async def publish(self, data: str) -> None:
         """Send `data` to every process (this one included); a failure is logged, not raised."""
-        if self._redis is None:
+        self.start()
+        if self._redis is None:  # closed
             return
         fut = asyncio.get_running_loop().create_future()
         self._outgoing.append((data, fut))
@@ -89,13 +91,15 @@ class RedisEvents:
             await asyncio.sleep(1)
 
     async def close(self) -> None:
+        self._closed = True
         self.listening = False
         if self._listener is not None:
             self._listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._listener
         if self._redis is not None:
-            await self._redis.aclose()
+            redis, self._redis = self._redis, None
+            await redis.aclose()
 
 
 class ReadGuard:

@@ -73,7 +73,6 @@ class CitizenPresence:
 
     async def _announce(self, event: str) -> None:
         if self._events is not None:
-            self._events.start()
             await self._events.publish(event)
 
     async def _count(self, user_id: str) -> bool:
