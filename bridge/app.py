@@ -171,6 +171,7 @@ async def _startup(app: web.Application) -> None:
                 raise
             await asyncio.sleep(1)
     await ctx.conversations.cache.start()
+    ctx.notify.citizens.start()
     app[LOOPS] = _background_loops(ctx)
     for loop in app[LOOPS]:
         loop.start()

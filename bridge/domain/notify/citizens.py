@@ -55,6 +55,11 @@ class CitizenPresence:
             self._remember(user_id, connected)
         return connected
 
+    def start(self) -> None:
+        """Subscribe now (at startup): announcements made before the subscription are not seen."""
+        if self._events is not None:
+            self._events.start()
+
     async def opened(self, user_id: str) -> None:
         """A socket of the citizen was counted (its row stored): tell every process."""
         await self._announce(f"+{user_id}")
