@@ -357,6 +357,10 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
             "bridge_cpu_during_load": [round((cpu1[i] - cpu0[i]) / elapsed, 2) for i in range(bridges)],
             "database_cpu_during_load": round((db1 - db0) / elapsed, 2),
             "client_processes_cpu_during_load": round((clients1 - clients0) / elapsed, 2),
+            # CPU per message delivered in the load phase (does not depend on the machine's other work)
+            "database_cpu_ms_per_message": round((db1 - db0) * 1000 / max(1, len(agent_lat) + len(user_lat)), 2),
+            "bridge_cpu_ms_per_message": round(sum(cpu1[i] - cpu0[i] for i in range(bridges)) * 1000
+                                               / max(1, len(agent_lat) + len(user_lat)), 2),
             "db_commands_per_message": commands,
             **counters,
             "bot_turns_per_s": round(sum(b[2] for b in bots) / max(b[3] for b in bots), 1),

@@ -114,6 +114,7 @@ def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: s
                   settings.cti_secret)
     notify = build_notify(settings, store, timeline, catalogue, delivery.user_here)
     messaging.followups.append(notify.triggers.followup)  # notifications to citizens away from the desk
+    presence.sockets_reaped.append(notify.citizens.reaped)  # citizens of dead processes are away
     lifecycle.can_notify = notify.can_reach  # the out-of-hours notice promises a notification only then
     ratings, rectifications = Ratings(store, timeline), Rectifications(store, timeline)
     haocha = HaochaOutbox(store, settings.haocha_url, settings.haocha_secret, settings.haocha_max_attempts)
@@ -170,6 +171,7 @@ async def _startup(app: web.Application) -> None:
                 raise
             await asyncio.sleep(1)
     await ctx.conversations.cache.start()
+    ctx.notify.citizens.start()
     app[LOOPS] = _background_loops(ctx)
     for loop in app[LOOPS]:
         loop.start()

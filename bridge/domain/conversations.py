@@ -10,6 +10,7 @@ from bridge.domain.scope import department_filter, sees_department
 from bridge.domain.timeline import Timeline
 from bridge.infra.conv_cache import ConversationCache
 from bridge.infra.delivery import Delivery
+from bridge.infra.read_batch import ReadBatcher
 from bridge.infra.write_batch import ClaimBatcher, InsertBatcher, UpdateBatcher
 from core.clock import iso, now
 from core.db import Store
@@ -65,6 +66,7 @@ class Conversations:
         self._sets = UpdateBatcher(store.conversations)
         # guarded transitions arriving together share one bulk write; a token tells each caller if it won
         self._claims = ClaimBatcher(store.conversations, "transition_tokens")
+        self._reads = ReadBatcher(store.conversations)  # a burst of cache misses shares one find
 
     async def get(self, conversation_id: str, fresh: bool = False) -> dict | None:
         """The conversation (from the coherent cache unless `fresh`), or None."""
@@ -72,7 +74,7 @@ class Conversations:
             doc = self.cache.get(conversation_id)
             if doc is not None:
                 return doc
-        doc = await self.store.conversations.find_one({"_id": conversation_id})
+        doc = await self._reads.get(conversation_id)
         if doc is not None:
             self.cache.put(doc)
         return doc

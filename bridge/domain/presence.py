@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import uuid
+from collections.abc import Awaitable, Callable
 
 from core.clock import now
 from core.db import Store
@@ -23,6 +24,8 @@ class Presence:
         self.store = store
         self.dead_after_s = dead_after_s
         self.process_id = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        # told after the citizens' sockets of dead processes were removed (`notify/citizens.py`)
+        self.sockets_reaped: list[Callable[[], Awaitable[None]]] = []
 
     async def heartbeat(self) -> None:
         await self.store.processes.update_one({"_id": self.process_id}, {"$set": {"seen": now()}}, upsert=True)
@@ -38,6 +41,9 @@ class Presence:
             await self.store.processes.delete_one({"_id": proc["_id"]})
             for agent_id in affected:
                 await self._mark_if_gone(agent_id)
+        if dead:
+            for hook in self.sockets_reaped:
+                await hook()
         return len(dead)
 
     async def live_process_ids(self) -> set[str]:

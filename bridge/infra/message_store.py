@@ -3,10 +3,12 @@
 A message is numbered by inserting it under the unique index (conversation_id,
 seq). The process keeps the next seq of the conversations it has seen and
 numbers one message of a conversation at a time (a lock per conversation), so its
-own messages never collide; on a duplicate-key error on that index (another
-process wrote first) it re-reads the highest seq and tries again. A duplicate on (sender.id, client_msg_id) means a
-resend: nothing is stored and the first message is returned. One round trip per
-message in the common case (inserts arriving together share one, see
+own messages never collide; it also learns the seqs other processes gave from the
+messages they relay (`observe`, conversations it has not seen included). On a
+duplicate-key error on that index (another process wrote first) it tries the next
+seq (no gap: the one it lost is stored), twice, then re-reads the highest seq.
+A duplicate on (sender.id, client_msg_id) means a resend: nothing is stored and
+the first message is returned. One round trip per message in the common case (inserts arriving together share one, see
 `bridge/infra/write_batch.py`); never an ack before the insert is acknowledged.
 """
 
@@ -27,6 +29,7 @@ from core.clock import iso, now
 from core.db import Store
 
 MAX_RETRIES = 20
+BLIND_RETRIES = 2  # collisions retried with the next seq before the highest one is read
 RECENT_CONVERSATIONS = 2_000  # young conversations whose every message this process stored (`recent`)
 RECENT_MESSAGES = 16  # memory bound: about 2,000 × 16 small documents at most
 
@@ -77,9 +80,19 @@ class MessageStore:
         return (last["seq"] + 1) if last else 1
 
     def observe(self, message: dict[str, Any]) -> None:
-        """A message stored by any process (seen on its way to the clients): its seq is taken."""
+        """A message stored by any process (seen on its way to the clients): its seq is taken.
+
+        Conversations not seen before are learned too: the first message this process stores in
+        one (an agent's first reply on the other bridge) then needs no read of the highest seq.
+        A guess too low (an observed message overtaken by a later one) only costs a retry.
+        """
         cid, seq = message.get("conversation_id"), message.get("seq")
-        if isinstance(seq, int) and cid in self._next and self._next[cid] <= seq:
+        if not isinstance(seq, int) or not isinstance(cid, str):
+            return
+        known = self._next.get(cid)
+        if known is None:
+            self._remember(cid, seq + 1)
+        elif known <= seq:
             self._next[cid] = seq + 1
 
     def recent(self, conversation_id: str) -> list[dict[str, Any]] | None:
@@ -168,7 +181,7 @@ class MessageStore:
             nxt = 1
         else:
             nxt = self._next.get(conversation_id) or await self._load_next(conversation_id)
-        for _ in range(MAX_RETRIES):
+        for attempt in range(MAX_RETRIES):
             doc["seq"] = nxt
             try:
                 await self._inserts.insert(doc)
@@ -180,7 +193,7 @@ class MessageStore:
                         return first, False
                     raise
                 SEQ_RETRIES.inc()
-                nxt = await self._load_next(conversation_id)
+                nxt = await self._after_collision(conversation_id, nxt, attempt)
                 continue
             except PyMongoError:
                 # the database may have restarted: learn the next seq from it again rather than trust ours
@@ -191,6 +204,16 @@ class MessageStore:
             MESSAGES.labels(sender.get("role", "unknown")).inc()
             return doc, True
         raise RuntimeError(f"could not number a message of {conversation_id}")
+
+    async def _after_collision(self, conversation_id: str, taken: int, attempt: int) -> int:
+        """The seq to try after `taken` was stored by another process.
+
+        `taken` exists, so every seq up to it does: `taken + 1` (or what the relay told meanwhile,
+        if higher) leaves no gap. The first collisions try that without a read; later ones read.
+        """
+        if attempt < BLIND_RETRIES:
+            return max(taken + 1, self._next.get(conversation_id, 0))
+        return await self._load_next(conversation_id)
 
     async def append_many(self, conversation_id: str, items: list[dict[str, Any]]) -> list[dict]:
         """Store several messages of one sender in order (bot replies): one round trip."""

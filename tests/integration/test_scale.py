@@ -164,12 +164,17 @@ async def test_grace_expiry_requeues_once_with_two_sweepers(mh: MultiHarness):
 
 
 async def _seq_retries(mh: MultiHarness) -> float:
+    return await _metric(mh, "bangban_seq_retries_total")
+
+
+async def _metric(mh: MultiHarness, name: str) -> float:
+    """A counter of /metrics summed over both processes."""
     total = 0.0
     async with aiohttp.ClientSession() as s:
         for i in range(2):
             async with s.get(bridge_url(mh.system, i) + "/metrics") as r:
                 for line in (await r.text()).splitlines():
-                    if line.startswith("bangban_seq_retries_total "):
+                    if line.startswith(name + " "):
                         total += float(line.split()[1])
     return total
 
@@ -194,3 +199,34 @@ async def test_user_and_agent_on_different_processes_number_messages_without_col
     assert await _seq_retries(mh) == before
     seqs = [m["seq"] for m in (await user.call("sync", {"conversation_id": cid, "after_seq": 0}))["messages"]]
     assert seqs == list(range(1, len(seqs) + 1))
+
+
+async def test_replies_to_a_citizen_on_the_other_process_ask_no_socket_count(mh: MultiHarness):
+    """The citizen's bridge announced the socket over Redis: the agent's bridge knows the citizen is
+    connected without counting `user_sockets` per reply; once the citizen left, a reply is notified."""
+    dep, matter = "housing-fund", "housing-fund-withdrawal"
+    await mh.reset_department(dep)
+    agent = await mh.agent_on(1, [dep])
+    sub = f"away-{cmid()[:8]}"
+    user = await mh.user_on(0, sub)
+    cid = await start_conversation(user, "公积金提取要什么材料", matter=matter)
+    await user.wait_for("message", conversation_id=cid, pred=lambda d: d["sender"]["role"] == "bot")
+    assert (await user.call("handoff", {"conversation_id": cid}))["state"] == "with_agent"
+    await agent.wait_for("assigned", pred=lambda d: d["conversation"]["id"] == cid)
+    counts = 'bangban_db_commands_total{command="count:user_sockets"}'
+    before = await _metric(mh, counts)
+    for i in range(5):
+        reply = await agent.call("message", {"conversation_id": cid, "client_msg_id": cmid(), "text": f"回答{i}"})
+        await user.wait_for("message", conversation_id=cid, seq=reply["seq"])
+    assert await _metric(mh, counts) == before
+    assert await mh.store.notify_outbox.count_documents({"conversation_id": cid}) == 0
+    await user.close()
+    for _ in range(100):
+        if await mh.store.user_sockets.count_documents({"user": sub}) == 0:
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.2)  # the closing's announcement crosses Redis
+    await agent.call("message", {"conversation_id": cid, "client_msg_id": cmid(), "text": "您还在吗？"})
+    queued = await mh.store.notify_outbox.count_documents({"conversation_id": cid})
+    skipped = await mh.store.timeline.count_documents({"conversation_id": cid, "event": "notify_skipped"})
+    assert queued + skipped == 1

@@ -19,6 +19,7 @@ from typing import Any
 from pymongo.errors import DuplicateKeyError
 
 from bridge.domain.notify import policy
+from bridge.domain.notify.citizens import CitizenPresence
 from bridge.domain.notify.consent import Consents
 from bridge.domain.timeline import Timeline
 from bridge.infra.notify_providers.base import Notice, Outcome, Provider
@@ -52,9 +53,10 @@ def notice_of(item: dict) -> Notice:
 
 class NotifyOutbox:
     def __init__(self, store: Store, timeline: Timeline, consents: Consents, providers: dict[str, Provider],
-                 settings: NotifySettings, here: Callable[[str], bool] | None = None) -> None:
+                 settings: NotifySettings, here: Callable[[str], bool] | None = None,
+                 citizens: CitizenPresence | None = None) -> None:
         self.store = store
-        self.here = here or (lambda _user: False)  # a citizen with a socket on this process
+        self.citizens = citizens or CitizenPresence(store, here=here)  # who has a socket, on any process
         self.timeline = timeline
         self.consents = consents
         self.providers = providers
@@ -78,11 +80,9 @@ class NotifyOutbox:
                                                   {"$inc": {"count": 1}})
 
     async def connected(self, user_id: str) -> bool:
-        """Whether the citizen has a socket open on any live bridge process (this one asked first: no
-        database round trip for a citizen connected here)."""
-        if self.here(user_id):
-            return True
-        return await self.store.user_sockets.count_documents({"user": user_id}, limit=1) > 0
+        """Whether the citizen has a socket open on any live bridge process (`citizens.py`: no database
+        round trip for a citizen connected here, nor in the steady state for one on another process)."""
+        return await self.citizens.connected(user_id)
 
     # --- sending -------------------------------------------------------------------------------
     async def deliver_due(self, limit: int = 20) -> int:

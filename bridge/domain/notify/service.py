@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bridge.domain.notify.citizens import CitizenPresence
 from bridge.domain.notify.consent import Consents
 from bridge.domain.notify.outbox import NotifyOutbox
 from bridge.domain.notify.templates import Templates
@@ -28,9 +29,11 @@ class Notify:
     outbox: NotifyOutbox
     triggers: NotifyTriggers
     consents: Consents
+    citizens: CitizenPresence  # whether a citizen has a socket on any process (told of openings and closings)
 
     async def close(self) -> None:
         await self.outbox.close()
+        await self.citizens.close()
 
     async def can_reach(self, conv: dict) -> bool:
         """Whether a notification can reach the conversation's citizen (the out-of-hours notice promises
@@ -54,6 +57,7 @@ def build_notify(settings: Settings, store: Store, timeline: Timeline, catalogue
     s = settings.notify
     templates = Templates.load(s.templates_file or settings.data_dir / "notify" / "templates.yml")
     consents = Consents(store, {p: templates.by_template(p) for p in ("wechat", "alipay")})
-    outbox = NotifyOutbox(store, timeline, consents, providers(s), s, here)
+    citizens = CitizenPresence(store, settings.redis_url, here)
+    outbox = NotifyOutbox(store, timeline, consents, providers(s), s, citizens=citizens)
     triggers = NotifyTriggers(store, outbox, consents, templates, catalogue, timeline, s)
-    return Notify(outbox=outbox, triggers=triggers, consents=consents)
+    return Notify(outbox=outbox, triggers=triggers, consents=consents, citizens=citizens)

@@ -42,6 +42,7 @@ async def connect(ctx: AppContext, sid: str, environ: dict, auth: Any = None) ->
         log.warning("socket count unavailable", exc_info=True)
     await ctx.sio.save_session(sid, {"principal": principal}, namespace=NS)
     await ctx.sio.enter_room(sid, rooms.user(principal.id), namespace=NS)
+    await ctx.notify.citizens.opened(principal.id)  # the other processes learn it without a count
     await ctx.phone_links.remember(principal.id, principal.phone)  # a caller with this number is recognised
     ctx.user_expiry.arm(sid, principal.expires_at)
     await ctx.notify.consents.remember(principal)  # openid / verified phone for notifications (once per process)
@@ -57,6 +58,9 @@ async def disconnect(ctx: AppContext, sid: str, *args: Any) -> None:
     except PyMongoError:  # left behind: removed with this process's sessions once it stops
         log.warning("socket count not released", exc_info=True)
     CONNECTIONS.labels(NS).dec()
+    principal = (await ctx.sio.get_session(sid, namespace=NS) or {}).get("principal")
+    if principal is not None:
+        await ctx.notify.citizens.closed(principal.id)  # after its row is removed: others forget it
 
 
 async def own(ctx: AppContext, call: Call, conversation_id: str) -> dict:
