@@ -347,6 +347,8 @@ class Brain:
             return self._unanswered(turn, None, "unknown")
         runner_up = next((n for n, _ in turn.ranking if n != "nlu_fallback"), None)
         named = self.matters.named(turn)
+        if not named and turn.close_second("complaint_or_legal", NEAR_SECOND) and COMPLAINT_CUES.search(text):
+            return self.complaint(turn)  # "被罚了款我觉得不合理 有没有地方能复查": torn, a complaint cue
         if not named and runner_up and runner_up not in ASK_INTENTS:
             reply = self._unsure_scope(turn, runner_up)
             if reply is not None:
