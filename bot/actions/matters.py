@@ -111,9 +111,8 @@ class MatterResolver:
         context = self.valid(turn.slots.get("matter"))
         ranked, guess = self._retrieve(text, followup=bool(hint or context))
         learned = self.model.posterior(text) if not (hint or context) else []
-        if learned and ranked and learned[0][0] == ranked[0][0] and learned[0][1] >= MODEL_AGREES \
-                and self._clear(ranked, strong=False):
-            return Found(learned[0][0], "model")  # model and retrieval agree, neither sure alone
+        if learned and (agreed := self._agreeing(learned, ranked)):
+            return Found(agreed, "model")  # model and retrieval agree, neither sure alone
         if learned and learned[0][1] >= (MODEL_OVER_ALIAS if guess else MODEL_SURE):
             return Found(learned[0][0], "model")  # retrieval's guess yields only to a very sure model
         if guess:
@@ -136,6 +135,16 @@ class MatterResolver:
         ranked = self.index.matter_scores(text)
         if learned and ranked and learned[0][1] >= MODEL_OVER_ALIAS and ranked[0][0] == learned[0][0]:
             return learned[0][0]
+        return None
+
+    def agreed_on(self, text: str) -> str | None:
+        """The matter model and retrieval agree on: the model very sure, or fairly sure and retrieval clear."""
+        return self.sure_of(text) or self._agreeing(self.model.posterior(text), self.index.matter_scores(text))
+
+    def _agreeing(self, learned: list[tuple[str, float]], ranked: list[tuple[str, float]]) -> str | None:
+        """The model's top matter when it is fairly sure and retrieval's clear top is the same."""
+        if learned and ranked and learned[0][0] == ranked[0][0] and learned[0][1] >= MODEL_AGREES:
+            return learned[0][0] if self._clear(ranked, strong=False) else None
         return None
 
     def remedy_matter(self, text: str, asked: bool = False) -> str | None:
