@@ -37,7 +37,7 @@ ARTICLE_MIN_CONF = 0.2  # below: ask back with the candidate articles (no dev qu
 TRUST_SCOPE = 0.5  # an NLU scope intent this sure is believed without any keyword cue
 UNSURE_SMALLTALK = 0.7  # below: small talk with a cue for a person is read by its runner-up
 NEAR_SECOND = 0.8  # a second reading this close to the first is as likely (requests for a person)
-UNCUED_SCOPE = 0.95  # below: a fault without any cue is doubted when model and retrieval agree (complaints: 0.8)
+UNCUED_SCOPE = 0.95  # below: a fault or complaint without any cue is doubted when model and retrieval agree
 UNSURE_FAULT = 0.8  # below: a platform fault without any cue for one is doubted when the matter model is sure
 MAX_STEPS = 6
 ASK_INTENTS = frozenset({"ask_matter", *ASPECT_INTENTS})
@@ -93,16 +93,9 @@ class Brain:
         return handler(turn)
 
     def reroute(self, action: str, turn: Turn) -> str:
-        """Second-guess a doubtful NLU prediction with cues from the text itself.
-
-        Button payloads are trusted, and so is a scope intent the model is sure of.
-        A less sure complaint or request for a person without any cue for one, a
-        complaint or platform fault naming a matter without any cue for it,
-        feedback when no answer awaits it, or small talk naming a matter (small talk
-        and feedback also when retrieval alone clearly places it in one), is
-        answered as a low-confidence turn, or handed off when the runner-up is a
-        request for a person and the text has a cue for one.
-        """
+        """Second-guess a doubtful NLU prediction with cues from the text itself (docs/bot.md, "How a
+        question is answered" 1 and 6): a doubtful scope turn is answered as a low-confidence turn,
+        or handed off when the runner-up is a request for a person and the text has a cue for one."""
         text = turn.text or ""
         if not text or turn.payload:
             return action
@@ -119,15 +112,17 @@ class Brain:
             named = bool(placed) and (action != "action_smalltalk" or self.matters.model_top(text) == placed)
         uncued = (action == "action_platform_tech" and not PLATFORM_CUES.search(text.lower())
                   and turn.confidence < UNCUED_SCOPE) or (
-            action == "action_complaint_channel" and not COMPLAINT_CUES.search(text) and turn.confidence < UNSURE_FAULT)
+            action == "action_complaint_channel" and not COMPLAINT_CUES.search(text) and turn.confidence < UNCUED_SCOPE)
         if not named and uncued:
-            named = bool(self.matters.sure_of(text))  # "施工证领了没按时开工会怎样" read as a fault
+            named = bool(self.matters.agreed_on(text))  # "施工证领了没按时开工会怎样" read as a fault
         content = named or bool(PLATFORM_CUES.search(text.lower()))
         unsure = turn.confidence < TRUST_SCOPE
         half_sure = turn.confidence < UNSURE_FAULT and (COMPLAINT_CUES.search(text) or self.matters.sure_of(text))
         doubtful = (
             (action == "action_complaint_channel" and not COMPLAINT_CUES.search(text)
              and (unsure or named or (turn.confidence < UNSURE_FAULT and HUMAN_CUES.search(text))))
+            or (action == "action_complaint_channel" and unsure and not STRONG_COMPLAINT.search(text)
+                and bool(self.matters.sure_of(text)))  # "…有没有被法院封": a question about a clear matter
             or (action == "action_handoff" and (unsure or half_sure) and not HUMAN_CUES.search(text))
             or (action == "action_smalltalk" and turn.confidence < UNSURE_SMALLTALK and HUMAN_CUES.search(text))
             or (action == "action_platform_tech" and named and not PLATFORM_STRONG.search(text.lower()))
@@ -146,7 +141,7 @@ class Brain:
 
     def _asks_for_person(self, turn: Turn) -> bool:
         """A cue for a person, a request for one among the NLU's three best readings, and no matter named."""
-        top = [n for n, _ in turn.ranking[:3]]
+        top = [n for n, _ in turn.ranking if n != "nlu_fallback"][:3]
         return "request_human" in top and bool(HUMAN_CUES.search(turn.text or "")) and not self.matters.named(turn)
 
     # ----------------------------------------------------------------- replies
@@ -347,6 +342,11 @@ class Brain:
             return self._unanswered(turn, None, "unknown")
         runner_up = next((n for n, _ in turn.ranking if n != "nlu_fallback"), None)
         named = self.matters.named(turn)
+        torn = turn.intent == "nlu_fallback" and turn.close_second("complaint_or_legal", NEAR_SECOND)
+        if torn and not named and COMPLAINT_CUES.search(text):
+            return self.complaint(turn)  # "被罚了款我觉得不合理 有没有地方能复查": torn, a complaint cue
+        if runner_up == "ask_matter" and self._asks_for_person(turn):
+            return self.request_human(turn)  # "我要和办事员通话" torn between a question and a complaint
         if not named and runner_up and runner_up not in ASK_INTENTS:
             reply = self._unsure_scope(turn, runner_up)
             if reply is not None:

@@ -25,9 +25,9 @@ DOMINANT_SCORE, DOMINANT_SHARE = 20.0, 3.0  # no telling word needed when retrie
 MAX_CANDIDATES = 3
 SHORT_ALIAS = 2.0  # a lone two-character alias (退休, 报销) yields to decisive retrieval for another matter
 NEAR_TIE = 0.75  # aliases scoring this close to the best are told apart by retrieval
-WEAK_ALIAS = 4.5  # a loose alias match (words apart) this weak yields when model and retrieval agree
 MODEL_SURE = 0.9  # the matter model's posterior that names a matter on a first turn without an alias
 MODEL_OVER_ALIAS = 0.99  # ... and that overrides a lone two-character alias of another matter
+MODEL_AGREES = 0.75  # a posterior this high names the matter when retrieval's clear top agrees
 
 
 @dataclass
@@ -94,11 +94,12 @@ class MatterResolver:
             if ranked and ranked[0][0] not in cands and self._dominant(ranked):
                 return Found(ranked[0][0], "search")
             learned = self.model.posterior(text)  # 退休 in "退休返聘的员工要交社保吗"
-            if learned and learned[0][0] not in cands and learned[0][1] >= MODEL_OVER_ALIAS:
+            backed = bool(ranked) and ranked[0][0] in cands  # retrieval backs 过户 in "房子过户需要本人到场吗"
+            if learned and learned[0][0] not in cands and learned[0][1] >= MODEL_OVER_ALIAS and not backed:
                 return Found(learned[0][0], "model")
-        loose = aliases and not match.phrases and max(aliases.values()) <= WEAK_ALIAS
-        if loose and (agreed := self.sure_of(text)) not in (None, *cands):
-            return Found(agreed, "model")  # a loose 单位社保 in "新公司的公章发票社保能一次办完吗"
+        agreed = self.sure_of(text) if cands else None
+        if agreed and agreed != max(cands, key=cands.get) and (agreed in cands or not match.phrases):
+            return Found(agreed, "model")  # a loose 单位社保 in "新公司的公章发票社保能一次办完吗", a weaker 个体户
         if cands:
             ranked = sorted(cands.items(), key=lambda kv: -kv[1])
             tied = [m for m, s in ranked if s >= NEAR_TIE * ranked[0][1] - 1e-9]
@@ -110,6 +111,8 @@ class MatterResolver:
         context = self.valid(turn.slots.get("matter"))
         ranked, guess = self._retrieve(text, followup=bool(hint or context))
         learned = self.model.posterior(text) if not (hint or context) else []
+        if learned and (agreed := self._agreeing(learned, ranked)):
+            return Found(agreed, "model")  # model and retrieval agree, neither sure alone
         if learned and learned[0][1] >= (MODEL_OVER_ALIAS if guess else MODEL_SURE):
             return Found(learned[0][0], "model")  # retrieval's guess yields only to a very sure model
         if guess:
@@ -132,6 +135,16 @@ class MatterResolver:
         ranked = self.index.matter_scores(text)
         if learned and ranked and learned[0][1] >= MODEL_OVER_ALIAS and ranked[0][0] == learned[0][0]:
             return learned[0][0]
+        return None
+
+    def agreed_on(self, text: str) -> str | None:
+        """The matter model and retrieval agree on: the model very sure, or fairly sure and retrieval clear."""
+        return self.sure_of(text) or self._agreeing(self.model.posterior(text), self.index.matter_scores(text))
+
+    def _agreeing(self, learned: list[tuple[str, float]], ranked: list[tuple[str, float]]) -> str | None:
+        """The model's top matter when it is fairly sure and retrieval's clear top is the same."""
+        if learned and ranked and learned[0][0] == ranked[0][0] and learned[0][1] >= MODEL_AGREES:
+            return learned[0][0] if self._clear(ranked, strong=False) else None
         return None
 
     def remedy_matter(self, text: str, asked: bool = False) -> str | None:

@@ -163,3 +163,62 @@ def test_small_talk_with_a_word_of_some_paraphrases_gets_no_article(brain):
     ranking = [("nlu_fallback", 0.3), ("ask_time_limit", 0.27), ("request_human", 0.223), ("chitchat", 0.163)]
     m = reply(brain, "明天去迪士尼人多不多", "nlu_fallback", 0.3, ranking)
     assert m["meta"]["kb_article"] is None
+
+
+# ---- session 7: agreement of the matter model and retrieval, complaints and persons (s7-matter)
+@pytest.mark.parametrize(
+    ("text", "intent", "matter"),
+    [  # an alias of one matter, a weaker alias candidate (or a loose one) that model and retrieval agree on
+        ("我想开个小卖部 办营业执照要啥材料", "ask_materials", "individual-business-registration"),
+        ("残疾证还没下来 补贴那边能不能先递申请", "ask_conditions", "disability-subsidies"),
+        ("公司搬家没及时改地址 现在显示经营异常 怎么恢复", "ask_process", "credit-repair"),
+        ("外地交的年限转过来以后算不算进去 钱会少吗", "ask_conditions", "pension-insurance-transfer"),
+        # no alias: the model fairly sure (0.83) and retrieval's clear top the same matter
+        ("执照原件找不到了 公司还能关吗", "ask_conditions", "company-deregistration"),
+        # a lone short alias (过户) that retrieval backs is not overruled by the model's 1.0 on another matter
+        ("房子过户需要本人到场吗", "ask_conditions", "property-registration"),
+        # an exact alias the agreement does not name stays (办居住证, not rental-contract filing)
+        ("租的房子房东不肯给房产证复印件 还能办居住证不", "ask_conditions", "residence-permit"),
+    ],
+)
+def test_model_and_retrieval_agreeing_name_the_matter(brain, text, intent, matter):
+    assert reply(brain, text, intent, 0.8)["meta"]["matter"] == matter
+
+
+def test_a_turn_torn_toward_a_complaint_with_a_cue_gets_the_channels(brain):
+    ranking = [("nlu_fallback", 0.3), ("ask_conditions", 0.41), ("complaint_or_legal", 0.40)]
+    m = reply(brain, "被罚了款我觉得不合理 有没有地方能复查", "nlu_fallback", 0.3, ranking)
+    assert m["meta"]["scope"] == "complaint_or_legal" and m["meta"]["kb_article"] is None
+
+
+@pytest.mark.parametrize(
+    ("text", "ranking", "matter"),
+    [  # real parse rankings of the session-7 model: no complaint cue (0.8-0.95), or an unsure one with a weak cue
+        ("人事把我公积金按最低标准交 可我工资不低啊", [("complaint_or_legal", 0.81), ("request_human", 0.14),
+                                              ("ask_conditions", 0.04)],
+         "housing-fund-base-adjustment"),
+        ("手机上查出来说我名下还有房 可那套我早就卖了", [("complaint_or_legal", 0.87), ("ask_progress", 0.07)],
+         "home-purchase-eligibility"),
+        ("买二手房前想确认房东那套有没有被法院封", [("complaint_or_legal", 0.45), ("ask_conditions", 0.43)],
+         "property-info-query"),
+    ],
+)
+def test_a_question_read_as_a_complaint_in_an_agreed_matter_is_answered(brain, text, ranking, matter):
+    m = reply(brain, text, ranking[0][0], ranking[0][1], ranking)
+    assert m["meta"]["matter"] == matter and m["meta"]["kb_article"] and m["meta"]["scope"] == "in_scope"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["提取公积金一个章要跑三个部门 踢皮球踢到什么时候", "居住证拖了半年不给办 这么敷衍",
+     "我的社保卡补办了三个月还没到 你们管不管"],
+)
+def test_a_complaint_naming_a_matter_in_new_everyday_words_keeps_the_channels(brain, text):
+    m = reply(brain, text, "complaint_or_legal", 0.7, [("complaint_or_legal", 0.7), ("ask_progress", 0.2)])
+    assert m["meta"]["scope"] == "complaint_or_legal" and m["meta"]["kb_article"] is None
+
+
+def test_an_unsure_turn_torn_between_a_question_and_a_person_with_a_cue_is_handed_off(brain):
+    ranking = [("nlu_fallback", 0.3), ("ask_matter", 0.41), ("complaint_or_legal", 0.4), ("request_human", 0.11)]
+    m = reply(brain, "我要和办事员通话", "nlu_fallback", 0.3, ranking)
+    assert "handoff" in m and m["meta"]["kb_article"] is None

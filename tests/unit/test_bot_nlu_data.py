@@ -90,6 +90,7 @@ EVAL_SETS = {"heldout": (heldout_files(), 320), "golive": ([GOLIVE], 80)}  # hel
 LEAK_SETS = {**EVAL_SETS, "dev": ([DEV], 100)}  # the dev questions are checked for leaks and overlap too
 LEAK_SETS["dev-wave2-a"] = ([DEV.parent / "dev-wave2-a.yml"], 100)  # session 6: wave-2 dev questions
 LEAK_SETS["dev-wave2-b"] = ([DEV.parent / "dev-wave2-b.yml"], 100)  # wave-2 dev questions (session 6)
+LEAK_SETS["dev-s7-matter"] = ([DEV.parent / "dev-s7-matter.yml"], 70)  # session 7: matter, scope, persons
 NO_ARTICLE = NO_ARTICLE_KINDS & KINDS
 NEAR = 0.9  # similarity from which an evaluation text counts as a reworded training example or KB wording
 _PUNCT = re.compile(r"[\s\W_]+")
