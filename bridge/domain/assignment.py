@@ -43,7 +43,7 @@ class Assignment:
         self.delivery = delivery
         self._dispatcher: Coalescer[int] = Coalescer(self._dispatch)
         # reservations arriving together share one guarded bulk write (tokens tell each who won)
-        self._slots = ClaimBatcher(store.agents, SLOT_TOKENS, keep=32, stamp="last_assigned_at")
+        self._slots = ClaimBatcher(store.agents, SLOT_TOKENS, keep=32)
         # concurrent handoffs into one department share one read of "who is free, does anyone wait"
         self._views: Coalescer[tuple[bool, list[dict]]] = Coalescer(self._view)
 
@@ -85,9 +85,8 @@ class Assignment:
             if not agent:
                 return False
             capacity = agent.get("capacity", 5)
-        # `last_assigned_at` is stamped by the batcher (the write's time)
         return await self._slots.claim({"_id": agent_id, "status": "online", "active": {"$lt": capacity}},
-                                       {"$inc": {"active": 1}})
+                                       {"$inc": {"active": 1}, "$set": {"last_assigned_at": now()}})
 
     async def release(self, agent_id: str) -> None:
         await self.store.agents.update_one({"_id": agent_id, "active": {"$gt": 0}}, {"$inc": {"active": -1}})

@@ -20,7 +20,6 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError, WriteError
 
 from bridge.infra.metrics import INSERT_BATCH
-from core.clock import now
 
 MAX_BATCH = 256
 BUSY_S = 0.05
@@ -187,22 +186,20 @@ class ClaimBatcher(InsertBatcher):
     update leaves true), and each must find its own. `keep` bounds the updates of one document that
     can match in one batch. When fewer matched than were sent, one read of the documents tells
     whose token is there. Alone, an update is sent as `update_one` and its count is the answer.
-    Updates of several documents that differ only in their `_id` go as one `update_many` sharing a token
-    (the embedded database commits every update statement on its own, and one `update_many` once).
     """
 
     def __init__(self, collection: AsyncCollection, token_field: str, keep: int = 8,
-                 max_batch: int = MAX_BATCH, stamp: str | None = None) -> None:
+                 max_batch: int = MAX_BATCH) -> None:
         super().__init__(collection, max_batch)
         self.token_field = token_field
         self.keep = keep
-        # a field every update sets to the time of the write: the same in a batch, so that updates of
-        # several documents that differ only in their `_id` go as one `update_many` (same_update_groups)
-        self.stamp = stamp
 
     async def claim(self, query: dict[str, Any], update: dict[str, Any]) -> bool:
         """Apply `update` to the document `query` matches (`query` names its `_id`); whether it matched."""
-        fut = self._enqueue([{"q": query, "u": update}])[0]
+        token = uuid.uuid4().hex
+        update = {k: dict(v) for k, v in update.items()}
+        update.setdefault("$push", {})[self.token_field] = {"$each": [token], "$slice": -self.keep}
+        fut = self._enqueue([{"q": query, "u": update, "t": token}])[0]
         await fut
         return fut.result() is True  # type: ignore[comparison-overlap]
 
@@ -225,40 +222,20 @@ class ClaimBatcher(InsertBatcher):
             else:
                 fut.set_result(outcome)  # type: ignore[arg-type]
 
-    def _tokened(self, update: dict[str, Any], token: str | None, at: Any) -> dict[str, Any]:
-        update = {k: dict(v) for k, v in update.items()}
-        if token:
-            update.setdefault("$push", {})[self.token_field] = {"$each": [token], "$slice": -self.keep}
-        if self.stamp:
-            update.setdefault("$set", {})[self.stamp] = at
-        return update
-
     async def _send_claims(self, docs: list[dict[str, Any]]) -> list[Any]:
-        at = now()
         if len(docs) == 1:
-            res = await self.collection.update_one(docs[0]["q"], self._tokened(docs[0]["u"], None, at))
+            res = await self.collection.update_one(docs[0]["q"], docs[0]["u"])
             return [res.matched_count == 1]
-        # one token per group: the documents of a merged update share it (each is updated once)
-        groups = same_update_groups(docs)
-        ops = []
-        for group in groups:
-            token = uuid.uuid4().hex
-            for i in group:
-                docs[i]["t"] = token
-            first = docs[group[0]]
-            update = self._tokened(first["u"], token, at)
-            ops.append(UpdateOne(first["q"], update) if len(group) == 1 else
-                       UpdateMany({**first["q"], "_id": {"$in": [docs[i]["q"]["_id"] for i in group]}}, update))
         errors: dict[int, Exception] = {}
         try:
-            res = await self.collection.bulk_write(ops, ordered=False)
+            res = await self.collection.bulk_write([UpdateOne(d["q"], d["u"]) for d in docs], ordered=False)
             if res.matched_count == len(docs):
                 return [True] * len(docs)
         except BulkWriteError as exc:
             details = exc.details or {}
             if details.get("writeConcernErrors"):
                 raise
-            errors = {i: _write_error(err) for err in details.get("writeErrors", []) for i in groups[err["index"]]}
+            errors = {err["index"]: _write_error(err) for err in details.get("writeErrors", [])}
         ids = list({d["q"]["_id"] for i, d in enumerate(docs) if i not in errors})
         found = {d["_id"]: d.get(self.token_field) for d in await self.collection.find(
             {"_id": {"$in": ids}}, {self.token_field: 1}).to_list(None)}

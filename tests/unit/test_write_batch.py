@@ -197,17 +197,3 @@ async def test_updates_differing_only_in_id_become_one_update_many_with_fates_pe
     results = await asyncio.gather(*(batcher.update(d["q"], d["u"]) for d in docs), return_exceptions=True)
     assert results[:12] == [None] * 12 and isinstance(results[12], DuplicateKeyError)
     assert await coll.count_documents({"mark": True}) == 0 and (await coll.find_one({"_id": 3}))["n"] == 2
-
-
-async def test_merged_claims_of_several_documents_tell_each_caller_and_stamp_the_write_time(db):
-    """Same update on ten agents (one `update_many`): the offline ones lose, each caller knows."""
-    coll = db.merged_slots
-    await coll.drop()
-    await coll.insert_many([{"_id": f"a{i}", "status": "online" if i % 3 else "away", "active": 0} for i in range(10)])
-    batcher = ClaimBatcher(coll, "claims", keep=4, stamp="at")
-    results = await asyncio.gather(*(batcher.claim({"_id": f"a{i}", "status": "online", "active": {"$lt": 1}},
-                                                   {"$inc": {"active": 1}}) for i in range(10)))
-    assert results == [bool(i % 3) for i in range(10)] and batcher.batches == 1
-    docs = await coll.find({}, sort=[("_id", 1)]).to_list(None)
-    assert [d["active"] for d in docs] == [int(bool(int(d["_id"][1:]) % 3)) for d in docs]
-    assert len({d["at"] for d in docs if d["active"]}) == 1 and all("at" not in d for d in docs if not d["active"])
