@@ -134,6 +134,9 @@ class SlotQuota:
             except DuplicateKeyError:
                 taken = await self._taken(prefix, range(n + 1, limit + 1))
                 n = next((i for i in range(n + 1, limit + 1) if i not in taken), limit + 1)
+            except BaseException:
+                self._next[prefix] = min(n, self._next.get(prefix, n))  # slot n was not taken: offer it again
+                raise
         self._remember(prefix, n)  # the window is full: later takes are refused without a write
         return False
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import pytest
+
 from core.ratelimit import SlotQuota, WindowQuota
 
 
@@ -41,3 +43,19 @@ async def test_slot_quota_shared_by_processes_never_passes_the_limit(desk):
     taken = await asyncio.gather(*(quotas[i % 3].take("burst", 10, 3600) for i in range(40)))
     assert sum(taken) == 9 and await quotas[1].used("burst", 10, 3600) == 10
     assert not await quotas[2].take("burst", 10, 3600)
+
+
+async def test_slot_quota_offers_a_slot_again_when_its_insert_failed(desk):
+    coll = desk.store.db[f"quota_{uuid.uuid4().hex[:6]}"]
+    failures = [RuntimeError("database away")]
+
+    async def insert(doc: dict) -> None:
+        if failures:
+            raise failures.pop()
+        await coll.insert_one(doc)
+
+    quota = SlotQuota(coll, insert=insert)
+    with pytest.raises(RuntimeError):
+        await quota.take("k", 2, 3600)
+    assert [await quota.take("k", 2, 3600) for _ in range(3)] == [True, True, False]
+    assert await quota.used("k", 2, 3600) == 2
