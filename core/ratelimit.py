@@ -94,3 +94,65 @@ class WindowQuota:
         start = int(self.clock() // window_s * window_s)
         doc = await self.collection.find_one({"_id": f"{key}:{start}"})
         return int(doc["n"]) if doc else 0
+
+
+class SlotQuota:
+    """Like `WindowQuota`, but every unit taken is one document `{_id: "<key>:<window start>:<n>"}` (n = 1..limit).
+
+    A take is one insert, which the embedded database stores at a fraction of the cost of the guarded upsert
+    of a counter (an update rewrites the document and its index entries); the unique `_id` gives each slot to
+    exactly one taker, in any number of processes. This process remembers the next slot of the keys it took
+    recently; a collision (another process took it) reads which of the remaining slots are taken and tries the
+    first free one. `expires_at` (TTL index) removes the slots of past windows. Takes one unit at a time.
+    """
+
+    MAX_HINTS = 100_000
+
+    def __init__(self, collection: AsyncCollection, clock: Callable[[], float] = time.time,
+                 insert: Callable[[dict], Awaitable[Any]] | None = None) -> None:
+        self.collection = collection
+        self.clock = clock
+        # how a slot is inserted; raises DuplicateKeyError when it is taken. Callers under bursts pass a batched one
+        self.insert = insert or collection.insert_one
+        self._next: dict[str, int] = {}  # window prefix -> the next slot this process expects to be free
+
+    def _window(self, key: str, window_s: float) -> tuple[str, dt.datetime]:
+        start = int(self.clock() // window_s * window_s)
+        return f"{key}:{start}:", dt.datetime.fromtimestamp(start + window_s, dt.UTC)
+
+    async def take(self, key: str, limit: int, window_s: float, amount: int = 1) -> bool:
+        """Count one unit in the current window of `key`; False (nothing counted) when `limit` are taken."""
+        if amount != 1:
+            raise ValueError("SlotQuota takes one unit at a time")
+        prefix, expires = self._window(key, window_s)
+        n = self._next.pop(prefix, 1)
+        while n <= limit:
+            self._remember(prefix, n + 1)  # concurrent takes of this process try the following slots
+            try:
+                await self.insert({"_id": f"{prefix}{n:05d}", "expires_at": expires})
+                return True
+            except DuplicateKeyError:
+                taken = await self._taken(prefix, range(n + 1, limit + 1))
+                n = next((i for i in range(n + 1, limit + 1) if i not in taken), limit + 1)
+            except BaseException:
+                self._next[prefix] = min(n, self._next.get(prefix, n))  # slot n was not taken: offer it again
+                raise
+        self._remember(prefix, n)  # the window is full: later takes are refused without a write
+        return False
+
+    def _remember(self, prefix: str, n: int) -> None:
+        self._next[prefix] = max(n, self._next.pop(prefix, 0))
+        if len(self._next) > self.MAX_HINTS:  # forgetting a hint only costs a collision later
+            del self._next[next(iter(self._next))]
+
+    async def _taken(self, prefix: str, slots: range) -> set[int]:
+        ids = [f"{prefix}{i:05d}" for i in slots]
+        if not ids:
+            return set()
+        docs = await self.collection.find({"_id": {"$in": ids}}, {"_id": 1}).to_list(None)
+        return {int(d["_id"].rsplit(":", 1)[1]) for d in docs}
+
+    async def used(self, key: str, limit: int, window_s: float) -> int:
+        """How many of the `limit` slots of the current window of `key` are taken."""
+        prefix, _ = self._window(key, window_s)
+        return len(await self._taken(prefix, range(1, limit + 1)))

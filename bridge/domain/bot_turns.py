@@ -167,8 +167,6 @@ class Bot:
                 fields["matter"] = meta["matter"]
             if meta.get("scope") and meta["scope"] != "unknown":
                 fields["scope"] = meta["scope"]
-            if meta.get("intent"):
-                fields["last_intent"] = meta["intent"]
             if r["outcome"] == "bot_resolved":
                 fields["bot_resolved"] = True
             elif r["outcome"] == "unanswered":
@@ -178,6 +176,11 @@ class Bot:
             # a bot conversation belongs to the department its matter routes to (supervisors see it)
             fields["department"] = self.catalogue.route(
                 fields.get("matter") or conv.get("matter"), fields.get("scope") or conv.get("scope"))
+        # a write only for what changed (the coherent cache knows the conversation): each costs the database
+        # a rewrite of the document and its index entries
+        if fields:
+            known = await self.conversations.get(conv["_id"]) or {}
+            fields = {k: v for k, v in fields.items() if k not in known or known[k] != v}
         # settled before delivery: once the user sees the reply, no sweeper re-runs the turn
         writes = [self.messages.settle_turn(user_msg["_id"])] if user_msg.pop("bot_turn", None) else []
         if fields:

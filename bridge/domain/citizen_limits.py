@@ -7,11 +7,12 @@ processes meets the same caps. A refusal is an `ApiError` with its contract code
 from __future__ import annotations
 
 from bridge.domain.conversations import OPEN_STATES
-from bridge.infra.write_batch import UpdateBatcher
+from bridge.infra.coalesce import BatchReader
+from bridge.infra.write_batch import InsertBatcher
 from core.clock import now
 from core.db import Store
 from core.errors import ApiError
-from core.ratelimit import WindowQuota
+from core.ratelimit import SlotQuota
 from core.settings import Settings
 
 HOUR, DAY = 3600.0, 86400.0
@@ -22,8 +23,10 @@ class CitizenLimits:
         self.store = store
         self.settings = settings
         self.process_id = process_id
-        # the takes of a burst of new conversations and handoffs share commands
-        self.quota = WindowQuota(store.user_quotas, upsert=UpdateBatcher(store.user_quotas, upsert=True).update)
+        # one inserted slot per take (far cheaper than a counter's upsert); a burst's takes share commands
+        self.quota = SlotQuota(store.user_quotas, insert=InsertBatcher(store.user_quotas).insert)
+        # the open-conversation counts of a burst of new conversations share one read
+        self._open = BatchReader(self._open_counts, default=0)
 
     async def enter_socket(self, user_id: str, sid: str) -> None:
         """Count a new socket of `user_id`; refused (and not counted) past `USER_MAX_SOCKETS`.
@@ -44,12 +47,19 @@ class CitizenLimits:
     async def new_conversation(self, user_id: str) -> None:
         """Before a citizen's new conversation: open conversations and the hourly count within their caps."""
         s = self.settings
-        open_count = await self.store.conversations.count_documents(
-            {"user.id": user_id, "state": {"$in": list(OPEN_STATES)}}, limit=s.user_max_open_conversations)
+        open_count = await self._open.get(user_id)
         if open_count >= s.user_max_open_conversations:
             raise ApiError(429, "too_many_conversations")
         if not await self.quota.take(f"conv:{user_id}", s.user_new_conversations_per_hour, HOUR):
             raise ApiError(429, "quota_exceeded", scope="conversations_per_hour")
+
+    async def _open_counts(self, user_ids: list[str]) -> dict[str, int]:
+        """How many open conversations each of `user_ids` has."""
+        counts: dict[str, int] = {}
+        async for doc in self.store.conversations.find(
+                {"user.id": {"$in": user_ids}, "state": {"$in": list(OPEN_STATES)}}, {"user.id": 1}):
+            counts[doc["user"]["id"]] = counts.get(doc["user"]["id"], 0) + 1
+        return counts
 
     async def handoff(self, user_id: str) -> None:
         """Count a citizen's request for a human; refused past `USER_HANDOFFS_PER_HOUR`."""

@@ -53,3 +53,42 @@ class Coalescer(Generic[T]):
                     await asyncio.sleep(self.pause_s)
         finally:
             self._loops.pop(key, None)
+
+
+class BatchReader(Generic[T]):
+    """Reads of single keys batched into one query of many: `fn(keys)` answers {key: value} for all of them.
+
+    One read is out at a time; the keys asked for meanwhile go together into the next, so every
+    answer comes from a read that started after it was asked for (as fresh as a read of its own),
+    idle nothing waits, and a burst of N asks costs a few commands instead of N.
+    """
+
+    def __init__(self, fn: Callable[[list[str]], Awaitable[dict[str, T]]], default: T, max_batch: int = 256) -> None:
+        self.fn = fn
+        self.default = default  # the answer for a key `fn` left out
+        self.max_batch = max_batch
+        self._pending: dict[str, asyncio.Future[T]] = {}
+        self._reader: asyncio.Task[None] | None = None
+
+    async def get(self, key: str) -> T:
+        """The value of `key` from a read that starts after this call."""
+        fut = self._pending.get(key)
+        if fut is None:
+            fut = self._pending[key] = asyncio.get_running_loop().create_future()
+        if self._reader is None or self._reader.done():
+            self._reader = asyncio.create_task(self._read())
+        return await asyncio.shield(fut)
+
+    async def _read(self) -> None:
+        while self._pending:
+            keys = list(self._pending)[: self.max_batch]
+            batch = {k: self._pending.pop(k) for k in keys}
+            try:
+                found = await self.fn(keys)
+            except Exception as exc:  # noqa: BLE001 - handed to the waiting callers
+                for fut in batch.values():
+                    fut.set_exception(exc)
+                    fut.exception()  # retrieved here too: callers may have gone
+                continue
+            for key, fut in batch.items():
+                fut.set_result(found.get(key, self.default))

@@ -14,7 +14,8 @@ import asyncio
 import uuid
 from typing import Any
 
-from pymongo import UpdateOne
+import bson
+from pymongo import UpdateMany, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError, WriteError
 
@@ -133,9 +134,47 @@ class UpdateBatcher(InsertBatcher):
     async def _send(self, docs: list[dict[str, Any]]) -> None:
         if len(docs) == 1:
             await self.collection.update_one(docs[0]["q"], docs[0]["u"], upsert=self.upsert)
+            return
+        if self.upsert:
+            await self.collection.bulk_write([UpdateOne(d["q"], d["u"], upsert=True) for d in docs], ordered=False)
+            return
+        groups = same_update_groups(docs)
+        ops = [UpdateOne(docs[g[0]]["q"], docs[g[0]]["u"]) if len(g) == 1 else
+               UpdateMany({**docs[g[0]]["q"], "_id": {"$in": [docs[i]["q"]["_id"] for i in g]}}, docs[g[0]]["u"])
+               for g in groups]
+        try:
+            await self.collection.bulk_write(ops, ordered=False)
+        except BulkWriteError as exc:  # an error of a merged update is the error of each of its documents
+            details = dict(exc.details or {})
+            details["writeErrors"] = [{**err, "index": i} for err in details.get("writeErrors", [])
+                                      for i in groups[err["index"]]]
+            raise BulkWriteError(details) from None
+
+
+def same_update_groups(docs: list[dict[str, Any]]) -> list[list[int]]:
+    """Indexes of `docs` ({q, u}) grouped where one `update_many` can do the work of their `update_one`s.
+
+    The embedded database commits (and syncs) every update statement on its own, however many share
+    a `bulk_write`, but one `update_many` over many documents once: updates that differ only in the
+    `_id` they name (a turn's settle, the same `$unset` on many messages) go together. An `_id` twice
+    in a group would be updated once, so the second stays apart.
+    """
+    groups: dict[tuple[bytes, bytes], list[int]] = {}
+    out: list[list[int]] = []
+    for i, d in enumerate(docs):
+        q = d["q"]
+        if "_id" not in q or isinstance(q["_id"], dict):
+            out.append([i])
+            continue
+        rest = {k: v for k, v in q.items() if k != "_id"}
+        key = (bson.encode(rest), bson.encode(d["u"]))
+        group = groups.get(key)
+        if group is None or any(docs[j]["q"]["_id"] == q["_id"] for j in group):
+            group = groups[key] = [i]
+            out.append(group)
         else:
-            await self.collection.bulk_write([UpdateOne(d["q"], d["u"], upsert=self.upsert) for d in docs],
-                                             ordered=False)
+            group.append(i)
+    return out
 
 
 class ClaimBatcher(InsertBatcher):

@@ -10,7 +10,7 @@ from pymongo import AsyncMongoClient
 from pymongo.errors import DuplicateKeyError
 from secantus.server import SecantusDBServer
 
-from bridge.infra.write_batch import ClaimBatcher, InsertBatcher, UpdateBatcher
+from bridge.infra.write_batch import ClaimBatcher, InsertBatcher, UpdateBatcher, same_update_groups
 
 
 @pytest.fixture(scope="module")
@@ -182,3 +182,18 @@ async def test_batched_slot_reservations_never_pass_capacity(db):
         a = f"a{i}"
         assert (await coll.find_one({"_id": a}))["active"] == 2
         assert sum(1 for n, x in enumerate(agents) if x == a and results[n]) == 2
+
+
+async def test_updates_differing_only_in_id_become_one_update_many_with_fates_per_document(db):
+    coll = db.merged
+    await coll.drop()
+    await coll.create_index("k", unique=True)
+    await coll.insert_many([{"_id": i, "mark": True, "k": i, "n": 0} for i in range(10)])
+    docs = [{"q": {"_id": i, "mark": {"$exists": True}}, "u": {"$unset": {"mark": ""}}} for i in range(10)]
+    docs += [{"q": {"_id": 3}, "u": {"$inc": {"n": 1}}}, {"q": {"_id": 3}, "u": {"$inc": {"n": 1}}},
+             {"q": {"_id": 4}, "u": {"$set": {"k": 5}}}]
+    assert same_update_groups(docs) == [list(range(10)), [10], [11], [12]]  # the same _id twice stays apart
+    batcher = UpdateBatcher(coll)
+    results = await asyncio.gather(*(batcher.update(d["q"], d["u"]) for d in docs), return_exceptions=True)
+    assert results[:12] == [None] * 12 and isinstance(results[12], DuplicateKeyError)
+    assert await coll.count_documents({"mark": True}) == 0 and (await coll.find_one({"_id": 3}))["n"] == 2
