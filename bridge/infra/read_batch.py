@@ -10,47 +10,30 @@ waits; each caller gets its own document (or None) or the read's error.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 from typing import Any
 
 from pymongo.asynchronous.collection import AsyncCollection
 
+from bridge.infra.coalesce import BatchReader
+
 MAX_BATCH = 256
 
 
 class ReadBatcher:
+    """Documents by `_id` through a `BatchReader` over one collection; every caller gets its own copy."""
+
     def __init__(self, collection: AsyncCollection, max_batch: int = MAX_BATCH) -> None:
         self.collection = collection
-        self.max_batch = max_batch
-        self._pending: dict[Any, list[asyncio.Future[dict | None]]] = {}
-        self._reader: asyncio.Task[None] | None = None
+        self._batch: BatchReader[dict | None] = BatchReader(self._find, None, max_batch)
         self.reads = 0
 
     async def get(self, doc_id: Any) -> dict | None:
         """The document with `_id` `doc_id`, or None."""
-        fut: asyncio.Future[dict | None] = asyncio.get_running_loop().create_future()
-        self._pending.setdefault(doc_id, []).append(fut)
-        if self._reader is None or self._reader.done():
-            self._reader = asyncio.create_task(self._read_pending())
-        return await asyncio.shield(fut)  # a cancelled caller does not cancel the others' read
+        doc = await self._batch.get(doc_id)
+        return None if doc is None else copy.deepcopy(doc)  # callers of the same id may change theirs
 
-    async def _read_pending(self) -> None:
-        while self._pending:
-            ids = list(self._pending)[: self.max_batch]
-            waiting = {i: self._pending.pop(i) for i in ids}
-            self.reads += 1
-            try:
-                query = {"_id": ids[0]} if len(ids) == 1 else {"_id": {"$in": ids}}
-                docs = {d["_id"]: d for d in await self.collection.find(query).to_list(None)}
-            except Exception as exc:  # noqa: BLE001 - every caller of this read learns its failure
-                for futs in waiting.values():
-                    for fut in futs:
-                        if not fut.done():
-                            fut.set_exception(exc)
-                continue
-            for doc_id, futs in waiting.items():
-                doc = docs.get(doc_id)
-                for n, fut in enumerate(futs):
-                    if not fut.done():  # callers of the same id get their own copies
-                        fut.set_result(doc if n == 0 or doc is None else copy.deepcopy(doc))
+    async def _find(self, ids: list[Any]) -> dict[Any, dict]:
+        self.reads += 1
+        query = {"_id": ids[0]} if len(ids) == 1 else {"_id": {"$in": ids}}
+        return {d["_id"]: d for d in await self.collection.find(query).to_list(None)}
