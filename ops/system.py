@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -257,15 +258,20 @@ class System:
         self.log(f"bot ready ({time.monotonic() - t0:.0f} s after the bridge)")
 
     def _warm_up(self) -> None:
-        """One full bot turn, so that the first user does not pay for lazy loading (jieba, actions, tracker)."""
-        body = json.dumps({"sender": "warm-up", "message": "你好"}).encode()
-        req = urllib.request.Request(f"{self.rasa_url}/webhooks/rest/webhook", data=body,
+        """A full bot turn on every Rasa server (each with its own action server), at once, so that no first
+        user pays for lazy loading (jieba, the KB index, actions, tracker)."""
+        with ThreadPoolExecutor(len(self.cfg.rasa_ports)) as pool:
+            list(pool.map(self._warm_up_one, self.cfg.rasa_ports))
+
+    def _warm_up_one(self, port: int) -> None:
+        body = json.dumps({"sender": f"warm-up-{port}", "message": "你好"}).encode()
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/webhooks/rest/webhook", data=body,
                                      headers={"Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(req, timeout=120) as r:
                 r.read()
         except (urllib.error.URLError, OSError) as exc:
-            self.log(f"bot warm-up failed: {exc}")
+            self.log(f"bot warm-up failed on port {port}: {exc}")
 
     def _rasa_ready(self, port: int | None = None) -> bool:
         ok, body = http_ok(f"http://127.0.0.1:{port or self.cfg.rasa_port}/status"

@@ -45,9 +45,6 @@ def turn_from_tracker(tracker: Tracker) -> Turn:
 class _XiaoshenAction(Action, ABC):
     """Base: run the brain for this action's name; never stay silent."""
 
-    def __init__(self) -> None:
-        runtime().start_warmup()
-
     @abstractmethod
     def name(self) -> str: ...
 

@@ -22,6 +22,7 @@ from kb.tokenize import tokenize
 from kb.versions import INACTIVE
 
 log = logging.getLogger(__name__)
+WARMUP_WAIT_S = 60.0
 
 
 def _help_status(department: str):
@@ -59,7 +60,7 @@ class Runtime:
         self.store = store if store is not None else connect()
         self.searcher = KBSearcher(self.store)
         self._brain: Brain | None = None
-        self._file_index: BM25Index | None = None
+        self._file_index: asyncio.Future[BM25Index] | None = None
         self._warm: threading.Thread | None = None
         self._prebuilt: tuple[object, BM25Index] | None = None
 
@@ -90,7 +91,8 @@ class Runtime:
 
     async def brain(self) -> Brain:
         if self._warm is not None and self._warm.is_alive():
-            await asyncio.to_thread(self._warm.join, 3)
+            # the warm-up builds the same index a first turn would: wait for it rather than build it twice
+            await asyncio.to_thread(self._warm.join, WARMUP_WAIT_S)
         if self._prebuilt is not None:
             self.searcher.adopt(*self._prebuilt)
             self._prebuilt = None
@@ -108,13 +110,18 @@ class Runtime:
             log.warning("kb reload failed or slow: %r", exc)
             index = self.searcher.index
         if not len(index):
-            if self._file_index is None:
-                log.warning("kb_articles is empty or unreachable: answering from data/kb files")
-                self._file_index = await asyncio.to_thread(lambda: BM25Index(load_kb().articles))
-            index = self._file_index
+            index = await self._files_index()
         if renewed or self._brain is None or self._brain.index is not index:
             self._brain = await asyncio.to_thread(build_brain, index)
         return self._brain
+
+
+    async def _files_index(self) -> BM25Index:
+        """The index of the KB files, built once however many turns ask for it at the same time."""
+        if self._file_index is None:
+            log.warning("kb_articles is empty or unreachable: answering from data/kb files")
+            self._file_index = asyncio.ensure_future(asyncio.to_thread(lambda: BM25Index(load_kb().articles)))
+        return await asyncio.shield(self._file_index)
 
 
 _runtime: Runtime | None = None
