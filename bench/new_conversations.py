@@ -11,7 +11,7 @@ the same invocation.
 
 Besides wall-clock figures it prints the CPU milliseconds per conversation of every process (from
 /proc, `bench/proc_cpu.py`), which do not depend on the machine's load; `--profile DIR` also records
-Rasa and the action server with py-spy during the burst. The clients are `bench/sio_lite.py`'s (the
+Rasa, the action servers and the database with py-spy during the burst. The clients are `bench/sio_lite.py`'s (the
 same protocol as python-socketio's, a fraction of its CPU).
 """
 
@@ -78,7 +78,7 @@ async def burst(system, store, conversations: int, concurrency: int, agents: int
     tokens = [await user_token(base, f"nc-{uuid.uuid4().hex[:10]}") for _ in range(conversations)]
     sem = asyncio.Semaphore(concurrency)
     groups = proc_cpu.system_groups(system)
-    bot_procs = [n for n in groups if n.startswith(("rasa", "actions"))]
+    bot_procs = [n for n in groups if n.startswith(("rasa", "actions", "database"))]
     spies = [] if profile is None else proc_cpu.start_profiles(
         system, bot_procs, 20, profile / f"rasa{len(system.cfg.rasa_ports)}")
 
@@ -121,7 +121,7 @@ def main() -> None:
     p.add_argument("--concurrency", type=int, default=32)
     p.add_argument("--agents", type=int, default=50)
     p.add_argument("--rasa", default="1,2", help="numbers of Rasa servers to measure, comma separated")
-    p.add_argument("--profile", type=Path, help="py-spy raw profiles of Rasa and the action servers go here")
+    p.add_argument("--profile", type=Path, help="py-spy profiles of Rasa, actions, database here")
     a = p.parse_args()
     results = [run(int(n), a.conversations, a.concurrency, a.agents, a.profile) for n in a.rasa.split(",")]
     print(json.dumps(results, ensure_ascii=False, indent=1))

@@ -37,6 +37,8 @@ from rasa.core.tracker_store import MongoTrackerStore
 from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 
+import bot.rasa_action_calls  # noqa: F401 - installs itself in Rasa; this module is the one endpoints.yml names
+
 # attribute set on a tracker this store read or wrote: (id of the tracker, events of its session stored)
 _STORED = "_bangban_stored_events"
 

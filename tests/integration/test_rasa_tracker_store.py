@@ -1,7 +1,9 @@
-"""bot/rasa_tracker_store.py against Rasa's own MongoTrackerStore, on the embedded database, under Rasa's Python.
+"""bot/rasa_tracker_store.py and bot/rasa_action_calls.py against Rasa's own code, under Rasa's Python.
 
-The same turns through both stores must leave the same documents, with one `find` and one `update`
-per turn where the stock store needs two or three `find`s and, for a new conversation, two updates.
+The same turns through the stock MongoTrackerStore and the appending one (on the embedded database)
+must leave the same documents, with one `find` and one `update` per turn where the stock store needs
+two or three `find`s and, for a new conversation, two updates. The action-call check must accept
+and refuse exactly what Rasa's `jsonschema.validate` does, and calls must reuse connections.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from ops.model import rasa_env
 from ops.procs import Proc, free_port, port_open, wait_until
 
 RUNNER = Path(__file__).with_name("rasa_tracker_store_run.py")
+ACTION_CALLS = Path(__file__).with_name("rasa_action_calls_run.py")
 TURNS, NEW_CONVERSATIONS = 9, 3  # as rasa_tracker_store_run.converse drives them
 
 
@@ -53,3 +56,13 @@ def test_rasa_uses_the_appending_store():
     for name in ("endpoints.yml", "endpoints-cluster.yml"):
         endpoints = yaml.safe_load((ROOT / name).read_text())
         assert endpoints["tracker_store"]["type"] == "bot.rasa_tracker_store.AppendingMongoTrackerStore", name
+
+
+def test_action_calls_check_as_rasa_does_and_keep_connections():
+    proc = subprocess.run([str(ROOT / ".venv-rasa/bin/python"), str(ACTION_CALLS)], cwd=ROOT,
+                          env={**os.environ, **rasa_env()}, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert all(stock == installed for stock, installed in out["verdicts"]), out["verdicts"]
+    assert [stock for stock, _ in out["verdicts"]].count(True) == 5  # the valid ones are checked too
+    assert out["connections"] == 2  # six calls through two endpoint configurations (stock: six connections)
