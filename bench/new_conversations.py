@@ -7,6 +7,12 @@ number of Rasa servers in `--rasa` (a fresh system each), so the figures of 1 an
 the same invocation.
 
     .venv/bin/python -m bench.new_conversations [--conversations 500] [--concurrency 32] [--rasa 1,2]
+        [--profile DIR]
+
+Besides wall-clock figures it prints the CPU milliseconds per conversation of every process (from
+/proc, `bench/proc_cpu.py`), which do not depend on the machine's load; `--profile DIR` also records
+Rasa, the action servers and the database with py-spy during the burst. The clients are `bench/sio_lite.py`'s (the
+same protocol as python-socketio's, a fraction of its CPU).
 """
 
 from __future__ import annotations
@@ -17,24 +23,20 @@ import json
 import os
 import time
 import uuid
+from pathlib import Path
 
-import socketio
-
+from bench import proc_cpu, sio_lite
 from bench.common import make_staff, pct, staff_token, start_system, store_of, user_token
 
 MATTER, DEPARTMENT = "housing-fund-withdrawal", "housing-fund"
 QUESTIONS = ["公积金提取需要什么材料", "提取公积金要多久到账", "退休了怎么取公积金", "租房能提取公积金吗"]
 
 
-async def connect(base: str, ns: str, token: str, handlers: dict | None = None) -> socketio.AsyncClient:
-    sio = socketio.AsyncClient(reconnection=False)
-    for event, fn in (handlers or {}).items():
-        sio.on(event, fn, namespace=ns)
-    await sio.connect(base, namespaces=[ns], auth={"token": token}, transports=["websocket"], wait_timeout=30)
-    return sio
+async def connect(base: str, ns: str, token: str, handlers: dict | None = None) -> sio_lite.LiteClient:
+    return await sio_lite.connect(base, ns, {"token": token}, handlers or {})
 
 
-async def agents_online(base: str, store, n: int, capacity: int) -> list[socketio.AsyncClient]:
+async def agents_online(base: str, store, n: int, capacity: int) -> list[sio_lite.LiteClient]:
     clients = []
     for _ in range(n):
         username = await make_staff(store, [DEPARTMENT], capacity=capacity)
@@ -70,35 +72,44 @@ async def one(base: str, token: str, question: str) -> tuple[float, float]:
         await sio.disconnect()
 
 
-async def burst(base: str, store, conversations: int, concurrency: int, agents: int) -> dict:
+async def burst(system, store, conversations: int, concurrency: int, agents: int, profile: Path | None) -> dict:
+    base = system.base_url
     staff = await agents_online(base, store, agents, capacity=-(-conversations // agents))
     tokens = [await user_token(base, f"nc-{uuid.uuid4().hex[:10]}") for _ in range(conversations)]
     sem = asyncio.Semaphore(concurrency)
+    groups = proc_cpu.system_groups(system)
+    bot_procs = [n for n in groups if n.startswith(("rasa", "actions", "database"))]
+    spies = [] if profile is None else proc_cpu.start_profiles(
+        system, bot_procs, 20, profile / f"rasa{len(system.cfg.rasa_ports)}")
 
     async def limited(i: int) -> tuple[float, float]:
         async with sem:
             return await one(base, tokens[i], QUESTIONS[i % len(QUESTIONS)])
 
-    t0 = time.perf_counter()
+    cpu0, t0 = proc_cpu.snapshot(groups), time.perf_counter()
     results = await asyncio.gather(*(limited(i) for i in range(conversations)), return_exceptions=True)
-    wall = time.perf_counter() - t0
+    wall, cpu1 = time.perf_counter() - t0, proc_cpu.snapshot(groups)
     done = [r for r in results if not isinstance(r, BaseException)]
     for sio in staff:
         await sio.disconnect()
+    await sio_lite.close_sessions()
+    for spy in spies:
+        spy.wait()
     first, handed = [r[0] for r in done], [r[1] for r in done]
     return {"conversations": conversations, "completed": len(done), "seconds": round(wall, 1),
-            "per_second": round(len(done) / wall, 1),
+            "per_second": round(len(done) / wall, 1), "load_after": round(os.getloadavg()[0], 1),
+            "cpu_ms_per_conversation": proc_cpu.per_unit(cpu0, cpu1, len(done)),
             "first_answer_ms": {p: round(pct(first, p)) for p in (50, 95, 99)},
             "handoff_to_joined_ms": {p: round(pct(handed, p)) for p in (50, 95, 99)},
             "errors": sorted({type(r).__name__ for r in results if isinstance(r, BaseException)})}
 
 
-def run(rasa: int, conversations: int, concurrency: int, agents: int) -> dict:
+def run(rasa: int, conversations: int, concurrency: int, agents: int, profile: Path | None) -> dict:
     system = start_system(rasa=rasa, actions=rasa)
     store = store_of(system)
     try:
         load0 = os.getloadavg()[0]
-        result = asyncio.run(burst(system.base_url, store, conversations, concurrency, agents))
+        result = asyncio.run(burst(system, store, conversations, concurrency, agents, profile))
         return {"rasa_servers": rasa, "machine_load_before": round(load0, 1), **result}
     finally:
         system.stop()
@@ -110,8 +121,9 @@ def main() -> None:
     p.add_argument("--concurrency", type=int, default=32)
     p.add_argument("--agents", type=int, default=50)
     p.add_argument("--rasa", default="1,2", help="numbers of Rasa servers to measure, comma separated")
+    p.add_argument("--profile", type=Path, help="py-spy profiles of Rasa, actions, database here")
     a = p.parse_args()
-    results = [run(int(n), a.conversations, a.concurrency, a.agents) for n in a.rasa.split(",")]
+    results = [run(int(n), a.conversations, a.concurrency, a.agents, a.profile) for n in a.rasa.split(",")]
     print(json.dumps(results, ensure_ascii=False, indent=1))
 
 

@@ -235,7 +235,7 @@ class System:
         # the API only with the token (no --cors: browsers never call Rasa)
         return self._proc(_nth("rasa", i), [str(rasa_bin()), "run", "--enable-api", "-i", "127.0.0.1", "-p",
                                             str(self.cfg.rasa_ports[i]), "-m", str(self.model_path), "--endpoints",
-                                            endpoints, "--auth-token", self.secret("RASA_TOKEN")],
+                                            endpoints, f"--auth-token={self.secret('RASA_TOKEN')}"],
                           {**rasa_env(), "LOG_LEVEL": "INFO",
                            "BANGBAN_ACTIONS_WEBHOOK": f"http://127.0.0.1:{actions}/webhook",
                            "BANGBAN_TRACKER_MONGO_URL": self.mongo_url, "BANGBAN_TRACKER_DB": "rasa",
