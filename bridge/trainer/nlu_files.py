@@ -84,33 +84,44 @@ def _unquote(name: str) -> str:
 
 
 def _block(lines: list[str], kind: str, name: str) -> tuple[int, list[int], str]:
-    """(header index, example line indices, example indent) of one item."""
-    for i, line in enumerate(lines):
-        m = _HEADER.match(line)
-        if not m or m.group(1) != kind or _unquote(m.group(2)) != name:
+    """(first header index, example line indices, example indent) of one item; an item may be written
+    in several blocks of one file (the generated matter files do so): their examples count together."""
+    headers = [i for i, line in enumerate(lines)
+               if (m := _HEADER.match(line)) and m.group(1) == kind and _unquote(m.group(2)) == name]
+    if not headers:
+        raise EditError(f"没有找到{'意图' if kind == 'intent' else '条目'}“{name}”。")
+    examples: list[int] = []
+    indent = "    "
+    for i in headers:
+        found, found_indent = _examples_after(lines, i)
+        examples += found
+        indent = found_indent if found else indent
+    if not examples:
+        raise EditError(f"“{name}”没有可编辑的例句块。")
+    return headers[0], examples, indent
+
+
+def _examples_after(lines: list[str], i: int) -> tuple[list[int], str]:
+    """Example line indices and their indent in the `examples: |` block of the item headed at line `i`."""
+    examples: list[int] = []
+    indent = "    "
+    in_block = False
+    for j in range(i + 1, len(lines)):
+        cur = lines[j]
+        if cur.startswith("- ") or (cur.strip() and not cur.startswith(" ")):
+            break
+        stripped = cur.strip()
+        if re.match(r"^\s{2}examples:\s*\|[-+]?\s*$", cur):
+            in_block = True
             continue
-        examples: list[int] = []
-        indent = "    "
-        in_block = False
-        for j in range(i + 1, len(lines)):
-            cur = lines[j]
-            if cur.startswith("- ") or (cur.strip() and not cur.startswith(" ")):
-                break
-            stripped = cur.strip()
-            if re.match(r"^\s{2}examples:\s*\|[-+]?\s*$", cur):
-                in_block = True
+        if in_block:
+            if stripped and len(cur) - len(cur.lstrip()) <= 2:
+                in_block = False
                 continue
-            if in_block:
-                if stripped and len(cur) - len(cur.lstrip()) <= 2:
-                    in_block = False
-                    continue
-                if stripped.startswith("- ") or stripped == "-":
-                    examples.append(j)
-                    indent = cur[: len(cur) - len(cur.lstrip())]
-        if not examples:
-            raise EditError(f"“{name}”没有可编辑的例句块。")
-        return i, examples, indent
-    raise EditError(f"没有找到{'意图' if kind == 'intent' else '条目'}“{name}”。")
+            if stripped.startswith("- ") or stripped == "-":
+                examples.append(j)
+                indent = cur[: len(cur) - len(cur.lstrip())]
+    return examples, indent
 
 
 def _example_at(lines: list[str], idx: int) -> str:

@@ -40,12 +40,18 @@ class NluService:
     def file_text(self, relpath: str) -> str:
         return project.resolve(relpath).read_text(encoding="utf-8")
 
-    def locate(self, kind: str, name: str) -> str:
-        """The relative path of the NLU file holding item `name` of `kind`."""
+    def locate(self, kind: str, name: str, example: str | None = None) -> str:
+        """The relative path of the NLU file holding item `name` of `kind` (with `example`, when given,
+        since an intent may be kept in several files; else the first)."""
         root = project.project_root()
-        for p in project.nlu_files(root):
-            if any(it.kind == kind and it.name == name for it in nlu_files.read_items(p, p.name)):
-                return project.rel(p, root)
+        wanted = None if example is None else example.strip()
+        holding = [p for p in project.nlu_files(root)
+                   if any(it.kind == kind and it.name == name and (wanted is None or wanted in it.examples)
+                          for it in nlu_files.read_items(p, p.name))]
+        if holding:
+            return project.rel(holding[0], root)
+        if example is not None:
+            return self.locate(kind, name)
         raise nlu_files.EditError(f"没有找到“{name}”。")
 
     async def change(self, who: Principal, relpath: str, edit, action: str, summary: str,

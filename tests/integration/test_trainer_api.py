@@ -21,6 +21,26 @@ async def trainer(h) -> str:
     return await h.staff_token(username)
 
 
+async def test_an_example_of_an_intent_kept_in_several_files_is_edited_where_it_is(h):
+    token = await trainer(h)
+    status, body = await h.http("GET", "/api/v1/trainer/nlu", token=token)
+    parts = [i for i in body["intents"] if i["name"] == "ask_matter"]
+    assert status == 200 and len({p["file"] for p in parts}) > 1  # the matter waves keep their own examples
+    later = parts[-1]
+    path, first = root() / later["file"], root() / parts[0]["file"]
+    before, first_before = path.read_text(encoding="utf-8"), first.read_text(encoding="utf-8")
+    old = later["examples"][0]
+    status, body = await h.http("PUT", "/api/v1/trainer/nlu/examples", token=token,
+                                json={"name": "ask_matter", "old": old, "text": old + "呀"})
+    assert status == 200 and body["changed"], body
+    assert f"    - {old}呀\n" in path.read_text(encoding="utf-8")
+    assert first.read_text(encoding="utf-8") == first_before
+    status, body = await h.http("DELETE", "/api/v1/trainer/nlu/examples", token=token,
+                                json={"name": "ask_matter", "text": old + "呀"})
+    assert status == 200 and body["changed"] and f"    - {old}呀\n" not in path.read_text(encoding="utf-8")
+    path.write_text(before, encoding="utf-8")
+
+
 async def test_nlu_edits_are_validated_written_and_kept_in_history(h):
     token = await trainer(h)
     status, body = await h.http("GET", "/api/v1/trainer/nlu", token=token)

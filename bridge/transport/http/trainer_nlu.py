@@ -118,7 +118,7 @@ async def example_change(request: web.Request, op: str) -> web.Response:
     m = m.model_copy(update={"text": mask_pii(m.text), "old": mask_pii(m.old) if m.old else m.old})
     svc = trainer_services(request)
     try:
-        relpath = svc.nlu.locate(m.kind, m.name)
+        relpath = svc.nlu.locate(m.kind, m.name, None if op == "add" else (m.old if op == "edit" else m.text))
         if op == "add":
             edit = lambda t: nlu_files.add_example(t, m.kind, m.name, m.text)  # noqa: E731
             summary = f"{m.name} 新增例句：{m.text.strip()}"

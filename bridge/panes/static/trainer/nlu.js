@@ -16,7 +16,16 @@ export async function renderNlu(view, ctx) {
   view.append(h('div', { class: 'tr-split' },
     h('div', {}, h('div', { class: 'tr-row' }, groupSel, filter), list), detail));
 
-  function items() { return state.data[state.group] || []; }
+  // an intent may be kept in several files (the matter waves): the trainer sees it once, with every example
+  function items() {
+    const merged = new Map();
+    for (const it of state.data[state.group] || []) {
+      const seen = merged.get(it.name);
+      if (seen) { seen.examples = [...seen.examples, ...it.examples]; seen.files.push(it.file); }
+      else merged.set(it.name, { ...it, files: [it.file] });
+    }
+    return [...merged.values()];
+  }
 
   function drawList() {
     const q = filter.value.trim();
@@ -68,7 +77,7 @@ export async function renderNlu(view, ctx) {
     }
     const card = h('div', { class: 'tr-card' },
       h('h2', {}, `${KIND_LABEL[state.group]}：${it.name}`),
-      h('p', { class: 'muted' }, `文件 ${it.file} · ${it.examples.length} 条例句`));
+      h('p', { class: 'muted' }, `文件 ${it.files.join('、')} · ${it.examples.length} 条例句`));
     if (it.rules) {
       card.append(h('div', {}, h('strong', {}, '规则：'), ...(it.rules.length ? it.rules.map((r) => h('span', { class: 'tr-tag' }, r)) : ['无'])));
       card.append(h('div', {}, h('strong', {}, '故事：'), ...(it.stories.length ? it.stories.map((r) => h('span', { class: 'tr-tag' }, r)) : ['无'])));
