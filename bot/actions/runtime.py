@@ -23,7 +23,7 @@ from kb.versions import INACTIVE
 
 log = logging.getLogger(__name__)
 WARMUP_WAIT_S = 60.0
-FOLLOW_INTERVAL_S = 2.0
+FOLLOW_INTERVAL_S = 2.0  # how often the serving process follows the KB and catalogue revisions
 
 
 def _help_status(department: str):
@@ -89,16 +89,6 @@ class Runtime:
             log.info("kb warm-up done: %d articles, revision %s", len(docs), rev)
         except Exception as exc:  # noqa: BLE001 - warm-up is best effort
             log.warning("kb warm-up failed: %s", exc)
-
-    async def keep_fresh(self, interval_s: float = FOLLOW_INTERVAL_S) -> None:
-        """Follow the KB and catalogue revisions in the background, so that a change (a new matter, a
-        published article) is indexed before the next question instead of by it."""
-        while True:
-            try:
-                await self.brain()
-            except Exception as exc:  # noqa: BLE001 - keep following; turns report their own failures
-                log.warning("kb follow round failed: %r", exc)
-            await asyncio.sleep(interval_s)
 
     async def brain(self) -> Brain:
         if self._warm is not None and self._warm.is_alive():
