@@ -201,6 +201,31 @@ async def test_user_and_agent_on_different_processes_number_messages_without_col
     assert seqs == list(range(1, len(seqs) + 1))
 
 
+async def test_user_and_agent_writing_at_the_same_time_on_two_processes_take_turns(mh: MultiHarness):
+    """Both sides send at once, the user on one process and the agent on the other: the seq leases
+    make the processes take turns, so no insert collides, every message is stored once, no gap."""
+    dep, matter = "housing-fund", "housing-fund-withdrawal"
+    await mh.reset_department(dep)
+    agent = await mh.agent_on(1, [dep])
+    user = await mh.user_on(0, f"both-{cmid()[:8]}")
+    cid = await start_conversation(user, "公积金提取要什么材料", matter=matter)
+    await user.wait_for("message", conversation_id=cid, pred=lambda d: d["sender"]["role"] == "bot")
+    assert (await user.call("handoff", {"conversation_id": cid}))["state"] == "with_agent"
+    await agent.wait_for("assigned", pred=lambda d: d["conversation"]["id"] == cid)
+    before = await _seq_retries(mh)
+    sends = [user.call("message", {"conversation_id": cid, "client_msg_id": cmid(), "text": f"问{i}"})
+             for i in range(12)]
+    sends += [agent.call("message", {"conversation_id": cid, "client_msg_id": cmid(), "text": f"答{i}"})
+              for i in range(12)]
+    acks = await asyncio.gather(*sends)
+    assert all(a.get("ok") for a in acks) and len({a["seq"] for a in acks}) == 24
+    assert await _seq_retries(mh) == before
+    messages = (await user.call("sync", {"conversation_id": cid, "after_seq": 0}))["messages"]
+    assert [m["seq"] for m in messages] == list(range(1, len(messages) + 1))
+    texts = [m["text"] for m in messages]
+    assert all(texts.count(f"问{i}") == 1 and texts.count(f"答{i}") == 1 for i in range(12))
+
+
 async def test_replies_to_a_citizen_on_the_other_process_ask_no_socket_count(mh: MultiHarness):
     """The citizen's bridge announced the socket over Redis: the agent's bridge knows the citizen is
     connected without counting `user_sockets` per reply; once the citizen left, a reply is notified."""
