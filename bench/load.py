@@ -313,6 +313,8 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
         with_agent = loop.run_until_complete(store.conversations.count_documents({"state": "with_agent"}))
         cpu0 = [_cpu(p) for p in pids]
         db0 = _cpu(db_pid)
+        redis_pid = system.procs["redis"].popen.pid if "redis" in system.procs else None
+        redis0 = _cpu(redis_pid) if redis_pid else 0.0
         clients0 = sum(_cpu(p.pid) for p in procs)
         commands0 = db_command_counts(urls)
         counters0 = bridge_counters(urls)
@@ -323,6 +325,7 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
         elapsed = time.perf_counter() - t0
         cpu1 = [_cpu(p) for p in pids]
         db1 = _cpu(db_pid)
+        redis1 = _cpu(redis_pid) if redis_pid else 0.0
         clients1 = sum(_cpu(p.pid) for p in procs)
         commands = per_message(commands0, db_command_counts(urls), 2 * sum(r[2] for r in loads))
         counters = counter_figures(counters0, bridge_counters(urls))
@@ -361,6 +364,7 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
             "database_cpu_ms_per_message": round((db1 - db0) * 1000 / max(1, len(agent_lat) + len(user_lat)), 2),
             "bridge_cpu_ms_per_message": round(sum(cpu1[i] - cpu0[i] for i in range(bridges)) * 1000
                                                / max(1, len(agent_lat) + len(user_lat)), 2),
+            "redis_cpu_ms_per_message": round((redis1 - redis0) * 1000 / max(1, len(agent_lat) + len(user_lat)), 3),
             "db_commands_per_message": commands,
             **counters,
             "bot_turns_per_s": round(sum(b[2] for b in bots) / max(b[3] for b in bots), 1),

@@ -86,7 +86,7 @@ class SeqLeases:
         delay = 0.002
         while True:
             try:
-                got = await self._call(TAKE, keys(conversation_id), [token, self.lease_ms])
+                got = await self._take_once(conversation_id, token)
             except Exception:  # noqa: BLE001 - numbering goes on without a lease
                 log.warning("seq lease of %s not taken", conversation_id, exc_info=True)
                 return None
@@ -103,8 +103,17 @@ class SeqLeases:
         fut = self._enqueue(GIVE, keys(lease.conversation_id), [lease.token, next_seq, self.next_ttl_ms])
         fut.add_done_callback(_log_failure)
 
-    async def _call(self, script: str, k: list[str], args: list[Any]) -> Any:
-        return await asyncio.shield(self._enqueue(script, k, args))
+    async def _take_once(self, conversation_id: str, token: str) -> int:
+        fut = self._enqueue(TAKE, keys(conversation_id), [token, self.lease_ms])
+        try:
+            return await asyncio.shield(fut)
+        except asyncio.CancelledError:  # the lease may still be granted: give it back, not wait it out
+            fut.add_done_callback(lambda f: self._give_back(f, conversation_id, token))
+            raise
+
+    def _give_back(self, fut: asyncio.Future[Any], conversation_id: str, token: str) -> None:
+        if not fut.cancelled() and fut.exception() is None and fut.result() >= 0:
+            self.give(Lease(conversation_id, token, 0), 0)
 
     def _enqueue(self, script: str, k: list[str], args: list[Any]) -> asyncio.Future[Any]:
         fut = asyncio.get_running_loop().create_future()

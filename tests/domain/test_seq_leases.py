@@ -114,3 +114,18 @@ async def test_without_redis_a_store_numbers_as_one_process(desk: Desk):
     second, created = await a.append("c-none", USER, text="二")
     assert created and second["seq"] == 2
     await a.close()
+
+
+async def test_a_take_cancelled_while_in_flight_gives_the_lease_back(desk: Desk, redis_url: str):  # noqa: F811
+    a, b = stores(desk, redis_url)
+    await a.append("c-cancel", USER, text="一", new_conversation=True)
+    waiting = asyncio.create_task(a.append("c-cancel", USER, text="被取消"))
+    await asyncio.sleep(0)  # its take is queued, not yet answered
+    waiting.cancel()
+    await asyncio.sleep(0.1)  # its take reached Redis (and was granted) after the cancellation
+    t0 = time.monotonic()
+    reply, _ = await b.append("c-cancel", AGENT, text="二")
+    assert time.monotonic() - t0 < 1.0  # not the lease's 3 s
+    assert await seqs_of(a, "c-cancel") == [1, 2] and reply["seq"] == 2
+    await a.close()
+    await b.close()
