@@ -23,6 +23,14 @@ def stores(desk: Desk, url: str) -> tuple[MessageStore, MessageStore]:
     return MessageStore(desk.store, leases=SeqLeases(url)), MessageStore(desk.store, leases=SeqLeases(url))
 
 
+async def opened(desk: Desk, url: str, cid: str) -> tuple[MessageStore, MessageStore, aioredis.Redis]:
+    """Two processes and a Redis client; `cid` opened by the first, its release sent."""
+    a, b = stores(desk, url)
+    await a.append(cid, USER, text="一", new_conversation=True)
+    await asyncio.sleep(0.05)  # the release is sent without waiting for it
+    return a, b, aioredis.from_url(url)
+
+
 async def seqs_of(store: MessageStore, cid: str) -> list[int]:
     return [m["seq"] for m in await store.since(cid)]
 
@@ -70,9 +78,7 @@ async def test_a_resend_takes_no_seq(desk: Desk, redis_url: str):  # noqa: F811
 
 
 async def test_redis_losing_its_keys_mid_run_costs_a_read_or_a_retry_never_a_gap(desk: Desk, redis_url: str):  # noqa: F811
-    a, b = stores(desk, redis_url)
-    r = aioredis.from_url(redis_url)
-    await a.append("c-lost", USER, text="一", new_conversation=True)
+    a, b, r = await opened(desk, redis_url, "c-lost")
     await a.append("c-lost", USER, text="二")
     await asyncio.sleep(0.05)
     await r.delete(*keys("c-lost"))  # eviction or a restart of Redis
@@ -93,10 +99,7 @@ async def test_redis_losing_its_keys_mid_run_costs_a_read_or_a_retry_never_a_gap
 
 
 async def test_the_lease_of_a_process_that_died_is_waited_out(desk: Desk, redis_url: str):  # noqa: F811
-    a, b = stores(desk, redis_url)
-    r = aioredis.from_url(redis_url)
-    await a.append("c-dead", USER, text="一", new_conversation=True)
-    await asyncio.sleep(0.05)
+    a, b, r = await opened(desk, redis_url, "c-dead")
     await r.set(keys("c-dead")[0], "a-dead-process", px=300)  # taken, never given back
     waits = SEQ_LEASE_WAITS._value.get()
     t0 = time.monotonic()
