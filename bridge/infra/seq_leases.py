@@ -32,6 +32,9 @@ log = logging.getLogger("bangban.seq_leases")
 LEASE_MS = 3_000  # a holder that died is waited for at most this long
 NEXT_TTL_MS = 86_400_000  # a quiet conversation's next seq is forgotten after a day (then read once)
 MAX_BATCH = 256
+# a waiter asks again after 2, 4, 8… ms: at once behind a normal insert; behind an insert stuck in a
+# backlog of seconds it asks at most 10 times a second (each ask is a Redis command of this process)
+FIRST_POLL_S, MAX_POLL_S = 0.002, 0.1
 
 # KEYS: lease, next. ARGV: token, lease ms. The next seq (0: not known) or -1 (held by another).
 TAKE = """
@@ -83,7 +86,7 @@ class SeqLeases:
         (the caller then numbers without one, the unique index guarding)."""
         token = uuid.uuid4().hex
         deadline = time.monotonic() + self.lease_ms / 1000 + 1.0
-        delay = 0.002
+        delay = FIRST_POLL_S
         while True:
             try:
                 got = await self._take_once(conversation_id, token)
@@ -96,7 +99,7 @@ class SeqLeases:
             if time.monotonic() > deadline:
                 return None
             await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.02)
+            delay = min(delay * 2, MAX_POLL_S)
 
     def give(self, lease: Lease, next_seq: int) -> None:
         """Release `lease`, telling the next holder `next_seq` (0: nothing stored); not awaited."""
