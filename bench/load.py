@@ -313,6 +313,8 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
         with_agent = loop.run_until_complete(store.conversations.count_documents({"state": "with_agent"}))
         cpu0 = [_cpu(p) for p in pids]
         db0 = _cpu(db_pid)
+        redis_pid = system.procs["redis"].popen.pid if "redis" in system.procs else None
+        redis0 = _cpu(redis_pid) if redis_pid else 0.0
         clients0 = sum(_cpu(p.pid) for p in procs)
         commands0 = db_command_counts(urls)
         counters0 = bridge_counters(urls)
@@ -323,6 +325,7 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
         elapsed = time.perf_counter() - t0
         cpu1 = [_cpu(p) for p in pids]
         db1 = _cpu(db_pid)
+        redis1 = _cpu(redis_pid) if redis_pid else 0.0
         clients1 = sum(_cpu(p.pid) for p in procs)
         commands = per_message(commands0, db_command_counts(urls), 2 * sum(r[2] for r in loads))
         counters = counter_figures(counters0, bridge_counters(urls))
@@ -361,6 +364,7 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
             "database_cpu_ms_per_message": round((db1 - db0) * 1000 / max(1, len(agent_lat) + len(user_lat)), 2),
             "bridge_cpu_ms_per_message": round(sum(cpu1[i] - cpu0[i] for i in range(bridges)) * 1000
                                                / max(1, len(agent_lat) + len(user_lat)), 2),
+            "redis_cpu_ms_per_message": round((redis1 - redis0) * 1000 / max(1, len(agent_lat) + len(user_lat)), 3),
             "db_commands_per_message": commands,
             **counters,
             "bot_turns_per_s": round(sum(b[2] for b in bots) / max(b[3] for b in bots), 1),
@@ -389,6 +393,7 @@ def windows(sent_at: list[float], lat: list[float], width: float) -> list[float]
 
 
 METRICS = {"seq_retries": "bangban_seq_retries_total",
+           "seq_lease_waits": "bangban_seq_lease_waits_total",
            "batch_docs": "bangban_insert_batch_documents_sum",
            "batches": "bangban_insert_batch_documents_count",
            "gc2_s": 'bangban_gc_pause_seconds_sum{generation="2"}',
@@ -429,7 +434,7 @@ def per_message(before: dict[str, float], after: dict[str, float], messages: int
 
 def counter_figures(before: dict[str, float], after: dict[str, float]) -> dict[str, Any]:
     d = {k: after[k] - before[k] for k in METRICS}
-    return {"seq_retries": int(d["seq_retries"]),
+    return {"seq_retries": int(d["seq_retries"]), "seq_lease_waits": int(d["seq_lease_waits"]),
             "docs_per_insert_command": round(d["batch_docs"] / max(1.0, d["batches"]), 2),
             "full_gc_pauses": int(d["gc2_n"]), "full_gc_seconds": round(d["gc2_s"], 2)}
 

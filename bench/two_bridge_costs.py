@@ -21,7 +21,7 @@ from typing import Any
 
 from bench import sio_lite
 from bench.common import make_staff, staff_token, start_system, store_of
-from bench.load import DEP, MATTER, _cpu, db_command_counts, rasa_stub, user_token
+from bench.load import DEP, MATTER, _cpu, bridge_counters, db_command_counts, rasa_stub, user_token
 from ops.system import System
 
 
@@ -76,18 +76,21 @@ async def measure(system: System, conversations: int, rounds: int) -> dict[str, 
         await u.call("handoff", {"conversation_id": ack["conversation_id"]}, namespace="/user")
         convs.append((u, ack["conversation_id"]))
     await asyncio.sleep(3)
-    pids = [system.procs[f"bridge-{i}"].popen.pid for i in range(2)] + [system.procs["database"].popen.pid]
+    pids = [system.procs[name].popen.pid for name in ("bridge-0", "bridge-1", "database", "redis")]
     out: dict[str, Any] = {}
     for rnd in range(rounds):
-        c0, cpu0 = db_command_counts(urls), [_cpu(p) for p in pids]
+        c0, cpu0, k0 = db_command_counts(urls), [_cpu(p) for p in pids], bridge_counters(urls)
         await _round(convs, answered, rnd)
-        c1, cpu1 = db_command_counts(urls), [_cpu(p) for p in pids]
+        c1, cpu1, k1 = db_command_counts(urls), [_cpu(p) for p in pids], bridge_counters(urls)
         n = 2 * len(convs)
         per = {k: round((v - c0.get(k, 0)) / n, 3) for k, v in c1.items() if (v - c0.get(k, 0)) / n >= 0.01}
         out[f"round {rnd + 1}"] = {
             "db_commands_per_message": dict(sorted(per.items(), key=lambda kv: -kv[1])),
             "bridge_cpu_ms_per_message": round((cpu1[0] - cpu0[0] + cpu1[1] - cpu0[1]) * 1000 / n, 2),
-            "database_cpu_ms_per_message": round((cpu1[2] - cpu0[2]) * 1000 / n, 2)}
+            "database_cpu_ms_per_message": round((cpu1[2] - cpu0[2]) * 1000 / n, 2),
+            "redis_cpu_ms_per_message": round((cpu1[3] - cpu0[3]) * 1000 / n, 3),
+            "seq_retries": int(k1["seq_retries"] - k0["seq_retries"]),
+            "seq_lease_waits": int(k1["seq_lease_waits"] - k0["seq_lease_waits"])}
     for c in users + agents:
         await c.disconnect()
     await sio_lite.close_sessions()

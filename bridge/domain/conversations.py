@@ -167,6 +167,11 @@ class Conversations:
         await self._sets.update({"_id": conversation_id}, {"$set": fields})
         await self.cache.invalidate(conversation_id)
 
+    async def update_grouped(self, conversation_id: str, query: dict[str, Any], update: dict[str, Any]) -> None:
+        """A guarded update whose caller needs no matched count (a first response): batched with others."""
+        await self._sets.update({"_id": conversation_id, **query}, update)
+        await self.cache.invalidate(conversation_id)
+
     async def mark_user_read(self, conversation_id: str, seq: int) -> None:
         """The user's read mark; never read from the cache, so written without invalidating it."""
         # `$max` keeps the mark monotonic without a condition (an `$or` filter made the embedded

@@ -251,6 +251,7 @@ class Messaging:
     async def _first_response(self, conv: dict, doc: dict) -> None:
         agent = conv.get("agent")
         if conv.get("first_response_at") is None and agent and agent["id"] == doc["sender"]["id"]:
-            await self.conversations.update(
+            # grouped: the first replies of many new conversations arrive together
+            await self.conversations.update_grouped(
                 conv["_id"], {"first_response_at": None, "assigned_at": conv.get("assigned_at")},
                 {"$set": {"first_response_at": doc["ts"]}, "$unset": {"fr_pending": ""}})

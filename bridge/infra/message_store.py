@@ -1,22 +1,28 @@
 """Message storage: gap-free per-conversation numbering, idempotent sends, sync.
 
-A message is numbered by inserting it under the unique index (conversation_id,
-seq). The process keeps the next seq of the conversations it has seen and
-numbers one message of a conversation at a time (a lock per conversation), so its
-own messages never collide; it also learns the seqs other processes gave from the
-messages they relay (`observe`, conversations it has not seen included). On a
-duplicate-key error on that index (another process wrote first) it tries the next
-seq (no gap: the one it lost is stored), twice, then re-reads the highest seq.
-A duplicate on (sender.id, client_msg_id) means a resend: nothing is stored and
-the first message is returned. One round trip per message in the common case (inserts arriving together share one, see
+A message is numbered by inserting it under the unique index (conversation_id, seq). The process
+numbers one message of a conversation at a time (a lock per conversation), so its own messages never
+collide. With several processes (Redis), a process also holds the conversation's seq lease while it
+inserts (`bridge/infra/seq_leases.py`): the processes take turns and each starts from the next seq the
+previous holder stored, so they do not collide either. A seq is taken only by a stored message: no
+gap whatever fails, and the seqs are stored in order. The process remembers the next seq of the
+conversations it has seen and learns the seqs other processes gave from the messages they relay
+(`observe`). The unique index is the last guard: on a duplicate-key error on it (a lease that
+expired, Redis lost; no gap: the seq lost is stored) the next seq is tried, twice, then the highest
+seq is read. A duplicate on (sender.id,
+client_msg_id) means a resend: nothing is stored and the first message is returned. One round trip
+per message in the common case (inserts arriving together share one, see
 `bridge/infra/write_batch.py`); never an ack before the insert is acknowledged.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 from collections import OrderedDict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 from pymongo import DESCENDING
@@ -24,6 +30,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from bridge.infra.keyed_locks import KeyedLocks
 from bridge.infra.metrics import MESSAGES, SEQ_RETRIES
+from bridge.infra.seq_leases import Lease, SeqLeases
 from bridge.infra.write_batch import InsertBatcher, UpdateBatcher
 from core.clock import iso, now
 from core.db import Store
@@ -59,11 +66,21 @@ def wire(doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+@dataclass
+class Turn:
+    """A numbering turn of one conversation: `hint` is the next seq the lease told (0: none);
+    the numberer sets `after` to the seq after the highest it stored (0: nothing stored)."""
+
+    hint: int = 0
+    after: int = 0
+
+
 class MessageStore:
     """Append and read the messages of conversations."""
 
-    def __init__(self, store: Store, cache_size: int = 50_000) -> None:
+    def __init__(self, store: Store, cache_size: int = 50_000, leases: SeqLeases | None = None) -> None:
         self.store = store
+        self.leases = leases  # several processes: numbering turns through Redis
         self._next: OrderedDict[str, int] = OrderedDict()
         self._cache_size = cache_size
         self._inserts = InsertBatcher(store.messages)
@@ -72,6 +89,32 @@ class MessageStore:
         self._lock = KeyedLocks()
         self._recent: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
 
+    @contextlib.asynccontextmanager
+    async def _turn(self, conversation_id: str, new: bool = False) -> AsyncIterator[Turn]:
+        """This process's lock of the conversation, and its seq lease when there are several.
+
+        A new conversation's id is known to no other process yet: no lease is waited for, the next
+        seq is only told (a release of a lease nobody holds).
+        """
+        async with self._lock(conversation_id):
+            lease = None
+            if self.leases is not None:
+                lease = Lease(conversation_id, "", 0) if new else await self.leases.take(conversation_id)
+            turn = Turn(hint=lease.next if lease is not None else 0)
+            try:
+                yield turn
+            finally:
+                if lease is not None:
+                    self.leases.give(lease, turn.after)
+
+    async def _start(self, conversation_id: str, turn: Turn) -> int:
+        """The seq to try first: the highest lower bound known (the lease's, this process's), else read."""
+        nxt = max(turn.hint, self._next.get(conversation_id, 0))
+        return nxt or await self._load_next(conversation_id)
+
+    async def close(self) -> None:
+        if self.leases is not None:
+            await self.leases.close()
 
     async def _load_next(self, conversation_id: str) -> int:
         last = await self.store.messages.find_one(
@@ -172,15 +215,15 @@ class MessageStore:
             doc["cards"] = cards
         if bot_turn:
             doc["bot_turn"] = bot_turn
-        async with self._lock(conversation_id):
-            return await self._insert_numbered(conversation_id, doc, sender, client_msg_id, new_conversation)
+        async with self._turn(conversation_id, new_conversation) as turn:
+            nxt = 1 if new_conversation else await self._start(conversation_id, turn)
+            stored, created = await self._insert_numbered(conversation_id, doc, sender, client_msg_id, nxt)
+            if created:
+                turn.after = stored["seq"] + 1
+            return stored, created
 
     async def _insert_numbered(self, conversation_id: str, doc: dict[str, Any], sender: dict[str, Any],
-                               client_msg_id: str | None, new_conversation: bool) -> tuple[dict, bool]:
-        if new_conversation:
-            nxt = 1
-        else:
-            nxt = self._next.get(conversation_id) or await self._load_next(conversation_id)
+                               client_msg_id: str | None, nxt: int) -> tuple[dict, bool]:
         for attempt in range(MAX_RETRIES):
             doc["seq"] = nxt
             try:
@@ -206,7 +249,8 @@ class MessageStore:
         raise RuntimeError(f"could not number a message of {conversation_id}")
 
     async def _after_collision(self, conversation_id: str, taken: int, attempt: int) -> int:
-        """The seq to try after `taken` was stored by another process.
+        """The seq to try after `taken` was stored by another process (one that numbered without
+        the lease: Redis lost, or a lease outlived by a slow insert).
 
         `taken` exists, so every seq up to it does: `taken + 1` (or what the relay told meanwhile,
         if higher) leaves no gap. The first collisions try that without a read; later ones read.
@@ -219,10 +263,12 @@ class MessageStore:
         """Store several messages of one sender in order (bot replies): one round trip."""
         if not items:
             return []
-        async with self._lock(conversation_id):
-            return await self._insert_many_numbered(conversation_id, items)
+        async with self._turn(conversation_id) as turn:
+            docs = await self._insert_many_numbered(conversation_id, items, await self._start(conversation_id, turn))
+            turn.after = max(d["seq"] for d in docs) + 1
+            return docs
 
-    async def _insert_many_numbered(self, conversation_id: str, items: list[dict[str, Any]]) -> list[dict]:
+    async def _insert_many_numbered(self, conversation_id: str, items: list[dict[str, Any]], nxt: int) -> list[dict]:
         """Number and store `items` in one batched insert (shared with other conversations' inserts).
 
         The batch is unordered: when another process took some of the seqs, the messages that got
@@ -230,7 +276,6 @@ class MessageStore:
         themselves is kept; such a collision can put one after a later one of the same call).
         """
         for _ in range(MAX_RETRIES):
-            nxt = self._next.get(conversation_id) or await self._load_next(conversation_id)
             docs = []
             ts = now()
             for i, item in enumerate(items):
@@ -255,8 +300,9 @@ class MessageStore:
             self._next.pop(conversation_id, None)
             self._recent.pop(conversation_id, None)
             rest = [item for item, o in zip(items, outcomes, strict=True) if o is not None]
+            nxt = await self._load_next(conversation_id)
             if stored:
-                return stored + await self._insert_many_numbered(conversation_id, rest)
+                return stored + await self._insert_many_numbered(conversation_id, rest, nxt)
             items = rest
         raise RuntimeError(f"could not number messages of {conversation_id}")
 

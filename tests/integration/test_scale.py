@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from typing import Any
 
 import aiohttp
 import pytest
@@ -179,16 +180,22 @@ async def _metric(mh: MultiHarness, name: str) -> float:
     return total
 
 
-async def test_user_and_agent_on_different_processes_number_messages_without_collisions(mh: MultiHarness):
-    """Each process learns the seq the other gave from the relayed events: no insert is retried."""
+async def _across_processes(mh: MultiHarness, prefix: str) -> tuple[Any, Any, str]:
+    """A user on bridge 0 whose conversation is with an agent on bridge 1: (user, agent, conversation id)."""
     dep, matter = "housing-fund", "housing-fund-withdrawal"
     await mh.reset_department(dep)
     agent = await mh.agent_on(1, [dep])
-    user = await mh.user_on(0, f"seq-{cmid()[:8]}")
+    user = await mh.user_on(0, f"{prefix}-{cmid()[:8]}")
     cid = await start_conversation(user, "公积金提取要什么材料", matter=matter)
     await user.wait_for("message", conversation_id=cid, pred=lambda d: d["sender"]["role"] == "bot")
     assert (await user.call("handoff", {"conversation_id": cid}))["state"] == "with_agent"
     await agent.wait_for("assigned", pred=lambda d: d["conversation"]["id"] == cid)
+    return user, agent, cid
+
+
+async def test_user_and_agent_on_different_processes_number_messages_without_collisions(mh: MultiHarness):
+    """Each process learns the seq the other gave from the relayed events: no insert is retried."""
+    user, agent, cid = await _across_processes(mh, "seq")
     before = await _seq_retries(mh)
     for i in range(8):
         sent = await user.call("message", {"conversation_id": cid, "client_msg_id": cmid(), "text": f"问题{i}"})
@@ -199,6 +206,24 @@ async def test_user_and_agent_on_different_processes_number_messages_without_col
     assert await _seq_retries(mh) == before
     seqs = [m["seq"] for m in (await user.call("sync", {"conversation_id": cid, "after_seq": 0}))["messages"]]
     assert seqs == list(range(1, len(seqs) + 1))
+
+
+async def test_user_and_agent_writing_at_the_same_time_on_two_processes_take_turns(mh: MultiHarness):
+    """Both sides send at once, the user on one process and the agent on the other: the seq leases
+    make the processes take turns, so no insert collides, every message is stored once, no gap."""
+    user, agent, cid = await _across_processes(mh, "both")
+    before = await _seq_retries(mh)
+    sends = [user.call("message", {"conversation_id": cid, "client_msg_id": cmid(), "text": f"问{i}"})
+             for i in range(12)]
+    sends += [agent.call("message", {"conversation_id": cid, "client_msg_id": cmid(), "text": f"答{i}"})
+              for i in range(12)]
+    acks = await asyncio.gather(*sends)
+    assert all(a.get("ok") for a in acks) and len({a["seq"] for a in acks}) == 24
+    assert await _seq_retries(mh) == before
+    messages = (await user.call("sync", {"conversation_id": cid, "after_seq": 0}))["messages"]
+    assert [m["seq"] for m in messages] == list(range(1, len(messages) + 1))
+    texts = [m["text"] for m in messages]
+    assert all(texts.count(f"问{i}") == 1 and texts.count(f"答{i}") == 1 for i in range(12))
 
 
 async def test_replies_to_a_citizen_on_the_other_process_ask_no_socket_count(mh: MultiHarness):
