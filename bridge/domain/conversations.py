@@ -86,9 +86,8 @@ class Conversations:
         return result.modified_count
 
     async def delete(self, conversation_id: str) -> None:
-        """Remove a conversation that never got its first message (and its `created` entry)."""
+        """Remove a conversation that never got its first message (its `created` entry goes with it)."""
         await self.store.conversations.delete_one({"_id": conversation_id})
-        await self.store.timeline.delete_many({"conversation_id": conversation_id})
         await self.cache.invalidate(conversation_id)
 
     def new(self, user: Principal, matter: str | None) -> dict:
@@ -113,10 +112,10 @@ class Conversations:
         }
 
     async def insert(self, conv: dict) -> None:
+        """Store a new conversation; its `created` timeline entry is read from it (`timeline.created_entry`)."""
+        conv.setdefault("created_matter", conv.get("matter"))
         await self._inserts.insert(conv)
         self.cache.put(conv)
-        await self.timeline.add(conv["_id"], "created", {"role": "user", "id": conv["user"]["id"]},
-                                {"channel": conv["channel"], "matter": conv.get("matter")})
 
     async def transition(
         self,
