@@ -24,7 +24,7 @@ import sys
 import time
 import uuid
 
-from bench import oplog
+from bench import oplog, proc_cpu
 from bench.common import make_staff, staff_token, start_system, store_of
 from bench.load import DEP, MATTER, _connect, _cpu, rasa_stub, user_token
 
@@ -100,11 +100,15 @@ def run(conversations: int, concurrency: int, agents: int, pause: float) -> dict
         idle_cpu = (_cpu(db_pid) - idle0) / (time.perf_counter() - t_idle)
         since = loop.run_until_complete(oplog.last(store.client))
         before, db0, br0 = db_commands(url), _cpu(db_pid), _cpu(bridge_pid)
+        groups, stub0 = proc_cpu.system_groups(system), _cpu(stub.pid)
+        cpu0 = proc_cpu.snapshot(groups)
         t_burst = time.perf_counter()
         load0 = os.getloadavg()[0]
         print("  [bench] burst starts", file=sys.stderr, flush=True)  # a profiler may start here
         seconds, opened = loop.run_until_complete(burst(clients, concurrency))
         after, db1, br1 = db_commands(url), _cpu(db_pid), _cpu(bridge_pid)
+        cpu1 = {**proc_cpu.snapshot(groups), "rasa stand-in": _cpu(stub.pid)}
+        cpu_all = proc_cpu.per_unit({**cpu0, "rasa stand-in": stub0}, cpu1, opened)
         print(f"  [bench] burst ends ({seconds:.1f} s)", file=sys.stderr, flush=True)
         idle_share = idle_cpu * (time.perf_counter() - t_burst)
         per = {k: round((after[k] - before.get(k, 0)) / max(1, opened), 2) for k in after
@@ -124,6 +128,7 @@ def run(conversations: int, concurrency: int, agents: int, pause: float) -> dict
                 "database_idle_cpu": round(idle_cpu, 3),
                 "database_cpu_ms_per_handoff_above_idle": round((db1 - db0 - idle_share) * 1000 / max(1, opened), 2),
                 "bridge_cpu_ms_per_handoff": round((br1 - br0) * 1000 / max(1, opened), 2),
+                "cpu_ms_per_handoff_by_process": cpu_all,  # every process, the clients (bench) too
                 "machine_load_before": round(load0, 1)}
     finally:
         stub.kill()
