@@ -114,7 +114,7 @@ def run(conversations: int, concurrency: int, agents: int, pause: float) -> dict
         per = {k: round((after[k] - before.get(k, 0)) / max(1, opened), 2) for k in after
                if after[k] - before.get(k, 0) >= opened / 10}
         written = loop.run_until_complete(oplog.report(store.client, loop.run_until_complete(
-            oplog.written(store.client, since)), opened))
+            oplog.written(store.client, since)), opened, store.db.name))
         for sio in [*clients, *agent_socks]:
             loop.run_until_complete(sio.disconnect())
         loop.run_until_complete(store.close())

@@ -93,7 +93,8 @@ async def burst(system, store, conversations: int, concurrency: int, agents: int
     results = await asyncio.gather(*(limited(i) for i in range(conversations)), return_exceptions=True)
     wall, cpu1 = time.perf_counter() - t0, proc_cpu.snapshot(groups)
     done = [r for r in results if not isinstance(r, BaseException)]
-    written = await oplog.report(store.client, await oplog.written(store.client, since), len(done))
+    written = await oplog.report(store.client, await oplog.written(store.client, since), len(done),
+                                 store.db.name)
     for sio in staff:
         await sio.disconnect()
     await sio_lite.close_sessions()

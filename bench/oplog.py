@@ -31,17 +31,22 @@ async def written(client, since) -> Counter:
     return out
 
 
-async def report(client, counts: Counter, units: int) -> dict:
-    """Documents and index entries per unit of work (those written at least once per ten units)."""
+async def report(client, counts: Counter, units: int, main_db: str) -> dict:
+    """Documents and index entries per unit of work (those written at least once per ten units).
+
+    Collections of `main_db` are named alone, others as `db.collection` (Rasa's tracker collection is
+    also called `conversations`)."""
     indexes = {(db, coll): len(await client[db][coll].index_information()) for _, db, coll in counts}
     docs: dict[str, float] = {}
     entries: dict[str, float] = {}
     for (op, db, coll), n in sorted(counts.items(), key=lambda kv: -kv[1]):
         if n < units / 10:
             continue
-        key = f"{op}:{coll}"
+        name = coll if db == main_db else f"{db}.{coll}"
+        key = f"{op}:{name}"
         docs[key] = round(n / max(1, units), 2)
         entries[key] = round(n * indexes[(db, coll)] * (2 if op == "u" else 1) / max(1, units), 2)
     return {"documents": round(sum(docs.values()), 2), "documents_by_op_collection": docs,
             "index_entries": round(sum(entries.values()), 1), "index_entries_by_op_collection": entries,
-            "indexes_per_collection": {coll: n for (_, coll), n in sorted(indexes.items())}}
+            "indexes_per_collection": {coll if db == main_db else f"{db}.{coll}": n
+                                       for (db, coll), n in sorted(indexes.items())}}
