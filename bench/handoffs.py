@@ -3,9 +3,9 @@
 Every conversation is a new citizen's first message (answered by a Rasa stand-in that replies at
 once) followed by `handoff`; agents are online with room for all of them. Reports handoffs per
 second, database commands per handoff by `command:collection` (the bridge's counter) and the
-database process's CPU seconds per handoff, and the documents written per handoff by `op:collection` (from
-the database's oplog; every insert or update of a document also writes the entries of each of its
-collection's indexes, listed too) — all but the rate do not depend on how busy the machine is.
+database process's CPU seconds per handoff, and the documents and index entries written per handoff by
+`op:collection` (from the database's oplog, `bench/oplog.py`) — all but the rate do not depend on how
+busy the machine is.
 
     .venv/bin/python -m bench.handoffs [--conversations 400] [--concurrency 40] [--agents 80] [--pause 0]
 
@@ -24,32 +24,11 @@ import sys
 import time
 import uuid
 
+from bench import oplog, proc_cpu
 from bench.common import make_staff, staff_token, start_system, store_of
 from bench.load import DEP, MATTER, _connect, _cpu, rasa_stub, user_token
 
 COUNTER = "bangban_db_commands_total"
-
-
-async def oplog_last(store):
-    """The timestamp of the newest oplog entry (None: empty)."""
-    last = await store.client.local["oplog.rs"].find({}, {"ts": 1}, sort=[("$natural", -1)], limit=1).to_list(None)
-    return last[0]["ts"] if last else None
-
-
-async def documents_written(store, since) -> dict[str, int]:
-    """Documents written since the oplog entry `since`, by `op:collection` (i insert, u update, d delete)."""
-    out: dict[str, int] = {}
-    query = {"ts": {"$gt": since}} if since is not None else {}
-    async for e in store.client.local["oplog.rs"].find(query, {"op": 1, "ns": 1}):
-        if e.get("op") in ("i", "u", "d") and "." in e.get("ns", ""):
-            key = f"{e['op']}:{e['ns'].split('.', 1)[1]}"
-            out[key] = out.get(key, 0) + 1
-    return out
-
-
-async def index_counts(store, collections) -> dict[str, int]:
-    """How many indexes (with `_id`) each collection has: the entries an insert or an update writes."""
-    return {c: len(await store.db[c].index_information()) for c in collections}
 
 
 def db_commands(url: str) -> dict[str, float]:
@@ -119,19 +98,23 @@ def run(conversations: int, concurrency: int, agents: int, pause: float) -> dict
         idle0, t_idle = _cpu(db_pid), time.perf_counter()
         time.sleep(5)  # what the database uses with nothing to do (beats, sweepers, timers): not the handoffs'
         idle_cpu = (_cpu(db_pid) - idle0) / (time.perf_counter() - t_idle)
-        since = loop.run_until_complete(oplog_last(store))
+        since = loop.run_until_complete(oplog.last(store.client))
         before, db0, br0 = db_commands(url), _cpu(db_pid), _cpu(bridge_pid)
+        groups, stub0 = proc_cpu.system_groups(system), _cpu(stub.pid)
+        cpu0 = proc_cpu.snapshot(groups)
         t_burst = time.perf_counter()
         load0 = os.getloadavg()[0]
+        print("  [bench] burst starts", file=sys.stderr, flush=True)  # a profiler may start here
         seconds, opened = loop.run_until_complete(burst(clients, concurrency))
         after, db1, br1 = db_commands(url), _cpu(db_pid), _cpu(bridge_pid)
+        cpu1 = {**proc_cpu.snapshot(groups), "rasa stand-in": _cpu(stub.pid)}
+        cpu_all = proc_cpu.per_unit({**cpu0, "rasa stand-in": stub0}, cpu1, opened)
+        print(f"  [bench] burst ends ({seconds:.1f} s)", file=sys.stderr, flush=True)
         idle_share = idle_cpu * (time.perf_counter() - t_burst)
         per = {k: round((after[k] - before.get(k, 0)) / max(1, opened), 2) for k in after
                if after[k] - before.get(k, 0) >= opened / 10}
-        written = loop.run_until_complete(documents_written(store, since))
-        indexes = loop.run_until_complete(index_counts(store, sorted({k.split(":", 1)[1] for k in written})))
-        docs = {k: round(n / max(1, opened), 2) for k, n in sorted(written.items(), key=lambda kv: -kv[1])
-                if n >= opened / 10}
+        written = loop.run_until_complete(oplog.report(store.client, loop.run_until_complete(
+            oplog.written(store.client, since)), opened, store.db.name))
         for sio in [*clients, *agent_socks]:
             loop.run_until_complete(sio.disconnect())
         loop.run_until_complete(store.close())
@@ -139,13 +122,13 @@ def run(conversations: int, concurrency: int, agents: int, pause: float) -> dict
                 "handoffs_per_s": round(opened / seconds, 1),
                 "db_commands_per_handoff": per.pop("all", None),
                 "by_command": dict(sorted(per.items(), key=lambda kv: -kv[1])),
-                "documents_written_per_handoff": round(sum(docs.values()), 2),
-                "documents_by_op_collection": docs,
-                "indexes_per_collection": indexes,
+                "documents_written_per_handoff": written.pop("documents"),
+                "index_entries_per_handoff": written.pop("index_entries"), **written,
                 "database_cpu_ms_per_handoff": round((db1 - db0) * 1000 / max(1, opened), 2),
                 "database_idle_cpu": round(idle_cpu, 3),
                 "database_cpu_ms_per_handoff_above_idle": round((db1 - db0 - idle_share) * 1000 / max(1, opened), 2),
                 "bridge_cpu_ms_per_handoff": round((br1 - br0) * 1000 / max(1, opened), 2),
+                "cpu_ms_per_handoff_by_process": cpu_all,  # every process, the clients (bench) too
                 "machine_load_before": round(load0, 1)}
     finally:
         stub.kill()

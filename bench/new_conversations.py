@@ -10,9 +10,11 @@ the same invocation.
         [--profile DIR]
 
 Besides wall-clock figures it prints the CPU milliseconds per conversation of every process (from
-/proc, `bench/proc_cpu.py`), which do not depend on the machine's load; `--profile DIR` also records
-Rasa, the action servers and the database with py-spy during the burst. The clients are `bench/sio_lite.py`'s (the
-same protocol as python-socketio's, a fraction of its CPU).
+/proc, `bench/proc_cpu.py`) and the documents and index entries written per conversation by
+`op:collection` (Rasa's tracker collection included; `bench/oplog.py`), which do not depend on the
+machine's load; `--profile DIR` also records Rasa, the action servers and the database with py-spy
+during the burst. The clients are `bench/sio_lite.py`'s (the same protocol as python-socketio's, a
+fraction of its CPU).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import time
 import uuid
 from pathlib import Path
 
-from bench import proc_cpu, sio_lite
+from bench import oplog, proc_cpu, sio_lite
 from bench.common import make_staff, pct, staff_token, start_system, store_of, user_token
 
 MATTER, DEPARTMENT = "housing-fund-withdrawal", "housing-fund"
@@ -86,10 +88,13 @@ async def burst(system, store, conversations: int, concurrency: int, agents: int
         async with sem:
             return await one(base, tokens[i], QUESTIONS[i % len(QUESTIONS)])
 
+    since = await oplog.last(store.client)
     cpu0, t0 = proc_cpu.snapshot(groups), time.perf_counter()
     results = await asyncio.gather(*(limited(i) for i in range(conversations)), return_exceptions=True)
     wall, cpu1 = time.perf_counter() - t0, proc_cpu.snapshot(groups)
     done = [r for r in results if not isinstance(r, BaseException)]
+    written = await oplog.report(store.client, await oplog.written(store.client, since), len(done),
+                                 store.db.name)
     for sio in staff:
         await sio.disconnect()
     await sio_lite.close_sessions()
@@ -101,6 +106,8 @@ async def burst(system, store, conversations: int, concurrency: int, agents: int
             "cpu_ms_per_conversation": proc_cpu.per_unit(cpu0, cpu1, len(done)),
             "first_answer_ms": {p: round(pct(first, p)) for p in (50, 95, 99)},
             "handoff_to_joined_ms": {p: round(pct(handed, p)) for p in (50, 95, 99)},
+            "documents_per_conversation": written.pop("documents"),
+            "index_entries_per_conversation": written.pop("index_entries"), **written,
             "errors": sorted({type(r).__name__ for r in results if isinstance(r, BaseException)})}
 
 

@@ -7,7 +7,8 @@ from typing import Any
 
 from bridge.domain.auth import Principal
 from bridge.domain.scope import department_filter, sees_department
-from bridge.domain.timeline import Timeline
+from bridge.domain.timeline import FIELD as TIMELINE
+from bridge.domain.timeline import Timeline, entry
 from bridge.infra.conv_cache import ConversationCache
 from bridge.infra.delivery import Delivery
 from bridge.infra.read_batch import ReadBatcher
@@ -86,9 +87,8 @@ class Conversations:
         return result.modified_count
 
     async def delete(self, conversation_id: str) -> None:
-        """Remove a conversation that never got its first message (and its `created` entry)."""
+        """Remove a conversation that never got its first message (its `created` entry goes with it)."""
         await self.store.conversations.delete_one({"_id": conversation_id})
-        await self.store.timeline.delete_many({"conversation_id": conversation_id})
         await self.cache.invalidate(conversation_id)
 
     def new(self, user: Principal, matter: str | None) -> dict:
@@ -113,10 +113,10 @@ class Conversations:
         }
 
     async def insert(self, conv: dict) -> None:
+        """Store a new conversation; its `created` timeline entry is read from it (`timeline.created_entry`)."""
+        conv.setdefault("created_matter", conv.get("matter"))
         await self._inserts.insert(conv)
         self.cache.put(conv)
-        await self.timeline.add(conv["_id"], "created", {"role": "user", "id": conv["user"]["id"]},
-                                {"channel": conv["channel"], "matter": conv.get("matter")})
 
     async def transition(
         self,
@@ -135,14 +135,17 @@ class Conversations:
     ) -> dict | None:
         """Atomically move a conversation from one of `from_states`; None if it was not there.
 
-        `also`: more timeline entries (event, by, detail) of the same moment, in the same insert.
+        The timeline entry (and `also`: more entries (event, by, detail) of the same moment) is appended
+        to the conversation's `timeline` by the same write.
         `known`: the conversation as the caller has it; the result is then built from it and `fields`
         instead of read back (one round trip less; fields the caller's copy lacks may be stale).
         """
         query: dict[str, Any] = {"state": {"$in": list(from_states)}}
         if extra_filter:
             query.update(extra_filter)
-        update: dict[str, Any] = {"$set": {**fields, "updated_at": now()}}
+        t = now()
+        entries = [entry(e, b, d, t) for e, b, d in [(event, by, detail), *(also or [])]]
+        update: dict[str, Any] = {"$set": {**fields, "updated_at": t}, "$push": {TIMELINE: {"$each": entries}}}
         if unset:
             update["$unset"] = unset
         if add_to_set:
@@ -151,13 +154,10 @@ class Conversations:
         await self.cache.invalidate(conversation_id)
         if not won:
             return None
-        if also:
-            await self.timeline.add_many(conversation_id, [(event, by, detail), *also])
-        else:
-            await self.timeline.add(conversation_id, event, by, detail)
         if known is None:
             return await self.get(conversation_id, fresh=True)
         doc = {k: v for k, v in known.items() if k not in (unset or {})} | update["$set"]
+        doc[TIMELINE] = [*known.get(TIMELINE, []), *entries]
         for key, value in (add_to_set or {}).items():
             doc[key] = list(dict.fromkeys([*doc.get(key, []), value]))
         return doc

@@ -326,7 +326,8 @@ async def test_kill9_bridge_clients_resume_on_the_other_process(mh: MultiHarness
     assert note["meta"]["reason"] == "agent_disconnected"
     print(f"requeued {time.monotonic() - t_kill:.1f} s after the kill")
     assert (await mh.store.conversations.find_one({"_id": cid1}))["state"] == "with_agent"  # a1 came back in time
-    assert await mh.store.timeline.count_documents({"conversation_id": cid2, "event": "requeued"}) == 1
+    conv2 = await mh.store.conversations.find_one({"_id": cid2})
+    assert [e["event"] for e in conv2["timeline"]].count("requeued") == 1
 
     # the killed process comes back and serves again
     faulty.start_bridge(1)

@@ -84,7 +84,7 @@ async def test_queues_and_assignment_with_agents_on_both_processes(mh: MultiHarn
     states = Counter(c["state"] for c in convs)
     assert states == {"with_agent": 8, "queued": 4}, states
     for c in convs:  # each assignment happened exactly once
-        n = await mh.store.timeline.count_documents({"conversation_id": c["_id"], "event": "assigned"})
+        n = sum(1 for e in c.get("timeline", []) if e["event"] == "assigned")  # state changes live on it
         assert n == (1 if c["state"] == "with_agent" else 0), (c["_id"], n)
     announced = Counter()
     for a in agents:
@@ -156,8 +156,8 @@ async def test_grace_expiry_requeues_once_with_two_sweepers(mh: MultiHarness):
                                 pred=lambda d: d["meta"].get("event") == "requeued")
     assert state["meta"]["reason"] == "agent_disconnected"
     await asyncio.sleep(1.5)
-    assert await mh.store.timeline.count_documents({"conversation_id": cid, "event": "requeued"}) == 1
     conv = await mh.store.conversations.find_one({"_id": cid})
+    assert [e["event"] for e in conv["timeline"]].count("requeued") == 1
     assert conv["state"] == "queued" and conv["queue_key"].startswith("0:")
     # a colleague on the other process picks it up
     other = await mh.agent_on(0, [dep])

@@ -103,7 +103,7 @@ async def conversations(request: web.Request) -> web.Response:
 async def conversation(request: web.Request) -> web.Response:
     conv = await readable(request, principal(request), request.match_info["cid"])
     return ok({"conversation": conversation_card(conv),
-               "timeline": await app_context(request).timeline.of(conv["_id"])})
+               "timeline": await app_context(request).timeline.of(conv)})
 
 
 @table.get("/api/v1/conversations/{cid}/transcript", summary="Transcript (its user or staff); JSON or text",
@@ -120,7 +120,7 @@ async def transcript(request: web.Request) -> web.Response:
                  f"{d.get('text') or '[' + d['type'] + ']'}" for d in docs]
         return web.Response(text="\n".join(lines) + "\n", content_type="text/plain", charset="utf-8")
     return ok({"conversation": conversation_card(conv), "messages": [wire(d) for d in docs],
-               "timeline": await ctx.timeline.of(conv["_id"]) if p.is_staff else []})
+               "timeline": await ctx.timeline.of(conv) if p.is_staff else []})
 
 
 @table.get("/api/v1/queues", summary="Queue figures of the caller's departments", auth=STAFF,
