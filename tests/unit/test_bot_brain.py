@@ -253,3 +253,13 @@ def test_a_plain_how_to_question_gets_the_process_article_not_a_faq_on_its_situa
     ranking = [("ask_matter", 0.6), ("ask_process", 0.2), ("ask_progress", 0.1)]
     turn = Turn(intent="ask_matter", confidence=0.6, text=text, ranking=ranking)
     assert brain.respond("action_answer", turn).message["meta"]["kb_article"] == "school-transfer.process"
+
+
+def test_a_long_rambling_question_is_ranked_by_its_telling_words_not_only_its_aspect(brain):
+    # greetings and small talk that no article of the matter holds used to weigh in the similarity's
+    # denominator, shrinking every article's match until the asked aspect (conditions) alone decided
+    text = "你好 我想问一下哈 驾照过期快半年了 一直在外面忙没顾上 现在还换得了伐 谢谢啊 急的"
+    ranking = [("ask_conditions", 0.8), ("ask_matter", 0.1)]
+    turn = Turn(intent="ask_conditions", confidence=0.8, text=text, ranking=ranking,
+                entities=[{"entity": "matter", "value": "drivers-license"}])
+    assert brain.respond("action_answer", turn).message["meta"]["kb_article"] == "drivers-license.faq.01"
