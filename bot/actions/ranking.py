@@ -39,7 +39,10 @@ ASPECT_CUES = {
     "fees": re.compile("多少钱|费用|收费|要钱|免费|手续费|工本费|花多少|交钱|付费"),
     "materials": re.compile("材料|资料|带什么|准备什么|证件|要带|提供什么|复印件|原件|要交什么"),
     "conditions": re.compile("条件|符合|资格|要求|够不够|哪些人|什么人|谁能|谁可以"),
-    "process": re.compile("怎么办|怎么弄|流程|步骤|网上办|手机上|怎么申请|如何申请|哪里操作|入口|怎么操作|咋办|怎么提"),
+    "process": re.compile("怎么办|怎么弄|流程|步骤|网上办|手机上|怎么申请|如何申请|哪里操作|入口|怎么操作|咋办|怎么提"
+                          # asked indirectly (session 8): who does it, how many trips, where to tap
+                          "|跑几趟|要跑几|哪里弄|在哪弄|哪里点|哪里约|在哪约|哪里申请|去哪申请|自己弄|自己办|自己去办"
+                          "|自己申请|单位弄|单位办|公司弄|公司办|帮我弄|帮我办|帮我申请"),
     "progress": re.compile("进度|到哪一步|审核结果|查询结果|办好了没|状态|查不到结果|审到哪"),
     "offline": re.compile("窗口|现场|线下|地址|网点|去哪拿|去哪领|去哪里办|大厅|哪里领|哪里拿"),
 }
@@ -49,6 +52,8 @@ SYNONYMS = (
     ("遗失", "丢了"), ("弄丢", "丢了"), ("不记得", "忘了"), ("忘记", "忘了"), ("多长时间", "多久"),
     ("几天", "多久"), ("要不要钱", "要钱吗"), ("收不收钱", "要钱吗"), ("收费吗", "要钱吗"), ("咋", "怎么"),
     ("十五年", "15年"), ("没满", "不满"), ("老公", "配偶"), ("老婆", "配偶"), ("爸妈", "父母"),
+    # Shanghainese and colloquial words (session 8): 伐 ends a yes/no question, 哪能 asks how, 弄/搞 do
+    ("哪能", "怎么"), ("伐", "吗"), ("弄", "办"), ("搞", "办"), ("啥", "什么"),
 )
 # Chosen on the dev questions (5-fold cross-validated, session 7): BM25 over the whole KB and within the
 # matter, the similarity with n-gram weights within the matter, the asked aspect.
@@ -56,6 +61,21 @@ W_BM25, W_BM25_MATTER, W_SIM, W_ASPECT = 0.25, 0.25, 2.0, 0.9
 GENERAL_TO_PROCESS = 0.5  # share of a general question's probability credited to the process article
 FAQ_PRIOR = 0.3  # aspect probability credited to a FAQ (it answers no single aspect)
 TEMPERATURE = 6.0
+
+
+@dataclass(frozen=True)
+class Signals:
+    """The signals of one candidate article for a question."""
+
+    bm25: float  # KB-wide BM25, normalised by the best candidate
+    bm25_matter: float  # BM25 with the matter's own inverse document frequency, normalised likewise
+    sim: float  # n-gram similarity to the article's own questions
+    aspect: float  # probability that the question asks the article's aspect (a FAQ: a prior)
+
+
+def combine(sig: Signals) -> float:
+    """The linear combination of an article's signals."""
+    return W_BM25 * sig.bm25 + W_BM25_MATTER * sig.bm25_matter + W_SIM * sig.sim + W_ASPECT * sig.aspect
 
 
 @dataclass(frozen=True)
@@ -99,7 +119,8 @@ def _article_grams(article: Article) -> tuple[frozenset[str], ...]:
 def similarity(question: str, article: Article, matter_words: Sequence[str] = (),
                idf: dict[str, float] | None = None, sizes: dict[frozenset[str], float] | None = None) -> float:
     """Best Dice coefficient of the question's character uni- and bigrams against the article's own
-    questions; with `idf`, each n-gram weighs its inverse document frequency (流产 counts, 能领 hardly);
+    questions; with `idf`, each n-gram weighs its inverse document frequency (流产 counts, 能领 hardly,
+    one no article of the matter holds nothing);
     `sizes` memoises the weights of the articles' n-gram sets."""
     q = question
     for w in matter_words:  # the matter's name says nothing about which article answers
@@ -107,7 +128,9 @@ def similarity(question: str, article: Article, matter_words: Sequence[str] = ()
     qg = _grams(q)
     if not qg:
         return 0.0
-    weight = (lambda gs: sum(idf.get(g, 1.0) for g in gs)) if idf else len
+    # An n-gram none of the matter's articles holds weighs nothing: it tells no article apart, and counted
+    # it would shrink every similarity of a long, rambling question until its aspect alone decides.
+    weight = (lambda gs: sum(idf.get(g, 0.0) for g in gs)) if idf else len
     memo = sizes if sizes is not None else {}
     wq = weight(qg)
     best = 0.0
@@ -148,15 +171,9 @@ class ArticleRanker:
         self.idf = gram_idf_by_matter(index.articles)
         self._sizes: dict[str | None, dict[frozenset[str], float]] = {}
 
-    def rank(
-        self,
-        text: str,
-        matters: Sequence[str],
-        probs: dict[str, float],
-        matter_words: Sequence[str] = (),
-        limit: int = 3,
-    ) -> list[Ranked]:
-        """The best `limit` articles of `matters` for the question, with confidences."""
+    def features(self, text: str, matters: Sequence[str], probs: dict[str, float],
+                 matter_words: Sequence[str] = ()) -> list[tuple[Article, Signals]]:
+        """Every article of `matters` with its signals for the question."""
         wanted = set(matters)
         cands = [i for i, a in enumerate(self.index.articles) if a.matter in wanted]
         if not cands:
@@ -168,18 +185,31 @@ class ArticleRanker:
             own.update(self.index.scores_in_matter(terms, m))
         top = max((raw.get(i, 0.0) for i in cands), default=0.0) or 1.0
         top_own = max(own.values(), default=0.0) or 1.0
-        scored = []
+        out = []
         for i in cands:
             art = self.index.articles[i]
-            p = probs.get(art.aspect, FAQ_PRIOR if art.aspect == "faq" else 0.0)
             idf, sizes = self.idf.get(art.matter, {}), self._sizes.setdefault(art.matter, {})
-            s = (
-                W_BM25 * raw.get(i, 0.0) / top
-                + W_BM25_MATTER * own.get(i, 0.0) / top_own
-                + W_SIM * similarity(text, art, matter_words, idf, sizes)
-                + W_ASPECT * p
-            )
-            scored.append((s, art))
+            out.append((art, Signals(
+                bm25=raw.get(i, 0.0) / top,
+                bm25_matter=own.get(i, 0.0) / top_own,
+                sim=similarity(text, art, matter_words, idf, sizes),
+                aspect=probs.get(art.aspect, FAQ_PRIOR if art.aspect == "faq" else 0.0),
+            )))
+        return out
+
+    def rank(
+        self,
+        text: str,
+        matters: Sequence[str],
+        probs: dict[str, float],
+        matter_words: Sequence[str] = (),
+        limit: int = 3,
+    ) -> list[Ranked]:
+        """The best `limit` articles of `matters` for the question, with confidences."""
+        feats = self.features(text, matters, probs, matter_words)
+        if not feats:
+            return []
+        scored = [(combine(sig), art) for art, sig in feats]
         scored.sort(key=lambda sa: (-sa[0], sa[1].id))
         exps = [math.exp(TEMPERATURE * (s - scored[0][0])) for s, _ in scored]
         z = sum(exps)

@@ -253,3 +253,22 @@ def test_a_plain_how_to_question_gets_the_process_article_not_a_faq_on_its_situa
     ranking = [("ask_matter", 0.6), ("ask_process", 0.2), ("ask_progress", 0.1)]
     turn = Turn(intent="ask_matter", confidence=0.6, text=text, ranking=ranking)
     assert brain.respond("action_answer", turn).message["meta"]["kb_article"] == "school-transfer.process"
+
+
+def test_a_long_rambling_question_is_ranked_by_its_telling_words_not_only_its_aspect(brain):
+    # greetings and small talk that no article of the matter holds used to weigh in the similarity's
+    # denominator, shrinking every article's match until the asked aspect (conditions) alone decided
+    text = "你好 我想问一下哈 驾照过期快半年了 一直在外面忙没顾上 现在还换得了伐 谢谢啊 急的"
+    ranking = [("ask_conditions", 0.8), ("ask_matter", 0.1)]
+    turn = Turn(intent="ask_conditions", confidence=0.8, text=text, ranking=ranking,
+                entities=[{"entity": "matter", "value": "drivers-license"}])
+    assert brain.respond("action_answer", turn).message["meta"]["kb_article"] == "drivers-license.faq.01"
+
+
+def test_who_does_it_asked_indirectly_gets_the_process_article(brain):
+    # "is it the company or me who applies" asks how it is done, though the NLU reads no ask_process
+    text = "毕业落户这个事情 是公司办还是我自己申请"
+    ranking = [("complaint_or_legal", 0.5), ("ask_process", 0.2), ("ask_conditions", 0.2)]
+    turn = Turn(intent="ask_matter", confidence=0.5, text=text, ranking=ranking,
+                entities=[{"entity": "matter", "value": "graduate-hukou"}])
+    assert brain.respond("action_answer", turn).message["meta"]["kb_article"] == "graduate-hukou.process"
