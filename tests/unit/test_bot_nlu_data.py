@@ -91,6 +91,7 @@ LEAK_SETS = {**EVAL_SETS, "dev": ([DEV], 100)}  # the dev questions are checked 
 LEAK_SETS["dev-wave2-a"] = ([DEV.parent / "dev-wave2-a.yml"], 100)  # session 6: wave-2 dev questions
 LEAK_SETS["dev-wave2-b"] = ([DEV.parent / "dev-wave2-b.yml"], 100)  # wave-2 dev questions (session 6)
 LEAK_SETS["dev-s7-matter"] = ([DEV.parent / "dev-s7-matter.yml"], 70)  # session 7: matter, scope, persons
+LEAK_SETS["dev-s8-matter"] = ([DEV.parent / "dev-s8-matter.yml"], 100)  # session 8: look-alike matters, persons
 NO_ARTICLE = NO_ARTICLE_KINDS & KINDS
 NEAR = 0.9  # similarity from which an evaluation text counts as a reworded training example or KB wording
 _PUNCT = re.compile(r"[\s\W_]+")
