@@ -222,3 +222,18 @@ def test_an_unsure_turn_torn_between_a_question_and_a_person_with_a_cue_is_hande
     ranking = [("nlu_fallback", 0.3), ("ask_matter", 0.41), ("complaint_or_legal", 0.4), ("request_human", 0.11)]
     m = reply(brain, "我要和办事员通话", "nlu_fallback", 0.3, ranking)
     assert "handoff" in m and m["meta"]["kb_article"] is None
+
+
+# ---- session 8: look-alike matters (s8-matter)
+@pytest.mark.parametrize(
+    ("text", "intent", "matter"),
+    [  # dev questions (each failed on main 6c50c03)
+        # a "一件事" that model and retrieval agree on, named by an alias of one of its own parts
+        ("孩子生下来 户口医保社保卡一趟能办齐吗", "ask_conditions", "birth-one-thing"),
+        ("退役回来 优待证和安置手续可以一起申请吗", "ask_conditions", "veteran-service-one-thing"),
+        # aliases of two matters tied: the one model and retrieval agree on, not the best single article
+        ("申报国家高新要交评审费吗", "ask_fees", "high-tech-enterprise"),
+    ],
+)
+def test_an_agreed_matter_beats_an_alias_of_its_part_or_a_tied_alias(brain, text, intent, matter):
+    assert reply(brain, text, intent, 0.8)["meta"]["matter"] == matter
