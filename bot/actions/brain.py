@@ -134,6 +134,8 @@ class Brain:
         runner_up = next((n for n, _ in turn.ranking if n != turn.intent and n != "nlu_fallback"), None)
         if runner_up == "request_human" and HUMAN_CUES.search(text):
             return "action_handoff"  # "还是找个懂行的吧" read as an unsure complaint
+        if action == "action_handoff" and COMPLAINT_CUES.search(text):
+            return "action_complaint_channel"  # asking for someone while aggrieved: the channels, not an article
         backed = runner_up == "complaint_or_legal" and COMPLAINT_CUES.search(text)  # "窗口的人故意为难我"
         if runner_up in ASK_INTENTS or runner_up == "platform_tech" or backed:
             turn.ranking = [(runner_up, 0.0), *turn.ranking]

@@ -237,3 +237,10 @@ def test_an_unsure_turn_torn_between_a_question_and_a_person_with_a_cue_is_hande
 )
 def test_an_agreed_matter_beats_an_alias_of_its_part_or_a_tied_alias(brain, text, intent, matter):
     assert reply(brain, text, intent, 0.8)["meta"]["matter"] == matter
+
+
+def test_a_doubted_request_for_a_person_with_a_complaint_cue_gets_the_channels(brain):
+    # read as a request for a person (0.78) without any cue for one, its runner-up a question: someone aggrieved
+    ranking = [("request_human", 0.78), ("ask_conditions", 0.2)]
+    m = reply(brain, "低保审批拖了半年 这种敷衍的办事作风太不像话", "request_human", 0.78, ranking)
+    assert m["meta"]["scope"] == "complaint_or_legal" and m["meta"]["kb_article"] is None
