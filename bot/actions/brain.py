@@ -93,9 +93,8 @@ class Brain:
         return handler(turn)
 
     def reroute(self, action: str, turn: Turn) -> str:
-        """Second-guess a doubtful NLU prediction with cues from the text itself (docs/bot.md, "How a
-        question is answered" 1 and 6): a doubtful scope turn is answered as a low-confidence turn,
-        or handed off when the runner-up is a request for a person and the text has a cue for one."""
+        """Second-guess a doubtful NLU prediction with cues from the text (docs/bot.md, "How a question is
+        answered" 1 and 6): answered as a low-confidence turn, handed off, or given the complaint channels."""
         text = turn.text or ""
         if not text or turn.payload:
             return action
