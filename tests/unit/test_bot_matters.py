@@ -244,3 +244,15 @@ def test_a_doubted_request_for_a_person_with_a_complaint_cue_gets_the_channels(b
     ranking = [("request_human", 0.78), ("ask_conditions", 0.2)]
     m = reply(brain, "低保审批拖了半年 这种敷衍的办事作风太不像话", "request_human", 0.78, ranking)
     assert m["meta"]["scope"] == "complaint_or_legal" and m["meta"]["kb_article"] is None
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "matter"),
+    [  # dev questions of look-alike pairs the matter model read the other way before the pair's aliases
+        ("开个早餐店要什么证", "ask_matter", "food-business-permit"),
+        ("老家医院能直接刷上海医保吗", "ask_conditions", "medical-remote-filing"),
+        ("当兵前户口迁走了 回来怎么上户口", "ask_matter", "veteran-service-one-thing"),
+    ],
+)
+def test_the_aliases_of_a_look_alike_pair_tell_it_apart(brain, text, intent, matter):
+    assert reply(brain, text, intent, 0.8)["meta"]["matter"] == matter
