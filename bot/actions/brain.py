@@ -232,8 +232,8 @@ class Brain:
             return self._answer_choice(turn)
         lowered = text.lower()
         in_context = bool(turn.slots.get("matter") or turn.hint_matter)
-        platform_cue = PLATFORM_STRONG.search(lowered) or (PLATFORM_CUES.search(lowered) and not in_context)
-        if platform_cue and not self.matcher.match(text).candidates:
+        weak_cue = PLATFORM_CUES.search(lowered) and not in_context and not self.matters.agreed_on(text)
+        if (PLATFORM_STRONG.search(lowered) or weak_cue) and not self.matcher.match(text).candidates:
             return self.platform_tech(turn)
         found = self.matters.resolve(turn)
         if found.matter is None:
