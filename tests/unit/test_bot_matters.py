@@ -256,3 +256,16 @@ def test_a_doubted_request_for_a_person_with_a_complaint_cue_gets_the_channels(b
 )
 def test_the_aliases_of_a_look_alike_pair_tell_it_apart(brain, text, intent, matter):
     assert reply(brain, text, intent, 0.8)["meta"]["matter"] == matter
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "matter"),
+    [  # round 2: dev questions the matter model was sure of the other matter of the pair (taxi, employer, ...)
+        ("大客车司机的上岗证考完多久能发下来", "ask_time_limit", "road-transport-qualification"),
+        ("没有单位了 社保我自己怎么接着交", "ask_progress", "flexible-employment"),
+        ("辞职回老家了 上海的公积金是取出来还是转过去好", "ask_progress", "housing-fund-transfer"),
+        ("生意做不下去了 公司想关门 流程是啥", "ask_process", "company-deregistration"),
+    ],
+)
+def test_the_distinguishing_words_of_a_pair_teach_the_matter_model(brain, text, intent, matter):
+    assert reply(brain, text, intent, 0.8)["meta"]["matter"] == matter
