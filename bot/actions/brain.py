@@ -93,9 +93,8 @@ class Brain:
         return handler(turn)
 
     def reroute(self, action: str, turn: Turn) -> str:
-        """Second-guess a doubtful NLU prediction with cues from the text itself (docs/bot.md, "How a
-        question is answered" 1 and 6): a doubtful scope turn is answered as a low-confidence turn,
-        or handed off when the runner-up is a request for a person and the text has a cue for one."""
+        """Second-guess a doubtful NLU prediction with cues from the text (docs/bot.md, "How a question is
+        answered" 1 and 6): answered as a low-confidence turn, handed off, or given the complaint channels."""
         text = turn.text or ""
         if not text or turn.payload:
             return action
@@ -134,6 +133,8 @@ class Brain:
         runner_up = next((n for n, _ in turn.ranking if n != turn.intent and n != "nlu_fallback"), None)
         if runner_up == "request_human" and HUMAN_CUES.search(text):
             return "action_handoff"  # "还是找个懂行的吧" read as an unsure complaint
+        if action == "action_handoff" and COMPLAINT_CUES.search(text):
+            return "action_complaint_channel"  # asking for someone while aggrieved: the channels, not an article
         backed = runner_up == "complaint_or_legal" and COMPLAINT_CUES.search(text)  # "窗口的人故意为难我"
         if runner_up in ASK_INTENTS or runner_up == "platform_tech" or backed:
             turn.ranking = [(runner_up, 0.0), *turn.ranking]
@@ -231,8 +232,8 @@ class Brain:
             return self._answer_choice(turn)
         lowered = text.lower()
         in_context = bool(turn.slots.get("matter") or turn.hint_matter)
-        platform_cue = PLATFORM_STRONG.search(lowered) or (PLATFORM_CUES.search(lowered) and not in_context)
-        if platform_cue and not self.matcher.match(text).candidates:
+        weak_cue = PLATFORM_CUES.search(lowered) and not in_context and not self.matters.agreed_on(text)
+        if (PLATFORM_STRONG.search(lowered) or weak_cue) and not self.matcher.match(text).candidates:
             return self.platform_tech(turn)
         found = self.matters.resolve(turn)
         if found.matter is None:

@@ -15,9 +15,9 @@ from typing import Any
 from bot.actions.cues import STRONG_COMPLAINT
 from bot.actions.matter_model import MatterModel
 from bot.actions.turns import Turn
-from kb.matching import MatterMatcher
+from kb.matching import ONE_THING, MatterMatcher
 from kb.search import BM25Index
-from kb.tokenize import tokenize
+from kb.tokenize import normalize, tokenize
 
 MIN_GLOBAL_SCORE = 4.0  # BM25 score needed to trust a match without any matter signal
 MIN_MATTER_SHARE = 1.2  # top matter must beat the runner-up by this factor (global guess)
@@ -53,6 +53,11 @@ class MatterResolver:
                 owned[m].append(phrase)
         self._words = {m: sorted(ps, key=len, reverse=True) for m, ps in owned.items()}
         self.model = MatterModel.from_articles(index.articles)
+        texts: dict[str, list[str]] = defaultdict(list)
+        for a in index.articles:
+            if a.matter and ONE_THING in a.matter_name:
+                texts[a.matter] += [a.title, a.question, a.answer, *a.steps]
+        self._bundle_texts = {m: normalize(" ".join(ts)) for m, ts in texts.items()}
 
     def valid(self, value: Any) -> str | None:
         """A known matter id for an id or a name, else None."""
@@ -98,13 +103,17 @@ class MatterResolver:
             if learned and learned[0][0] not in cands and learned[0][1] >= MODEL_OVER_ALIAS and not backed:
                 return Found(learned[0][0], "model")
         agreed = self.sure_of(text) if cands else None
-        if agreed and agreed != max(cands, key=cands.get) and (agreed in cands or not match.phrases):
+        if agreed and agreed != max(cands, key=cands.get) and (
+            agreed in cands or not match.phrases or self.holds_parts(agreed, match.phrases)
+        ):
             return Found(agreed, "model")  # a loose 单位社保 in "新公司的公章发票社保能一次办完吗", a weaker 个体户
         if cands:
             ranked = sorted(cands.items(), key=lambda kv: -kv[1])
             tied = [m for m, s in ranked if s >= NEAR_TIE * ranked[0][1] - 1e-9]
             if len(tied) == 1:
                 return Found(tied[0], "alias")
+            if agreed in tied:  # 高新 and 评审费 in "申报国家高新要交评审费吗": model and retrieval agree
+                return Found(agreed, "model")
             hits = self.index.search(text, matters=tied, limit=1)
             return Found(hits[0].article.matter if hits else tied[0], "alias")
         hint = self.valid(turn.hint_matter)
@@ -123,6 +132,12 @@ class MatterResolver:
             return Found(context, "context")
         good = [m for m, s in ranked[:MAX_CANDIDATES] if s >= MIN_GLOBAL_SCORE]
         return Found(None, "none", good)
+
+    def holds_parts(self, bundle: str, phrases: list[str]) -> bool:
+        """Whether `bundle` is a "一件事" whose own articles name every matched alias (its parts: 社保卡 of
+        the birth one-thing, 优待证 of the veteran one): the bundle, agreed on, is what the asker means."""
+        text = self._bundle_texts.get(bundle, "")
+        return bool(text and phrases) and all(p in text for p in phrases)
 
     def model_top(self, text: str) -> str | None:
         """The matter model's best matter for the text, however unsure."""

@@ -6,13 +6,16 @@ parses every question; 小申's brain (over the live KB) answers each parse as a
 turn; a question counts when the article sent is acceptable (see `bot/scoring.py`).
 A new model goes live only when its article accuracy is at least `MIN_ACCURACY` and not
 below the live model's (measured on the same set with the same brain; when the live model
-cannot be asked, the figure stored when it went live, if it was measured on the same set).
+cannot be asked, the figure stored when it went live, if it was measured on the same set) by
+more than the set's noise: `NOISE_SHARE` of its matter questions, in whole questions (one
+question of the 182 today; none on a set under 100).
 Intent accuracy (`intent_ok`) is kept as a secondary figure.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +29,7 @@ ASK = {"ask_matter", "ask_conditions", "ask_materials", "ask_process", "ask_fees
        "ask_progress", "ask_offline"}
 CHAT = {"chitchat", "greet", "thanks", "goodbye"}
 MIN_ACCURACY = 0.5
+NOISE_SHARE = 0.01  # a drop of this share of the set's matter questions (whole questions) is noise
 
 
 def load_golive(path: Path = GOLIVE) -> list[dict]:
@@ -38,6 +42,17 @@ def load_golive(path: Path = GOLIVE) -> list[dict]:
 def set_digest(path: Path = GOLIVE) -> str | None:
     """A digest of the go-live set: stored figures count only for the set they were measured on."""
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.exists() else None
+
+
+def matter_questions(questions: Sequence[dict]) -> int:
+    """How many questions of the set count for the article accuracy."""
+    return sum(1 for q in questions if q.get("articles") and q.get("scope", "in_scope") == "in_scope")
+
+
+def noise(asked: int) -> int:
+    """The drop in right answers, in questions, that a set of `asked` questions cannot tell from noise
+    (-1, nothing tolerated, below 1 / NOISE_SHARE questions)."""
+    return math.floor(asked * NOISE_SHARE + 1e-9) or -1
 
 
 def article_accuracy(questions: Sequence[dict], parses: Sequence[dict], brain) -> tuple[float, list[dict]]:
@@ -83,11 +98,15 @@ class Verdict:
     reason: str
 
 
-def gate(new: float, live: float | None, what: str = "答案准确率") -> Verdict:
-    """Whether a model with accuracy `new` may replace the live one (accuracy `live`)."""
+def gate(new: float, live: float | None, what: str = "答案准确率", asked: int = 0) -> Verdict:
+    """Whether a model with accuracy `new` may replace the live one (accuracy `live`), both measured
+    on `asked` questions: a drop of up to `noise(asked)` questions is noise (none when `asked` is 0)."""
     if new < MIN_ACCURACY:
         return Verdict(False, f"新模型{what}{new:.1%}低于下限{MIN_ACCURACY:.0%}，未上线。")
-    if live is not None and new < live:
+    drop = round((live - new) * asked) if live is not None and asked else 0
+    if live is not None and new < live and not 0 <= drop <= noise(asked):
         return Verdict(False, f"新模型{what}{new:.1%}低于线上模型{live:.1%}，未上线。")
     live_text = f"（线上模型{live:.1%}）" if live is not None else ""
+    if live is not None and new < live:
+        live_text = f"（线上模型{live:.1%}，少答对{drop}题，在评估集{asked}题的误差{max(noise(asked), 0)}题以内）"
     return Verdict(True, f"新模型{what}{new:.1%}{live_text}，通过。")

@@ -165,7 +165,7 @@ class Trainer:
         else:
             live_acc = await self._stored_live()
             live_source = "stored" if live_acc is not None else None
-        verdict = evaluation.gate(new_acc, live_acc)
+        verdict = evaluation.gate(new_acc, live_acc, asked=evaluation.matter_questions(questions))
         intents = [new_parses[i]["intent"]["name"] for i in _last_turns(questions)]
         return {"questions": len(questions), "accuracy": new_acc, "live_accuracy": live_acc,
                 "live_source": live_source, "set": evaluation.set_digest(),

@@ -272,3 +272,18 @@ def test_who_does_it_asked_indirectly_gets_the_process_article(brain):
     turn = Turn(intent="ask_matter", confidence=0.5, text=text, ranking=ranking,
                 entities=[{"entity": "matter", "value": "graduate-hukou"}])
     assert brain.respond("action_answer", turn).message["meta"]["kb_article"] == "graduate-hukou.process"
+
+
+@pytest.mark.parametrize(
+    ("text", "matter"),
+    [("个人所得税多交了 网站上怎么申请退回", "income-tax-settlement"),
+     ("资质从三级升二级 网站上在哪申报", "construction-enterprise-qualification")],
+)
+def test_a_matter_question_naming_the_app_or_a_website_is_not_a_fault(brain, text, matter):
+    # a weak platform cue (网站, app) without a named matter read it as a fault even when model and retrieval agree
+    ranking = [("ask_process", 0.8), ("platform_tech", 0.1)]
+    r = brain.respond("action_answer", Turn(intent="ask_process", confidence=0.8, text=text, ranking=ranking))
+    assert r.message["meta"]["scope"] == "in_scope" and r.message["meta"]["matter"] == matter
+    fault = Turn(intent="ask_process", confidence=0.8, text="小程序上一直转圈", ranking=ranking)
+    r = brain.respond("action_answer", fault)
+    assert r.message["meta"]["scope"] == "platform_tech"

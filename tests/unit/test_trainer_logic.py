@@ -73,6 +73,19 @@ def test_evaluation_gate() -> None:
     assert not evaluation.gate(0.4, None).passed
 
 
+def test_evaluation_gate_reads_a_drop_of_one_question_in_a_hundred_as_noise() -> None:
+    """Session 8: on the go-live set (182 matter questions) one question more or less is noise; two are not,
+    and a set under 100 questions tolerates nothing."""
+    assert evaluation.noise(182) == 1 and evaluation.noise(250) == 2 and evaluation.noise(99) < 0
+    live = 150 / 182
+    one, two = evaluation.gate(149 / 182, live, asked=182), evaluation.gate(148 / 182, live, asked=182)
+    assert one.passed and "少答对1题" in one.reason
+    assert not two.passed and "低于线上模型" in two.reason
+    assert not evaluation.gate(0.5, 1.0, asked=2).passed and not evaluation.gate(79 / 99, 80 / 99, asked=99).passed
+    sample = [{"articles": ["a"]}, {"articles": []}, {"articles": ["b"], "scope": "chitchat"}]
+    assert evaluation.matter_questions(sample) == 1
+
+
 def test_ledger_transitions() -> None:
     entry = {"status": "open"}
     with pytest.raises(ledger.LedgerError):
