@@ -92,7 +92,8 @@ def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: s
     """The services of one bridge process, each given its collaborators."""
     delivery = Delivery(sio)
     timeline = Timeline(store)
-    messages = MessageStore(store, leases=SeqLeases(settings.redis_url) if settings.redis_url else None)
+    leases = SeqLeases(settings.redis_url) if settings.redis_url and settings.seq_leases else None
+    messages = MessageStore(store, leases=leases)
     conversations = Conversations(store, timeline, delivery, ConversationCache(settings.redis_url))
     banned = BannedPhrases.load(settings.data_dir / "desk" / "banned_phrases.yml")
     messaging = Messaging(messages, conversations, delivery, attachments,

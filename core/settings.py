@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     embedded_db: bool = Field(alias="_embedded_db")
     mongo_db: str = Field("bangban", alias="MONGO_DB")
     redis_url: str = Field("", alias="REDIS_URL")
+    # several bridges number a conversation's messages in turns through a Redis lease (docs/reliability.md)
+    seq_leases: bool = Field(True, alias="BANGBAN_SEQ_LEASES")
     # services
     host: str = Field("127.0.0.1", alias="BANGBAN_HOST")
     port: Port = Field(8080, alias="BANGBAN_PORT")
