@@ -61,8 +61,9 @@ class Settings(BaseSettings):
     embedded_db: bool = Field(alias="_embedded_db")
     mongo_db: str = Field("bangban", alias="MONGO_DB")
     redis_url: str = Field("", alias="REDIS_URL")
-    # several bridges number a conversation's messages in turns through a Redis lease (docs/reliability.md)
-    seq_leases: bool = Field(True, alias="BANGBAN_SEQ_LEASES")
+    # several bridges number a conversation's messages in turns through a Redis lease; off by default:
+    # measured worse than retried collisions once a backlog forms (docs/reliability.md, session 8)
+    seq_leases: bool = Field(False, alias="BANGBAN_SEQ_LEASES")
     # services
     host: str = Field("127.0.0.1", alias="BANGBAN_HOST")
     port: Port = Field(8080, alias="BANGBAN_PORT")

@@ -16,7 +16,7 @@ from tests.support import cmid, start_conversation
 
 @pytest.fixture(scope="module")
 def scaled() -> System:
-    system = start_own_system("scale", bridges=2)
+    system = start_own_system("scale", bridges=2, BANGBAN_SEQ_LEASES="1")  # the leases are tested here
     yield system
     system.stop()
 
