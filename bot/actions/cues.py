@@ -39,6 +39,8 @@ HUMAN_CUES = re.compile(
     "人工|真人|客服|工作人员|坐席|人来|找人|人呢|懂的人|懂行|内行|跟人|专人|接线|活人|同事|专员|老师|换个人|找个人|打个电话|"
     "转接|接通|联系我|回电|领导|负责人|业务员|值班|当面|打电话给我|给我打电话|电话联系我|回个电话|有个人|有人帮|人帮我|同志|办事员|通话|管事的|做主"
 )
+# A complaint aimed at the administration itself (its staff, a decision, "you"): not a shop or an employer
+AT_THE_OFFICE = re.compile("你们|处罚|决定|政府|部门|窗口|工作人员|经办|网站|系统")
 # Calling for someone to be there (not asking about staff): believed over unsure small talk or feedback
 CALL_FOR_PERSON = re.compile("值班|有人在吗|有人吗|人呢|活人|真人")
 PLATFORM_CUES = re.compile(

@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.actions.cues import STRONG_COMPLAINT
+from bot.actions.cues import AT_THE_OFFICE, STRONG_COMPLAINT
 from bot.actions.matter_model import MatterModel
 from bot.actions.turns import Turn
 from kb.matching import ONE_THING, MatterMatcher
@@ -164,10 +164,17 @@ class MatterResolver:
 
     def remedy_matter(self, text: str, asked: bool = False) -> str | None:
         """A matter that is itself a complaint or dispute service (12315, labour arbitration) which the
-        text names: a question about using that service, not a complaint to route. A text the NLU read
-        as a question (`asked`) may name it without an alias, when model and retrieval agree on it."""
+        text names: a question about using that service, not a complaint to route. Without an alias, the
+        model very sure and retrieval agreeing place it ("跟公司打官司要交钱吗"); a text read as a complaint
+        about a shop or an employer, not the administration, may be placed by a fairly sure model too
+        ("商家不认账 去哪反映")."""
         match = self.matcher.match(text)
-        matter = match.best if match.candidates or not asked else self.sure_of(text)  # "跟公司打官司要交钱吗"
+        if match.candidates:
+            matter = match.best
+        elif asked:
+            matter = self.sure_of(text)
+        else:
+            matter = None if AT_THE_OFFICE.search(text) else self.agreed_on(text)
         return matter if matter and STRONG_COMPLAINT.search(self.names.get(matter, "")) else None
 
     def retrieved(self, text: str) -> str | None:
