@@ -63,6 +63,15 @@ def test_every_intent_has_20_distinct_examples():
     assert set(domain["intents"]) == set(ex)
 
 
+def test_examples_that_take_no_matter_hold_no_run_of_digits():
+    # citizens type phone and ID numbers; with character n-grams a digit run in a small-talk example
+    # (a hotline's number) pulled any text holding those digits to small talk, matter question or not
+    ex = _examples()
+    for intent in ("chitchat", "thanks", "greet", "goodbye", "request_human"):
+        digits = [e for e in ex.get(intent, []) if re.search(r"\d{3,}", _plain(e))]
+        assert not digits, (intent, digits)
+
+
 def test_every_catalogue_matter_has_nlu_examples_and_lookup_entries():
     owners = nlu_build.phrase_owners()
     counts: Counter[str] = Counter()
