@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     # several bridges number a conversation's messages in turns through a Redis lease; off by default:
     # measured worse than retried collisions once a backlog forms (docs/reliability.md, session 8)
     seq_leases: bool = Field(False, alias="BANGBAN_SEQ_LEASES")
+    # the CPU core the embedded database runs on: "last", "none" (unpinned) or a core number; its threads share
+    # one GIL, and spread over cores they burn about twice the CPU per command (docs/reliability.md, session 9)
+    db_cpu: str = Field("last", pattern=r"^(last|none|\d+)$", alias="BANGBAN_DB_CPU")
     # services
     host: str = Field("127.0.0.1", alias="BANGBAN_HOST")
     port: Port = Field(8080, alias="BANGBAN_PORT")

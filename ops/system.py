@@ -181,7 +181,7 @@ class System:
 
     def _start(self, t0: float) -> None:
         if not self.cfg.mongo_url:
-            db = self._proc("database", [str(ROOT / ".venv/bin/secantusd-py"), "--host", "127.0.0.1", "--port",
+            db = self._proc("database", [PY, "-m", "ops.embedded_db", "--host", "127.0.0.1", "--port",
                                          str(self.cfg.db_port), "--storage-path", str(self.cfg.var_dir / "db")])
             wait_until(lambda: self._db_ready(), 30, "database", db)
             self.log(f"database ready on {self.mongo_url} ({time.monotonic() - t0:.1f} s)")

@@ -169,6 +169,13 @@ async def test_rasa_down_gives_apology_with_handoff_button_fast_and_loses_nothin
     assert texts == ["居住证怎么办理", "需要什么材料", "/request_human"]
 
 
+def test_the_embedded_database_runs_on_one_core(faulty: System):
+    """Its threads share one GIL: pinned to one core they switch there (ops/embedded_db.py)."""
+    cores = os.sched_getaffinity(0)
+    pinned = os.sched_getaffinity(faulty.procs["database"].popen.pid)
+    assert pinned == ({max(cores)} if len(cores) > 1 else cores)
+
+
 async def test_database_restart_refuses_writes_then_recovers(mh: MultiHarness, faulty: System):
     await wait_health(faulty, True)
     user = await mh.user_on(0)
