@@ -51,6 +51,9 @@ ASPECT_CUES = {
                           # session 9: asked as a place to go in person
                           "|当面|柜台|跑去|跑到|跑哪|去哪个|什么地方|都在哪|哪里有|直接去|去哪(?:里|儿)?(?:交|办|开|查|递)"),
 }
+# Can't or won't do it online (不会用手机, 手机上弄不来): the way in person is asked, not the online steps.
+NOT_ONLINE = re.compile("不会(?:用|弄|操作)?(?:手机|APP|app|电脑|网上)|(?:手机|APP|app|网上)上?(?:弄|搞|用)?不来"
+                        "|弄不来|搞不来|不想(?:在|用)?(?:手机|网上|APP|app)|不用手机")
 # Everyday words mapped to the KB's, for the similarity only (longest first).
 SYNONYMS = (
     ("小孩子", "孩子"), ("小孩", "孩子"), ("宝宝", "孩子"), ("新生儿", "孩子"), ("掉了", "丢了"),
@@ -100,6 +103,8 @@ def aspect_probs(text: str, ranking: Sequence[tuple[str, float]]) -> dict[str, f
     total = sum(nlu.values())
     nlu = {a: p / total for a, p in nlu.items()} if total > 0 else {}
     cues = {a for a, rx in ASPECT_CUES.items() if rx.search(text)}
+    if NOT_ONLINE.search(text):
+        cues = (cues - {"process"}) | {"offline"}
     cue_p = {a: 1.0 / len(cues) for a in cues}
     if not nlu and not cue_p:
         return {"process": 0.4}  # a bare question about a matter: how to do it

@@ -307,3 +307,9 @@ def test_an_office_asked_in_everyday_words_gets_the_offline_article(brain):
     turn = Turn(intent="ask_matter", confidence=0.6, text=text, ranking=[("ask_matter", 0.6), ("ask_process", 0.3)],
                 entities=[{"entity": "matter", "value": "medical-insurance-transfer"}])
     assert brain.respond("action_answer", turn).message["meta"]["kb_article"] == "medical-insurance-transfer.offline"
+
+
+def test_a_citizen_who_cannot_do_it_online_is_asking_for_the_way_in_person():
+    # 手机上弄不来 / 不会用手机 is no process question: the online steps are what they cannot follow
+    probs = aspect_probs("我妈手机上弄不来 失业金能不能直接跑去办", [("ask_process", 0.9), ("ask_conditions", 0.1)])
+    assert probs["offline"] >= 0.4 - 1e-9 and probs["offline"] > probs["conditions"]
