@@ -45,11 +45,11 @@ ASPECT_CUES = {
                           "|自己申请|单位弄|单位办|公司弄|公司办|帮我弄|帮我办|帮我申请"
                           # session 9: who files it (报), the order of the steps, done from home without a trip
                           "|自己报|单位报|公司报|帮我报|帮忙报|个人报|第一步|顺序|先弄|来回跑|跑好几|跑几次|搞定|不用去|不去派出所"
-                          "|不想跑|在家里就|网上交|网上弄|网上就|网上能|电脑上"),
+                          "|不想跑|在家里就|网上交|网上弄|电脑上"),
     "progress": re.compile("进度|到哪一步|审核结果|查询结果|办好了没|状态|查不到结果|审到哪"),
     "offline": re.compile("窗口|现场|线下|地址|网点|去哪拿|去哪领|去哪里办|大厅|哪里领|哪里拿"
                           # session 9: asked as a place to go in person
-                          "|当面|柜台|跑去|跑到|跑哪|去哪个|什么地方|都在哪|哪里有|直接去|去哪(?:里|儿)?(?:交|办|开|查|递)"),
+                          "|当面|柜台|跑去|跑到|跑哪|去哪个(?:区|中心|窗口|大厅|厅|派出所|地方|网点|点)|去什么地方|都在哪|直接去|去哪(?:里|儿)?(?:交|办|开|递)"),
 }
 # Can't or won't do it online (不会用手机, 手机上弄不来): the way in person is asked, not the online steps.
 NOT_ONLINE = re.compile("不会(?:用|弄|操作)?(?:手机|APP|app|电脑|网上)|(?:手机|APP|app|网上)上?(?:弄|搞|用)?不来"
