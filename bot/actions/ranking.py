@@ -42,10 +42,18 @@ ASPECT_CUES = {
     "process": re.compile("怎么办|怎么弄|流程|步骤|网上办|手机上|怎么申请|如何申请|哪里操作|入口|怎么操作|咋办|怎么提"
                           # asked indirectly (session 8): who does it, how many trips, where to tap
                           "|跑几趟|要跑几|哪里弄|在哪弄|哪里点|哪里约|在哪约|哪里申请|去哪申请|自己弄|自己办|自己去办"
-                          "|自己申请|单位弄|单位办|公司弄|公司办|帮我弄|帮我办|帮我申请"),
+                          "|自己申请|单位弄|单位办|公司弄|公司办|帮我弄|帮我办|帮我申请"
+                          # session 9: who files it (报), the order of the steps, done from home without a trip
+                          "|自己报|单位报|公司报|帮我报|帮忙报|个人报|第一步|顺序|先弄|来回跑|跑好几|跑几次|搞定|不用去|不去派出所"
+                          "|不想跑|在家里就|网上交|网上弄|电脑上"),
     "progress": re.compile("进度|到哪一步|审核结果|查询结果|办好了没|状态|查不到结果|审到哪"),
-    "offline": re.compile("窗口|现场|线下|地址|网点|去哪拿|去哪领|去哪里办|大厅|哪里领|哪里拿"),
+    "offline": re.compile("窗口|现场|线下|地址|网点|去哪拿|去哪领|去哪里办|大厅|哪里领|哪里拿"
+                          # session 9: asked as a place to go in person
+                          "|当面|柜台|跑去|跑到|跑哪|去哪个(?:区|中心|窗口|大厅|厅|派出所|地方|网点|点)|去什么地方|都在哪|直接去|去哪(?:里|儿)?(?:交|办|开|递)"),
 }
+# Can't or won't do it online (不会用手机, 手机上弄不来): the way in person is asked, not the online steps.
+NOT_ONLINE = re.compile("不会(?:用|弄|操作)?(?:手机|APP|app|电脑|网上)|(?:手机|APP|app|网上)上?(?:弄|搞|用)?不来"
+                        "|弄不来|搞不来|不想(?:在|用)?(?:手机|网上|APP|app)|不用手机")
 # Everyday words mapped to the KB's, for the similarity only (longest first).
 SYNONYMS = (
     ("小孩子", "孩子"), ("小孩", "孩子"), ("宝宝", "孩子"), ("新生儿", "孩子"), ("掉了", "丢了"),
@@ -95,6 +103,8 @@ def aspect_probs(text: str, ranking: Sequence[tuple[str, float]]) -> dict[str, f
     total = sum(nlu.values())
     nlu = {a: p / total for a, p in nlu.items()} if total > 0 else {}
     cues = {a for a, rx in ASPECT_CUES.items() if rx.search(text)}
+    if NOT_ONLINE.search(text):
+        cues = (cues - {"process"}) | {"offline"}
     cue_p = {a: 1.0 / len(cues) for a in cues}
     if not nlu and not cue_p:
         return {"process": 0.4}  # a bare question about a matter: how to do it

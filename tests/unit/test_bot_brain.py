@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.actions.brain import Brain, Turn, _when
+from bot.actions.ranking import aspect_probs
 from tests.unit.kb_fixtures import real_brain
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -287,3 +288,28 @@ def test_a_matter_question_naming_the_app_or_a_website_is_not_a_fault(brain, tex
     fault = Turn(intent="ask_process", confidence=0.8, text="小程序上一直转圈", ranking=ranking)
     r = brain.respond("action_answer", fault)
     assert r.message["meta"]["scope"] == "platform_tech"
+
+
+@pytest.mark.parametrize(
+    ("text", "aspect"),
+    [("医保转移我想当面办 哪里有柜台", "offline"), ("契税要跑到哪里去交", "offline"),
+     ("生育津贴是单位报还是个人报", "process"), ("户籍证明能不能不去派出所 在家里就开出来", "process")],
+)
+def test_a_place_to_go_or_who_files_it_asked_in_everyday_words_is_cued(text, aspect):
+    # session 9: 当面/柜台/跑到哪里 ask for the office, 单位报/个人报/在家里就 how it is done; the NLU read neither
+    probs = aspect_probs(text, [("ask_materials", 0.6), ("ask_conditions", 0.3)])
+    assert probs[aspect] >= 0.4 - 1e-9
+
+
+def test_an_office_asked_in_everyday_words_gets_the_offline_article(brain):
+    # the NLU reads a general question leaning to process; 当面 and 柜台 ask where to go in person
+    text = "医保转移我想当面办 哪里有柜台"
+    turn = Turn(intent="ask_matter", confidence=0.6, text=text, ranking=[("ask_matter", 0.6), ("ask_process", 0.3)],
+                entities=[{"entity": "matter", "value": "medical-insurance-transfer"}])
+    assert brain.respond("action_answer", turn).message["meta"]["kb_article"] == "medical-insurance-transfer.offline"
+
+
+def test_a_citizen_who_cannot_do_it_online_is_asking_for_the_way_in_person():
+    # 手机上弄不来 / 不会用手机 is no process question: the online steps are what they cannot follow
+    probs = aspect_probs("我妈手机上弄不来 失业金能不能直接跑去办", [("ask_process", 0.9), ("ask_conditions", 0.1)])
+    assert probs["offline"] >= 0.4 - 1e-9 and probs["offline"] > probs["conditions"]
