@@ -393,7 +393,6 @@ def windows(sent_at: list[float], lat: list[float], width: float) -> list[float]
 
 
 METRICS = {"seq_retries": "bangban_seq_retries_total",
-           "seq_lease_waits": "bangban_seq_lease_waits_total",
            "batch_docs": "bangban_insert_batch_documents_sum",
            "batches": "bangban_insert_batch_documents_count",
            "gc2_s": 'bangban_gc_pause_seconds_sum{generation="2"}',
@@ -434,7 +433,7 @@ def per_message(before: dict[str, float], after: dict[str, float], messages: int
 
 def counter_figures(before: dict[str, float], after: dict[str, float]) -> dict[str, Any]:
     d = {k: after[k] - before[k] for k in METRICS}
-    return {"seq_retries": int(d["seq_retries"]), "seq_lease_waits": int(d["seq_lease_waits"]),
+    return {"seq_retries": int(d["seq_retries"]),
             "docs_per_insert_command": round(d["batch_docs"] / max(1.0, d["batches"]), 2),
             "full_gc_pauses": int(d["gc2_n"]), "full_gc_seconds": round(d["gc2_s"], 2)}
 
