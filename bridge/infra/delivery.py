@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import socketio
@@ -17,13 +18,19 @@ class Delivery:
     async def to_conversation(
         self, conv: dict, event: str, data: dict[str, Any], skip_sid: str | None = None
     ) -> None:
-        """Send `event` to the user's devices, the assigned agent and watchers."""
-        await self.sio.emit(event, data, room=rooms.user(conv["user"]["id"]), namespace=USER_NS, skip_sid=skip_sid)
+        """Send `event` to the user's devices, the assigned agent and watchers.
+
+        The two emits (one per namespace) go out together: with several processes each is a Redis
+        publish, and started together they share one pipeline of the group publish instead of the
+        second waiting for the first's round trip (`sio_manager.py`).
+        """
         targets = [rooms.watch(conv["_id"])]
         agent = conv.get("agent")
         if agent:
             targets.append(rooms.staff(agent["id"]))
-        await self.sio.emit(event, data, room=targets, namespace=STAFF_NS, skip_sid=skip_sid)
+        await asyncio.gather(
+            self.sio.emit(event, data, room=rooms.user(conv["user"]["id"]), namespace=USER_NS, skip_sid=skip_sid),
+            self.sio.emit(event, data, room=targets, namespace=STAFF_NS, skip_sid=skip_sid))
 
     def user_here(self, user_id: str) -> bool:
         """Whether the citizen has a socket on THIS process (the manager's rooms hold local sids only)."""
