@@ -323,7 +323,7 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
         db_per_handoff = (bridge_counters(urls)["db_commands"] - counters_h["db_commands"]) / max(1, n_active)
         ctl["go_bot_convs"].set()
         expect(out, "conversations", workers)
-        settle_s = settle(urls, pids + [db_pid])
+        settle_s, idle_cores = settle(urls, pids + [db_pid])
         with_agent = loop.run_until_complete(store.conversations.count_documents({"state": "with_agent"}))
         cpu0 = [_cpu(p) for p in pids]
         db0 = _cpu(db_pid)
@@ -357,6 +357,8 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
             "failed_connections": sum(c[3] for c in conn), "conversations_with_agent": with_agent,
             "handoffs_per_s": round(n_active / conversations_s, 1),
         "settle_s": settle_s,  # waited after the conversations phase until the system was quiet
+        # cores used while settling (bridges..., database): 10,000 idle sockets' pings and the timers
+        "idle_cores_before_load": idle_cores,
             # first message (bot turn, instant stand-in) + handoff + assignment, per conversation
             "db_commands_per_handoff": round(db_per_handoff, 1),
             "database_cpu_ms_per_handoff": round(db_ms_per_handoff, 1),
@@ -414,6 +416,9 @@ METRICS = {"seq_retries": "bangban_seq_retries_total",
            "batches": "bangban_insert_batch_documents_count",
            "gc2_s": 'bangban_gc_pause_seconds_sum{generation="2"}',
            "gc2_n": 'bangban_gc_pause_seconds_count{generation="2"}',
+           "gc1_s": 'bangban_gc_pause_seconds_sum{generation="1"}',
+           "gc1_n": 'bangban_gc_pause_seconds_count{generation="1"}',
+           "gc0_s": 'bangban_gc_pause_seconds_sum{generation="0"}',
            "db_commands": 'bangban_db_commands_total{command="all"}',
            "messages": "bangban_messages_total"}
 
@@ -453,15 +458,19 @@ def counter_figures(before: dict[str, float], after: dict[str, float]) -> dict[s
     d = {k: after[k] - before[k] for k in METRICS}
     return {"seq_retries": int(d["seq_retries"]),
             "docs_per_insert_command": round(d["batch_docs"] / max(1.0, d["batches"]), 2),
-            "full_gc_pauses": int(d["gc2_n"]), "full_gc_seconds": round(d["gc2_s"], 2)}
+            "full_gc_pauses": int(d["gc2_n"]), "full_gc_seconds": round(d["gc2_s"], 2),
+            # young collections stall the process too: a generation-1 one walks everything promoted since
+            "gen1_gc_pauses": int(d["gc1_n"]), "gen1_gc_seconds": round(d["gc1_s"], 2),
+            "gen0_gc_seconds": round(d["gc0_s"], 2)}
 
 
-def settle(urls: list[str], pids: list[int], least_s: float = 3.0, most_s: float = 30.0) -> float:
+def settle(urls: list[str], pids: list[int], least_s: float = 3.0, most_s: float = 30.0) -> tuple[float, list[float]]:
     """Wait (at least `least_s`, at most `most_s`) until the bridges stored no message for a second: the tail
     of the conversations phase (assignments' notices, bot turns) must not overlap the load phase. The seconds
-    waited; the cores the system used meanwhile go to stderr (10,000 idle sockets alone keep a bridge busy)."""
+    waited, and the cores each of `pids` used meanwhile: with no message flowing that is the cost of the idle
+    sockets (engine.io pings) and the background timers, which the load phase's CPU per message includes."""
     t0 = time.perf_counter()
-    cpu0 = sum(_cpu(p) for p in pids)
+    cpu0 = [_cpu(p) for p in pids]
     time.sleep(least_s)
     stored = [bridge_counters(urls)["messages"]]
     while time.perf_counter() - t0 < most_s:
@@ -470,9 +479,10 @@ def settle(urls: list[str], pids: list[int], least_s: float = 3.0, most_s: float
         if stored[-1] == stored[-2]:
             break
     waited = time.perf_counter() - t0
+    cores = [round((_cpu(p) - c) / waited, 3) for p, c in zip(pids, cpu0, strict=True)]
     print(f"  [bench] settled in {waited:.1f} s (messages stored meanwhile: {int(stored[-1] - stored[0])}); "
-          f"cores used: {(sum(_cpu(p) for p in pids) - cpu0) / waited:.2f}", file=sys.stderr, flush=True)
-    return round(waited, 1)
+          f"cores used: {cores}", file=sys.stderr, flush=True)
+    return round(waited, 1), cores
 
 
 def phase(name: str, pids: list[int]) -> None:
