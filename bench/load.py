@@ -98,12 +98,19 @@ async def _user_worker(idx, urls, tokens, n_active, n_bot, rate, seconds, bot_se
     clients = []
     sem = asyncio.Semaphore(40)
 
+    answered: set[str] = set()  # conversations with a bot reply
+    awaited: set[str] = set()  # the bot conversations whose first reply the load phase waits for
+    all_answered = asyncio.Event()
+
     def on_message(data: dict) -> None:
         role = data["sender"]["role"]
         if role == "agent" and "@" in data["text"]:
             lat.append((time.time() - float(data["text"].rsplit("@", 1)[1])) * 1000)
         elif role == "bot":
             bot_replies["n"] += 1
+            answered.add(data["conversation_id"])
+            if awaited and awaited <= answered:
+                all_answered.set()
             fut = waiting.pop(data["conversation_id"], None)
             if fut and not fut.done():
                 fut.set_result(None)
@@ -136,6 +143,13 @@ async def _user_worker(idx, urls, tokens, n_active, n_bot, rate, seconds, bot_se
     # bot users open their conversation now, so that every later turn is awaited
     bot_convs = _opened(await asyncio.gather(*(open_conversation(s, False)
                                                for s in clients[n_active:n_active + n_bot]), return_exceptions=True))
+    # their first bot turns run on after the acks: the load phase must not start in their tail
+    awaited.update(c for _, c in bot_convs)
+    if awaited and not awaited <= answered:
+        try:
+            await asyncio.wait_for(all_answered.wait(), 30)
+        except TimeoutError:
+            print(f"  {len(awaited - answered)} bot conversations without a first reply", file=sys.stderr)
     out.put(("conversations", idx, len(active)))
     await asyncio.get_running_loop().run_in_executor(None, ctl["go_load"].wait)
     errors = {"n": 0}
@@ -309,7 +323,7 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
         db_per_handoff = (bridge_counters(urls)["db_commands"] - counters_h["db_commands"]) / max(1, n_active)
         ctl["go_bot_convs"].set()
         expect(out, "conversations", workers)
-        time.sleep(3)
+        settle_s, idle_cores = settle(urls, pids + [db_pid])
         with_agent = loop.run_until_complete(store.conversations.count_documents({"state": "with_agent"}))
         cpu0 = [_cpu(p) for p in pids]
         db0 = _cpu(db_pid)
@@ -342,6 +356,9 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
             "user_connections": held, "connect_s": round(connect_s, 1),
             "failed_connections": sum(c[3] for c in conn), "conversations_with_agent": with_agent,
             "handoffs_per_s": round(n_active / conversations_s, 1),
+        "settle_s": settle_s,  # waited after the conversations phase until the system was quiet
+        # cores used while settling (bridges..., database): 10,000 idle sockets' pings and the timers
+        "idle_cores_before_load": idle_cores,
             # first message (bot turn, instant stand-in) + handoff + assignment, per conversation
             "db_commands_per_handoff": round(db_per_handoff, 1),
             "database_cpu_ms_per_handoff": round(db_ms_per_handoff, 1),
@@ -365,6 +382,8 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
             "bridge_cpu_ms_per_message": round(sum(cpu1[i] - cpu0[i] for i in range(bridges)) * 1000
                                                / max(1, len(agent_lat) + len(user_lat)), 2),
             "redis_cpu_ms_per_message": round((redis1 - redis0) * 1000 / max(1, len(agent_lat) + len(user_lat)), 3),
+            "client_cpu_ms_per_message": round((clients1 - clients0) * 1000 / max(1, len(agent_lat) + len(user_lat)),
+                                               2),
             "db_commands_per_message": commands,
             **counters,
             "bot_turns_per_s": round(sum(b[2] for b in bots) / max(b[3] for b in bots), 1),
@@ -393,12 +412,15 @@ def windows(sent_at: list[float], lat: list[float], width: float) -> list[float]
 
 
 METRICS = {"seq_retries": "bangban_seq_retries_total",
-           "seq_lease_waits": "bangban_seq_lease_waits_total",
            "batch_docs": "bangban_insert_batch_documents_sum",
            "batches": "bangban_insert_batch_documents_count",
            "gc2_s": 'bangban_gc_pause_seconds_sum{generation="2"}',
            "gc2_n": 'bangban_gc_pause_seconds_count{generation="2"}',
-           "db_commands": 'bangban_db_commands_total{command="all"}'}
+           "gc1_s": 'bangban_gc_pause_seconds_sum{generation="1"}',
+           "gc1_n": 'bangban_gc_pause_seconds_count{generation="1"}',
+           "gc0_s": 'bangban_gc_pause_seconds_sum{generation="0"}',
+           "db_commands": 'bangban_db_commands_total{command="all"}',
+           "messages": "bangban_messages_total"}
 
 
 def bridge_counters(urls: list[str]) -> dict[str, float]:
@@ -408,7 +430,7 @@ def bridge_counters(urls: list[str]) -> dict[str, float]:
     for url in urls:
         for line in urllib.request.urlopen(url + "/metrics", timeout=10).read().decode().splitlines():
             for key, name in METRICS.items():
-                if line.startswith(name + " "):
+                if line.startswith((name + " ", name + "{")):  # a counter, or one of its labelled series
                     tot[key] += float(line.split()[1])
     return tot
 
@@ -434,9 +456,33 @@ def per_message(before: dict[str, float], after: dict[str, float], messages: int
 
 def counter_figures(before: dict[str, float], after: dict[str, float]) -> dict[str, Any]:
     d = {k: after[k] - before[k] for k in METRICS}
-    return {"seq_retries": int(d["seq_retries"]), "seq_lease_waits": int(d["seq_lease_waits"]),
+    return {"seq_retries": int(d["seq_retries"]),
             "docs_per_insert_command": round(d["batch_docs"] / max(1.0, d["batches"]), 2),
-            "full_gc_pauses": int(d["gc2_n"]), "full_gc_seconds": round(d["gc2_s"], 2)}
+            "full_gc_pauses": int(d["gc2_n"]), "full_gc_seconds": round(d["gc2_s"], 2),
+            # young collections stall the process too: a generation-1 one walks everything promoted since
+            "gen1_gc_pauses": int(d["gc1_n"]), "gen1_gc_seconds": round(d["gc1_s"], 2),
+            "gen0_gc_seconds": round(d["gc0_s"], 2)}
+
+
+def settle(urls: list[str], pids: list[int], least_s: float = 3.0, most_s: float = 30.0) -> tuple[float, list[float]]:
+    """Wait (at least `least_s`, at most `most_s`) until the bridges stored no message for a second: the tail
+    of the conversations phase (assignments' notices, bot turns) must not overlap the load phase. The seconds
+    waited, and the cores each of `pids` used meanwhile: with no message flowing that is the cost of the idle
+    sockets (engine.io pings) and the background timers, which the load phase's CPU per message includes."""
+    t0 = time.perf_counter()
+    cpu0 = [_cpu(p) for p in pids]
+    time.sleep(least_s)
+    stored = [bridge_counters(urls)["messages"]]
+    while time.perf_counter() - t0 < most_s:
+        time.sleep(1.0)
+        stored.append(bridge_counters(urls)["messages"])
+        if stored[-1] == stored[-2]:
+            break
+    waited = time.perf_counter() - t0
+    cores = [round((_cpu(p) - c) / waited, 3) for p, c in zip(pids, cpu0, strict=True)]
+    print(f"  [bench] settled in {waited:.1f} s (messages stored meanwhile: {int(stored[-1] - stored[0])}); "
+          f"cores used: {cores}", file=sys.stderr, flush=True)
+    return round(waited, 1), cores
 
 
 def phase(name: str, pids: list[int]) -> None:

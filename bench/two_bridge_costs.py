@@ -89,8 +89,7 @@ async def measure(system: System, conversations: int, rounds: int) -> dict[str, 
             "bridge_cpu_ms_per_message": round((cpu1[0] - cpu0[0] + cpu1[1] - cpu0[1]) * 1000 / n, 2),
             "database_cpu_ms_per_message": round((cpu1[2] - cpu0[2]) * 1000 / n, 2),
             "redis_cpu_ms_per_message": round((cpu1[3] - cpu0[3]) * 1000 / n, 3),
-            "seq_retries": int(k1["seq_retries"] - k0["seq_retries"]),
-            "seq_lease_waits": int(k1["seq_lease_waits"] - k0["seq_lease_waits"])}
+            "seq_retries": int(k1["seq_retries"] - k0["seq_retries"])}
     for c in users + agents:
         await c.disconnect()
     await sio_lite.close_sessions()

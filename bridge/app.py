@@ -49,7 +49,6 @@ from bridge.infra.message_store import MessageStore
 from bridge.infra.metrics import DbCommandCounter
 from bridge.infra.rasa_pool import RasaPool
 from bridge.infra.runtime import freeze_startup_objects
-from bridge.infra.seq_leases import SeqLeases
 from bridge.infra.sio_manager import RedisManager
 from bridge.infra.sio_packet import Packet
 from bridge.media_port import MediaDesk
@@ -92,8 +91,7 @@ def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: s
     """The services of one bridge process, each given its collaborators."""
     delivery = Delivery(sio)
     timeline = Timeline(store)
-    leases = SeqLeases(settings.redis_url) if settings.redis_url and settings.seq_leases else None
-    messages = MessageStore(store, leases=leases)
+    messages = MessageStore(store)
     conversations = Conversations(store, timeline, delivery, ConversationCache(settings.redis_url))
     banned = BannedPhrases.load(settings.data_dir / "desk" / "banned_phrases.yml")
     messaging = Messaging(messages, conversations, delivery, attachments,
@@ -204,7 +202,6 @@ async def _cleanup(app: web.Application) -> None:
     await ctx.notify.close()
     await ctx.kb_exchange.close()
     await ctx.haocha.close()
-    await ctx.messages.close()
     await ctx.store.close()
 
 

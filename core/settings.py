@@ -61,9 +61,6 @@ class Settings(BaseSettings):
     embedded_db: bool = Field(alias="_embedded_db")
     mongo_db: str = Field("bangban", alias="MONGO_DB")
     redis_url: str = Field("", alias="REDIS_URL")
-    # several bridges number a conversation's messages in turns through a Redis lease; off by default:
-    # measured worse than retried collisions once a backlog forms (docs/reliability.md, session 8)
-    seq_leases: bool = Field(False, alias="BANGBAN_SEQ_LEASES")
     # the CPU core the embedded database runs on: "last", "none" (unpinned) or a core number; its threads share
     # one GIL, and spread over cores they burn about twice the CPU per command (docs/reliability.md, session 9)
     db_cpu: str = Field("last", pattern=r"^(last|none|\d+)$", alias="BANGBAN_DB_CPU")

@@ -8,6 +8,7 @@ import socketio
 
 from bridge.infra import rooms
 from bridge.infra.rooms import STAFF_NS, USER_NS
+from bridge.infra.sio_manager import RedisManager
 
 
 class Delivery:
@@ -17,13 +18,23 @@ class Delivery:
     async def to_conversation(
         self, conv: dict, event: str, data: dict[str, Any], skip_sid: str | None = None
     ) -> None:
-        """Send `event` to the user's devices, the assigned agent and watchers."""
-        await self.sio.emit(event, data, room=rooms.user(conv["user"]["id"]), namespace=USER_NS, skip_sid=skip_sid)
+        """Send `event` to the user's devices, the assigned agent and watchers.
+
+        With several processes the two emits (one per namespace) go out as one Redis publish
+        (`RedisManager.emit_together`): one message for the other processes to receive and decode,
+        and no second publish waiting for the first one's round trip.
+        """
         targets = [rooms.watch(conv["_id"])]
         agent = conv.get("agent")
         if agent:
             targets.append(rooms.staff(agent["id"]))
-        await self.sio.emit(event, data, room=targets, namespace=STAFF_NS, skip_sid=skip_sid)
+        emits = [(event, data, USER_NS, rooms.user(conv["user"]["id"]), skip_sid),
+                 (event, data, STAFF_NS, targets, skip_sid)]
+        if isinstance(self.sio.manager, RedisManager):
+            await self.sio.manager.emit_together(emits)
+            return
+        for event_, data_, namespace, room, skip in emits:
+            await self.sio.emit(event_, data_, room=room, namespace=namespace, skip_sid=skip)
 
     def user_here(self, user_id: str) -> bool:
         """Whether the citizen has a socket on THIS process (the manager's rooms hold local sids only)."""

@@ -2,27 +2,24 @@
 
 A message is numbered by inserting it under the unique index (conversation_id, seq). The process
 numbers one message of a conversation at a time (a lock per conversation), so its own messages never
-collide. With several processes (Redis), a process also holds the conversation's seq lease while it
-inserts (`bridge/infra/seq_leases.py`): the processes take turns and each starts from the next seq the
-previous holder stored, so they do not collide either. A seq is taken only by a stored message: no
-gap whatever fails, and the seqs are stored in order. The process remembers the next seq of the
-conversations it has seen and learns the seqs other processes gave from the messages they relay
-(`observe`). The unique index is the last guard: on a duplicate-key error on it (a lease that
-expired, Redis lost; no gap: the seq lost is stored) the next seq is tried, twice, then the highest
-seq is read. A duplicate on (sender.id,
-client_msg_id) means a resend: nothing is stored and the first message is returned. One round trip
-per message in the common case (inserts arriving together share one, see
-`bridge/infra/write_batch.py`); never an ack before the insert is acknowledged.
+collide. It remembers the next seq of the conversations it has seen and learns the seqs other
+processes gave from the messages they relay (`observe`). Every seq it tries has its predecessor
+stored (its own insert, a relayed message, a collision or a read told so): a seq is taken only by a
+stored message (no gap, whatever fails) and seqs are stored in order. With several processes the
+unique index is what arbitrates: two processes writing one conversation at once (the user on one
+bridge, its agent on the other) may try the same seq; the loser tries the next one (no gap: the seq
+lost is stored), twice, then reads the highest seq. A duplicate on (sender.id, client_msg_id) means
+a resend: nothing is stored and the first message is returned. One round trip per message in the
+common case (inserts arriving together share one, see `bridge/infra/write_batch.py`); never an ack
+before the insert is acknowledged. (Session 8's Redis seq leases, which made processes take turns,
+were removed in session 9: docs/reliability.md, "Session 9, 10,000 users on two bridges".)
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import uuid
 from collections import OrderedDict
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 from pymongo import DESCENDING
@@ -30,7 +27,6 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from bridge.infra.keyed_locks import KeyedLocks
 from bridge.infra.metrics import MESSAGES, SEQ_RETRIES
-from bridge.infra.seq_leases import Lease, SeqLeases
 from bridge.infra.write_batch import InsertBatcher, UpdateBatcher
 from core.clock import iso, now
 from core.db import Store
@@ -66,21 +62,11 @@ def wire(doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-@dataclass
-class Turn:
-    """A numbering turn of one conversation: `hint` is the next seq the lease told (0: none);
-    the numberer sets `after` to the seq after the highest it stored (0: nothing stored)."""
-
-    hint: int = 0
-    after: int = 0
-
-
 class MessageStore:
     """Append and read the messages of conversations."""
 
-    def __init__(self, store: Store, cache_size: int = 50_000, leases: SeqLeases | None = None) -> None:
+    def __init__(self, store: Store, cache_size: int = 50_000) -> None:
         self.store = store
-        self.leases = leases  # several processes: numbering turns through Redis
         self._next: OrderedDict[str, int] = OrderedDict()
         self._cache_size = cache_size
         self._inserts = InsertBatcher(store.messages)
@@ -89,32 +75,9 @@ class MessageStore:
         self._lock = KeyedLocks()
         self._recent: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
 
-    @contextlib.asynccontextmanager
-    async def _turn(self, conversation_id: str, new: bool = False) -> AsyncIterator[Turn]:
-        """This process's lock of the conversation, and its seq lease when there are several.
-
-        A new conversation's id is known to no other process yet: no lease is waited for, the next
-        seq is only told (a release of a lease nobody holds).
-        """
-        async with self._lock(conversation_id):
-            lease = None
-            if self.leases is not None:
-                lease = Lease(conversation_id, "", 0) if new else await self.leases.take(conversation_id)
-            turn = Turn(hint=lease.next if lease is not None else 0)
-            try:
-                yield turn
-            finally:
-                if lease is not None:
-                    self.leases.give(lease, turn.after)
-
-    async def _start(self, conversation_id: str, turn: Turn) -> int:
-        """The seq to try first: the highest lower bound known (the lease's, this process's), else read."""
-        nxt = max(turn.hint, self._next.get(conversation_id, 0))
-        return nxt or await self._load_next(conversation_id)
-
-    async def close(self) -> None:
-        if self.leases is not None:
-            await self.leases.close()
+    async def _start(self, conversation_id: str) -> int:
+        """The seq to try first: the next one this process knows of, else read."""
+        return self._next.get(conversation_id) or await self._load_next(conversation_id)
 
     async def _load_next(self, conversation_id: str) -> int:
         last = await self.store.messages.find_one(
@@ -215,12 +178,9 @@ class MessageStore:
             doc["cards"] = cards
         if bot_turn:
             doc["bot_turn"] = bot_turn
-        async with self._turn(conversation_id, new_conversation) as turn:
-            nxt = 1 if new_conversation else await self._start(conversation_id, turn)
-            stored, created = await self._insert_numbered(conversation_id, doc, sender, client_msg_id, nxt)
-            if created:
-                turn.after = stored["seq"] + 1
-            return stored, created
+        async with self._lock(conversation_id):
+            nxt = 1 if new_conversation else await self._start(conversation_id)
+            return await self._insert_numbered(conversation_id, doc, sender, client_msg_id, nxt)
 
     async def _insert_numbered(self, conversation_id: str, doc: dict[str, Any], sender: dict[str, Any],
                                client_msg_id: str | None, nxt: int) -> tuple[dict, bool]:
@@ -249,8 +209,8 @@ class MessageStore:
         raise RuntimeError(f"could not number a message of {conversation_id}")
 
     async def _after_collision(self, conversation_id: str, taken: int, attempt: int) -> int:
-        """The seq to try after `taken` was stored by another process (one that numbered without
-        the lease: Redis lost, or a lease outlived by a slow insert).
+        """The seq to try after `taken` was stored by another process (it wrote the conversation at
+        the same time, before this process saw its message relayed).
 
         `taken` exists, so every seq up to it does: `taken + 1` (or what the relay told meanwhile,
         if higher) leaves no gap. The first collisions try that without a read; later ones read.
@@ -263,10 +223,8 @@ class MessageStore:
         """Store several messages of one sender in order (bot replies): one round trip."""
         if not items:
             return []
-        async with self._turn(conversation_id) as turn:
-            docs = await self._insert_many_numbered(conversation_id, items, await self._start(conversation_id, turn))
-            turn.after = max(d["seq"] for d in docs) + 1
-            return docs
+        async with self._lock(conversation_id):
+            return await self._insert_many_numbered(conversation_id, items, await self._start(conversation_id))
 
     async def _insert_many_numbered(self, conversation_id: str, items: list[dict[str, Any]], nxt: int) -> list[dict]:
         """Number and store `items` in one batched insert (shared with other conversations' inserts).

@@ -11,7 +11,6 @@ BOT_TURN = Histogram("bangban_bot_turn_seconds", "Rasa webhook time per bot turn
                      buckets=(0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2, 5))
 CONNECTIONS = Gauge("bangban_connections", "Open Socket.IO connections of this process", ["namespace"])
 SEQ_RETRIES = Counter("bangban_seq_retries_total", "Message inserts retried after another took their seq")
-SEQ_LEASE_WAITS = Counter("bangban_seq_lease_waits_total", "Seq lease requests found held by another process")
 INSERT_BATCH = Histogram("bangban_insert_batch_documents", "Documents per grouped insert command",
                          buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256))
 RASA_TURNS = Counter("bangban_rasa_turns_total", "Bot turns answered, per Rasa server", ["server"])

@@ -32,7 +32,10 @@ from typing import Any
 
 import socketio
 
+from bridge.infra.sio_packet import has_binary
+
 MessageObserver = Callable[[dict[str, Any]], None]
+Emit = tuple[str, Any, str, Any, Any]  # event, data, namespace, room(s), skip_sid
 MAX_PUBLISH_BATCH = 256
 log = logging.getLogger("bangban.sio")
 
@@ -62,6 +65,30 @@ class RedisManager(socketio.AsyncRedisManager, ObservingManager):
         self._outgoing: list[tuple[str, asyncio.Future[None]]] = []
         self._publisher: asyncio.Task[None] | None = None
         self.publish_batches = 0
+
+    async def emit_together(self, emits: list[Emit]) -> None:
+        """Emit several events (`Emit`: event, data, namespace, room, skip_sid) as ONE publish.
+
+        Delivered to this process's clients at once, as `emit` does; the others receive one pub/sub
+        message holding them all (python-socketio publishes each emit on its own, and every process
+        receives and decodes each, its own included): a message to a conversation is two emits, the
+        user's namespace and the staff's. Binary payloads are emitted one by one, as before.
+        """
+        if any(has_binary(e[1]) for e in emits):
+            for event, data, namespace, room, skip_sid in emits:
+                await self.emit(event, data, namespace=namespace, room=room, skip_sid=skip_sid)
+            return
+        messages = [{"method": "emit", "event": event, "data": [data], "binary": False, "namespace": namespace,
+                     "room": room, "skip_sid": skip_sid, "callback": None, "host_id": self.host_id}
+                    for event, data, namespace, room, skip_sid in emits]
+        for message in messages:
+            await self._handle_emit(message)  # this process's clients
+        await self._publish({"method": "emit", "together": messages, "host_id": self.host_id})
+
+    async def _handle_emit(self, message: dict[str, Any]) -> None:
+        """One relayed emit, or several published together (`emit_together`)."""
+        for one in message.get("together") or [message]:
+            await super()._handle_emit(one)
 
     async def _publish(self, data: Any) -> None:
         """Queue `data` for the other processes; return once its batch was sent (or given up, as

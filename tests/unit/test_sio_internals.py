@@ -112,3 +112,40 @@ async def test_a_failed_batch_is_sent_again_after_reconnecting():
     manager._redis_connect = lambda: (reconnects.append(1), setattr(manager, "connected", True))
     await manager._publish({"n": 1})
     assert reconnects == [1] and [json.loads(t) for t in sent[0]] == [{"n": 1}]
+
+
+def test_the_listener_hands_other_processes_emits_to_the_overridden_handler():
+    source = inspect.getsource(async_pubsub_manager.AsyncPubSubManager._thread)
+    assert "data.get('host_id') != self.host_id" in source and "await self._handle_emit(data)" in source
+
+
+async def test_emits_together_are_delivered_here_and_published_as_one_message():
+    a, b = RedisManager("redis://127.0.0.1:1/0"), RedisManager("redis://127.0.0.1:1/0")
+    sent: list[list[str]] = []
+    a.connected = True
+    a.redis = type("R", (), {"pipeline": lambda self, transaction: _Pipeline(sent, [])})()
+    here: list[dict] = []
+    there: list[dict] = []
+    a.message_observers.append(here.append)
+    b.message_observers.append(there.append)
+    payload = {"conversation_id": "c1", "seq": 3, "text": "您好"}
+    await a.emit_together([("message", payload, "/user", "u:u1", "sid-1"),
+                           ("message", payload, "/agent", ["w:c1", "a:s1"], "sid-1")])
+    assert here == [payload, payload]  # both namespaces of this process
+    assert len(sent) == 1 and len(sent[0]) == 1  # one publish
+    relayed = json.loads(sent[0][0])
+    assert relayed["host_id"] == a.host_id and [m["namespace"] for m in relayed["together"]] == ["/user", "/agent"]
+    await b._handle_emit(relayed)  # what b's listener does with it
+    assert there == [payload, payload]
+
+
+async def test_binary_payloads_are_not_emitted_together():
+    manager = RedisManager("redis://127.0.0.1:1/0")
+    published: list[dict] = []
+
+    async def publish(data):
+        published.append(data)
+    manager._publish = publish  # type: ignore[method-assign]
+    await manager.emit_together([("file", {"blob": b"\x00"}, "/user", "u:u1", None),
+                                 ("file", {"blob": b"\x00"}, "/agent", ["w:c1"], None)])
+    assert len(published) == 2 and all("together" not in p and p["binary"] for p in published)
