@@ -94,7 +94,7 @@ def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: s
     timeline = Timeline(store)
     leases = SeqLeases(settings.redis_url) if settings.redis_url and settings.seq_leases else None
     messages = MessageStore(store, leases=leases)
-    conversations = Conversations(store, timeline, delivery, ConversationCache(settings.redis_url))
+    conversations = Conversations(store, delivery, ConversationCache(settings.redis_url))
     banned = BannedPhrases.load(settings.data_dir / "desk" / "banned_phrases.yml")
     messaging = Messaging(messages, conversations, delivery, attachments,
                           ServiceNorms(banned, store, delivery), catalogue, settings.max_text_len)
