@@ -159,7 +159,16 @@ class Bot:
                                                       summary)
         finally:
             if handed is None and deferred:  # no handoff happened: what the bot learned is written as usual
-                await self.conversations.set_fields(conv["_id"], deferred)
+                await self._write_learned(conv["_id"], deferred)
+
+    async def _write_learned(self, conversation_id: str, fields: dict[str, Any]) -> None:
+        """What the bot learned; its department only while the bot still has the conversation."""
+        if "department" in fields and await self.conversations.update(conversation_id, {"state": "bot"},
+                                                                       {"$set": fields}):
+            return
+        fields = {k: v for k, v in fields.items() if k != "department"}
+        if fields:
+            await self.conversations.set_fields(conversation_id, fields)
 
     async def _reply(self, conv: dict, user_msg: dict, replies: list[dict[str, Any]],
                      before_delivery: Callable[[], Awaitable[None]] | None = None) -> list[dict] | None:
