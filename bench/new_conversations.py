@@ -12,7 +12,7 @@ the same invocation.
 Besides wall-clock figures it prints the CPU milliseconds per conversation of every process (from
 /proc, `bench/proc_cpu.py`) and the documents and index entries written per conversation by
 `op:collection` (Rasa's tracker collection included; `bench/oplog.py`), which do not depend on the
-machine's load; `--profile DIR` also records Rasa, the action servers and the database with py-spy
+machine's load; `--profile DIR` also records Rasa, the action servers, the database and the bridge with py-spy
 during the burst. The clients are `bench/sio_lite.py`'s (the same protocol as python-socketio's, a
 fraction of its CPU).
 """
@@ -80,7 +80,7 @@ async def burst(system, store, conversations: int, concurrency: int, agents: int
     tokens = [await user_token(base, f"nc-{uuid.uuid4().hex[:10]}") for _ in range(conversations)]
     sem = asyncio.Semaphore(concurrency)
     groups = proc_cpu.system_groups(system)
-    bot_procs = [n for n in groups if n.startswith(("rasa", "actions", "database"))]
+    bot_procs = [n for n in groups if n.startswith(("rasa", "actions", "database", "bridge"))]
     spies = [] if profile is None else proc_cpu.start_profiles(
         system, bot_procs, 20, profile / f"rasa{len(system.cfg.rasa_ports)}")
 
@@ -92,6 +92,7 @@ async def burst(system, store, conversations: int, concurrency: int, agents: int
     cpu0, t0 = proc_cpu.snapshot(groups), time.perf_counter()
     results = await asyncio.gather(*(limited(i) for i in range(conversations)), return_exceptions=True)
     wall, cpu1 = time.perf_counter() - t0, proc_cpu.snapshot(groups)
+    threads = proc_cpu.threads(groups)
     done = [r for r in results if not isinstance(r, BaseException)]
     written = await oplog.report(store.client, await oplog.written(store.client, since), len(done),
                                  store.db.name)
@@ -103,7 +104,7 @@ async def burst(system, store, conversations: int, concurrency: int, agents: int
     first, handed = [r[0] for r in done], [r[1] for r in done]
     return {"conversations": conversations, "completed": len(done), "seconds": round(wall, 1),
             "per_second": round(len(done) / wall, 1), "load_after": round(os.getloadavg()[0], 1),
-            "cpu_ms_per_conversation": proc_cpu.per_unit(cpu0, cpu1, len(done)),
+            "cpu_ms_per_conversation": proc_cpu.per_unit(cpu0, cpu1, len(done)), "threads": threads,
             "first_answer_ms": {p: round(pct(first, p)) for p in (50, 95, 99)},
             "handoff_to_joined_ms": {p: round(pct(handed, p)) for p in (50, 95, 99)},
             "documents_per_conversation": written.pop("documents"),
@@ -128,7 +129,7 @@ def main() -> None:
     p.add_argument("--concurrency", type=int, default=32)
     p.add_argument("--agents", type=int, default=50)
     p.add_argument("--rasa", default="1,2", help="numbers of Rasa servers to measure, comma separated")
-    p.add_argument("--profile", type=Path, help="py-spy profiles of Rasa, actions, database here")
+    p.add_argument("--profile", type=Path, help="py-spy profiles of Rasa, actions, database, bridge here")
     a = p.parse_args()
     results = [run(int(n), a.conversations, a.concurrency, a.agents, a.profile) for n in a.rasa.split(",")]
     print(json.dumps(results, ensure_ascii=False, indent=1))

@@ -64,3 +64,28 @@ def start_profiles(system, names: list[str], seconds: int, out_dir: Path) -> lis
                  "--format", "raw", "--nonblocking", "-o", str(out_dir / f"{name}.txt")],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     return spies
+
+
+def threads(procs: dict[str, int]) -> dict[str, dict[str, float]]:
+    """Per named process group: its threads now, and the share of its CPU so far spent outside each process's
+    main thread (worker threads that contend with it for the GIL)."""
+    out: dict[str, dict[str, float]] = {}
+    groups = {pgid: name for name, pgid in procs.items()}
+    for entry in os.listdir("/proc"):
+        st = _stat(entry) if entry.isdigit() else None
+        if st is None or st[0] not in groups:
+            continue
+        row = out.setdefault(groups[st[0]], {"threads": 0, "cpu_s": 0.0, "main_s": 0.0})
+        try:
+            tasks = os.listdir(f"/proc/{entry}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            t = _stat(f"{entry}/task/{tid}")
+            if t is not None:
+                row["threads"] += 1
+                row["cpu_s"] += t[1]
+                row["main_s"] += t[1] if tid == entry else 0.0
+    return {name: {"threads": r["threads"],
+                   "outside_main": round(1 - r["main_s"] / r["cpu_s"], 2) if r["cpu_s"] else 0.0}
+            for name, r in out.items()}

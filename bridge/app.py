@@ -92,7 +92,7 @@ def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: s
     delivery = Delivery(sio)
     timeline = Timeline(store)
     messages = MessageStore(store)
-    conversations = Conversations(store, timeline, delivery, ConversationCache(settings.redis_url))
+    conversations = Conversations(store, delivery, ConversationCache(settings.redis_url))
     banned = BannedPhrases.load(settings.data_dir / "desk" / "banned_phrases.yml")
     messaging = Messaging(messages, conversations, delivery, attachments,
                           ServiceNorms(banned, store, delivery), catalogue, settings.max_text_len)

@@ -141,25 +141,47 @@ class Bot:
         replies = [normalise(o) for o in outputs if isinstance(o, dict)]
         if self.messaging.cards is not None:  # video guides and live sessions of the answer's article
             await self.messaging.cards.add(replies)
-        # learn before delivering: once the user sees the reply, the conversation knows its matter and scope
-        stored = await self._reply(conv, user_msg, [r for r in replies if r["text"] or r["buttons"]],
-                                   before_delivery=lambda: self._learn(conv, user_msg, replies, text))
-        if stored is None:
-            return
         handoff = next((r["handoff"] for r in replies if r["handoff"]), None)
-        if handoff:
+        # learn before delivering: once the user sees the reply, the conversation knows its matter and scope;
+        # a turn ending in a handoff leaves them to the handoff's own write (one write of the conversation)
+        deferred: dict[str, Any] = {}
+        stored = await self._reply(conv, user_msg, [r for r in replies if r["text"] or r["buttons"]],
+                                   before_delivery=lambda: self._learn(conv, user_msg, replies, text,
+                                                                       deferred if handoff else None))
+        if stored is None or not handoff:
+            return
+        handed = None
+        try:
             fresh = await self.conversations.get(conv["_id"])
             if fresh and fresh["state"] == "bot":
                 summary = handoff.get("summary") if isinstance(handoff.get("summary"), dict) else None
-                await self.lifecycle.handoff(fresh, BOT, str(handoff.get("reason") or "bot"), summary)
+                handed = await self.lifecycle.handoff({**fresh, **deferred}, BOT, str(handoff.get("reason") or "bot"),
+                                                      summary)
+        finally:
+            if handed is None and deferred:  # no handoff happened: what the bot learned is written as usual
+                await self._write_learned(conv["_id"], deferred)
+
+    async def _write_learned(self, conversation_id: str, fields: dict[str, Any]) -> None:
+        """What the bot learned; its department only while the bot still has the conversation."""
+        if "department" in fields and await self.conversations.update(conversation_id, {"state": "bot"},
+                                                                       {"$set": fields}):
+            return
+        fields = {k: v for k, v in fields.items() if k != "department"}
+        if fields:
+            await self.conversations.set_fields(conversation_id, fields)
 
     async def _reply(self, conv: dict, user_msg: dict, replies: list[dict[str, Any]],
                      before_delivery: Callable[[], Awaitable[None]] | None = None) -> list[dict] | None:
         """Send the replies to `user_msg`; None when the bot is muted (a human took over)."""
         return await self.messaging.bot_replies(conv["_id"], BOT, user_msg, replies, before_delivery)
 
-    async def _learn(self, conv: dict, user_msg: dict, replies: list[dict[str, Any]], text: str) -> None:
-        """Keep what the bot understood on the conversation (matter, scope, outcome); settle the turn."""
+    async def _learn(self, conv: dict, user_msg: dict, replies: list[dict[str, Any]], text: str,
+                     defer: dict[str, Any] | None = None) -> None:
+        """Keep what the bot understood on the conversation (matter, scope, outcome); settle the turn.
+
+        With `defer` (the turn ends in a handoff, whose guarded write sets matter, scope and department),
+        those fields are put there instead of being written now.
+        """
         fields: dict[str, Any] = {}
         for r in replies:
             meta = r["meta"]
@@ -183,6 +205,8 @@ class Bot:
             fields = {k: v for k, v in fields.items() if k not in known or known[k] != v}
         # settled before delivery: once the user sees the reply, no sweeper re-runs the turn
         writes = [self.messages.settle_turn(user_msg["_id"])] if user_msg.pop("bot_turn", None) else []
+        if defer is not None:
+            defer.update({k: fields.pop(k) for k in ("matter", "scope", "department") if k in fields})
         if fields:
             writes.append(self.conversations.set_fields(conv["_id"], fields))
         await asyncio.gather(*writes)

@@ -27,6 +27,9 @@ class CitizenLimits:
         self.quota = SlotQuota(store.user_quotas, insert=InsertBatcher(store.user_quotas).insert)
         # the open-conversation counts of a burst of new conversations share one read
         self._open = BatchReader(self._open_counts, default=0)
+        # a burst of new citizens' sockets: their rows share insert commands, their counts one read
+        self._socket_rows = InsertBatcher(store.user_sockets)
+        self._sockets = BatchReader(self._socket_counts, default=0)
 
     async def enter_socket(self, user_id: str, sid: str) -> None:
         """Count a new socket of `user_id`; refused (and not counted) past `USER_MAX_SOCKETS`.
@@ -34,10 +37,10 @@ class CitizenLimits:
         Sockets of a process that died without saying goodbye are removed with its other sessions
         (`Presence.reap_dead_processes`).
         """
-        await self.store.user_sockets.insert_one(
-            {"_id": sid, "user": user_id, "process_id": self.process_id, "ts": now()})
-        count = await self.store.user_sockets.count_documents({"user": user_id})
-        if count > self.settings.user_max_sockets:
+        await self._socket_rows.insert({"_id": sid, "user": user_id, "process_id": self.process_id, "ts": now()})
+        # read after the row is stored (by a read that starts after this call): it counts this socket and every
+        # other one stored before, as the count of its own did
+        if await self._sockets.get(user_id) > self.settings.user_max_sockets:
             await self.store.user_sockets.delete_one({"_id": sid})
             raise ApiError(429, "too_many_sockets")
 
@@ -52,6 +55,13 @@ class CitizenLimits:
             raise ApiError(429, "too_many_conversations")
         if not await self.quota.take(f"conv:{user_id}", s.user_new_conversations_per_hour, HOUR):
             raise ApiError(429, "quota_exceeded", scope="conversations_per_hour")
+
+    async def _socket_counts(self, user_ids: list[str]) -> dict[str, int]:
+        """How many sockets each of `user_ids` has open on live processes."""
+        counts: dict[str, int] = {}
+        async for doc in self.store.user_sockets.find({"user": {"$in": user_ids}}, {"user": 1}):
+            counts[doc["user"]] = counts.get(doc["user"], 0) + 1
+        return counts
 
     async def _open_counts(self, user_ids: list[str]) -> dict[str, int]:
         """How many open conversations each of `user_ids` has."""

@@ -8,7 +8,7 @@ from typing import Any
 from bridge.domain.auth import Principal
 from bridge.domain.scope import department_filter, sees_department
 from bridge.domain.timeline import FIELD as TIMELINE
-from bridge.domain.timeline import Timeline, entry
+from bridge.domain.timeline import entry
 from bridge.infra.conv_cache import ConversationCache
 from bridge.infra.delivery import Delivery
 from bridge.infra.read_batch import ReadBatcher
@@ -56,10 +56,8 @@ def state_event(conv: dict, **extra: Any) -> dict[str, Any]:
 
 
 class Conversations:
-    def __init__(self, store: Store, timeline: Timeline, delivery: Delivery,
-                 cache: ConversationCache | None = None) -> None:
+    def __init__(self, store: Store, delivery: Delivery, cache: ConversationCache | None = None) -> None:
         self.store = store
-        self.timeline = timeline
         self.delivery = delivery
         self.cache = cache or ConversationCache()
         # a burst of new conversations shares insert commands; unguarded field writes share updates
@@ -100,6 +98,7 @@ class Conversations:
             "channel": user.channel,
             "state": "bot",
             "matter": matter,
+            "created_matter": matter,  # what the `created` timeline entry shows (`timeline.created_entry`)
             "scope": None,
             "department": None,
             "agent": None,
@@ -114,7 +113,6 @@ class Conversations:
 
     async def insert(self, conv: dict) -> None:
         """Store a new conversation; its `created` timeline entry is read from it (`timeline.created_entry`)."""
-        conv.setdefault("created_matter", conv.get("matter"))
         await self._inserts.insert(conv)
         self.cache.put(conv)
 

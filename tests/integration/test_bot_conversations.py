@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 
+from bench import oplog
 from tests.support import cmid, start_conversation
 
 
@@ -132,3 +133,17 @@ async def test_someone_in_charge_is_a_request_for_a_person_and_being_made_diffic
     _, cid, reply = await _ask(h, "窗口那个人就是故意为难我")
     assert reply["meta"]["scope"] == "complaint_or_legal" and reply["meta"]["kb_article"] is None, reply["meta"]
     assert not await _handed_off(h, cid, timeout=0.5)
+
+
+async def test_a_turn_ending_in_a_handoff_writes_what_the_bot_learned_with_the_handoff(h):
+    """A request for a person naming a matter: the matter and scope the bot learned ride on the handoff's
+    guarded write, so the conversation is written once (it was twice: the learned fields, then the handoff)."""
+    since = await oplog.last(h.store.client)
+    _, cid, reply = await _ask(h, "公积金提取的事我想找个经办员帮我核对一下")
+    assert await _handed_off(h, cid)
+    conv = await h.store.conversations.find_one({"_id": cid})
+    assert reply["meta"]["matter"] and conv["matter"] == reply["meta"]["matter"], (reply["meta"], conv)
+    assert conv["scope"] == "in_scope" and conv["state"] in ("queued", "with_agent"), conv
+    updates = await h.store.client.local["oplog.rs"].find(
+        {"ts": {"$gt": since}, "op": "u", "ns": f"{h.store.db.name}.conversations", "o2._id": cid}).to_list(None)
+    assert len(updates) == 1, updates
