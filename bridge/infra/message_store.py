@@ -17,7 +17,9 @@ were removed in session 9: docs/reliability.md, "Session 9, 10,000 users on two 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import random
 import uuid
 from collections import OrderedDict
 from typing import Any
@@ -33,6 +35,9 @@ from core.db import Store
 
 MAX_RETRIES = 20
 BLIND_RETRIES = 2  # collisions retried with the next seq before the highest one is read
+# after those, a random pause before the read breaks the lockstep of two processes that keep taking the same
+# seq (one of them otherwise can lose every round of a long exchange: "could not number")
+BACKOFF_S = 0.004
 RECENT_CONVERSATIONS = 2_000  # young conversations whose every message this process stored (`recent`)
 RECENT_MESSAGES = 16  # memory bound: about 2,000 × 16 small documents at most
 
@@ -217,6 +222,7 @@ class MessageStore:
         """
         if attempt < BLIND_RETRIES:
             return max(taken + 1, self._next.get(conversation_id, 0))
+        await asyncio.sleep(random.uniform(0, BACKOFF_S * (attempt - BLIND_RETRIES + 1)))
         return await self._load_next(conversation_id)
 
     async def append_many(self, conversation_id: str, items: list[dict[str, Any]]) -> list[dict]:
