@@ -116,7 +116,7 @@ class Brain:
             named = bool(self.matters.agreed_on(text))  # "施工证领了没按时开工会怎样" read as a fault
         content = named or bool(PLATFORM_CUES.search(text.lower()))
         unsure = turn.confidence < TRUST_SCOPE
-        half_sure = turn.confidence < UNSURE_FAULT and (COMPLAINT_CUES.search(text) or self.matters.sure_of(text))
+        half_sure = turn.confidence < UNSURE_FAULT and (COMPLAINT_CUES.search(text) or self.matters.placed(text))
         doubtful = (
             (action == "action_complaint_channel" and not COMPLAINT_CUES.search(text)
              and (unsure or named or (turn.confidence < UNSURE_FAULT and HUMAN_CUES.search(text))))
@@ -359,7 +359,7 @@ class Brain:
                 return self._answer_in(turn, found.matter, text)
             if found.candidates and runner_up in ASK_INTENTS:
                 return self._clarify(turn, self._matter_options(found.candidates), None)
-        elif any(n in ASK_INTENTS for n, _ in turn.ranking[:4]) and (sure := self.matters.sure_of(text)):
+        elif any(n in ASK_INTENTS for n, _ in turn.ranking[:4]) and (sure := self.matters.placed(text)):
             return self._answer_in(turn, sure, text)  # "去澳门签一次注要交多少": a question the NLU was torn on
         return self._unanswered(turn, None, "unknown")
 
