@@ -20,6 +20,7 @@ from bot.actions.cues import (
     PLATFORM_CUES,
     PLATFORM_STRONG,
     STRONG_COMPLAINT,
+    cannot_do_it_alone,
     complaint_kinds,
 )
 from bot.actions.handoff import Handoff, HelpStatusFn
@@ -101,10 +102,9 @@ class Brain:
         chat = action == "action_smalltalk" or turn.intent in FEEDBACK_INTENTS
         if chat and turn.confidence < UNSURE_SMALLTALK and CALL_FOR_PERSON.search(text):
             return "action_handoff"  # "有人值班吗 等半天了" read as feedback
-        if turn.intent == "feedback_unresolved" and HUMAN_CUES.search(text):
-            return "action_handoff"  # "我还是想问问窗口的老师": not helped, wants someone
-        if turn.intent == "ask_matter" and self._asks_for_person(turn):
-            return "action_handoff"  # "想找个具体办事的同志问问" read as a question about no matter
+        if (turn.intent == "feedback_unresolved" and HUMAN_CUES.search(text)) or cannot_do_it_alone(text) or (
+                turn.intent == "ask_matter" and self._asks_for_person(turn)):  # "想找个具体办事的同志问问"
+            return "action_handoff"  # "我还是想问问窗口的老师"; "退休手续太复杂 我自己搞不定 有人能帮忙吗"
         named = bool(self.matters.named(turn))
         if not named and chat:
             placed = self.matters.retrieved(text)  # "失业了 社保断了怎么办" read as thanks

@@ -39,6 +39,15 @@ HUMAN_CUES = re.compile(
     "人工|真人|客服|工作人员|坐席|人来|找人|人呢|懂的人|懂行|内行|跟人|专人|接线|活人|同事|专员|老师|换个人|找个人|打个电话|"
     "转接|接通|联系我|回电|领导|负责人|业务员|值班|当面|打电话给我|给我打电话|电话联系我|回个电话|有个人|有人帮|人帮我|同志|办事员|通话|管事的|做主"
 )
+# Saying one cannot do it alone, and asking someone to help with it: together a request for a person, even when
+# the text names a matter ("医保报销我搞不懂 有人能一步步带我办吗")
+CANNOT_ALONE = re.compile(
+    "搞不定|搞不懂|搞不清|弄不来|弄不懂|弄不明白|不会弄|不会填|不会操作|看不懂|没看懂|听不懂|听不明白|一窍不通|太复杂|"
+    "太绕|步骤太多|太麻烦|实在不会|真的不会|自己办不了|自己弄不了"
+)
+HELP_FROM_SOMEONE = re.compile(
+    "有人能|有人可以|有人陪|有人带|有没有人|陪我|陪着我|带着我|带我|教我|教教我|帮我弄|帮我办|帮我填|帮我操作|帮帮"
+)
 # A complaint aimed at the administration itself (its staff, a decision, "you"): not a shop or an employer
 AT_THE_OFFICE = re.compile("你们|处罚|决定|政府|部门|窗口|工作人员|经办|网站|系统")
 # Calling for someone to be there (not asking about staff): believed over unsure small talk or feedback
@@ -61,3 +70,8 @@ def complaint_kinds(text: str) -> list[str]:
         if word in text and kind not in kinds:
             kinds.append(kind)
     return kinds
+
+
+def cannot_do_it_alone(text: str) -> bool:
+    """Whether the text says the asker cannot do it alone and asks someone to help (a request for a person)."""
+    return bool(CANNOT_ALONE.search(text) and (HUMAN_CUES.search(text) or HELP_FROM_SOMEONE.search(text)))

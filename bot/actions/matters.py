@@ -101,9 +101,11 @@ class MatterResolver:
             return Found(over, "model")
         if aliases and max(aliases.values()) <= SHORT_ALIAS:
             ranked = self.index.matter_scores(text)  # 退休 in "退休了单位交的住房的钱怎么拿出来"
-            if ranked and ranked[0][0] not in cands and self._dominant(ranked):
-                return Found(ranked[0][0], "search")
             learned = self.model.posterior(text)  # 退休 in "退休返聘的员工要交社保吗"
+            # the model backs the alias: 契税 in "买二手房要交多少契税"
+            kept = bool(learned) and learned[0][0] in cands and learned[0][1] >= MODEL_SURE
+            if ranked and ranked[0][0] not in cands and self._dominant(ranked) and not kept:
+                return Found(ranked[0][0], "search")
             backed = bool(ranked) and ranked[0][0] in cands  # retrieval backs 过户 in "房子过户需要本人到场吗"
             if learned and learned[0][0] not in cands and learned[0][1] >= MODEL_OVER_ALIAS and not backed:
                 return Found(learned[0][0], "model")

@@ -102,6 +102,7 @@ LEAK_SETS["dev-wave2-b"] = ([DEV.parent / "dev-wave2-b.yml"], 100)  # wave-2 dev
 LEAK_SETS["dev-s7-matter"] = ([DEV.parent / "dev-s7-matter.yml"], 70)  # session 7: matter, scope, persons
 LEAK_SETS["dev-s8-faq"] = ([DEV.parent / "dev-s8-faq.yml"], 150)  # session 8: specific questions answered by one FAQ
 LEAK_SETS["dev-s8-matter"] = ([DEV.parent / "dev-s8-matter.yml"], 100)  # session 8: look-alike matters, persons
+LEAK_SETS["dev-s9-matter"] = ([DEV.parent / "dev-s9-matter.yml"], 100)  # session 9: look-alike pairs, vague, persons
 NO_ARTICLE = NO_ARTICLE_KINDS & KINDS
 NEAR = 0.9  # similarity from which an evaluation text counts as a reworded training example or KB wording
 _PUNCT = re.compile(r"[\s\W_]+")
