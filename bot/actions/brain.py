@@ -20,6 +20,7 @@ from bot.actions.cues import (
     PLATFORM_CUES,
     PLATFORM_STRONG,
     STRONG_COMPLAINT,
+    cannot_do_it_alone,
     complaint_kinds,
 )
 from bot.actions.handoff import Handoff, HelpStatusFn
@@ -101,10 +102,9 @@ class Brain:
         chat = action == "action_smalltalk" or turn.intent in FEEDBACK_INTENTS
         if chat and turn.confidence < UNSURE_SMALLTALK and CALL_FOR_PERSON.search(text):
             return "action_handoff"  # "有人值班吗 等半天了" read as feedback
-        if turn.intent == "feedback_unresolved" and HUMAN_CUES.search(text):
-            return "action_handoff"  # "我还是想问问窗口的老师": not helped, wants someone
-        if turn.intent == "ask_matter" and self._asks_for_person(turn):
-            return "action_handoff"  # "想找个具体办事的同志问问" read as a question about no matter
+        if (turn.intent == "feedback_unresolved" and HUMAN_CUES.search(text)) or cannot_do_it_alone(text) or (
+                turn.intent == "ask_matter" and self._asks_for_person(turn)):  # "想找个具体办事的同志问问"
+            return "action_handoff"  # "我还是想问问窗口的老师"; "退休手续太复杂 我自己搞不定 有人能帮忙吗"
         named = bool(self.matters.named(turn))
         if not named and chat:
             placed = self.matters.retrieved(text)  # "失业了 社保断了怎么办" read as thanks
@@ -116,7 +116,7 @@ class Brain:
             named = bool(self.matters.agreed_on(text))  # "施工证领了没按时开工会怎样" read as a fault
         content = named or bool(PLATFORM_CUES.search(text.lower()))
         unsure = turn.confidence < TRUST_SCOPE
-        half_sure = turn.confidence < UNSURE_FAULT and (COMPLAINT_CUES.search(text) or self.matters.sure_of(text))
+        half_sure = turn.confidence < UNSURE_FAULT and (COMPLAINT_CUES.search(text) or self.matters.placed(text))
         doubtful = (
             (action == "action_complaint_channel" and not COMPLAINT_CUES.search(text)
              and (unsure or named or (turn.confidence < UNSURE_FAULT and HUMAN_CUES.search(text))))
@@ -359,7 +359,7 @@ class Brain:
                 return self._answer_in(turn, found.matter, text)
             if found.candidates and runner_up in ASK_INTENTS:
                 return self._clarify(turn, self._matter_options(found.candidates), None)
-        elif any(n in ASK_INTENTS for n, _ in turn.ranking[:4]) and (sure := self.matters.sure_of(text)):
+        elif any(n in ASK_INTENTS for n, _ in turn.ranking[:4]) and (sure := self.matters.placed(text)):
             return self._answer_in(turn, sure, text)  # "去澳门签一次注要交多少": a question the NLU was torn on
         return self._unanswered(turn, None, "unknown")
 

@@ -32,12 +32,21 @@ COMPLAINT_WORDS = {
 STRONG_COMPLAINT = re.compile("投诉|举报|信访|上访|行政复议|起诉|打官司|仲裁|国家赔偿|要求赔偿|赔偿损失")
 COMPLAINT_CUES = re.compile(
     "投诉|举报|信访|上访|复议|起诉|诉讼|打官司|官司|仲裁|法院|不服|维权|反映|曝光|刁难|态度|告|赔|损失|"
-    "不认可|不同意|异议|申诉|追责|负责|说法|不满|为难|刁难|故意|凭什么|凭啥|不认|交代|谁来管|上级|合理吗|不合理|复查|判错|不背|"
+    "不认可|不同意|异议|申诉|追责|负责|说法|不满|为难|刁难|故意|凭什么|凭啥|不认|交代|谁来管|上级|合理吗|不合理|复查|判错|不背|好处费|回扣|索贿|受贿|行贿|吃拿卡要|塞钱|"
     "管不管|敷衍|欺负|说理|乱收费|推来推去|踢皮球|公道|道歉|不公平|责任|揭发|申辩|不接受|顶替|王法|不像话|有意见|讨个|什么道理|有人管|存心|谁承担|站不住|这算什么事"
 )
 HUMAN_CUES = re.compile(
     "人工|真人|客服|工作人员|坐席|人来|找人|人呢|懂的人|懂行|内行|跟人|专人|接线|活人|同事|专员|老师|换个人|找个人|打个电话|"
     "转接|接通|联系我|回电|领导|负责人|业务员|值班|当面|打电话给我|给我打电话|电话联系我|回个电话|有个人|有人帮|人帮我|同志|办事员|通话|管事的|做主"
+)
+# Saying one cannot do it alone, and asking someone to help with it: together a request for a person, even when
+# the text names a matter ("医保报销我搞不懂 有人能一步步带我办吗")
+CANNOT_ALONE = re.compile(
+    "搞不定|搞不懂|搞不清|弄不来|弄不懂|弄不明白|不会弄|不会填|不会操作|看不懂|没看懂|听不懂|听不明白|一窍不通|太复杂|"
+    "太绕|步骤太多|太麻烦|实在不会|真的不会|自己办不了|自己弄不了"
+)
+HELP_FROM_SOMEONE = re.compile(
+    "有人能|有人可以|有人陪|有人带|有没有人|陪我|陪着我|带着我|带我|教我|教教我|帮我弄|帮我办|帮我填|帮我操作|帮帮"
 )
 # A complaint aimed at the administration itself (its staff, a decision, "you"): not a shop or an employer
 AT_THE_OFFICE = re.compile("你们|处罚|决定|政府|部门|窗口|工作人员|经办|网站|系统")
@@ -61,3 +70,8 @@ def complaint_kinds(text: str) -> list[str]:
         if word in text and kind not in kinds:
             kinds.append(kind)
     return kinds
+
+
+def cannot_do_it_alone(text: str) -> bool:
+    """Whether the text says the asker cannot do it alone and asks someone to help (a request for a person)."""
+    return bool(CANNOT_ALONE.search(text) and (HUMAN_CUES.search(text) or HELP_FROM_SOMEONE.search(text)))
