@@ -49,7 +49,7 @@ from bridge.infra.message_store import MessageStore
 from bridge.infra.metrics import DbCommandCounter
 from bridge.infra.rasa_pool import RasaPool
 from bridge.infra.runtime import freeze_startup_objects
-from bridge.infra.sio_manager import RedisManager
+from bridge.infra.sio_manager import ObservingManager, RedisManager
 from bridge.infra.sio_packet import Packet
 from bridge.media_port import MediaDesk
 from bridge.trainer.model_store import ModelStore
@@ -78,7 +78,7 @@ LOOPS = web.AppKey("loops", list)
 
 
 def make_sio(settings: Settings) -> socketio.AsyncServer:
-    manager = RedisManager(settings.redis_url) if settings.redis_url else None
+    manager = RedisManager(settings.redis_url) if settings.redis_url else ObservingManager()
     return socketio.AsyncServer(
         async_mode="aiohttp", client_manager=manager, cors_allowed_origins=browser_policy.sio_origins(settings),
         max_http_buffer_size=settings.max_payload_bytes, ping_interval=25, ping_timeout=20,

@@ -8,7 +8,6 @@ import socketio
 
 from bridge.infra import rooms
 from bridge.infra.rooms import STAFF_NS, USER_NS
-from bridge.infra.sio_manager import RedisManager
 
 
 class Delivery:
@@ -30,11 +29,7 @@ class Delivery:
             targets.append(rooms.staff(agent["id"]))
         emits = [(event, data, USER_NS, rooms.user(conv["user"]["id"]), skip_sid),
                  (event, data, STAFF_NS, targets, skip_sid)]
-        if isinstance(self.sio.manager, RedisManager):
-            await self.sio.manager.emit_together(emits)
-            return
-        for event_, data_, namespace, room, skip in emits:
-            await self.sio.emit(event_, data_, room=room, namespace=namespace, skip_sid=skip)
+        await self.sio.manager.emit_together(emits)
 
     def user_here(self, user_id: str) -> bool:
         """Whether the citizen has a socket on THIS process (the manager's rooms hold local sids only)."""

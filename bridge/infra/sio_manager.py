@@ -55,6 +55,11 @@ class ObservingManager(socketio.AsyncManager):
         return await super().emit(event, data, namespace, room=room, skip_sid=skip_sid, callback=callback,
                                   to=to, **kwargs)
 
+    async def emit_together(self, emits: list[Emit]) -> None:
+        """Emit several events (`Emit`: event, data, namespace, room, skip_sid), in order."""
+        for event, data, namespace, room, skip_sid in emits:
+            await self.emit(event, data, namespace=namespace, room=room, skip_sid=skip_sid)
+
 
 class RedisManager(socketio.AsyncRedisManager, ObservingManager):
     """python-socketio's Redis manager; `message_observers` see every message event delivered here;
@@ -75,8 +80,7 @@ class RedisManager(socketio.AsyncRedisManager, ObservingManager):
         user's namespace and the staff's. Binary payloads are emitted one by one, as before.
         """
         if any(has_binary(e[1]) for e in emits):
-            for event, data, namespace, room, skip_sid in emits:
-                await self.emit(event, data, namespace=namespace, room=room, skip_sid=skip_sid)
+            await super().emit_together(emits)
             return
         messages = [{"method": "emit", "event": event, "data": [data], "binary": False, "namespace": namespace,
                      "room": room, "skip_sid": skip_sid, "callback": None, "host_id": self.host_id}

@@ -41,12 +41,17 @@ class RecordingSio:
 
     def __init__(self) -> None:
         self.emitted: list[Emitted] = []
-        self.manager = SimpleNamespace(rooms={})  # no socket is connected to this process
+        # no socket is connected to this process; Delivery emits through the manager (`ObservingManager`'s interface)
+        self.manager = SimpleNamespace(rooms={}, emit_together=self._emit_together)
 
     async def emit(self, event: str, data: dict, room: str | list[str] | None = None, namespace: str = "/",
                    skip_sid: str | None = None) -> None:
         rooms = room if isinstance(room, list) else [room]
         self.emitted.append(Emitted(event, data, rooms, namespace))
+
+    async def _emit_together(self, emits: list[tuple]) -> None:
+        for event, data, namespace, room, skip_sid in emits:
+            await self.emit(event, data, room=room, namespace=namespace, skip_sid=skip_sid)
 
     def to(self, room: str, event: str) -> list[dict]:
         """The payloads of `event` sent to `room`, in order."""
