@@ -17,6 +17,7 @@ from bot.actions.cues import (
     CALL_FOR_PERSON,
     COMPLAINT_CUES,
     HUMAN_CUES,
+    INDIGNANT,
     PLATFORM_CUES,
     PLATFORM_STRONG,
     STAFF_MANNER,
@@ -233,7 +234,7 @@ class Brain:
     def answer(self, turn: Turn) -> Reply:
         """Answer the question from the article of its matter that fits it best."""
         text = turn.text or ""
-        if STRONG_COMPLAINT.search(text):
+        if STRONG_COMPLAINT.search(text) or INDIGNANT.search(text):
             return self.complaint(turn)
         if turn.payload:
             return self._answer_choice(turn)
@@ -338,7 +339,7 @@ class Brain:
     def fallback(self, turn: Turn) -> Reply:
         """Low NLU confidence: answer only when the text names a matter; else ask back or say so."""
         text = turn.text or ""
-        if STRONG_COMPLAINT.search(text):
+        if STRONG_COMPLAINT.search(text) or INDIGNANT.search(text):
             return self.complaint(turn)
         if not text or turn.payload:
             return self._unanswered(turn, None, "unknown")

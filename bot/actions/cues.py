@@ -30,6 +30,13 @@ COMPLAINT_WORDS = {
     "劳动争议": "arbitration",
 }
 STRONG_COMPLAINT = re.compile("投诉|举报|信访|上访|行政复议|起诉|打官司|仲裁|国家赔偿|要求赔偿|赔偿损失")
+# Indignation at how the matter was handled: a complaint however sure the NLU is that it asks about the matter
+# ("低保说取消就取消了 凭什么"); 凭什么 asking which document a matter is done with is a question
+INDIGNANT = re.compile(
+    "凭什么(?!证|材料|资料|手续|条件|办|领|申请|可以|能)|凭啥|要个交代|给个交代|给我个交代|个说法|太过分|过分了|投诉无门|"
+    "效率太差|效率太低|什么效率|办事效率|乱收费|不像话|欺负人|折腾人|这叫什么事|这算什么事|为人民服务|不想办事|王法|说停就停|"
+    "说取消就取消"
+)
 # How a staff member behaved: a complaint about them, not a request to talk to them ("那个审核的老师说话太冲了")
 STAFF_MANNER = re.compile(
     "态度|太冲|大呼小叫|大吼|吼我|爱理不理|不理人|挂断|挂了我|挂我电话|骂人|骂我|难听|阴阳怪气|不尊重|甩脸|不耐烦|凶巴巴"
