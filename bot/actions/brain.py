@@ -122,7 +122,8 @@ class Brain:
         manner = STAFF_MANNER.search(text) and not wants_a_person(text)  # "那个审核的老师说话太冲了"
         if action == "action_answer" and unsure and manner:
             return "action_complaint_channel"  # "派出所的民警对老人大呼小叫" read as an unsure question
-        half_sure = turn.confidence < UNSURE_FAULT and (COMPLAINT_CUES.search(text) or self.matters.placed(text))
+        cued = named or COMPLAINT_CUES.search(text) or self.matters.placed(text)  # "…是我自己弄还是单位帮我弄"
+        half_sure = turn.confidence < UNSURE_FAULT and cued
         doubtful = (
             (action == "action_complaint_channel" and not COMPLAINT_CUES.search(text)
              and (unsure or named or (turn.confidence < UNSURE_FAULT and HUMAN_CUES.search(text))))

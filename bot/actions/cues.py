@@ -50,14 +50,15 @@ COMPLAINT_CUES = re.compile(
 HUMAN_CUES = re.compile(
     "人工|真人|客服|工作人员|坐席|人来|找人|人呢|懂的人|懂行|内行|跟人|专人|接线|活人|同事|专员|老师|换个人|找个人|打个电话|"
     "转接|接通|联系我|回电|领导|负责人|业务员|值班|当面|打电话给我|给我打电话|电话联系我|回个电话|有个人|有人帮|人帮我|同志|办事员|通话|管事的|做主|"
-    "回拨|打我电话|视频|连线|负责的|远程|屏幕|咨询员|经办人|服务窗口"
+    "回拨|打我电话|视频|连线|负责的|远程|屏幕|咨询员|经办人|服务窗口|工作人|客[付腹夫]|转人[共宫]|人[共宫]客服|真[仁银]"
 )
 # An explicit ask to be called, seen, put through or have one's file looked at by someone: a request for a person
 # whatever the NLU read it as and whichever matter it names ("残疾证办到哪了 请经办人联系我")
 PERSON_WANTED = re.compile(
     "联系我|回电|回个电话|回电话|打我电话|给我打电话|打电话给我|打个电话给我|来电|回拨|视频通话|视频连线|开个视频|开视频|"
     "可以视频|能视频|视频沟通|屏幕共享|共享屏幕|远程指导|远程协助|找个人帮我|找人帮我看|派个人|派人|叫个人|接通|连线|(?<!普)通话|通个电话|"
-    "转接|(转给|转到|接到).{0,6}(人|老师|同志|客服|窗口|科)"
+    "转接|(转给|转到|接到).{0,6}(人|老师|同志|客服|窗口|科)|找(个|位|一个|一位)?.{0,4}(员|老师|同志|同事)帮|"
+    "(让|叫|请|喊).{0,6}(领导|负责人|负责的|同事|同志|客服|老师|工作人员)(来|出来|过来)"
 )
 # ... unless someone else is to do the matter for the asker (代办, 委托, 家里人), or it asks whether someone will call
 BY_PROXY = re.compile(
