@@ -17,11 +17,14 @@ from bot.actions.cues import (
     CALL_FOR_PERSON,
     COMPLAINT_CUES,
     HUMAN_CUES,
+    INDIGNANT,
     PLATFORM_CUES,
     PLATFORM_STRONG,
+    STAFF_MANNER,
     STRONG_COMPLAINT,
     cannot_do_it_alone,
     complaint_kinds,
+    wants_a_person,
 )
 from bot.actions.handoff import Handoff, HelpStatusFn
 from bot.actions.handoff import when as _when  # noqa: F401 - re-exported for callers
@@ -103,7 +106,7 @@ class Brain:
         if chat and turn.confidence < UNSURE_SMALLTALK and CALL_FOR_PERSON.search(text):
             return "action_handoff"  # "有人值班吗 等半天了" read as feedback
         if (turn.intent == "feedback_unresolved" and HUMAN_CUES.search(text)) or cannot_do_it_alone(text) or (
-                turn.intent == "ask_matter" and self._asks_for_person(turn)):  # "想找个具体办事的同志问问"
+                (turn.intent == "ask_matter" or wants_a_person(text)) and self._asks_for_person(turn)):
             return "action_handoff"  # "我还是想问问窗口的老师"; "退休手续太复杂 我自己搞不定 有人能帮忙吗"
         named = bool(self.matters.named(turn))
         if not named and chat:
@@ -116,13 +119,17 @@ class Brain:
             named = bool(self.matters.agreed_on(text))  # "施工证领了没按时开工会怎样" read as a fault
         content = named or bool(PLATFORM_CUES.search(text.lower()))
         unsure = turn.confidence < TRUST_SCOPE
-        half_sure = turn.confidence < UNSURE_FAULT and (COMPLAINT_CUES.search(text) or self.matters.placed(text))
+        manner = STAFF_MANNER.search(text) and not wants_a_person(text)  # "那个审核的老师说话太冲了"
+        if action == "action_answer" and unsure and manner:
+            return "action_complaint_channel"  # "派出所的民警对老人大呼小叫" read as an unsure question
+        cued = named or COMPLAINT_CUES.search(text) or self.matters.placed(text)  # "…是我自己弄还是单位帮我弄"
+        half_sure = turn.confidence < UNSURE_FAULT and cued
         doubtful = (
             (action == "action_complaint_channel" and not COMPLAINT_CUES.search(text)
              and (unsure or named or (turn.confidence < UNSURE_FAULT and HUMAN_CUES.search(text))))
             or (action == "action_complaint_channel" and unsure and not STRONG_COMPLAINT.search(text)
                 and bool(self.matters.sure_of(text)))  # "…有没有被法院封": a question about a clear matter
-            or (action == "action_handoff" and (unsure or half_sure) and not HUMAN_CUES.search(text))
+            or (action == "action_handoff" and ((unsure or half_sure) and not HUMAN_CUES.search(text) or manner))
             or (action == "action_smalltalk" and turn.confidence < UNSURE_SMALLTALK and HUMAN_CUES.search(text))
             or (action == "action_platform_tech" and named and not PLATFORM_STRONG.search(text.lower()))
             or (turn.intent in FEEDBACK_INTENTS and not turn.slots.get("awaiting_feedback") and content)
@@ -141,9 +148,11 @@ class Brain:
         return "action_fallback"
 
     def _asks_for_person(self, turn: Turn) -> bool:
-        """A cue for a person, a request for one among the NLU's three best readings, and no matter named."""
-        top = [n for n, _ in turn.ranking if n != "nlu_fallback"][:3]
-        return "request_human" in top and bool(HUMAN_CUES.search(turn.text or "")) and not self.matters.named(turn)
+        """A request for a person among the NLU's three best readings, and an explicit ask to be called, seen or put
+        through (matter or not: "残疾证办到哪了 请经办人联系我") or a cue for a person and no matter named."""
+        top, text = [n for n, _ in turn.ranking if n != "nlu_fallback"][:3], turn.text or ""
+        wanted = wants_a_person(text) and not STRONG_COMPLAINT.search(text)
+        return "request_human" in top and (wanted or bool(HUMAN_CUES.search(text)) and not self.matters.named(turn))
 
     # ----------------------------------------------------------------- replies
     def _article_text(self, article: Article) -> str:
@@ -226,7 +235,7 @@ class Brain:
     def answer(self, turn: Turn) -> Reply:
         """Answer the question from the article of its matter that fits it best."""
         text = turn.text or ""
-        if STRONG_COMPLAINT.search(text):
+        if STRONG_COMPLAINT.search(text) or INDIGNANT.search(text):
             return self.complaint(turn)
         if turn.payload:
             return self._answer_choice(turn)
@@ -302,13 +311,7 @@ class Brain:
             return self.resolved(turn) if turn.intent == "affirm" else self.unresolved(turn)
         if turn.intent == "thanks" and turn.slots.get("awaiting_feedback"):
             return self.resolved(turn)  # thanks after an answer closes the loop
-        text = {
-            "greet": texts.GREET,
-            "thanks": texts.THANKS,
-            "goodbye": texts.GOODBYE,
-            "affirm": texts.AFFIRM_IDLE,
-            "deny": texts.DENY_IDLE,
-        }.get(turn.intent, texts.CHITCHAT)
+        text = texts.SMALLTALK.get(turn.intent, texts.CHITCHAT)
         msg = {"text": text, "meta": meta(turn, "chitchat", turn.slots.get("matter"))}
         return Reply(msg, {"low_conf_count": 0})
 
@@ -337,7 +340,7 @@ class Brain:
     def fallback(self, turn: Turn) -> Reply:
         """Low NLU confidence: answer only when the text names a matter; else ask back or say so."""
         text = turn.text or ""
-        if STRONG_COMPLAINT.search(text):
+        if STRONG_COMPLAINT.search(text) or INDIGNANT.search(text):
             return self.complaint(turn)
         if not text or turn.payload:
             return self._unanswered(turn, None, "unknown")
@@ -379,16 +382,8 @@ class Brain:
         return None
 
     # ----------------------------------------------------------------- handoff
-    def handoff(
-        self,
-        turn: Turn,
-        reason: str,
-        *,
-        scope: str | None = None,
-        matter: str | None = None,
-        question: str | None = None,
-        now=None,
-    ) -> Reply:
+    def handoff(self, turn: Turn, reason: str, *, scope: str | None = None, matter: str | None = None,
+                question: str | None = None, now=None) -> Reply:
         """Hand the conversation to a human, with a summary (see `bot.actions.handoff`)."""
         slots = turn.slots
         scope = scope or slots.get("last_scope") or ("in_scope" if slots.get("matter") else "unknown")

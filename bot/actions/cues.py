@@ -30,14 +30,40 @@ COMPLAINT_WORDS = {
     "劳动争议": "arbitration",
 }
 STRONG_COMPLAINT = re.compile("投诉|举报|信访|上访|行政复议|起诉|打官司|仲裁|国家赔偿|要求赔偿|赔偿损失")
+# Indignation at how the matter was handled: a complaint however sure the NLU is that it asks about the matter
+# ("低保说取消就取消了 凭什么"); 凭什么 asking which document a matter is done with is a question
+INDIGNANT = re.compile(
+    "凭什么(?!证|材料|资料|手续|条件|办|领|申请|可以|能)|凭啥|要个交代|给个交代|给我个交代|个说法|太过分|过分了|投诉无门|"
+    "效率太差|效率太低|什么效率|办事效率|乱收费|不像话|欺负人|折腾人|这叫什么事|这算什么事|为人民服务|不想办事|王法|说停就停|"
+    "说取消就取消"
+)
+# How a staff member behaved: a complaint about them, not a request to talk to them ("那个审核的老师说话太冲了")
+STAFF_MANNER = re.compile(
+    "态度|太冲|大呼小叫|大吼|吼我|爱理不理|不理人|挂断|挂了我|挂我电话|骂人|骂我|难听|阴阳怪气|不尊重|甩脸|不耐烦|凶巴巴"
+)
 COMPLAINT_CUES = re.compile(
     "投诉|举报|信访|上访|复议|起诉|诉讼|打官司|官司|仲裁|法院|不服|维权|反映|曝光|刁难|态度|告|赔|损失|"
     "不认可|不同意|异议|申诉|追责|负责|说法|不满|为难|刁难|故意|凭什么|凭啥|不认|交代|谁来管|上级|合理吗|不合理|复查|判错|不背|好处费|回扣|索贿|受贿|行贿|吃拿卡要|塞钱|"
-    "管不管|敷衍|欺负|说理|乱收费|推来推去|踢皮球|公道|道歉|不公平|责任|揭发|申辩|不接受|顶替|王法|不像话|有意见|讨个|什么道理|有人管|存心|谁承担|站不住|这算什么事"
+    "管不管|敷衍|欺负|说理|乱收费|推来推去|踢皮球|公道|道歉|不公平|责任|揭发|申辩|不接受|顶替|王法|不像话|有意见|讨个|什么道理|有人管|存心|谁承担|站不住|这算什么事|"
+    "过分|折腾人|无门|不讲理|讲理|什么服务|这叫什么事|请他吃饭|请吃饭|负这个责|负个责|" + STAFF_MANNER.pattern
 )
 HUMAN_CUES = re.compile(
     "人工|真人|客服|工作人员|坐席|人来|找人|人呢|懂的人|懂行|内行|跟人|专人|接线|活人|同事|专员|老师|换个人|找个人|打个电话|"
-    "转接|接通|联系我|回电|领导|负责人|业务员|值班|当面|打电话给我|给我打电话|电话联系我|回个电话|有个人|有人帮|人帮我|同志|办事员|通话|管事的|做主"
+    "转接|接通|联系我|回电|领导|负责人|业务员|值班|当面|打电话给我|给我打电话|电话联系我|回个电话|有个人|有人帮|人帮我|同志|办事员|通话|管事的|做主|"
+    "回拨|打我电话|视频|连线|负责的|远程|屏幕|咨询员|经办人|服务窗口|工作人|客[付腹夫]|转人[共宫]|人[共宫]客服|真[仁银]"
+)
+# An explicit ask to be called, seen, put through or have one's file looked at by someone: a request for a person
+# whatever the NLU read it as and whichever matter it names ("残疾证办到哪了 请经办人联系我")
+PERSON_WANTED = re.compile(
+    "联系我|回电|回个电话|回电话|打我电话|给我打电话|打电话给我|打个电话给我|来电|回拨|视频通话|视频连线|开个视频|开视频|"
+    "可以视频|能视频|视频沟通|屏幕共享|共享屏幕|远程指导|远程协助|找个人帮我|找人帮我看|派个人|派人|叫个人|接通|连线|(?<!普)通话|通个电话|"
+    "转接|(转给|转到|接到).{0,6}(人|老师|同志|客服|窗口|科)|找(个|位|一个|一位)?.{0,4}(员|老师|同志|同事)帮|"
+    "(让|叫|请|喊).{0,6}(领导|负责人|负责的|同事|同志|客服|老师|工作人员)(来|出来|过来)"
+)
+# ... unless someone else is to do the matter for the asker (代办, 委托, 家里人), or it asks whether someone will call
+BY_PROXY = re.compile(
+    "代办|代开|代我|代为|代领|代他|代她|替我|替他|替她|委托|家里人|屋里人|家属|别人|朋友|中介|旅行社|代理|"
+    "会不会|会有人|会联系|会打|会来电|会通知"
 )
 # Saying one cannot do it alone, and asking someone to help with it: together a request for a person, even when
 # the text names a matter ("医保报销我搞不懂 有人能一步步带我办吗")
@@ -70,6 +96,11 @@ def complaint_kinds(text: str) -> list[str]:
         if word in text and kind not in kinds:
             kinds.append(kind)
     return kinds
+
+
+def wants_a_person(text: str) -> bool:
+    """Whether the text explicitly asks a person to call, see, take over or look at the asker's case."""
+    return bool(PERSON_WANTED.search(text)) and not BY_PROXY.search(text)
 
 
 def cannot_do_it_alone(text: str) -> bool:

@@ -8,11 +8,12 @@ few matters are the candidates to ask back with.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bot.actions.cues import AT_THE_OFFICE, STRONG_COMPLAINT
+from bot.actions.cues import AT_THE_OFFICE, INDIGNANT, STRONG_COMPLAINT
 from bot.actions.matter_model import MatterModel
 from bot.actions.turns import Turn
 from kb.matching import ONE_THING, MatterMatcher
@@ -30,6 +31,10 @@ NEAR_TIE = 0.75  # aliases scoring this close to the best are told apart by retr
 MODEL_SURE = 0.52  # names a matter on a first turn without an alias
 MODEL_OVER_ALIAS = 0.71  # ... overrides a lone two-character alias of another matter (and is "very sure")
 MODEL_AGREES = 0.34  # names the matter when retrieval's clear top agrees
+# A clause that only sets the scene for the question ("二手房过户之前", "孩子上学报名要用"): the matter asked about is
+# the one the clauses after it name
+CONTEXT_CLAUSE = re.compile(r"(之前|以前|之后|以后|前|后|要用|用的|的时候|时候)$")
+_CLAUSES = re.compile(r"[\s，,。；;：:！!？?]+")
 MODEL_OVER_NAMES = 0.78  # overrules aliases of other matters (right 9 times in 10 on dev: 低保 in "吃低保了 突然住院…")
 
 
@@ -89,8 +94,21 @@ class MatterResolver:
         found = [m for m, _ in self.matcher.match(turn.text or "").candidates]
         return found + [m for m in self.entity_matters(turn) if m not in found]
 
+    def asked_part(self, text: str) -> str | None:
+        """The clauses after a clause that only sets the scene, when they name a matter other than it does."""
+        clauses = [c for c in _CLAUSES.split(text) if c]
+        last = max((i for i, c in enumerate(clauses[:-1]) if CONTEXT_CLAUSE.search(c)), default=None)
+        if last is None:
+            return None
+        asked = " ".join(clauses[last + 1 :])
+        named = {m for m, _ in self.matcher.match(asked).candidates}
+        scene = {m for m, _ in self.matcher.match(" ".join(clauses[: last + 1])).candidates}
+        return asked if named and named != scene else None
+
     def resolve(self, turn: Turn) -> Found:
-        """The matter of the turn and where it came from."""
+        """The matter of the turn and where it came from (of the asked part when a clause only sets the scene)."""
+        if (asked := self.asked_part(turn.text or "")) is not None:
+            turn = replace(turn, text=asked, entities=[])
         text = turn.text or ""
         match = self.matcher.match(text)
         aliases = dict(match.candidates)
@@ -187,14 +205,14 @@ class MatterResolver:
         text names: a question about using that service, not a complaint to route. Without an alias, the
         model very sure and retrieval agreeing place it ("跟公司打官司要交钱吗"); a text read as a complaint
         about a shop or an employer, not the administration, may be placed by a fairly sure model too
-        ("商家不认账 去哪反映")."""
+        ("商家不认账 去哪反映"), unless it is indignant at how it was handled ("反映了好几次都没人理 投诉无门")."""
         match = self.matcher.match(text)
         if match.candidates:
             matter = match.best
         elif asked:
             matter = self.sure_of(text)
         else:
-            matter = None if AT_THE_OFFICE.search(text) else self.agreed_on(text)
+            matter = None if AT_THE_OFFICE.search(text) or INDIGNANT.search(text) else self.agreed_on(text)
         return matter if matter and STRONG_COMPLAINT.search(self.names.get(matter, "")) else None
 
     def retrieved(self, text: str) -> str | None:

@@ -34,6 +34,8 @@ GOODBYE = "好的，祝您办事顺利，再见～"
 CHITCHAT = "小申是一网通办的办事小助手，闲聊不太擅长😊 您有什么要办的事项，可以直接告诉我。"
 AFFIRM_IDLE = "好的～还有什么可以帮您？"
 DENY_IDLE = "好的，您还有别的想问的吗？直接说就行。"
+# The reply to small talk by intent (anything else: CHITCHAT)
+SMALLTALK = {"greet": GREET, "thanks": THANKS, "goodbye": GOODBYE, "affirm": AFFIRM_IDLE, "deny": DENY_IDLE}
 RESOLVED = "太好了，很高兴帮到您！还有其他问题随时找小申。"
 NOT_UNDERSTOOD = (
     "抱歉，小申没太明白您的意思😅 能换个说法吗？最好带上要办的事项，比如“异地就医备案怎么办”"

@@ -349,3 +349,76 @@ def test_a_demand_for_a_bribe_is_a_complaint(brain):
 )
 def test_session_nine_aliases_name_the_matter_of_a_pair(brain, text, intent, matter):
     assert reply(brain, text, intent, 0.8)["meta"]["matter"] == matter
+
+
+@pytest.mark.parametrize(
+    ("text", "ranking"),
+    [  # session 10: an explicit ask to be called, seen or put through, whatever the NLU read and matter or not
+        ("居住证办到哪一步了 麻烦经办人给我回个电话", [("ask_progress", 0.8), ("request_human", 0.1)]),
+        ("能不能开个视频 让窗口的人看看我的表", [("complaint_or_legal", 0.5), ("request_human", 0.4)]),
+        ("打字太慢了 直接打我电话吧", [("chitchat", 0.45), ("request_human", 0.3)]),
+        ("我的申请卡住了 找个工作人员帮我查一下", [("ask_progress", 0.7), ("request_human", 0.2)]),
+        ("你们解决不了就叫负责的出来", [("chitchat", 0.72), ("request_human", 0.2)]),
+    ],
+)
+def test_an_explicit_ask_for_a_person_is_handed_off_whatever_the_nlu_read(brain, text, ranking):
+    assert "handoff" in reply(brain, text, ranking[0][0], ranking[0][1], ranking)
+
+
+@pytest.mark.parametrize(
+    ("text", "ranking"),
+    [  # ... but not whether someone will call, someone else doing it, or 普通话 (guards: pass on main too)
+        ("居住证审核通过以后会有人联系我吗", [("ask_progress", 0.7), ("request_human", 0.2)]),
+        ("驾照到期了 能委托家里人帮我去换吗", [("ask_conditions", 0.6), ("request_human", 0.3)]),
+        ("普通话二甲能不能申请教师资格", [("ask_conditions", 0.8), ("request_human", 0.1)]),
+    ],
+)
+def test_asking_about_a_call_or_a_proxy_is_a_question(brain, text, ranking):
+    m = reply(brain, text, ranking[0][0], ranking[0][1], ranking)
+    assert "handoff" not in m and m["meta"]["scope"] == "in_scope"
+
+
+def test_how_a_staff_member_behaved_is_a_complaint_not_a_request_for_them(brain):
+    for text, ranking in (
+        ("窗口那个办事员态度凶巴巴的", [("request_human", 0.6), ("complaint_or_legal", 0.3)]),
+        ("社保中心的人对我大呼小叫", [("ask_matter", 0.35), ("request_human", 0.2)]),
+    ):
+        m = reply(brain, text, ranking[0][0], ranking[0][1], ranking)
+        assert m["meta"]["scope"] == "complaint_or_legal" and "handoff" not in m, text
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "conf"),
+    [  # session 10: indignation the NLU reads as a sure question, or as a complaint about the 12315 matter
+        ("老年津贴说停就停 凭什么", "ask_conditions", 0.9),
+        ("材料补了四次还不给办 今天必须给个说法", "ask_progress", 0.85),
+        ("反映了三次都没人理 真是投诉无门", "complaint_or_legal", 0.98),
+    ],
+)
+def test_indignation_at_how_a_matter_was_handled_gets_the_channels(brain, text, intent, conf):
+    m = reply(brain, text, intent, conf)
+    assert m["meta"]["scope"] == "complaint_or_legal" and m["meta"]["kb_article"] is None
+
+
+def test_asking_which_document_a_matter_is_done_with_is_a_question(brain):
+    # a guard of the indignation cue (passes on main too): 凭什么 asking which document
+    m = reply(brain, "办居住证凭什么证件 要带哪些", "ask_materials", 0.8)
+    assert m["meta"]["scope"] == "in_scope" and m["meta"]["matter"] == "residence-permit"
+
+
+def test_a_half_sure_request_for_a_person_naming_a_matter_without_a_cue_is_a_question(brain):
+    m = reply(brain, "以前在浙江交的社保想转来上海 是我自己在网上弄还是新公司帮我弄", "request_human", 0.55,
+              [("request_human", 0.55), ("ask_process", 0.4)])
+    assert "handoff" not in m and m["meta"]["scope"] == "in_scope" and m["meta"]["kb_article"]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "matter"),
+    [  # session 10: a clause that only sets the scene names a matter; the asked clause names the other
+        ("二手房过户之前 契税怎么交", "ask_process", "deed-tax"),
+        ("孩子上学报名要用 房产信息在哪查", "ask_offline", "property-info-query"),
+        ("开了公司以后 员工社保开户怎么弄", "ask_process", "employer-social-insurance"),
+    ],
+)
+def test_the_asked_clause_names_the_matter_not_the_scene(brain, text, intent, matter):
+    assert reply(brain, text, intent, 0.9)["meta"]["matter"] == matter
