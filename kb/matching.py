@@ -90,6 +90,7 @@ class MatterMatcher:
                 self.phrases[p].add(matter)
         self._ordered = sorted(self.phrases, key=len, reverse=True)
         self._words = {p: [w for w in parts(p) if len(w) >= 2] for p in self.phrases if len(p) >= 5}
+        self._last: tuple[str, MatterMatch] | None = None
 
     @classmethod
     def from_sources(cls, names: dict[str, str], aliases: dict[str, Iterable[str]]) -> MatterMatcher:
@@ -97,7 +98,17 @@ class MatterMatcher:
         return cls(name_entries(names, aliases))
 
     def match(self, text: str) -> MatterMatch:
-        """Scan the text for phrases, longest first, without overlaps."""
+        """Scan the text for phrases, longest first, without overlaps.
+
+        A turn asks about its text about twice (resolver, brain): the last text's answer is kept (the
+        phrases never change after construction) and handed out as a copy.
+        """
+        if self._last is None or self._last[0] != text:
+            self._last = (text, self._match(text))
+        known = self._last[1]
+        return MatterMatch(list(known.candidates), list(known.phrases))
+
+    def _match(self, text: str) -> MatterMatch:
         t = normalize(text)
         taken = [False] * len(t)
         scores: dict[str, float] = defaultdict(float)
