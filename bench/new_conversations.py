@@ -10,10 +10,11 @@ the same invocation.
         [--profile DIR]
 
 Besides wall-clock figures it prints the CPU milliseconds per conversation of every process (from
-/proc, `bench/proc_cpu.py`) and the documents and index entries written per conversation by
-`op:collection` (Rasa's tracker collection included; `bench/oplog.py`), which do not depend on the
-machine's load; `--profile DIR` also records Rasa, the action servers, the database and the bridge with py-spy
-during the burst. The clients are `bench/sio_lite.py`'s (the same protocol as python-socketio's, a
+/proc, `bench/proc_cpu.py`), the bridges' database commands per conversation by `command:collection`
+(their counter) and the documents and index entries written per conversation by `op:collection`
+(Rasa's tracker collection included; `bench/oplog.py`), which do not depend on the machine's load;
+`--profile DIR` also records Rasa, the action servers, the database and the bridge with py-spy during
+the burst. The clients are `bench/sio_lite.py`'s (the same protocol as python-socketio's, a
 fraction of its CPU).
 """
 
@@ -29,6 +30,7 @@ from pathlib import Path
 
 from bench import oplog, proc_cpu, sio_lite
 from bench.common import make_staff, pct, staff_token, start_system, store_of, user_token
+from bench.handoffs import db_commands
 
 MATTER, DEPARTMENT = "housing-fund-withdrawal", "housing-fund"
 QUESTIONS = ["公积金提取需要什么材料", "提取公积金要多久到账", "退休了怎么取公积金", "租房能提取公积金吗"]
@@ -89,10 +91,13 @@ async def burst(system, store, conversations: int, concurrency: int, agents: int
             return await one(base, tokens[i], QUESTIONS[i % len(QUESTIONS)])
 
     since = await oplog.last(store.client)
+    urls = [f"http://127.0.0.1:{port}" for port in system.cfg.bridge_ports]
+    commands0 = [db_commands(url) for url in urls]
     cpu0, t0 = proc_cpu.snapshot(groups), time.perf_counter()
     results = await asyncio.gather(*(limited(i) for i in range(conversations)), return_exceptions=True)
     wall, cpu1 = time.perf_counter() - t0, proc_cpu.snapshot(groups)
     threads = proc_cpu.threads(groups)
+    commands = _commands_per(commands0, [db_commands(url) for url in urls], conversations)
     done = [r for r in results if not isinstance(r, BaseException)]
     written = await oplog.report(store.client, await oplog.written(store.client, since), len(done),
                                  store.db.name)
@@ -107,9 +112,19 @@ async def burst(system, store, conversations: int, concurrency: int, agents: int
             "cpu_ms_per_conversation": proc_cpu.per_unit(cpu0, cpu1, len(done)), "threads": threads,
             "first_answer_ms": {p: round(pct(first, p)) for p in (50, 95, 99)},
             "handoff_to_joined_ms": {p: round(pct(handed, p)) for p in (50, 95, 99)},
+            "bridge_db_commands_per_conversation": commands.pop("all", None), "bridge_db_commands": commands,
             "documents_per_conversation": written.pop("documents"),
             "index_entries_per_conversation": written.pop("index_entries"), **written,
             "errors": sorted({type(r).__name__ for r in results if isinstance(r, BaseException)})}
+
+
+def _commands_per(before: list[dict[str, float]], after: list[dict[str, float]], units: int) -> dict[str, float]:
+    """The bridges' database commands per unit by `command:collection` (those of at least 0.1 per unit)."""
+    total: dict[str, float] = {}
+    for b, a in zip(before, after, strict=True):
+        for k, v in a.items():
+            total[k] = total.get(k, 0.0) + v - b.get(k, 0.0)
+    return dict(sorted(((k, round(v / units, 2)) for k, v in total.items() if v >= units / 10), key=lambda kv: -kv[1]))
 
 
 def run(rasa: int, conversations: int, concurrency: int, agents: int, profile: Path | None) -> dict:

@@ -38,6 +38,7 @@ from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 
 import bot.rasa_action_calls  # noqa: F401 - installs itself in Rasa; this module is the one endpoints.yml names
+import bot.rasa_graph_runner  # noqa: F401 - the same
 
 # attribute set on a tracker this store read or wrote: (id of the tracker, events of its session stored)
 _STORED = "_bangban_stored_events"

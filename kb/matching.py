@@ -90,6 +90,15 @@ class MatterMatcher:
                 self.phrases[p].add(matter)
         self._ordered = sorted(self.phrases, key=len, reverse=True)
         self._words = {p: [w for w in parts(p) if len(w) >= 2] for p in self.phrases if len(p) >= 5}
+        # for `_fuzzy`: the long aliases of two words or more, in order, with their telling words; and where
+        # each telling word occurs (once per occurrence), so a text is checked once per distinct word
+        self._telling = [(p, [w for w in ws if w not in GENERIC_WORDS])
+                         for p, ws in self._words.items() if len(ws) >= 2]
+        self._aliases_of: dict[str, list[int]] = defaultdict(list)
+        for i, (_, ws) in enumerate(self._telling):
+            for w in ws:
+                self._aliases_of[w].append(i)
+        self._last: tuple[str, MatterMatch] | None = None
 
     @classmethod
     def from_sources(cls, names: dict[str, str], aliases: dict[str, Iterable[str]]) -> MatterMatcher:
@@ -97,7 +106,17 @@ class MatterMatcher:
         return cls(name_entries(names, aliases))
 
     def match(self, text: str) -> MatterMatch:
-        """Scan the text for phrases, longest first, without overlaps."""
+        """Scan the text for phrases, longest first, without overlaps.
+
+        A turn asks about its text about twice (resolver, brain): the last text's answer is kept (the
+        phrases never change after construction) and handed out as a copy.
+        """
+        if self._last is None or self._last[0] != text:
+            self._last = (text, self._match(text))
+        known = self._last[1]
+        return MatterMatch(list(known.candidates), list(known.phrases))
+
+    def _match(self, text: str) -> MatterMatch:
         t = normalize(text)
         taken = [False] * len(t)
         scores: dict[str, float] = defaultdict(float)
@@ -123,10 +142,16 @@ class MatterMatcher:
     def _fuzzy(self, t: str, exact: set[str]) -> dict[str, float]:
         """Long aliases whose words occur apart in the text, with their scores."""
         out: dict[str, float] = {}
-        for phrase, ws in self._words.items():
-            if phrase in exact or len(ws) < 2:
+        present = {w for w in self._aliases_of if w in t}
+        hits: dict[int, int] = defaultdict(int)
+        for w in present:
+            for i in self._aliases_of[w]:
+                hits[i] += 1
+        for i in sorted(i for i, n in hits.items() if n >= 2):  # two telling words present at least
+            phrase, ws = self._telling[i]
+            if phrase in exact:
                 continue
-            telling = [w for w in ws if w in t and w not in GENERIC_WORDS]
+            telling = [w for w in ws if w in present]
             covered = sum(len(w) for w in telling)  # 上海 or 办理 do not make 外地社保转上海 of "外地人交社保"
             if len(telling) >= 2 and covered >= FUZZY_COVER * len(phrase):
                 out[phrase] = FUZZY_WEIGHT * covered

@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from bridge.domain.ports import VideoCards
+from bridge.infra.coalesce import BatchReader
 from core.clock import now
 from core.db import Store
 from kb.video_guides import LiveSession, VideoGuide, guides_from_doc, upcoming
@@ -24,14 +25,20 @@ class AnswerCards:
     def __init__(self, store: Store, videos: VideoCards) -> None:
         self.store = store
         self.videos = videos
+        # the bot's answers of a burst share their reads of the articles' guides (each read starts after its ask)
+        self._guides: BatchReader[dict[str, Any] | None] = BatchReader(self._read_guides, default=None)
 
     async def for_article(self, article_id: str) -> list[dict[str, Any]]:
         """The cards of the article in force (none when it has no guides, or is unknown)."""
-        doc = await self.store.kb_articles.find_one({"_id": article_id}, {"videos": 1, "live": 1})
+        doc = await self._guides.get(article_id)
         if doc is None:
             return []
         guides = guides_from_doc(doc)
         return await self.of(guides["videos"], guides["live"])
+
+    async def _read_guides(self, article_ids: list[str]) -> dict[str, dict[str, Any]]:
+        return {doc["_id"]: doc async for doc in self.store.kb_articles.find(
+            {"_id": {"$in": article_ids}}, {"videos": 1, "live": 1})}
 
     async def of(self, videos: tuple[VideoGuide, ...], live: tuple[LiveSession, ...]) -> list[dict[str, Any]]:
         """The cards of these guides: ready videos, then sessions not yet over."""

@@ -145,9 +145,13 @@ class Bot:
         # learn before delivering: once the user sees the reply, the conversation knows its matter and scope;
         # a turn ending in a handoff leaves them to the handoff's own write (one write of the conversation)
         deferred: dict[str, Any] = {}
+
+        async def learn() -> None:
+            nonlocal deferred
+            deferred = await self._learn(conv, user_msg, replies, text, defer=bool(handoff))
+
         stored = await self._reply(conv, user_msg, [r for r in replies if r["text"] or r["buttons"]],
-                                   before_delivery=lambda: self._learn(conv, user_msg, replies, text,
-                                                                       deferred if handoff else None))
+                                   before_delivery=learn)
         if stored is None or not handoff:
             return
         handed = None
@@ -176,11 +180,11 @@ class Bot:
         return await self.messaging.bot_replies(conv["_id"], BOT, user_msg, replies, before_delivery)
 
     async def _learn(self, conv: dict, user_msg: dict, replies: list[dict[str, Any]], text: str,
-                     defer: dict[str, Any] | None = None) -> None:
+                     defer: bool = False) -> dict[str, Any]:
         """Keep what the bot understood on the conversation (matter, scope, outcome); settle the turn.
 
         With `defer` (the turn ends in a handoff, whose guarded write sets matter, scope and department),
-        those fields are put there instead of being written now.
+        those fields are not written now but returned, for the handoff's write; otherwise returns {}.
         """
         fields: dict[str, Any] = {}
         for r in replies:
@@ -205,11 +209,11 @@ class Bot:
             fields = {k: v for k, v in fields.items() if k not in known or known[k] != v}
         # settled before delivery: once the user sees the reply, no sweeper re-runs the turn
         writes = [self.messages.settle_turn(user_msg["_id"])] if user_msg.pop("bot_turn", None) else []
-        if defer is not None:
-            defer.update({k: fields.pop(k) for k in ("matter", "scope", "department") if k in fields})
+        deferred = {k: fields.pop(k) for k in ("matter", "scope", "department") if k in fields} if defer else {}
         if fields:
             writes.append(self.conversations.set_fields(conv["_id"], fields))
         await asyncio.gather(*writes)
+        return deferred
 
     # --- recovery of turns whose process died -------------------------------------------------
     async def recover_pending(self, dead_after_s: float, stuck_after_s: float) -> int:

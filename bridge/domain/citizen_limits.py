@@ -2,6 +2,9 @@
 
 The counters live in MongoDB (`user_sockets`, `user_quotas`), so one citizen reaching several bridge
 processes meets the same caps. A refusal is an `ApiError` with its contract code; nothing is counted.
+Without Redis there is one bridge process (the Socket.IO manager and the conversation cache assume it too):
+its citizens' sockets are then counted in its memory — the same cap, exact, without the two writes per
+socket (a row inserted, then deleted) that several processes need to see each other's sockets.
 """
 
 from __future__ import annotations
@@ -30,6 +33,9 @@ class CitizenLimits:
         # a burst of new citizens' sockets: their rows share insert commands, their counts one read
         self._socket_rows = InsertBatcher(store.user_sockets)
         self._sockets = BatchReader(self._socket_counts, default=0)
+        # one process (no Redis): the sockets of each citizen, and the citizen of each socket
+        self._local: dict[str, set[str]] | None = None if settings.redis_url else {}
+        self._local_users: dict[str, str] = {}
 
     async def enter_socket(self, user_id: str, sid: str) -> None:
         """Count a new socket of `user_id`; refused (and not counted) past `USER_MAX_SOCKETS`.
@@ -37,6 +43,13 @@ class CitizenLimits:
         Sockets of a process that died without saying goodbye are removed with its other sessions
         (`Presence.reap_dead_processes`).
         """
+        if self._local is not None:
+            sockets = self._local.setdefault(user_id, set())
+            if len(sockets) >= self.settings.user_max_sockets:
+                raise ApiError(429, "too_many_sockets")
+            sockets.add(sid)
+            self._local_users[sid] = user_id
+            return
         await self._socket_rows.insert({"_id": sid, "user": user_id, "process_id": self.process_id, "ts": now()})
         # read after the row is stored (by a read that starts after this call): it counts this socket and every
         # other one stored before, as the count of its own did
@@ -45,6 +58,14 @@ class CitizenLimits:
             raise ApiError(429, "too_many_sockets")
 
     async def leave_socket(self, sid: str) -> None:
+        if self._local is not None:
+            user_id = self._local_users.pop(sid, None)
+            sockets = self._local.get(user_id or "")
+            if sockets is not None:
+                sockets.discard(sid)
+                if not sockets:
+                    del self._local[user_id or ""]
+            return
         await self.store.user_sockets.delete_one({"_id": sid})
 
     async def new_conversation(self, user_id: str) -> None:

@@ -1,9 +1,10 @@
-"""bot/rasa_tracker_store.py and bot/rasa_action_calls.py against Rasa's own code, under Rasa's Python.
+"""bot/rasa_tracker_store.py, rasa_action_calls.py and rasa_graph_runner.py against Rasa's own code, in Rasa's Python.
 
 The same turns through the stock MongoTrackerStore and the appending one (on the embedded database)
 must leave the same documents, with one `find` and one `update` per turn where the stock store needs
 two or three `find`s and, for a new conversation, two updates. The action-call check must accept
-and refuse exactly what Rasa's `jsonschema.validate` does, and calls must reuse connections.
+and refuse exactly what Rasa's `jsonschema.validate` does, and calls must reuse connections. The graph
+runner must give the parses and predictions dask's does.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ops.procs import Proc, free_port, port_open, wait_until
 
 RUNNER = Path(__file__).with_name("rasa_tracker_store_run.py")
 ACTION_CALLS = Path(__file__).with_name("rasa_action_calls_run.py")
+GRAPH_RUNNER = Path(__file__).with_name("rasa_graph_runner_run.py")
 TURNS, NEW_CONVERSATIONS = 9, 3  # as rasa_tracker_store_run.converse drives them
 
 
@@ -66,3 +68,20 @@ def test_action_calls_check_as_rasa_does_and_keep_connections():
     assert all(stock == installed for stock, installed in out["verdicts"]), out["verdicts"]
     assert [stock for stock, _ in out["verdicts"]].count(True) == 5  # the valid ones are checked too
     assert out["connections"] == 2  # six calls through two endpoint configurations (stock: six connections)
+
+
+def test_graph_runner_answers_as_dask_does():
+    """bot/rasa_graph_runner.py: the same parses and next-action predictions as Rasa's dask runner."""
+    from ops.model import ensure_model
+
+    examples = [line.strip()[2:] for path in sorted((ROOT / "data/nlu").glob("*.yml"))
+                for line in path.read_text().splitlines() if line.strip().startswith("- ") and ":" not in line]
+    texts = examples[::max(1, len(examples) // 150)]
+    proc = subprocess.run([str(ROOT / ".venv-rasa/bin/python"), str(GRAPH_RUNNER), str(ensure_model())], cwd=ROOT,
+                          input="\n".join(texts), env={**os.environ, **rasa_env()}, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["texts"] == len(texts) >= 100
+    assert out["same"] == out["texts"]
+    assert out["event_types"] > 20 and out["resolved_alike"] is True
