@@ -33,27 +33,41 @@ ASPECT_INTENTS = {
     "ask_progress": "progress",
     "ask_offline": "offline",
 }
+# Whether one may claim or apply at all: the conditions answer it, not the amounts (能不能领, 我可以申请吗, 能领不).
+ELIGIBLE = ("能不能(?:领|申请|申领|享受|拿|吃|办)|(?:能|可以)(?:领|申请|申领|享受|吃)(?:吗|伐|不|么)"
+            "|(?:我|他|她|老人|孩子)(?:能|可以)(?:领|申请|申领|享受)")
 # Lexical cues for the asked aspect: blended with the NLU probabilities, never alone.
 ASPECT_CUES = {
     "time_limit": re.compile("多久|几天|多长时间|到账|什么时候|时限|多少天|工作日|期限|截止|多快|几个月|审多久"),
     "fees": re.compile("多少钱|费用|收费|要钱|免费|手续费|工本费|花多少|交钱|付费"),
     "materials": re.compile("材料|资料|带什么|准备什么|证件|要带|提供什么|复印件|原件|要交什么"),
-    "conditions": re.compile("条件|符合|资格|要求|够不够|哪些人|什么人|谁能|谁可以"),
+    "conditions": re.compile("条件|符合|资格|要求|够不够|哪些人|什么人|谁能|谁可以"
+                             # session 10: whether one may claim it at all (能不能领, 我能申请吗, 能领不)
+                             f"|{ELIGIBLE}"),
     "process": re.compile("怎么办|怎么弄|流程|步骤|网上办|手机上|怎么申请|如何申请|哪里操作|入口|怎么操作|咋办|怎么提"
                           # asked indirectly (session 8): who does it, how many trips, where to tap
                           "|跑几趟|要跑几|哪里弄|在哪弄|哪里点|哪里约|在哪约|哪里申请|去哪申请|自己弄|自己办|自己去办"
                           "|自己申请|单位弄|单位办|公司弄|公司办|帮我弄|帮我办|帮我申请"
                           # session 9: who files it (报), the order of the steps, done from home without a trip
                           "|自己报|单位报|公司报|帮我报|帮忙报|个人报|第一步|顺序|先弄|来回跑|跑好几|跑几次|搞定|不用去|不去派出所"
-                          "|不想跑|在家里就|网上交|网上弄|电脑上"),
+                          "|不想跑|在家里就|网上交|网上弄|电脑上"
+                          # session 10: where one applies or books, and how one starts (在哪申请, 到哪申请, 怎么约)
+                          "|哪(?:里|儿)?(?:去)?(?:申请|申领|预约|报名|提交)|从哪(?:里|儿|一步)?开始|怎么(?:约|预约|报名|申领|开始)"),
     "progress": re.compile("进度|到哪一步|审核结果|查询结果|办好了没|状态|查不到结果|审到哪"),
-    "offline": re.compile("窗口|现场|线下|地址|网点|去哪拿|去哪领|去哪里办|大厅|哪里领|哪里拿"
+    "offline": re.compile("窗口|现场|线下|地址|网点|去哪拿|去哪领|去哪里办|大厅|哪里领|哪里拿|在哪(?:里|儿)?办"
                           # session 9: asked as a place to go in person
                           "|当面|柜台|跑去|跑到|跑哪|去哪个(?:区|中心|窗口|大厅|厅|派出所|地方|网点|点)|去什么地方|都在哪|直接去|去哪(?:里|儿)?(?:交|办|开|递)"),
 }
 # Can't or won't do it online (不会用手机, 手机上弄不来): the way in person is asked, not the online steps.
 NOT_ONLINE = re.compile("不会(?:用|弄|操作)?(?:手机|APP|app|电脑|网上)|(?:手机|APP|app|网上)上?(?:弄|搞|用)?不来"
                         "|弄不来|搞不来|不想(?:在|用)?(?:手机|网上|APP|app)|不用手机")
+# What a question asks for (session 10): an amount or a time. A FAQ asking one (考一个证能补贴多少钱) does not
+# answer an eligibility question (技能补贴我能领不) that shares only its scene's words.
+FORMS = {
+    "amount": re.compile("多少(?!天|时间)|几(?:万|千|块|元|次|倍|级)"),
+    "time": re.compile("多久|多长时间|什么时候|几天|几个月|哪天|多快|何时"),
+}
+ELIGIBLE_RX = re.compile(ELIGIBLE)
 # Everyday words mapped to the KB's, for the similarity only (longest first).
 SYNONYMS = (
     ("小孩子", "孩子"), ("小孩", "孩子"), ("宝宝", "孩子"), ("新生儿", "孩子"), ("掉了", "丢了"),
@@ -66,6 +80,7 @@ SYNONYMS = (
 # Chosen on the dev questions (5-fold cross-validated, session 7): BM25 over the whole KB and within the
 # matter, the similarity with n-gram weights within the matter, the asked aspect.
 W_BM25, W_BM25_MATTER, W_SIM, W_ASPECT = 0.25, 0.25, 2.0, 0.9
+W_FORM = 0.7  # session 10: an eligibility question against a FAQ asking an amount or a time (`form_mismatch`)
 GENERAL_TO_PROCESS = 0.5  # share of a general question's probability credited to the process article
 FAQ_PRIOR = 0.3  # aspect probability credited to a FAQ (it answers no single aspect)
 TEMPERATURE = 6.0
@@ -79,11 +94,26 @@ class Signals:
     bm25_matter: float  # BM25 with the matter's own inverse document frequency, normalised likewise
     sim: float  # n-gram similarity to the article's own questions
     aspect: float  # probability that the question asks the article's aspect (a FAQ: a prior)
+    form: float = 0.0  # -1: an eligibility question, the FAQ's own question asks an amount or a time
 
 
 def combine(sig: Signals) -> float:
     """The linear combination of an article's signals."""
-    return W_BM25 * sig.bm25 + W_BM25_MATTER * sig.bm25_matter + W_SIM * sig.sim + W_ASPECT * sig.aspect
+    return (W_BM25 * sig.bm25 + W_BM25_MATTER * sig.bm25_matter + W_SIM * sig.sim + W_ASPECT * sig.aspect
+            + W_FORM * sig.form)
+
+
+def forms(text: str) -> frozenset[str]:
+    """What the text asks for: an amount, a time (`FORMS`)."""
+    return frozenset(f for f, rx in FORMS.items() if rx.search(text))
+
+
+def form_mismatch(text: str, asked: frozenset[str], article: Article) -> float:
+    """-1 when the question asks whether one may claim it (能不能领, 我能申请吗) but no amount or time, and the
+    article's own question asks how much or how long (考一个证能补贴多少钱): it shares the scene, not the ask."""
+    if asked or not ELIGIBLE_RX.search(text):
+        return 0.0
+    return -1.0 if _article_forms(article) else 0.0
 
 
 @dataclass(frozen=True)
@@ -118,6 +148,11 @@ def _grams(text: str) -> frozenset[str]:
     for word, canonical in SYNONYMS:
         t = t.replace(word, canonical)
     return frozenset(t) | frozenset(t[i : i + 2] for i in range(len(t) - 1))
+
+
+@lru_cache(maxsize=4096)
+def _article_forms(article: Article) -> frozenset[str]:
+    return forms(article.question or "")
 
 
 @lru_cache(maxsize=4096)
@@ -195,7 +230,7 @@ class ArticleRanker:
             own.update(self.index.scores_in_matter(terms, m))
         top = max((raw.get(i, 0.0) for i in cands), default=0.0) or 1.0
         top_own = max(own.values(), default=0.0) or 1.0
-        out = []
+        out, asked = [], forms(text)
         for i in cands:
             art = self.index.articles[i]
             idf, sizes = self.idf.get(art.matter, {}), self._sizes.setdefault(art.matter, {})
@@ -204,6 +239,7 @@ class ArticleRanker:
                 bm25_matter=own.get(i, 0.0) / top_own,
                 sim=similarity(text, art, matter_words, idf, sizes),
                 aspect=probs.get(art.aspect, FAQ_PRIOR if art.aspect == "faq" else 0.0),
+                form=0.0 if art.aspect in ASPECT_INTENTS.values() else form_mismatch(text, asked, art),
             )))
         return out
 

@@ -313,3 +313,32 @@ def test_a_citizen_who_cannot_do_it_online_is_asking_for_the_way_in_person():
     # 手机上弄不来 / 不会用手机 is no process question: the online steps are what they cannot follow
     probs = aspect_probs("我妈手机上弄不来 失业金能不能直接跑去办", [("ask_process", 0.9), ("ask_conditions", 0.1)])
     assert probs["offline"] >= 0.4 - 1e-9 and probs["offline"] > probs["conditions"]
+
+
+@pytest.mark.parametrize(
+    ("text", "aspect"),
+    [("居住证积分 到哪申请", "process"), ("技能补贴在哪里申领", "process"), ("港澳通行证怎么约", "process"),
+     ("想用公积金贷款 从哪一步开始", "process"), ("退休手续在哪办", "offline"),
+     ("失业金我能领吗", "conditions"), ("着火了 能不能申请临时救助", "conditions"), ("技能补贴我能领不", "conditions")],
+)
+def test_where_one_applies_and_whether_one_may_are_cued(text, aspect):
+    # session 10: 到哪申请/怎么约 ask how it is done, 在哪办 where, 能不能领/我能领吗 whether one qualifies
+    probs = aspect_probs(text, [("ask_progress", 0.6), ("ask_materials", 0.3)])
+    assert probs[aspect] >= 0.4 - 1e-9
+
+
+def test_where_to_apply_gets_the_steps_not_the_progress_article(brain):
+    # the NLU reads 到哪申请 as progress (0.64); the question asks where and how to apply
+    ranking = [("ask_progress", 0.64), ("ask_matter", 0.16), ("ask_offline", 0.07), ("ask_process", 0.07)]
+    turn = Turn(intent="ask_progress", confidence=0.64, text="居住证积分 到哪申请", ranking=ranking,
+                entities=[{"entity": "matter", "value": "residence-points"}])
+    assert brain.respond("action_answer", turn).message["meta"]["kb_article"] == "residence-points.process"
+
+
+def test_an_eligibility_question_gets_the_conditions_not_the_faq_of_the_amount(brain):
+    # 考一个证能补贴多少钱 shares 考/证/补贴 with the question, but the question asks whether one may claim it
+    ranking = [("ask_conditions", 0.89), ("ask_matter", 0.06), ("complaint_or_legal", 0.02)]
+    turn = Turn(intent="ask_conditions", confidence=0.89, text="考了个电工证 技能补贴我能领不", ranking=ranking,
+                entities=[{"entity": "matter", "value": "vocational-training-subsidy"}])
+    article = brain.respond("action_answer", turn).message["meta"]["kb_article"]
+    assert article in {"vocational-training-subsidy.conditions", "vocational-training-subsidy.faq.08"}
