@@ -5,6 +5,10 @@ Reports, for N bridge processes: concurrent connections held, bridge memory per 
 agent→user, measured across processes with the wall clock), and bot turns per second (against a
 Rasa stand-in that answers at once, so that the bridge's own cost is measured, not the model's).
 
+Phases: connections; conversations (agents×5 users hand off, then each of these conversations has its first
+exchange — a question and the agent's first reply —, then the bot users open theirs); a settle until no message
+is stored (the idle cost of the sockets is read meanwhile); the load phase at `--rate`; bot turns.
+
     .venv/bin/python -m bench.load --bridges 1 --users 5000 --agents 100 --rate 200 --seconds 30
 """
 
