@@ -41,9 +41,9 @@ BACKOFF_S = 0.004
 RECENT_CONVERSATIONS = 2_000  # young conversations whose every message this process stored (`recent`)
 RECENT_MESSAGES = 16  # memory bound: about 2,000 × 16 small documents at most
 # under load (a batch went out within the last 50 ms), an insert waits this long for others before it is sent:
-# the embedded database spends about 1.3 ms of CPU per insert command and 0.5 ms per document
-# (bench/message_inserts.py), and at 200 messages/s a bridge otherwise sends one or two per command
-LINGER_S = 0.005
+# the embedded database spends about 1 ms of CPU per insert command besides 0.4–0.5 ms per document
+# (bench/message_inserts.py), and at 200 messages/s a bridge otherwise sends each message on its own
+LINGER_S = 0.010
 
 
 def wire(doc: dict[str, Any]) -> dict[str, Any]:

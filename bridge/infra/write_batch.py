@@ -67,15 +67,17 @@ class InsertBatcher:
 
     async def _flush(self) -> None:
         loop = asyncio.get_running_loop()
-        if self.linger_s and loop.time() - self._last_flush < BUSY_S:
-            try:
-                await asyncio.sleep(self.linger_s)
-            except asyncio.CancelledError:  # shutting down: no caller may wait forever
-                for _, fut in self._pending:
-                    fut.cancel()
-                raise
-        self._last_flush = loop.time()
         while self._pending:
+            # every batch lingers while busy, not only a cycle's first: at a steady 200 inserts/s with a
+            # 3 ms round trip the batches after the first went out with one document each
+            if self.linger_s and loop.time() - self._last_flush < BUSY_S and len(self._pending) < self.max_batch:
+                try:
+                    await asyncio.sleep(self.linger_s)
+                except asyncio.CancelledError:  # shutting down: no caller may wait forever
+                    for _, fut in self._pending:
+                        fut.cancel()
+                    raise
+            self._last_flush = loop.time()
             batch = self._pending[: self.max_batch]
             del self._pending[: self.max_batch]
             self.batches += 1
