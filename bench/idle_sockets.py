@@ -18,7 +18,7 @@ from typing import Any
 
 from bench import sio_lite
 from bench.common import start_system
-from bench.load import _cpu, user_token
+from bench.load import _cpu, join_or_kill, user_token
 
 
 def _clients(url: str, tokens: list[str], ctl: Any, out: Any) -> None:
@@ -65,10 +65,7 @@ def run(users: int, seconds: float, workers: int, bridges: int) -> dict[str, Any
                 "bridge_cores": cores[:-1], "database_cores": cores[-1],
                 "bridge_cpu_ms_per_socket_per_minute": round(sum(cores[:-1]) * 60_000 / max(1, held), 3)}
     finally:
-        for p in procs:
-            p.join(30)
-            if p.is_alive():
-                p.kill()
+        join_or_kill(procs)
         system.stop()
 
 

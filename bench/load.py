@@ -438,12 +438,17 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
         loop.run_until_complete(store.close())
         return result
     finally:
-        for p in procs:
-            p.join(30)
-            if p.is_alive():
-                p.kill()
+        join_or_kill(procs)
         stub.kill()
         system.stop()
+
+
+def join_or_kill(procs: list[Any]) -> None:
+    """Wait for the client processes to end (30 s each), killing those that do not."""
+    for p in procs:
+        p.join(30)
+        if p.is_alive():
+            p.kill()
 
 
 def windows(sent_at: list[float], lat: list[float], width: float) -> list[float]:
