@@ -102,7 +102,7 @@ async def measure(url: str, pid: int, rate: float, seconds: float) -> dict[str, 
         gen = Messages()
         result: dict[str, Any] = {"database_cpu_ms_per_document_by_batch": await fixed_batches(stores[0], pid, gen),
                                   "two_bridges": []}
-        lingers = sorted({0.0, 0.005, LINGER_S})
+        lingers = sorted({0.0, LINGER_S, 0.010})
         for linger in lingers + lingers:  # alternated: the machine's other work changes meanwhile
             result["two_bridges"].append(await two_bridges(stores, pid, gen, rate, seconds, linger))
         return result
