@@ -123,7 +123,11 @@ class RedisManager(socketio.AsyncRedisManager, ObservingManager):
         """The channel's messages for python-socketio's listener, less the addressed ones of no use here."""
         async for message in super()._listen():
             if isinstance(message, (bytes, str)) and message[:1] in (ADDRESSED, ADDRESSED.encode()):
-                addressed = Addressed.parse(message)
+                try:
+                    addressed = Addressed.parse(message)
+                except (ValueError, TypeError, KeyError, IndexError):
+                    log.warning("unreadable relayed publish dropped: %r", message[:80])
+                    continue
                 dropped = self._dropped(addressed)
                 if dropped:
                     self.relayed_dropped += 1

@@ -189,10 +189,11 @@ async def test_a_process_decodes_no_publish_of_its_own_nor_one_for_rooms_it_does
     a.rooms = {"/user": {"u:u1": {"sid-1": "eio-1"}}}  # it holds the citizen: still nothing to decode
     a_seen = await _listen_to(a, [x for batch in sent for x in batch], monkeypatch)  # its own come back to it
     assert a_seen == [] and a.relayed_dropped == 2
-    # a plain publish (python-socketio's own format) is decoded as before
+    # a plain publish (python-socketio's own format) is decoded as before; an unreadable header is dropped
+    # without ending the listener
     plain = json.dumps({"method": "emit", "event": "state", "data": [{}], "namespace": "/user", "room": None,
                         "host_id": "x"})
-    assert [m["event"] for m in await _listen_to(b, [plain], monkeypatch)] == ["state"]
+    assert [m["event"] for m in await _listen_to(b, ["#{not json\n{}", plain], monkeypatch)] == ["state"]
 
 
 async def test_binary_payloads_are_not_emitted_together():
