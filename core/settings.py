@@ -135,7 +135,7 @@ class Settings(BaseSettings):
     rasa_timeout_s: Seconds = Field(4.0, alias="RASA_TIMEOUT_S")
     bot_turn_stuck_s: Seconds = Field(60.0, alias="BOT_TURN_STUCK_S")
     # under load, how long a message insert waits for others to share its command (0: never waits)
-    message_linger_ms: Delay = Field(5.0, alias="MESSAGE_LINGER_MS")
+    message_linger_ms: Delay = Field(0.0, alias="MESSAGE_LINGER_MS")
     # replaces routing.yml's `help_hours` block (JSON, same shape; `days: "all"` = every day, end "24:00")
     help_hours: Annotated[dict, NoDecode] = Field(default_factory=dict, alias="HELP_HOURS")
     gc_threshold: Annotated[tuple[int, int, int], NoDecode] = Field((50000, 20, 100), alias="GC_THRESHOLD")
