@@ -5,6 +5,10 @@ Reports, for N bridge processes: concurrent connections held, bridge memory per 
 agent→user, measured across processes with the wall clock), and bot turns per second (against a
 Rasa stand-in that answers at once, so that the bridge's own cost is measured, not the model's).
 
+Phases: connections; conversations (agents×5 users hand off, then each of these conversations has its first
+exchange — a question and the agent's first reply —, then the bot users open theirs); a settle until no message
+is stored (the idle cost of the sockets is read meanwhile); the load phase at `--rate`; bot turns.
+
     .venv/bin/python -m bench.load --bridges 1 --users 5000 --agents 100 --rate 200 --seconds 30
 """
 
@@ -28,6 +32,8 @@ import jwt
 from bench.common import make_staff, pct, start_system, store_of
 
 DEP, MATTER = "housing-fund", "housing-fund-withdrawal"
+# each conversation's first exchange, before the load phase (`_warm_up`); the agents answer it with WARM_REPLY
+WARM_UP, WARM_REPLY = "您好，在吗？", "您好，请讲。"
 CLIENT_ENV = "BANGBAN_BENCH_CLIENT"  # lite (bench/sio_lite.py) or python-socketio, read by the client processes
 
 
@@ -99,6 +105,7 @@ async def _user_worker(idx, urls, tokens, n_active, n_bot, rate, seconds, bot_se
     sem = asyncio.Semaphore(40)
 
     answered: set[str] = set()  # conversations with a bot reply
+    warm: dict[str, Any] = {"answered": set(), "awaited": set(), "all": asyncio.Event()}
     awaited: set[str] = set()  # the bot conversations whose first reply the load phase waits for
     all_answered = asyncio.Event()
 
@@ -106,6 +113,10 @@ async def _user_worker(idx, urls, tokens, n_active, n_bot, rate, seconds, bot_se
         role = data["sender"]["role"]
         if role == "agent" and "@" in data["text"]:
             lat.append((time.time() - float(data["text"].rsplit("@", 1)[1])) * 1000)
+        elif role == "agent" and data["text"] == WARM_REPLY:
+            warm["answered"].add(data["conversation_id"])
+            if warm["awaited"] <= warm["answered"]:
+                warm["all"].set()
         elif role == "bot":
             bot_replies["n"] += 1
             answered.add(data["conversation_id"])
@@ -139,6 +150,7 @@ async def _user_worker(idx, urls, tokens, n_active, n_bot, rate, seconds, bot_se
     active = _opened(await asyncio.gather(*(open_conversation(s, True) for s in clients[:n_active]),
                                           return_exceptions=True))
     out.put(("handoffs", idx, len(active)))
+    await _warm_up(active, warm)
     await asyncio.get_running_loop().run_in_executor(None, ctl["go_bot_convs"].wait)
     # bot users open their conversation now, so that every later turn is awaited
     bot_convs = _opened(await asyncio.gather(*(open_conversation(s, False)
@@ -207,6 +219,33 @@ async def _user_worker(idx, urls, tokens, n_active, n_bot, rate, seconds, bot_se
     await _close_sessions()
 
 
+async def _warm_up(active: list, warm: dict[str, Any]) -> None:
+    """Each conversation's first exchange (a question, the agent's first reply), before the load phase.
+
+    At 400 msgs/s over 1,000 conversations a conversation gets a message every 2.5 s and lives for minutes:
+    its first exchange (the first response recorded, the conversation read by the agent's bridge) is a
+    small share of the messages. Started together with the load phase, all 1,000 first exchanges fell into
+    its first seconds, a burst no steady load has; the load phase measures the steady state after them.
+    """
+    warm["awaited"].update(cid for _, cid in active)
+    if not warm["awaited"]:
+        return
+    opening = asyncio.Semaphore(10)
+
+    async def ask(sio, cid: str) -> None:
+        async with opening:
+            await sio.call("message", {"conversation_id": cid, "client_msg_id": uuid.uuid4().hex, "text": WARM_UP},
+                           namespace="/user", timeout=60)
+
+    await asyncio.gather(*(ask(s, c) for s, c in active), return_exceptions=True)
+    if not warm["awaited"] <= warm["answered"]:
+        try:
+            await asyncio.wait_for(warm["all"].wait(), 30)
+        except TimeoutError:
+            print(f"  {len(warm['awaited'] - warm['answered'])} conversations without a first reply",
+                  file=sys.stderr)
+
+
 def _opened(results: list) -> list:
     """The conversations that opened; a failed opening (a dropped socket) is reported, not fatal."""
     failed = [r for r in results if isinstance(r, BaseException)]
@@ -234,7 +273,14 @@ async def _agent_worker(urls, tokens, ctl, out) -> None:
 
     def handler(sio_ref: list):
         async def on_message(data: dict) -> None:
-            if data["sender"]["role"] != "user" or "@" not in data["text"]:
+            if data["sender"]["role"] != "user":
+                return
+            if data["text"] == WARM_UP:
+                asyncio.create_task(_quiet(sio_ref[0].call("message", {
+                    "conversation_id": data["conversation_id"], "client_msg_id": uuid.uuid4().hex,
+                    "text": WARM_REPLY}, namespace="/agent", timeout=30)))
+                return
+            if "@" not in data["text"]:
                 return
             sent_at = float(data["text"].rsplit("@", 1)[1])
             lat.append((time.time() - sent_at) * 1000)
@@ -356,9 +402,9 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
             "user_connections": held, "connect_s": round(connect_s, 1),
             "failed_connections": sum(c[3] for c in conn), "conversations_with_agent": with_agent,
             "handoffs_per_s": round(n_active / conversations_s, 1),
-        "settle_s": settle_s,  # waited after the conversations phase until the system was quiet
-        # cores used while settling (bridges..., database): 10,000 idle sockets' pings and the timers
-        "idle_cores_before_load": idle_cores,
+            "settle_s": settle_s,  # waited after the conversations phase until the system was quiet
+            # cores used while settling (bridges..., database): 10,000 idle sockets' pings and the timers
+            "idle_cores_before_load": idle_cores,
             # first message (bot turn, instant stand-in) + handoff + assignment, per conversation
             "db_commands_per_handoff": round(db_per_handoff, 1),
             "database_cpu_ms_per_handoff": round(db_ms_per_handoff, 1),
@@ -392,12 +438,17 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
         loop.run_until_complete(store.close())
         return result
     finally:
-        for p in procs:
-            p.join(30)
-            if p.is_alive():
-                p.kill()
+        join_or_kill(procs)
         stub.kill()
         system.stop()
+
+
+def join_or_kill(procs: list[Any]) -> None:
+    """Wait for the client processes to end (30 s each), killing those that do not."""
+    for p in procs:
+        p.join(30)
+        if p.is_alive():
+            p.kill()
 
 
 def windows(sent_at: list[float], lat: list[float], width: float) -> list[float]:
@@ -420,7 +471,10 @@ METRICS = {"seq_retries": "bangban_seq_retries_total",
            "gc1_n": 'bangban_gc_pause_seconds_count{generation="1"}',
            "gc0_s": 'bangban_gc_pause_seconds_sum{generation="0"}',
            "db_commands": 'bangban_db_commands_total{command="all"}',
-           "messages": "bangban_messages_total"}
+           "messages": "bangban_messages_total",
+           "relayed_decoded": 'bangban_relayed_publishes_total{outcome="decoded"}',
+           "relayed_own": 'bangban_relayed_publishes_total{outcome="own"}',
+           "relayed_not_here": 'bangban_relayed_publishes_total{outcome="not_here"}'}
 
 
 def bridge_counters(urls: list[str]) -> dict[str, float]:
@@ -461,7 +515,10 @@ def counter_figures(before: dict[str, float], after: dict[str, float]) -> dict[s
             "full_gc_pauses": int(d["gc2_n"]), "full_gc_seconds": round(d["gc2_s"], 2),
             # young collections stall the process too: a generation-1 one walks everything promoted since
             "gen1_gc_pauses": int(d["gc1_n"]), "gen1_gc_seconds": round(d["gc1_s"], 2),
-            "gen0_gc_seconds": round(d["gc0_s"], 2)}
+            "gen0_gc_seconds": round(d["gc0_s"], 2),
+            # Socket.IO publishes the bridges received from Redis: decoded, or dropped before decoding
+            "relayed_publishes": {"decoded": int(d["relayed_decoded"]), "own": int(d["relayed_own"]),
+                                  "not_here": int(d["relayed_not_here"])}}
 
 
 def settle(urls: list[str], pids: list[int], least_s: float = 3.0, most_s: float = 30.0) -> tuple[float, list[float]]:

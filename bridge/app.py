@@ -91,7 +91,7 @@ def build_context(settings: Settings, store: Store, catalogue: Catalogue, sio: s
     """The services of one bridge process, each given its collaborators."""
     delivery = Delivery(sio)
     timeline = Timeline(store)
-    messages = MessageStore(store)
+    messages = MessageStore(store, linger_s=settings.message_linger_ms / 1000)
     conversations = Conversations(store, delivery, ConversationCache(settings.redis_url))
     banned = BannedPhrases.load(settings.data_dir / "desk" / "banned_phrases.yml")
     messaging = Messaging(messages, conversations, delivery, attachments,

@@ -134,6 +134,8 @@ class Settings(BaseSettings):
     process_dead_s: Seconds = Field(15.0, alias="PROCESS_DEAD_S")
     rasa_timeout_s: Seconds = Field(4.0, alias="RASA_TIMEOUT_S")
     bot_turn_stuck_s: Seconds = Field(60.0, alias="BOT_TURN_STUCK_S")
+    # under load, how long a message insert waits for others to share its command (0: never waits)
+    message_linger_ms: Delay = Field(0.0, alias="MESSAGE_LINGER_MS")
     # replaces routing.yml's `help_hours` block (JSON, same shape; `days: "all"` = every day, end "24:00")
     help_hours: Annotated[dict, NoDecode] = Field(default_factory=dict, alias="HELP_HOURS")
     gc_threshold: Annotated[tuple[int, int, int], NoDecode] = Field((50000, 20, 100), alias="GC_THRESHOLD")

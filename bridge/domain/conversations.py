@@ -166,9 +166,11 @@ class Conversations:
         await self.cache.invalidate(conversation_id)
 
     async def update_grouped(self, conversation_id: str, query: dict[str, Any], update: dict[str, Any]) -> None:
-        """A guarded update whose caller needs no matched count (a first response): batched with others."""
+        """A guarded update whose caller needs no matched count (a first response): batched with others.
+
+        The caches of every process are patched rather than dropped (`ConversationCache.patch`)."""
         await self._sets.update({"_id": conversation_id, **query}, update)
-        await self.cache.invalidate(conversation_id)
+        await self.cache.patch(conversation_id, query, update)
 
     async def mark_user_read(self, conversation_id: str, seq: int) -> None:
         """The user's read mark; never read from the cache, so written without invalidating it."""

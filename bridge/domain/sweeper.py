@@ -74,10 +74,11 @@ class Sweeper:
         alert_before = t - dt.timedelta(seconds=self.settings.first_response_alert_s)
         limit_s = self.settings.first_response_reassign_s
         reassign_before = t - dt.timedelta(seconds=limit_s) if limit_s > 0 else None
-        # `fr_pending` (sparse index) marks only conversations awaiting a first reply: no scan of the open ones;
-        # of those, only ones assigned long enough ago to be late or stale are read (a burst of new conversations
-        # was read whole every second); a mark left on one answered or moved on is cleared once it is that old
-        due = alert_before if reassign_before is None else max(alert_before, reassign_before)
+        # `fr_pending` (sparse index) marks only conversations awaiting a first reply: no scan of the open ones.
+        # Only those assigned before the earlier of the two limits can call for anything (a burst of 1,000
+        # handoffs made every process fetch all 1,000 every second); one that left `with_agent` before its
+        # first reply keeps its mark until then, and is unmarked below.
+        due = max(alert_before, reassign_before) if reassign_before is not None else alert_before
         pending = await self.store.conversations.find({"fr_pending": True, "assigned_at": {"$lt": due}}).to_list(None)
         late, stale = [], []
         for conv in pending:

@@ -40,6 +40,12 @@ BLIND_RETRIES = 2  # collisions retried with the next seq before the highest one
 BACKOFF_S = 0.004
 RECENT_CONVERSATIONS = 2_000  # young conversations whose every message this process stored (`recent`)
 RECENT_MESSAGES = 16  # memory bound: about 2,000 × 16 small documents at most
+# `MESSAGE_LINGER_MS`: under load (a batch went out within the last 50 ms) every insert batch waits this long for
+# more messages. The embedded database spends about 1 ms of CPU per insert command besides 0.4–0.5 ms per document
+# (bench/message_inserts.py) and at 200 messages/s a bridge sends each message alone; but the wait lengthens
+# every message's ack and delivery, and the window in which two bridges collide on a seq. Off by default
+# (docs/reliability.md, "Session 10").
+LINGER_S = 0.0
 
 
 def wire(doc: dict[str, Any]) -> dict[str, Any]:
@@ -70,11 +76,11 @@ def wire(doc: dict[str, Any]) -> dict[str, Any]:
 class MessageStore:
     """Append and read the messages of conversations."""
 
-    def __init__(self, store: Store, cache_size: int = 50_000) -> None:
+    def __init__(self, store: Store, cache_size: int = 50_000, linger_s: float = LINGER_S) -> None:
         self.store = store
         self._next: OrderedDict[str, int] = OrderedDict()
         self._cache_size = cache_size
-        self._inserts = InsertBatcher(store.messages)
+        self._inserts = InsertBatcher(store.messages, linger_s=linger_s, linger_each=True)
         self._settles = UpdateBatcher(store.messages)  # a turn's end shares its command with others
         # held while a message of the conversation is numbered and stored; dropped when unused
         self._lock = KeyedLocks()

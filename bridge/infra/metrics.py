@@ -15,6 +15,9 @@ INSERT_BATCH = Histogram("bangban_insert_batch_documents", "Documents per groupe
                          buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256))
 RASA_TURNS = Counter("bangban_rasa_turns_total", "Bot turns answered, per Rasa server", ["server"])
 REFUSED = Counter("bangban_refused_total", "Refused events", ["code"])
+RELAYED = Counter("bangban_relayed_publishes_total",
+                  "Socket.IO publishes received from Redis: `decoded`, or dropped undecoded (`own`, `not_here`)",
+                  ["outcome"])
 
 
 GC_PAUSE = Histogram("bangban_gc_pause_seconds", "Pauses of Python's garbage collector", ["generation"],

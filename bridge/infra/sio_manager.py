@@ -21,6 +21,14 @@ metadata (`get_lib_version`), the backlog grew, and half of the bridge's time we
 connections. `RedisManager` overrides `_publish` (pinned the same way) with a group publish: the
 events of this process go out in order through one pipeline at a time, each batch being what
 arrived while the previous one was in flight (like the group commit of `write_batch.py`).
+
+Receiving: every process receives every publish of the channel, its own included, and python-socketio
+decodes each before it looks at the sender or the rooms. A message to a conversation (`emit_together`)
+is published with a small header in front of its JSON (`#` + header + newline + body): the sender's
+host id, the rooms per namespace and, for a `message` event, its conversation and seq. The listener
+(`_listen`, pinned the same way) drops the process's own publishes and those addressed to rooms with
+no socket here before decoding the body; of a dropped `message` it still tells the observers the
+conversation and seq (the message store's numbering and `recent` rely on seeing every seq).
 """
 
 from __future__ import annotations
@@ -32,7 +40,9 @@ from typing import Any
 
 import socketio
 
+from bridge.infra.metrics import RELAYED
 from bridge.infra.sio_packet import has_binary
+from bridge.infra.sio_relay import ADDRESSED, Addressed, address
 
 MessageObserver = Callable[[dict[str, Any]], None]
 Emit = tuple[str, Any, str, Any, Any]  # event, data, namespace, room(s), skip_sid
@@ -70,6 +80,8 @@ class RedisManager(socketio.AsyncRedisManager, ObservingManager):
         self._outgoing: list[tuple[str, asyncio.Future[None]]] = []
         self._publisher: asyncio.Task[None] | None = None
         self.publish_batches = 0
+        self.relayed_dropped = 0  # addressed publishes not decoded here (own, or no socket of their rooms)
+        self._relayed = {k: RELAYED.labels(k) for k in ("decoded", "own", "not_here")}
 
     async def emit_together(self, emits: list[Emit]) -> None:
         """Emit several events (`Emit`: event, data, namespace, room, skip_sid) as ONE publish.
@@ -87,7 +99,8 @@ class RedisManager(socketio.AsyncRedisManager, ObservingManager):
                     for event, data, namespace, room, skip_sid in emits]
         for message in messages:
             await self._handle_emit(message)  # this process's clients
-        await self._publish({"method": "emit", "together": messages, "host_id": self.host_id})
+        body = self.json.dumps({"method": "emit", "together": messages, "host_id": self.host_id})
+        await self._publish_text(address(self.host_id, emits) + body)
 
     async def _handle_emit(self, message: dict[str, Any]) -> None:
         """One relayed emit, or several published together (`emit_together`)."""
@@ -97,11 +110,43 @@ class RedisManager(socketio.AsyncRedisManager, ObservingManager):
     async def _publish(self, data: Any) -> None:
         """Queue `data` for the other processes; return once its batch was sent (or given up, as
         python-socketio's own `_publish` does after a reconnection and a second attempt)."""
+        await self._publish_text(self.json.dumps(data))
+
+    async def _publish_text(self, text: str) -> None:
         fut = asyncio.get_running_loop().create_future()
-        self._outgoing.append((self.json.dumps(data), fut))
+        self._outgoing.append((text, fut))
         if self._publisher is None or self._publisher.done():
             self._publisher = asyncio.create_task(self._publish_pending())
         await asyncio.shield(fut)  # a cancelled emitter does not cancel the others' batch
+
+    async def _listen(self) -> Any:
+        """The channel's messages for python-socketio's listener, less the addressed ones of no use here."""
+        async for message in super()._listen():
+            if isinstance(message, (bytes, str)) and message[:1] in (ADDRESSED, ADDRESSED.encode()):
+                try:
+                    addressed = Addressed.parse(message)
+                except (ValueError, TypeError, KeyError, IndexError):
+                    log.warning("unreadable relayed publish dropped: %r", message[:80])
+                    continue
+                dropped = self._dropped(addressed)
+                if dropped:
+                    self.relayed_dropped += 1
+                    self._relayed[dropped].inc()
+                    continue
+                message = addressed.body
+            self._relayed["decoded"].inc()
+            yield message
+
+    def _dropped(self, addressed: Addressed) -> str | None:
+        """Why an addressed publish is not decoded here (`own`, `not_here`), or None."""
+        if addressed.host_id == self.host_id:
+            return "own"  # delivered here when it was published
+        if addressed.reaches(self.rooms):
+            return None
+        if addressed.message is not None:
+            for observe in self.message_observers:
+                observe(addressed.message)
+        return "not_here"
 
     async def _publish_pending(self) -> None:
         while self._outgoing:

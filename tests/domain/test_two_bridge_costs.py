@@ -161,3 +161,42 @@ async def test_concurrent_conversation_reads_share_one_find(desk: Desk):
     assert batcher.reads <= 2  # the first alone, the rest together
     assert got[0] is not got[20]  # the same document asked twice: two copies
     assert await batcher.get("r3") == {"_id": "r3", "n": 3}
+
+
+async def test_a_first_response_patches_the_other_process_copy_instead_of_dropping_it(redis_url: str):
+    import datetime as dt
+    one, two = ConversationCache(redis_url), ConversationCache(redis_url)
+    await one.start()
+    await two.start()
+    assigned = dt.datetime(2026, 11, 27, 8, 0, 0, 123000, tzinfo=dt.timezone.utc)
+    answered = dt.datetime(2026, 11, 27, 8, 0, 9, 456000, tzinfo=dt.timezone.utc)
+    conv = {"_id": "c3", "state": "with_agent", "agent": {"id": "a1"}, "assigned_at": assigned,
+            "first_response_at": None, "fr_pending": True}
+    try:
+        assert await until(lambda: one._events.listening and two._events.listening)
+        one.put(dict(conv))
+        two.put(dict(conv))
+        two.put({**conv, "_id": "c4", "assigned_at": answered})  # reassigned meanwhile: the guard fails there
+        guard = {"first_response_at": None, "assigned_at": assigned}
+        update = {"$set": {"first_response_at": answered}, "$unset": {"fr_pending": ""}}
+        await one.patch("c3", guard, update)
+        await one.patch("c4", guard, update)
+        want = {**conv, "first_response_at": answered}
+        del want["fr_pending"]
+        assert one.get("c3") == want  # this process: patched at once, no read
+        assert await until(lambda: two.get("c4") is None)  # its copy did not meet the guard: dropped
+        assert two.get("c3") == want  # patched there too: no read after the first response
+        # a write the cache cannot apply (an operator, a dotted field) drops as before
+        await one.patch("c3", guard, {"$inc": {"n": 1}})
+        assert await until(lambda: two.get("c3") is None) and one.get("c3") is None
+    finally:
+        await one.close()
+        await two.close()
+
+
+async def test_a_read_in_flight_during_a_patch_is_not_kept():
+    cache = ConversationCache()
+    assert cache.get("c5") is None  # a miss: the caller reads the database
+    await cache.patch("c5", {"first_response_at": None}, {"$set": {"first_response_at": 1}})
+    cache.put({"_id": "c5", "first_response_at": None})  # read before the write landed
+    assert cache.get("c5") is None

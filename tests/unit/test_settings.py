@@ -195,3 +195,19 @@ def test_bridge_refuses_to_start_with_a_bad_port(tmp_path):
     assert proc.returncode != 0
     assert "BANGBAN_PORT: must be an integer (got abc)" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_message_linger_is_milliseconds_and_off_by_default(monkeypatch, tmp_path):
+    from bridge.infra.message_store import LINGER_S, MessageStore
+
+    monkeypatch.setenv("BANGBAN_VAR", str(tmp_path))
+    monkeypatch.delenv("MESSAGE_LINGER_MS", raising=False)
+    assert load_settings().message_linger_ms / 1000 == LINGER_S == 0  # off unless set
+    monkeypatch.setenv("MESSAGE_LINGER_MS", "5")
+    assert load_settings().message_linger_ms == 5
+    store = type("S", (), {"messages": object()})()
+    batcher = MessageStore(store, linger_s=0.005)._inserts  # type: ignore[arg-type]
+    assert (batcher.linger_s, batcher.linger_each) == (0.005, True)
+    monkeypatch.setenv("MESSAGE_LINGER_MS", "-1")
+    with pytest.raises(SettingsError, match="MESSAGE_LINGER_MS"):
+        load_settings()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import logging
 
 import socketio
 from socketio import async_manager, async_pubsub_manager, packet
@@ -119,24 +120,80 @@ def test_the_listener_hands_other_processes_emits_to_the_overridden_handler():
     assert "data.get('host_id') != self.host_id" in source and "await self._handle_emit(data)" in source
 
 
-async def test_emits_together_are_delivered_here_and_published_as_one_message():
-    a, b = RedisManager("redis://127.0.0.1:1/0"), RedisManager("redis://127.0.0.1:1/0")
-    sent: list[list[str]] = []
-    a.connected = True
-    a.redis = type("R", (), {"pipeline": lambda self, transaction: _Pipeline(sent, [])})()
+def _wired(manager: RedisManager, sent: list[list[str]]) -> RedisManager:
+    manager.connected = True
+    manager.redis = type("R", (), {"pipeline": lambda self, transaction: _Pipeline(sent, [])})()
+    return manager
+
+
+async def _listen_to(manager: RedisManager, published: list, monkeypatch) -> list[dict]:
+    """Run `manager`'s pub/sub listener over `published` (what Redis would hand it); the emits it handled."""
+    async def channel(self):
+        for text in published:
+            yield text.encode() if isinstance(text, str) else text
+
+    monkeypatch.setattr(socketio.AsyncRedisManager, "_listen", channel)
+    handled: list[dict] = []
+
+    async def handle(message: dict) -> None:
+        handled.append(message)
+    manager._handle_emit = handle  # type: ignore[method-assign]
+    manager.server = type("S", (), {"logger": logging.getLogger("test")})()
+    await manager._thread()  # returns when the channel ends ("listen() exited unexpectedly")
+    return handled
+
+
+def test_the_listener_reads_the_channel_through_the_overridden_listen():
+    source = inspect.getsource(async_pubsub_manager.AsyncPubSubManager._thread)
+    assert "async for message in self._listen()" in source and "self.json.loads(message)" in source
+    assert inspect.isasyncgenfunction(socketio.AsyncRedisManager._listen)
+    assert _params(RedisManager._listen) == _params(socketio.AsyncRedisManager._listen) == ["self"]
+
+
+async def test_emits_together_are_delivered_here_and_published_as_one_message(monkeypatch):
+    a, b = _wired(RedisManager("redis://127.0.0.1:1/0"), sent := []), RedisManager("redis://127.0.0.1:1/0")
     here: list[dict] = []
-    there: list[dict] = []
     a.message_observers.append(here.append)
-    b.message_observers.append(there.append)
     payload = {"conversation_id": "c1", "seq": 3, "text": "您好"}
     await a.emit_together([("message", payload, "/user", "u:u1", "sid-1"),
                            ("message", payload, "/agent", ["w:c1", "a:s1"], "sid-1")])
     assert here == [payload, payload]  # both namespaces of this process
     assert len(sent) == 1 and len(sent[0]) == 1  # one publish
-    relayed = json.loads(sent[0][0])
-    assert relayed["host_id"] == a.host_id and [m["namespace"] for m in relayed["together"]] == ["/user", "/agent"]
-    await b._handle_emit(relayed)  # what b's listener does with it
+    b.rooms = {"/agent": {"a:s1": {"sid-9": "eio-9"}}}  # b holds the agent's socket
+    handled = await _listen_to(b, sent[0], monkeypatch)
+    assert len(handled) == 1 and handled[0]["host_id"] == a.host_id
+    assert [m["namespace"] for m in handled[0]["together"]] == ["/user", "/agent"]
+    there: list[dict] = []
+    b.message_observers.append(there.append)
+    b.rooms = {}  # (no socket to write to in this test)
+    await RedisManager._handle_emit(b, handled[0])  # what b's listener does with it
     assert there == [payload, payload]
+
+
+async def test_a_process_decodes_no_publish_of_its_own_nor_one_for_rooms_it_does_not_hold(monkeypatch):
+    a = _wired(RedisManager("redis://127.0.0.1:1/0"), sent := [])
+    b = RedisManager("redis://127.0.0.1:1/0")
+    b.rooms = {"/user": {"u:other": {"sid-2": "eio-2"}}, "/agent": {"a:s2": {"sid-3": "eio-3"}}}
+    seen: list[dict] = []
+    b.message_observers.append(seen.append)
+    payload = {"conversation_id": "c1", "seq": 4, "text": "您好"}
+    await a.emit_together([("message", payload, "/user", "u:u1", None),
+                           ("message", payload, "/agent", ["w:c1", "a:s1"], None)])
+    await a.emit_together([("typing", {"conversation_id": "c1", "on": True}, "/user", "u:u1", None),
+                           ("typing", {"conversation_id": "c1", "on": True}, "/agent", ["w:c1", "a:s1"], None)])
+    decoded: list = []
+    monkeypatch.setattr(b, "json", type("J", (), {"loads": lambda _, t: decoded.append(t) or json.loads(t)})())
+    assert await _listen_to(b, [x for batch in sent for x in batch], monkeypatch) == [] and decoded == []
+    assert seen == [{"conversation_id": "c1", "seq": 4}]  # the seq is still learned, from the header
+    assert b.relayed_dropped == 2
+    a.rooms = {"/user": {"u:u1": {"sid-1": "eio-1"}}}  # it holds the citizen: still nothing to decode
+    a_seen = await _listen_to(a, [x for batch in sent for x in batch], monkeypatch)  # its own come back to it
+    assert a_seen == [] and a.relayed_dropped == 2
+    # a plain publish (python-socketio's own format) is decoded as before; an unreadable header is dropped
+    # without ending the listener
+    plain = json.dumps({"method": "emit", "event": "state", "data": [{}], "namespace": "/user", "room": None,
+                        "host_id": "x"})
+    assert [m["event"] for m in await _listen_to(b, ["#{not json\n{}", plain], monkeypatch)] == ["state"]
 
 
 async def test_binary_payloads_are_not_emitted_together():

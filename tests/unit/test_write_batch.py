@@ -197,3 +197,18 @@ async def test_updates_differing_only_in_id_become_one_update_many_with_fates_pe
     results = await asyncio.gather(*(batcher.update(d["q"], d["u"]) for d in docs), return_exceptions=True)
     assert results[:12] == [None] * 12 and isinstance(results[12], DuplicateKeyError)
     assert await coll.count_documents({"mark": True}) == 0 and (await coll.find_one({"_id": 3}))["n"] == 2
+
+
+async def test_lingering_before_every_batch_gathers_a_steady_stream(db):
+    coll = db.linger_each
+    await coll.drop()
+    batcher = InsertBatcher(coll, linger_s=0.02, linger_each=True)
+    await batcher.insert({"_id": "idle"})  # idle: sent at once, nothing waited
+
+    async def later(i: int) -> None:
+        await asyncio.sleep(0.002 * i)  # a steady stream, one every 2 ms for 60 ms
+        await batcher.insert({"_id": i})
+
+    await asyncio.gather(*(later(i) for i in range(30)))
+    # each batch waited 20 ms for the stream: a handful of commands, not one per straggler after the first
+    assert batcher.batches <= 1 + 5 and await coll.count_documents({}) == 31
