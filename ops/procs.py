@@ -69,6 +69,16 @@ class Proc:
             os.killpg(self.popen.pid, signal.SIGKILL)
             self.popen.wait(5)
 
+    def reap_group(self) -> None:
+        """Kill what is left of the process group of a process that exited (e.g. a server's worker children,
+        orphaned when their parent was killed with -9): a restart must not serve beside them."""
+        if self.popen is None or self.popen.poll() is None:
+            return
+        try:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
     def kill9(self) -> None:
         """Kill the process group at once (fault tests)."""
         if self.popen and self.popen.poll() is None:

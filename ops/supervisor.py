@@ -72,6 +72,7 @@ class Supervisor:
 
     def _crashed(self, name: str, proc: Proc, rec: _Record, now: float) -> None:
         code = proc.popen.returncode if proc.popen else None
+        proc.reap_group()
         rec.crashes.append(now)
         while rec.crashes and now - rec.crashes[0] > self.window:
             rec.crashes.popleft()

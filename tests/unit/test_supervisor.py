@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -68,3 +71,37 @@ def test_crashes_older_than_the_window_are_forgotten(tmp_path: Path):
         clock[0] += 11.0
         sup.tick()
     assert sup.restarts == 6
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_a_crashed_server_s_orphaned_workers_are_killed_before_its_restart(tmp_path: Path):
+    """A server killed with -9 leaves its worker children running (Sanic's worker of the action server did):
+    the supervisor kills the rest of the dead process's group before it starts the process again."""
+    worker_pid = tmp_path / "worker.pid"
+    code = ("import subprocess, sys, time; "
+            "w = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
+            f"open({str(worker_pid)!r}, 'w').write(str(w.pid)); time.sleep(60)")
+    proc = Proc("server", [sys.executable, "-c", code], log_path=tmp_path / "server.log").start()
+    deadline = time.monotonic() + 10
+    while not (worker_pid.exists() and worker_pid.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    worker = int(worker_pid.read_text())
+    os.kill(proc.popen.pid, signal.SIGKILL)       # the leader only, as a crash or `kill -9 PID` does
+    _wait_dead(proc)
+    assert _alive(worker)                         # orphaned, still running
+    sup = Supervisor({"server": proc}, log=lambda _line: None, clock=lambda: 100.0)
+    sup.tick()
+    deadline = time.monotonic() + 5
+    while _alive(worker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(worker)
+    assert sup.restarts == 1 and proc.alive
+    proc.stop()
