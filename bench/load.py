@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
+import gc
 import json
 import logging
 import multiprocessing as mp
@@ -35,6 +37,7 @@ DEP, MATTER = "housing-fund", "housing-fund-withdrawal"
 # each conversation's first exchange, before the load phase (`_warm_up`); the agents answer it with WARM_REPLY
 WARM_UP, WARM_REPLY = "您好，在吗？", "您好，请讲。"
 CLIENT_ENV = "BANGBAN_BENCH_CLIENT"  # lite (bench/sio_lite.py) or python-socketio, read by the client processes
+CLIENT_GC_ENV = "BANGBAN_BENCH_CLIENT_GC"  # freeze (default) or python: the client processes' garbage collector
 
 
 def rss_kib(pid: int) -> int:
@@ -89,6 +92,38 @@ async def _close_sessions() -> None:
 def _quiet_client_logs() -> None:
     # engine.io's client logs "packet queue is empty, aborting" as an error on every normal disconnect
     logging.getLogger("engineio.client").setLevel(logging.CRITICAL)
+
+
+class GcPauses:
+    """The pauses of this process's garbage collector: (wall-clock start, generation, milliseconds)."""
+
+    def __init__(self) -> None:
+        self.pauses: list[tuple[float, int, float]] = []
+        self._start = (0.0, 0.0)
+        gc.callbacks.append(self._observe)
+
+    def _observe(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._start = (time.time(), time.perf_counter())
+        else:
+            self.pauses.append((self._start[0], info["generation"], (time.perf_counter() - self._start[1]) * 1000))
+
+    def stop(self) -> None:
+        """Stop recording."""
+        gc.callbacks.remove(self._observe)
+
+
+def settle_client_heap() -> None:
+    """Take a load client's long-lived objects (its thousands of sockets) out of later collections.
+
+    A user process holds 2,000 sockets; its first full collection after the connections phase walks all
+    their objects and stalls every socket of the process for a few hundred milliseconds, which the
+    benchmark would count as the system's latency. The bridge does the same for its own start-up objects
+    (`bridge/infra/runtime.py`). `BANGBAN_BENCH_CLIENT_GC=python` keeps Python's default, to compare.
+    """
+    if os.environ.get(CLIENT_GC_ENV, "freeze") == "freeze":
+        gc.collect()
+        gc.freeze()
 
 
 def user_worker(idx: int, urls: list[str], tokens: list[str], n_active: int, n_bot: int, rate: float,
@@ -163,6 +198,8 @@ async def _user_worker(idx, urls, tokens, n_active, n_bot, rate, seconds, bot_se
         except TimeoutError:
             print(f"  {len(awaited - answered)} bot conversations without a first reply", file=sys.stderr)
     out.put(("conversations", idx, len(active)))
+    settle_client_heap()
+    gc_pauses = GcPauses()
     await asyncio.get_running_loop().run_in_executor(None, ctl["go_load"].wait)
     errors = {"n": 0}
     kinds: dict[str, int] = {}
@@ -194,7 +231,7 @@ async def _user_worker(idx, urls, tokens, n_active, n_bot, rate, seconds, bot_se
         sent += 1
         await asyncio.sleep(max(0.0, t0 + sent / rate - time.perf_counter()))
     await asyncio.sleep(3)
-    out.put(("load", idx, sent, errors["n"], lat, acks, kinds))
+    out.put(("load", idx, sent, errors["n"], lat, acks, kinds, gc_pauses.pauses))
     # bot turns: closed loop, each bot user waits for the reply before sending again
     await asyncio.get_running_loop().run_in_executor(None, ctl["go_bot"].wait)
     bot_replies["n"] = 0
@@ -269,6 +306,7 @@ def agent_worker(urls: list[str], tokens: list[str], ctl: Any, out: Any) -> None
 async def _agent_worker(urls, tokens, ctl, out) -> None:
     lat: list[float] = []
     sent_times: list[float] = []
+    stored_times: list[float] = []  # the bridge's `ts` of each message: splits a latency into in and out
     agents = []
 
     def handler(sio_ref: list):
@@ -285,6 +323,7 @@ async def _agent_worker(urls, tokens, ctl, out) -> None:
             sent_at = float(data["text"].rsplit("@", 1)[1])
             lat.append((time.time() - sent_at) * 1000)
             sent_times.append(sent_at)
+            stored_times.append(dt.datetime.fromisoformat(data["ts"].replace("Z", "+00:00")).timestamp())
             asyncio.create_task(_quiet(sio_ref[0].call("message", {
                 "conversation_id": data["conversation_id"], "client_msg_id": uuid.uuid4().hex,
                 "text": f"您好，已收到@{time.time():.6f}"}, namespace="/agent", timeout=10)))
@@ -297,8 +336,11 @@ async def _agent_worker(urls, tokens, ctl, out) -> None:
         await sio.call("presence", {"status": "online"}, namespace="/agent")
         agents.append(sio)
     out.put(("agents", 0, len(agents)))
+    await asyncio.get_running_loop().run_in_executor(None, ctl["settle"].wait)
+    settle_client_heap()
+    gc_pauses = GcPauses()
     await asyncio.get_running_loop().run_in_executor(None, ctl["load_done"].wait)
-    out.put(("agent_lat", 0, lat, sent_times))
+    out.put(("agent_lat", 0, lat, sent_times, stored_times, gc_pauses.pauses))
     await asyncio.get_running_loop().run_in_executor(None, ctl["done"].wait)
     for sio in agents:
         await sio.disconnect()
@@ -338,7 +380,7 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
         rss0 = [rss_kib(p) for p in pids]
         manager = ctx.Manager()
         ctl = {k: manager.Event()
-               for k in ("go_conversations", "go_bot_convs", "go_load", "load_done", "go_bot", "done")}
+               for k in ("go_conversations", "go_bot_convs", "settle", "go_load", "load_done", "go_bot", "done")}
         out = ctx.Queue()
         n_active = agents * 5
         procs.append(ctx.Process(target=agent_worker, args=(urls, staff, ctl, out)))
@@ -369,6 +411,7 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
         db_per_handoff = (bridge_counters(urls)["db_commands"] - counters_h["db_commands"]) / max(1, n_active)
         ctl["go_bot_convs"].set()
         expect(out, "conversations", workers)
+        ctl["settle"].set()
         settle_s, idle_cores = settle(urls, pids + [db_pid])
         with_agent = loop.run_until_complete(store.conversations.count_documents({"state": "with_agent"}))
         cpu0 = [_cpu(p) for p in pids]
@@ -390,7 +433,7 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
         commands = per_message(commands0, db_command_counts(urls), 2 * sum(r[2] for r in loads))
         counters = counter_figures(counters0, bridge_counters(urls))
         ctl["load_done"].set()
-        _, _, agent_lat, sent_times = expect(out, "agent_lat", 1)[0]
+        _, _, agent_lat, sent_times, stored_times, agent_gc = expect(out, "agent_lat", 1)[0]
         user_lat = [x for r in loads for x in r[4]]
         ctl["go_bot"].set()
         phase("bot turns", pids + [db_pid])
@@ -419,7 +462,16 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
             "delivered_of_sent": f"{len(agent_lat) + len(user_lat)} of {2 * sum(r[2] for r in loads)}",
             "user_to_agent_ms": {p: round(pct(agent_lat, p), 1) for p in (50, 95, 99)},
             "user_to_agent_p99_ms_per_5s": windows(sent_times, agent_lat, 5.0),
+            # per second: p99 of sent→stored (client, socket, bridge until its `ts`) and stored→received
+            "user_to_agent_p99_ms_per_1s": windows(sent_times, agent_lat, 1.0),
+            "user_to_stored_p99_ms_per_1s": windows(sent_times, [(s - t) * 1000 for s, t in
+                                                                 zip(stored_times, sent_times, strict=True)], 1.0),
+            "stored_to_agent_p99_ms_per_1s": windows(sent_times, [x - (s - t) * 1000 for x, s, t in
+                                                                  zip(agent_lat, stored_times, sent_times,
+                                                                      strict=True)], 1.0),
             "agent_to_user_ms": {p: round(pct(user_lat, p), 1) for p in (50, 95, 99)},
+            # the load clients' own collector pauses in the load phase (they would count as the system's latency)
+            "client_gc_pauses": client_gc([x for r in loads for x in r[7]] + agent_gc, min(sent_times, default=0.0)),
             "bridge_cpu_during_load": [round((cpu1[i] - cpu0[i]) / elapsed, 2) for i in range(bridges)],
             "database_cpu_during_load": round((db1 - db0) / elapsed, 2),
             "client_processes_cpu_during_load": round((clients1 - clients0) / elapsed, 2),
@@ -449,6 +501,14 @@ def join_or_kill(procs: list[Any]) -> None:
         p.join(30)
         if p.is_alive():
             p.kill()
+
+
+def client_gc(pauses: list[tuple[float, int, float]], t0: float) -> dict[str, Any]:
+    """The client processes' collector pauses of the load phase: how many, the longest, the full ones."""
+    pauses = [p for p in pauses if p[0] >= t0]
+    full = [p for p in pauses if p[1] == 2]
+    return {"n": len(pauses), "max_ms": round(max((p[2] for p in pauses), default=0.0), 1),
+            "full": [(round(t - t0, 1), round(ms)) for t, _, ms in full]}
 
 
 def windows(sent_at: list[float], lat: list[float], width: float) -> list[float]:

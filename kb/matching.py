@@ -89,11 +89,11 @@ class MatterMatcher:
             if len(p) >= 2:
                 self.phrases[p].add(matter)
         self._ordered = sorted(self.phrases, key=len, reverse=True)
-        self._words = {p: [w for w in parts(p) if len(w) >= 2] for p in self.phrases if len(p) >= 5}
+        words = {p: [w for w in parts(p) if len(w) >= 2] for p in self.phrases if len(p) >= 5}
         # for `_fuzzy`: the long aliases of two words or more, in order, with their telling words; and where
         # each telling word occurs (once per occurrence), so a text is checked once per distinct word
         self._telling = [(p, [w for w in ws if w not in GENERIC_WORDS])
-                         for p, ws in self._words.items() if len(ws) >= 2]
+                         for p, ws in words.items() if len(ws) >= 2]
         self._aliases_of: dict[str, list[int]] = defaultdict(list)
         for i, (_, ws) in enumerate(self._telling):
             for w in ws:

@@ -60,11 +60,11 @@ class CitizenLimits:
     async def leave_socket(self, sid: str) -> None:
         if self._local is not None:
             user_id = self._local_users.pop(sid, None)
-            sockets = self._local.get(user_id or "")
+            sockets = self._local.get(user_id) if user_id is not None else None
             if sockets is not None:
                 sockets.discard(sid)
                 if not sockets:
-                    del self._local[user_id or ""]
+                    del self._local[user_id]
             return
         await self.store.user_sockets.delete_one({"_id": sid})
 
