@@ -17,7 +17,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from core.settings import DEV, ROOT, generated_secret, is_local_development
 from ops.model import ensure_model, rasa_bin, rasa_env
@@ -102,10 +102,19 @@ class System:
 
     @property
     def redis_url(self) -> str:
+        """The Redis the bridges share state through: an external one, else ours when there are several bridges.
+
+        One bridge keeps its state in its own memory and the database even with several Rasa servers: those
+        lock through our Redis (`runs_redis`), the bridge need not relay through it.
+        """
         if self.cfg.redis_url:
             return self.cfg.redis_url
-        shared = len(self.cfg.bridge_ports) > 1 or len(self.cfg.rasa_ports) > 1
-        return f"redis://127.0.0.1:{self.cfg.redis_port}/0" if shared else ""
+        return f"redis://127.0.0.1:{self.cfg.redis_port}/0" if len(self.cfg.bridge_ports) > 1 else ""
+
+    @property
+    def runs_redis(self) -> bool:
+        """Whether this system starts a Redis of its own: for several bridges, or several Rasa servers' locks."""
+        return not self.cfg.redis_url and (len(self.cfg.bridge_ports) > 1 or len(self.cfg.rasa_ports) > 1)
 
     @property
     def base_url(self) -> str:
@@ -189,7 +198,7 @@ class System:
         self.run_cmd([PY, "-m", "kb.importer"])
         if self.cfg.demo_staff:
             self.demo_output = self.run_cmd([PY, "-m", "ops.demo"])
-        if self.redis_url and not self.cfg.redis_url:  # before Rasa: several Rasa servers lock through it
+        if self.runs_redis:  # before Rasa: several Rasa servers lock through it
             redis = self._proc("redis", [shutil.which("redis-server") or "redis-server", "--port",
                                          str(self.cfg.redis_port), "--bind", "127.0.0.1", "--save", "",
                                          "--appendonly", "no"])
@@ -239,7 +248,15 @@ class System:
                           {**rasa_env(), "LOG_LEVEL": "INFO",
                            "BANGBAN_ACTIONS_WEBHOOK": f"http://127.0.0.1:{actions}/webhook",
                            "BANGBAN_TRACKER_MONGO_URL": self.mongo_url, "BANGBAN_TRACKER_DB": "rasa",
-                           "BANGBAN_LOCK_REDIS_HOST": "127.0.0.1", "BANGBAN_LOCK_REDIS_PORT": str(self.cfg.redis_port)})
+                           **self.lock_store_env()})
+
+    def lock_store_env(self) -> dict[str, str]:
+        """Where Rasa's Redis lock store is (endpoints-cluster.yml): the external Redis, else ours."""
+        if not self.cfg.redis_url:
+            return {"BANGBAN_LOCK_REDIS_HOST": "127.0.0.1", "BANGBAN_LOCK_REDIS_PORT": str(self.cfg.redis_port)}
+        url = urlsplit(self.cfg.redis_url)
+        return {"BANGBAN_LOCK_REDIS_HOST": url.hostname or "127.0.0.1",
+                "BANGBAN_LOCK_REDIS_PORT": str(url.port or 6379)}
 
     def start_bridge(self, i: int) -> Proc:
         return self._proc(f"bridge-{i}", [PY, "-m", "bridge", "--port", str(self.cfg.bridge_ports[i])],
