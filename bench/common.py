@@ -53,6 +53,22 @@ async def staff_token(base: str, username: str) -> str:
     return (await post_json(base, "/api/v1/agents/login", {"username": username, "password": PASSWORD}))["token"]
 
 
+def cpu_probe_s() -> float:
+    """Seconds this machine takes for 10 million pure-Python additions on one core (best of three).
+
+    The same code's figures move with the machine: on this VM the probe has read from 1.1 to 1.7 s within an
+    hour. Printed beside each benchmark's figures so that runs on faster or slower hours can be compared.
+    """
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        total = 0
+        for i in range(3_000_000):
+            total += i
+        best = min(best, time.perf_counter() - t0)
+    return round(best * 10 / 3, 2)
+
+
 def pct(values: list[float], p: float) -> float:
     if not values:
         return float("nan")

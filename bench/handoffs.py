@@ -25,7 +25,7 @@ import time
 import uuid
 
 from bench import oplog, proc_cpu
-from bench.common import make_staff, staff_token, start_system, store_of
+from bench.common import cpu_probe_s, make_staff, staff_token, start_system, store_of
 from bench.load import DEP, MATTER, _connect, _cpu, rasa_stub, user_token
 
 COUNTER = "bangban_db_commands_total"
@@ -129,7 +129,7 @@ def run(conversations: int, concurrency: int, agents: int, pause: float) -> dict
                 "database_cpu_ms_per_handoff_above_idle": round((db1 - db0 - idle_share) * 1000 / max(1, opened), 2),
                 "bridge_cpu_ms_per_handoff": round((br1 - br0) * 1000 / max(1, opened), 2),
                 "cpu_ms_per_handoff_by_process": cpu_all,  # every process, the clients (bench) too
-                "machine_load_before": round(load0, 1)}
+                "machine_load_before": round(load0, 1), "cpu_probe_s": cpu_probe_s()}
     finally:
         stub.kill()
         system.stop()

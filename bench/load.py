@@ -31,7 +31,7 @@ from typing import Any
 
 import jwt
 
-from bench.common import make_staff, pct, start_system, store_of
+from bench.common import cpu_probe_s, make_staff, pct, start_system, store_of
 
 DEP, MATTER = "housing-fund", "housing-fund-withdrawal"
 # each conversation's first exchange, before the load phase (`_warm_up`); the agents answer it with WARM_REPLY
@@ -486,6 +486,7 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
             **counters,
             "bot_turns_per_s": round(sum(b[2] for b in bots) / max(b[3] for b in bots), 1),
             "machine_load_1min": round(load1, 1),
+            "cpu_probe_s": cpu_probe_s(),  # bench/common.py: the machine's speed this hour
         }
         loop.run_until_complete(store.close())
         return result

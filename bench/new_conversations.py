@@ -29,7 +29,7 @@ import uuid
 from pathlib import Path
 
 from bench import oplog, proc_cpu, sio_lite
-from bench.common import make_staff, pct, staff_token, start_system, store_of, user_token
+from bench.common import cpu_probe_s, make_staff, pct, staff_token, start_system, store_of, user_token
 from bench.handoffs import db_commands
 
 MATTER, DEPARTMENT = "housing-fund-withdrawal", "housing-fund"
@@ -133,7 +133,7 @@ def run(rasa: int, conversations: int, concurrency: int, agents: int, profile: P
     try:
         load0 = os.getloadavg()[0]
         result = asyncio.run(burst(system, store, conversations, concurrency, agents, profile))
-        return {"rasa_servers": rasa, "machine_load_before": round(load0, 1), **result}
+        return {"rasa_servers": rasa, "machine_load_before": round(load0, 1), "cpu_probe_s": cpu_probe_s(), **result}
     finally:
         system.stop()
 

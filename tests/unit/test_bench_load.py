@@ -27,3 +27,10 @@ def test_gc_pauses_records_each_collection_with_its_generation() -> None:
     finally:
         recorder.stop()
     assert recorder.pauses and recorder.pauses[-1][1] == 2 and recorder.pauses[-1][2] >= 0.0
+
+
+def test_the_cpu_probe_reads_seconds_per_ten_million_additions() -> None:
+    from bench.common import cpu_probe_s
+
+    probe = cpu_probe_s()
+    assert 0.05 < probe < 60.0
