@@ -113,6 +113,17 @@ class GcPauses:
         gc.callbacks.remove(self._observe)
 
 
+async def watch_loop(stalls: list[tuple[float, float]], every_s: float = 0.01, least_ms: float = 20.0) -> None:
+    """Record this client process's event-loop stalls (wall-clock time, milliseconds late) of `least_ms` or more:
+    a stalled client times its deliveries late, and the benchmark must tell that from the system's latency."""
+    while True:
+        t0 = time.perf_counter()
+        await asyncio.sleep(every_s)
+        late = (time.perf_counter() - t0 - every_s) * 1000
+        if late >= least_ms:
+            stalls.append((time.time(), late))
+
+
 def settle_client_heap() -> None:
     """Take a load client's long-lived objects (its thousands of sockets) out of later collections.
 
@@ -200,6 +211,8 @@ async def _user_worker(idx, urls, tokens, n_active, n_bot, rate, seconds, bot_se
     out.put(("conversations", idx, len(active)))
     settle_client_heap()
     gc_pauses = GcPauses()
+    stalls: list[tuple[float, float]] = []
+    watcher = asyncio.create_task(watch_loop(stalls))
     await asyncio.get_running_loop().run_in_executor(None, ctl["go_load"].wait)
     errors = {"n": 0}
     kinds: dict[str, int] = {}
@@ -231,7 +244,8 @@ async def _user_worker(idx, urls, tokens, n_active, n_bot, rate, seconds, bot_se
         sent += 1
         await asyncio.sleep(max(0.0, t0 + sent / rate - time.perf_counter()))
     await asyncio.sleep(3)
-    out.put(("load", idx, sent, errors["n"], lat, acks, kinds, gc_pauses.pauses))
+    watcher.cancel()
+    out.put(("load", idx, sent, errors["n"], lat, acks, kinds, gc_pauses.pauses, stalls))
     # bot turns: closed loop, each bot user waits for the reply before sending again
     await asyncio.get_running_loop().run_in_executor(None, ctl["go_bot"].wait)
     bot_replies["n"] = 0
@@ -339,8 +353,11 @@ async def _agent_worker(urls, tokens, ctl, out) -> None:
     await asyncio.get_running_loop().run_in_executor(None, ctl["settle"].wait)
     settle_client_heap()
     gc_pauses = GcPauses()
+    stalls: list[tuple[float, float]] = []
+    watcher = asyncio.create_task(watch_loop(stalls))
     await asyncio.get_running_loop().run_in_executor(None, ctl["load_done"].wait)
-    out.put(("agent_lat", 0, lat, sent_times, stored_times, gc_pauses.pauses))
+    watcher.cancel()
+    out.put(("agent_lat", 0, lat, sent_times, stored_times, gc_pauses.pauses, stalls))
     await asyncio.get_running_loop().run_in_executor(None, ctl["done"].wait)
     for sio in agents:
         await sio.disconnect()
@@ -433,7 +450,7 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
         commands = per_message(commands0, db_command_counts(urls), 2 * sum(r[2] for r in loads))
         counters = counter_figures(counters0, bridge_counters(urls))
         ctl["load_done"].set()
-        _, _, agent_lat, sent_times, stored_times, agent_gc = expect(out, "agent_lat", 1)[0]
+        _, _, agent_lat, sent_times, stored_times, agent_gc, agent_stalls = expect(out, "agent_lat", 1)[0]
         user_lat = [x for r in loads for x in r[4]]
         ctl["go_bot"].set()
         phase("bot turns", pids + [db_pid])
@@ -472,6 +489,11 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
             "agent_to_user_ms": {p: round(pct(user_lat, p), 1) for p in (50, 95, 99)},
             # the load clients' own collector pauses in the load phase (they would count as the system's latency)
             "client_gc_pauses": client_gc([x for r in loads for x in r[7]] + agent_gc, min(sent_times, default=0.0)),
+            # event-loop stalls of 20 ms or more in the load phase: (second of the phase, ms), agents' and users'
+            "bridge_stalls": bridge_stalls(system, bridges, min(sent_times, default=0.0), seconds + 3),
+            "client_loop_stalls": {
+                "agents": stalls_in_phase(agent_stalls, min(sent_times, default=0.0)),
+                "users": stalls_in_phase([x for r in loads for x in r[8]], min(sent_times, default=0.0))},
             "bridge_cpu_during_load": [round((cpu1[i] - cpu0[i]) / elapsed, 2) for i in range(bridges)],
             "database_cpu_during_load": round((db1 - db0) / elapsed, 2),
             "client_processes_cpu_during_load": round((clients1 - clients0) / elapsed, 2),
@@ -510,6 +532,32 @@ def client_gc(pauses: list[tuple[float, int, float]], t0: float) -> dict[str, An
     full = [p for p in pauses if p[1] == 2]
     return {"n": len(pauses), "max_ms": round(max((p[2] for p in pauses), default=0.0), 1),
             "full": [(round(t - t0, 1), round(ms)) for t, _, ms in full]}
+
+
+def bridge_stalls(system: Any, bridges: int, t0: float, seconds: float) -> list[list]:
+    """The bridges' logged event-loop stalls and slow periodic rounds in the load phase:
+    [bridge, second of the phase, what, ms] (bridge/infra/runtime.py, core/tasks.py)."""
+    found = []
+    for i in range(bridges):
+        path = system.logs / f"bridge-{i}.log"
+        for line in path.read_text(errors="replace").splitlines() if path.exists() else []:
+            if "event loop stalled" not in line and "periodic round slow" not in line:
+                continue
+            try:
+                ev = json.loads(line)
+                t = dt.datetime.fromisoformat(ev["timestamp"].replace("Z", "+00:00")).timestamp()
+            except (ValueError, KeyError):
+                continue
+            if t0 <= t <= t0 + seconds:
+                what = "stall" if ev["event"] == "event loop stalled" else ev.get("task", "?")
+                found.append([i, round(t - t0, 1), what, ev.get("stall_ms", ev.get("took_ms"))])
+    return sorted(found, key=lambda f: f[1])
+
+
+def stalls_in_phase(stalls: list[tuple[float, float]], t0: float, most: int = 12) -> list[tuple[float, int]]:
+    """The longest `most` stalls from `t0` on, as (second of the load phase, milliseconds), in time order."""
+    longest = sorted((s for s in stalls if s[0] >= t0), key=lambda s: -s[1])[:most]
+    return [(round(t - t0, 1), round(ms)) for t, ms in sorted(longest)]
 
 
 def windows(sent_at: list[float], lat: list[float], width: float) -> list[float]:

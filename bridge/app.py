@@ -48,7 +48,7 @@ from bridge.infra.delivery import Delivery
 from bridge.infra.message_store import MessageStore
 from bridge.infra.metrics import DbCommandCounter
 from bridge.infra.rasa_pool import RasaPool
-from bridge.infra.runtime import freeze_startup_objects
+from bridge.infra.runtime import freeze_startup_objects, watch_event_loop
 from bridge.infra.sio_manager import ObservingManager, RedisManager
 from bridge.infra.sio_packet import Packet
 from bridge.media_port import MediaDesk
@@ -64,7 +64,7 @@ from core.catalogue_revision import follow as follow_catalogue
 from core.db import Store, connect
 from core.ratelimit import RateLimiter
 from core.settings import Settings, get_settings
-from core.tasks import Periodic
+from core.tasks import Periodic, cancel_and_wait
 from media import routes as media_routes
 from media import signalling, video_routes
 from media.attachments import Attachments
@@ -75,6 +75,7 @@ from media.video_cards import VideoCards
 log = logging.getLogger("bangban.app")
 MEDIA = web.AppKey("media", MediaHub)
 LOOPS = web.AppKey("loops", list)
+LOOP_WATCH = web.AppKey("loop_watch", asyncio.Task)
 
 
 def make_sio(settings: Settings) -> socketio.AsyncServer:
@@ -176,6 +177,7 @@ async def _startup(app: web.Application) -> None:
     for loop in app[LOOPS]:
         loop.start()
     await app[MEDIA].start()
+    app[LOOP_WATCH] = asyncio.create_task(watch_event_loop(), name="loop-watch")
     freeze_startup_objects()
     log.info("bridge started", extra={"process_id": ctx.presence.process_id})
 
@@ -192,6 +194,7 @@ async def _cleanup(app: web.Application) -> None:
     ctx: AppContext = app["ctx"]
     for loop in app[LOOPS]:
         await loop.stop()
+    await cancel_and_wait(app.get(LOOP_WATCH))
     try:
         await ctx.presence.shutdown()
     except Exception:  # noqa: BLE001 - best effort on the way out

@@ -22,6 +22,9 @@ RELAYED = Counter("bangban_relayed_publishes_total",
 
 GC_PAUSE = Histogram("bangban_gc_pause_seconds", "Pauses of Python's garbage collector", ["generation"],
                      buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2))
+LOOP_STALL = Histogram("bangban_event_loop_stall_seconds",
+                       "Stalls of the event loop (a timer run this much late), from 50 ms on",
+                       buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5))
 
 
 DB_COMMANDS = Counter("bangban_db_commands_total",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 
 from bench.load import GcPauses, client_gc, windows
@@ -34,3 +35,31 @@ def test_the_cpu_probe_reads_seconds_per_ten_million_additions() -> None:
 
     probe = cpu_probe_s()
     assert 0.05 < probe < 60.0
+
+
+def test_stalls_in_phase_keeps_the_longest_from_the_phase_start_in_time_order() -> None:
+    from bench.load import stalls_in_phase
+
+    stalls = [(99.0, 500.0), (100.2, 30.0), (101.5, 400.0), (103.0, 25.0)]
+    assert stalls_in_phase(stalls, 100.0, most=2) == [(0.2, 30), (1.5, 400)]
+
+
+def test_bridge_stalls_reads_the_bridges_logs_of_the_load_phase(tmp_path) -> None:
+    import json
+    import types
+
+    from bench.load import bridge_stalls
+
+    def line(ts: str, **ev) -> str:
+        return json.dumps({"timestamp": ts, **ev})
+
+    (tmp_path / "bridge-0.log").write_text("\n".join([
+        line("2026-11-27T10:00:00.500Z", event="event loop stalled", stall_ms=900),  # before the phase
+        line("2026-11-27T10:00:02.000Z", event="event loop stalled", stall_ms=310),
+        line("2026-11-27T10:00:03.000Z", event="message stored"),
+        "not json at all: event loop stalled"]))
+    (tmp_path / "bridge-1.log").write_text(line("2026-11-27T10:00:01.500Z", event="periodic round slow",
+                                                task="sweeper", took_ms=640))
+    t0 = dt.datetime(2026, 11, 27, 10, 0, 1, tzinfo=dt.UTC).timestamp()
+    found = bridge_stalls(types.SimpleNamespace(logs=tmp_path), 2, t0, 30)
+    assert found == [[1, 0.5, "sweeper", 640], [0, 1.0, "stall", 310]]
