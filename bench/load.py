@@ -534,23 +534,27 @@ def client_gc(pauses: list[tuple[float, int, float]], t0: float) -> dict[str, An
             "full": [(round(t - t0, 1), round(ms)) for t, _, ms in full]}
 
 
+STALL_EVENTS = {"event loop stalled": "stall", "periodic round slow": None, "gc pause": "gc pause"}
+
+
 def bridge_stalls(system: Any, bridges: int, t0: float, seconds: float) -> list[list]:
-    """The bridges' logged event-loop stalls and slow periodic rounds in the load phase:
-    [bridge, second of the phase, what, ms] (bridge/infra/runtime.py, core/tasks.py)."""
+    """The bridges' logged event-loop stalls and slow periodic rounds, and the database's collector pauses, in
+    the load phase: [process, second of the phase, what, ms] (bridge/infra/runtime.py, core/tasks.py,
+    ops/embedded_db.py)."""
     found = []
-    for i in range(bridges):
-        path = system.logs / f"bridge-{i}.log"
+    for name in [*(f"bridge-{i}" for i in range(bridges)), "database"]:
+        path = system.logs / f"{name}.log"
         for line in path.read_text(errors="replace").splitlines() if path.exists() else []:
-            if "event loop stalled" not in line and "periodic round slow" not in line:
+            if not any(e in line for e in STALL_EVENTS):
                 continue
             try:
                 ev = json.loads(line)
                 t = dt.datetime.fromisoformat(ev["timestamp"].replace("Z", "+00:00")).timestamp()
             except (ValueError, KeyError):
                 continue
-            if t0 <= t <= t0 + seconds:
-                what = "stall" if ev["event"] == "event loop stalled" else ev.get("task", "?")
-                found.append([i, round(t - t0, 1), what, ev.get("stall_ms", ev.get("took_ms"))])
+            if ev.get("event") in STALL_EVENTS and t0 <= t <= t0 + seconds:
+                what = STALL_EVENTS[ev["event"]] or ev.get("task", "?")
+                found.append([name, round(t - t0, 1), what, ev.get("stall_ms", ev.get("took_ms"))])
     return sorted(found, key=lambda f: f[1])
 
 

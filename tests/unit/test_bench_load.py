@@ -60,6 +60,24 @@ def test_bridge_stalls_reads_the_bridges_logs_of_the_load_phase(tmp_path) -> Non
         "not json at all: event loop stalled"]))
     (tmp_path / "bridge-1.log").write_text(line("2026-11-27T10:00:01.500Z", event="periodic round slow",
                                                 task="sweeper", took_ms=640))
+    (tmp_path / "database.log").write_text(line("2026-11-27T10:00:01.200Z", event="gc pause", took_ms=280))
     t0 = dt.datetime(2026, 11, 27, 10, 0, 1, tzinfo=dt.UTC).timestamp()
     found = bridge_stalls(types.SimpleNamespace(logs=tmp_path), 2, t0, 30)
-    assert found == [[1, 0.5, "sweeper", 640], [0, 1.0, "stall", 310]]
+    assert found == [["database", 0.2, "gc pause", 280], ["bridge-1", 0.5, "sweeper", 640],
+                     ["bridge-0", 1.0, "stall", 310]]
+
+
+def test_the_database_logs_its_long_collector_pauses(capsys) -> None:
+    import json
+
+    from ops.embedded_db import GcLog
+
+    log = GcLog(least_s=0.0)
+    log("start", {"generation": 2})
+    log("stop", {"generation": 2, "collected": 0})
+    line = json.loads(capsys.readouterr().err)
+    assert line["event"] == "gc pause" and line["generation"] == 2 and line["took_ms"] >= 0
+    quiet = GcLog(least_s=10.0)
+    quiet("start", {"generation": 0})
+    quiet("stop", {"generation": 0, "collected": 0})
+    assert capsys.readouterr().err == ""
