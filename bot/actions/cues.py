@@ -62,7 +62,7 @@ PERSON_WANTED = re.compile(
     # session 11: put through to a person (转人工), someone arranged or found to check, explain or look something up
     # for the asker (安排个人跟我们说, 找个人核对一下, 找老师当面问问), asking a person rather than the bot (问问人),
     # being called (打给我, 回访), how to reach "your" people (联系上你们的人, 客服热线), no one alive (一个活人都没有)
-    "(转人工|找人工|要人工|接人工)(?!审|复核|核)|人工客服|人工服务|人工热线|人工电话|客服热线|客服电话|安排(个|一个|一位|位|专)人|"
+    "(转人工|找人工|要人工|接人工)(?!审|复核|核)|(人工|客服)(热线|电话)(?!.{0,8}(几点|时间|上班|下班))|安排(个|一个|一位|位|专)人|"
     "(联系上?|找|请|让|叫)你们的人|你们的人(来|帮|给|跟|直接|联系)|问问人|问下人|问一下人|活人|打给我|回访|"
     "找(个|位|一个|一位)?(人|老师|工作人员|客服|同志|同事|专员).{0,4}(核对|核实|看|查|算|说|讲|问|聊|咨询|教)|"
     "(有没有|有)人(能|可以)帮我"

@@ -472,3 +472,9 @@ def test_saying_one_cannot_manage_it_in_everyday_words_and_asking_for_help_is_a_
     m = reply(brain, "人老了手机上搞不来 有没有好心人帮帮我", "ask_conditions", 0.5,
               [("ask_conditions", 0.5), ("request_human", 0.45)])
     assert "handoff" in m
+
+
+def test_asking_when_the_human_service_is_online_is_not_a_request_for_a_person(brain):
+    # a guard of session 11's 客服热线/人工电话 cue (passes on main too): the hours of the service, not a person now
+    m = reply(brain, "人工客服周末几点上班", "chitchat", 0.99, [("chitchat", 0.99), ("request_human", 0.005)])
+    assert "handoff" not in m and m["meta"]["scope"] == "chitchat"
