@@ -58,7 +58,21 @@ PERSON_WANTED = re.compile(
     "联系我|回电|回个电话|回电话|打我电话|给我打电话|打电话给我|打个电话给我|来电|回拨|视频通话|视频连线|开个视频|开视频|"
     "可以视频|能视频|视频沟通|屏幕共享|共享屏幕|远程指导|远程协助|找个人帮我|找人帮我看|派个人|派人|叫个人|接通|连线|(?<!普)通话|通个电话|"
     "转接|(转给|转到|接到).{0,6}(人|老师|同志|客服|窗口|科)|找(个|位|一个|一位)?.{0,4}(员|老师|同志|同事)帮|"
-    "(让|叫|请|喊).{0,6}(领导|负责人|负责的|同事|同志|客服|老师|工作人员)(来|出来|过来)"
+    "(让|叫|请|喊).{0,6}(领导|负责人|负责的|同事|同志|客服|老师|工作人员)(来|出来|过来)|"
+    # session 11: put through to a person (转人工), someone arranged or found to check, explain or look something up
+    # for the asker (安排个人跟我们说, 找个人核对一下, 找老师当面问问), asking a person rather than the bot (问问人),
+    # being called (打给我, 回访), how to reach "your" people (联系上你们的人, 客服热线), no one alive (一个活人都没有)
+    "(转人工|找人工|要人工|接人工)(?!审|复核|核)|(人工|客服)(热线|电话)(?!.{0,8}(几点|时间|上班|下班))|安排(个|一个|一位|位|专)人|"
+    "(联系上?|找|请|让|叫)你们的人|你们的人(来|帮|给|跟|直接|联系)|问问人|问下人|问一下人|活人|打给我|回访|"
+    "找(个|位|一个|一位)?(人|老师|工作人员|客服|同志|同事|专员).{0,4}(核对|核实|看|查|算|说|讲|问|聊|咨询|教)|"
+    "(有没有|有)人(能|可以)帮我"
+)
+# Words for a person in English or pinyin ("human please", "zhuan rengong", "kefu zai ma"): the NLU is trained on
+# Chinese and cannot read them, so they are handed off whatever it read
+LATIN_PERSON = re.compile(
+    r"(?<![a-z])(human|real person|staff|agent|operator|customer service|"
+    r"((zhuan|zhao|yao) ?)?(ren ?gong|ke ?fu|zhen ?ren)( ?ke ?fu)?)(?![a-z])",
+    re.IGNORECASE,
 )
 # ... unless someone else is to do the matter for the asker (代办, 委托, 家里人), or it asks whether someone will call
 BY_PROXY = re.compile(
@@ -68,7 +82,7 @@ BY_PROXY = re.compile(
 # Saying one cannot do it alone, and asking someone to help with it: together a request for a person, even when
 # the text names a matter ("医保报销我搞不懂 有人能一步步带我办吗")
 CANNOT_ALONE = re.compile(
-    "搞不定|搞不懂|搞不清|弄不来|弄不懂|弄不明白|不会弄|不会填|不会操作|看不懂|没看懂|听不懂|听不明白|一窍不通|太复杂|"
+    "搞不定|搞不懂|搞不清|搞不来|整不来|弄不来|弄不懂|弄不明白|不会弄|不会填|不会操作|看不懂|没看懂|听不懂|听不明白|一窍不通|太复杂|"
     "太绕|步骤太多|太麻烦|实在不会|真的不会|自己办不了|自己弄不了"
 )
 HELP_FROM_SOMEONE = re.compile(
@@ -101,6 +115,11 @@ def complaint_kinds(text: str) -> list[str]:
 def wants_a_person(text: str) -> bool:
     """Whether the text explicitly asks a person to call, see, take over or look at the asker's case."""
     return bool(PERSON_WANTED.search(text)) and not BY_PROXY.search(text)
+
+
+def names_a_person_in_latin(text: str) -> bool:
+    """Whether English or pinyin words in the text ask for a person (human, rengong, kefu), no one else to do it."""
+    return bool(LATIN_PERSON.search(text)) and not BY_PROXY.search(text)
 
 
 def cannot_do_it_alone(text: str) -> bool:

@@ -422,3 +422,59 @@ def test_a_half_sure_request_for_a_person_naming_a_matter_without_a_cue_is_a_que
 )
 def test_the_asked_clause_names_the_matter_not_the_scene(brain, text, intent, matter):
     assert reply(brain, text, intent, 0.9)["meta"]["matter"] == matter
+
+
+@pytest.mark.parametrize(
+    ("text", "ranking"),
+    [  # session 11: put through, someone arranged or found to check or explain, asking a person, being called back
+        ("退休金的材料要哪些 算了 直接转人工吧", [("ask_materials", 0.9), ("request_human", 0.05)]),
+        ("我爸的养老金少了一截 烦请安排个人跟我说明一下", [("complaint_or_legal", 0.85), ("ask_progress", 0.08),
+                                                     ("request_human", 0.05)]),
+        ("补贴发放记录对不上 我想找个人核对一下", [("ask_progress", 0.95), ("complaint_or_legal", 0.02),
+                                              ("request_human", 0.01)]),
+        ("公积金的事想问问人", [("ask_matter", 0.7), ("request_human", 0.3)]),
+        ("到底怎么回事 连个活人都没有", [("ask_conditions", 0.9), ("chitchat", 0.05), ("request_human", 0.02)]),
+        ("请记下我的号码 让人打给我", [("chitchat", 0.6), ("complaint_or_legal", 0.2), ("request_human", 0.15)]),
+        ("麻烦约一个回访 下午都在", [("complaint_or_legal", 0.4), ("request_human", 0.35)]),
+    ],
+)
+def test_session_eleven_explicit_asks_for_a_person_are_handed_off(brain, text, ranking):
+    assert "handoff" in reply(brain, text, ranking[0][0], ranking[0][1], ranking)
+
+
+@pytest.mark.parametrize(
+    ("text", "ranking"),
+    [  # session 11: English and pinyin words for a person, which the NLU reads as small talk or not at all
+        ("need a human", [("nlu_fallback", 0.3), ("greet", 0.3), ("goodbye", 0.2)]),
+        ("zhuanrengong 谢谢", [("thanks", 0.99), ("feedback_resolved", 0.01)]),
+        ("Kefu 在吗", [("nlu_fallback", 0.3), ("ask_matter", 0.2), ("platform_tech", 0.1)]),
+        ("let me talk to your staff", [("complaint_or_legal", 0.4), ("ask_matter", 0.3)]),
+    ],
+)
+def test_english_or_pinyin_words_for_a_person_are_handed_off(brain, text, ranking):
+    assert "handoff" in reply(brain, text, ranking[0][0], ranking[0][1], ranking)
+
+
+@pytest.mark.parametrize(
+    ("text", "ranking"),
+    [  # guards (pass on main too): a manual review, an office's hotline, an agent doing it, a staffing agency
+        ("营业执照转人工审核以后要等几天", [("ask_time_limit", 0.9), ("request_human", 0.05)]),
+        ("出入境办证有咨询热线吗", [("ask_offline", 0.7), ("request_human", 0.2)]),
+        ("护照能让旅行社的agent代办吗", [("ask_conditions", 0.7), ("request_human", 0.2)]),
+    ],
+)
+def test_asking_about_a_manual_review_a_hotline_or_an_agent_is_a_question(brain, text, ranking):
+    m = reply(brain, text, ranking[0][0], ranking[0][1], ranking)
+    assert "handoff" not in m and m["meta"]["scope"] == "in_scope"
+
+
+def test_saying_one_cannot_manage_it_in_everyday_words_and_asking_for_help_is_a_request_for_a_person(brain):
+    m = reply(brain, "人老了手机上搞不来 有没有好心人帮帮我", "ask_conditions", 0.5,
+              [("ask_conditions", 0.5), ("request_human", 0.45)])
+    assert "handoff" in m
+
+
+def test_asking_when_the_human_service_is_online_is_not_a_request_for_a_person(brain):
+    # a guard of session 11's 客服热线/人工电话 cue (passes on main too): the hours of the service, not a person now
+    m = reply(brain, "人工客服周末几点上班", "chitchat", 0.99, [("chitchat", 0.99), ("request_human", 0.005)])
+    assert "handoff" not in m and m["meta"]["scope"] == "chitchat"

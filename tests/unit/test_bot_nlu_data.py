@@ -106,6 +106,7 @@ LEAK_SETS["dev-s9-article"] = ([DEV.parent / "dev-s9-article.yml"], 120)  # sess
 LEAK_SETS["dev-s9-matter"] = ([DEV.parent / "dev-s9-matter.yml"], 100)  # session 9: look-alike pairs, vague, persons
 LEAK_SETS["dev-s10"] = ([DEV.parent / "dev-s10.yml"], 150)  # session 10: persons of new kinds, near-misses, matters
 LEAK_SETS["dev-s10-article"] = ([DEV.parent / "dev-s10-article.yml"], 80)  # session 10: how/where, eligibility
+LEAK_SETS["dev-s11"] = ([DEV.parent / "dev-s11.yml"], 200)  # session 11: persons, matters in own words
 NO_ARTICLE = NO_ARTICLE_KINDS & KINDS
 NEAR = 0.9  # similarity from which an evaluation text counts as a reworded training example or KB wording
 _PUNCT = re.compile(r"[\s\W_]+")
