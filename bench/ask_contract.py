@@ -4,14 +4,15 @@
         [--concurrency 2] [--channel app]
 
 For every question of F (YAML: a list, or a mapping with `questions:`; each item has `text`, optional `id`,
-optional `after` = the id or the text of a first turn, and any labels) a new citizen gets a development
-token (`POST /api/v1/dev/user-token`), connects to `/user` with python-socketio's client, opens a new
-conversation with the question (a follow-up: its `after` turn first, then the question once the bot has
-answered that) and records what came back until the conversation is quiet for `--quiet` seconds: the
-replies (sender role, text, buttons, `meta`), the states, whether a handoff happened, latencies. Then it
-ends the conversation. One JSON line per question goes to O, with the question's own labels copied, so a
-trainer can judge the answers afterwards (docs/bot.md, "Evaluation"). Nothing goes through internal
-routes: only what protocol.md promises a client.
+optional `after` = the id or the text of a first turn, and any labels) a new citizen gets a development token
+(`POST /api/v1/dev/user-token`; the token's kind is the item's `user_kind`, or its `kind` where that is
+`person` or `enterprise`, else `person`: a label such as `kind: matter` is not a user kind), connects to
+`/user` with python-socketio's client, opens a new conversation with the question (a follow-up: its `after`
+turn first, then the question once the bot has answered that) and records what came back until the
+conversation is quiet for `--quiet` seconds: the replies (sender role, text, buttons, `meta`), the states,
+whether a handoff happened, latencies. Then it ends the conversation. One JSON line per question goes to O,
+with the question's own labels copied, so a trainer can judge the answers afterwards (docs/bot.md,
+"Evaluation"). Nothing goes through internal routes: only what protocol.md promises a client.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import socketio
 import yaml
 
 HANDOFF_STATES = ("queued", "with_agent", "escalated")
+USER_KINDS = ("person", "enterprise")
 REPLY_ROLES = ("bot", "system", "agent")
 
 
@@ -51,6 +53,14 @@ def first_turn_text(q: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> str 
     if not after:
         return None
     return by_id[after]["text"] if after in by_id else str(after)
+
+
+def citizen_kind(q: dict[str, Any]) -> str:
+    """The user kind of the asking citizen's token: `user_kind`, else a `kind` that is a user kind, else person."""
+    for key in ("user_kind", "kind"):
+        if q.get(key) in USER_KINDS:
+            return str(q[key])
+    return "person"
 
 
 def answer_meta(replies: list[dict[str, Any]]) -> dict[str, Any]:
@@ -141,7 +151,7 @@ async def ask_one(http: aiohttp.ClientSession, args: argparse.Namespace, q: dict
                   by_id: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """One question in a new conversation of a new citizen: the JSON record of what came back."""
     record: dict[str, Any] = {**q}
-    citizen = Citizen(args.base, await user_token(http, args.base, args.channel, q.get("kind", "person")))
+    citizen = Citizen(args.base, await user_token(http, args.base, args.channel, citizen_kind(q)))
     try:
         await citizen.connect()
         conversation_id = None
