@@ -324,11 +324,8 @@ class Brain:
         if not slots.get("last_article") and not turn.payload:
             return self.smalltalk(Turn(**{**turn.__dict__, "intent": "thanks"}))
         scope = slots.get("last_scope") or "in_scope"
-        msg = {
-            "text": texts.RESOLVED,
-            "meta": meta(turn, scope, slots.get("matter"), slots.get("last_article")),
-            "outcome": "bot_resolved",
-        }
+        # the closing words answer from no article: naming the last one would send its cards again (protocol.md)
+        msg = {"text": texts.RESOLVED, "meta": meta(turn, scope, slots.get("matter")), "outcome": "bot_resolved"}
         return Reply(msg, {"awaiting_feedback": False, "low_conf_count": 0})
 
     def unresolved(self, turn: Turn) -> Reply:

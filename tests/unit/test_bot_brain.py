@@ -73,7 +73,10 @@ def test_resolved_and_unresolved(brain):
     }
     ok = say(brain, "action_feedback_resolved", "feedback_resolved", "/feedback_resolved", 1.0, **slots)
     assert ok.message["outcome"] == "bot_resolved" and "handoff" not in ok.message
-    assert ok.message["meta"]["kb_article"] == "housing-fund-withdrawal.materials"
+    # the closing words answer from no article (the last one's cards are not sent again)
+    assert ok.message["meta"]["kb_article"] is None and ok.message["meta"]["matter"] == "housing-fund-withdrawal"
+    thanked = say(brain, "action_smalltalk", "thanks", "好的 解决了 谢谢", **slots).message
+    assert thanked["outcome"] == "bot_resolved" and thanked["meta"]["kb_article"] is None
     bad = say(
         brain, "action_feedback_unresolved", "feedback_unresolved", "/feedback_unresolved", 1.0, **slots
     )
