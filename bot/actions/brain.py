@@ -18,6 +18,7 @@ from bot.actions.cues import (
     COMPLAINT_CUES,
     HUMAN_CUES,
     INDIGNANT,
+    MISCONDUCT,
     PLATFORM_CUES,
     PLATFORM_STRONG,
     STAFF_MANNER,
@@ -238,7 +239,7 @@ class Brain:
     def answer(self, turn: Turn) -> Reply:
         """Answer the question from the article of its matter that fits it best."""
         text = turn.text or ""
-        if STRONG_COMPLAINT.search(text) or INDIGNANT.search(text):
+        if STRONG_COMPLAINT.search(text) or INDIGNANT.search(text) or MISCONDUCT.search(text):
             return self.complaint(turn)
         if turn.payload:
             return self._answer_choice(turn)

@@ -23,19 +23,24 @@ COMPLAINT_WORDS = {
     "损失": "compensation",
     "起诉": "court",
     "打官司": "court",
+    "官司": "court",
+    "行政诉讼": "court",
     "告他们": "court",
     "法院": "court",
     "诉讼": "court",
     "仲裁": "arbitration",
     "劳动争议": "arbitration",
 }
-STRONG_COMPLAINT = re.compile("投诉|举报|信访|上访|行政复议|起诉|打官司|仲裁|国家赔偿|要求赔偿|赔偿损失")
+STRONG_COMPLAINT = re.compile("投诉|举报|信访|上访|行政复议|起诉|打官司|官司|行政诉讼|仲裁|国家赔偿|要求赔偿|赔偿损失")
+# An official taking money or favours: a report for the complaint channels however the NLU read it, never a
+# question about the 12315 consumer-reporting matter, whose 举报 it shares ("办事员收了好处费才给办 怎么举报")
+MISCONDUCT = re.compile("好处费|回扣|索贿|受贿|行贿|吃拿卡要|塞钱|塞红包|贪污|腐败|以权谋私")
 # Indignation at how the matter was handled: a complaint however sure the NLU is that it asks about the matter
 # ("低保说取消就取消了 凭什么"); 凭什么 asking which document a matter is done with is a question
 INDIGNANT = re.compile(
     "凭什么(?!证|材料|资料|手续|条件|办|领|申请|可以|能)|凭啥|要个交代|给个交代|给我个交代|个说法|太过分|过分了|投诉无门|"
     "效率太差|效率太低|什么效率|办事效率|乱收费|不像话|欺负人|折腾人|这叫什么事|这算什么事|为人民服务|不想办事|王法|说停就停|"
-    "说取消就取消"
+    "说取消就取消|离谱"
 )
 # How a staff member behaved: a complaint about them, not a request to talk to them ("那个审核的老师说话太冲了")
 STAFF_MANNER = re.compile(
@@ -45,7 +50,8 @@ COMPLAINT_CUES = re.compile(
     "投诉|举报|信访|上访|复议|起诉|诉讼|打官司|官司|仲裁|法院|不服|维权|反映|曝光|刁难|态度|告|赔|损失|"
     "不认可|不同意|异议|申诉|追责|负责|说法|不满|为难|刁难|故意|凭什么|凭啥|不认|交代|谁来管|上级|合理吗|不合理|复查|判错|不背|好处费|回扣|索贿|受贿|行贿|吃拿卡要|塞钱|"
     "管不管|敷衍|欺负|说理|乱收费|推来推去|踢皮球|公道|道歉|不公平|责任|揭发|申辩|不接受|顶替|王法|不像话|有意见|讨个|什么道理|有人管|存心|谁承担|站不住|这算什么事|"
-    "过分|折腾人|无门|不讲理|讲理|什么服务|这叫什么事|请他吃饭|请吃饭|负这个责|负个责|" + STAFF_MANNER.pattern
+    "过分|折腾人|无门|不讲理|讲理|什么服务|这叫什么事|请他吃饭|请吃饭|负这个责|负个责|离谱|" + MISCONDUCT.pattern + "|"
+    + STAFF_MANNER.pattern
 )
 HUMAN_CUES = re.compile(
     "人工|真人|客服|工作人员|坐席|人来|找人|人呢|懂的人|懂行|内行|跟人|专人|接线|活人|同事|专员|老师|换个人|找个人|打个电话|"

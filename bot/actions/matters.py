@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bot.actions.cues import AT_THE_OFFICE, INDIGNANT, STRONG_COMPLAINT
+from bot.actions.cues import AT_THE_OFFICE, INDIGNANT, MISCONDUCT, STRONG_COMPLAINT
 from bot.actions.matter_model import MatterModel
 from bot.actions.turns import Turn
 from kb.matching import ONE_THING, MatterMatcher
@@ -206,6 +206,8 @@ class MatterResolver:
         model very sure and retrieval agreeing place it ("跟公司打官司要交钱吗"); a text read as a complaint
         about a shop or an employer, not the administration, may be placed by a fairly sure model too
         ("商家不认账 去哪反映"), unless it is indignant at how it was handled ("反映了好几次都没人理 投诉无门")."""
+        if MISCONDUCT.search(text):
+            return None
         match = self.matcher.match(text)
         if match.candidates:
             matter = match.best

@@ -478,3 +478,37 @@ def test_asking_when_the_human_service_is_online_is_not_a_request_for_a_person(b
     # a guard of session 11's 客服热线/人工电话 cue (passes on main too): the hours of the service, not a person now
     m = reply(brain, "人工客服周末几点上班", "chitchat", 0.99, [("chitchat", 0.99), ("request_human", 0.005)])
     assert "handoff" not in m and m["meta"]["scope"] == "chitchat"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "conf"),
+    [  # session 11: an official taking money or favours is reported through the complaint channels, not 12315's
+        ("窗口那个人收了回扣才肯盖章 我要举报他", "complaint_or_legal", 0.99),
+        ("街道办的人吃拿卡要 去哪里举报", "complaint_or_legal", 0.95),
+        ("审批的干部索贿 这种情况向谁反映", "ask_offline", 0.7),
+    ],
+)
+def test_reporting_an_official_taking_money_gets_the_channels_not_the_12315_matter(brain, text, intent, conf):
+    m = reply(brain, text, intent, conf)
+    assert m["meta"]["scope"] == "complaint_or_legal" and m["meta"]["kb_article"] is None
+    assert m["meta"]["matter"] != "consumer-complaint"
+
+
+def test_reporting_a_shop_is_still_the_12315_matter(brain):
+    # a guard (passes on main too): 举报 of a shop is a question about the consumer-reporting service
+    m = reply(brain, "网店卖假货 怎么举报到12315", "complaint_or_legal", 0.9)
+    assert m["meta"]["matter"] == "consumer-complaint" and m["meta"]["kb_article"]
+
+
+def test_an_unsure_complaint_that_it_is_absurd_gets_the_channels(brain):
+    # session 11: 离谱 is indignation; read as an unsure complaint, it was met with a clarifying turn of two matters
+    m = reply(brain, "在大厅等了一上午都没叫到号 真离谱", "complaint_or_legal", 0.42,
+              [("complaint_or_legal", 0.42), ("ask_offline", 0.2)])
+    assert m["meta"]["scope"] == "complaint_or_legal" and not m.get("buttons")
+
+
+@pytest.mark.parametrize("text", ["行政官司一般多久之内得提", "想和区里打行政官司 期限有多长"])
+def test_a_lawsuit_against_the_administration_is_legal_however_the_nlu_read_it(brain, text):
+    # session 11: 官司 without 打 right before it (打行政官司) was answered with a matter's time limit
+    m = reply(brain, text, "ask_time_limit", 0.6)
+    assert m["meta"]["scope"] == "complaint_or_legal" and m["meta"]["kb_article"] is None
