@@ -26,12 +26,14 @@ import random
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import jwt
 
 from bench.common import cpu_probe_s, make_staff, pct, start_system, store_of
+from core.tasks import watch_loop
 
 DEP, MATTER = "housing-fund", "housing-fund-withdrawal"
 # each conversation's first exchange, before the load phase (`_warm_up`); the agents answer it with WARM_REPLY
@@ -113,15 +115,15 @@ class GcPauses:
         gc.callbacks.remove(self._observe)
 
 
-async def watch_loop(stalls: list[tuple[float, float]], every_s: float = 0.01, least_ms: float = 20.0) -> None:
-    """Record this client process's event-loop stalls (wall-clock time, milliseconds late) of `least_ms` or more:
-    a stalled client times its deliveries late, and the benchmark must tell that from the system's latency."""
-    while True:
-        t0 = time.perf_counter()
-        await asyncio.sleep(every_s)
-        late = (time.perf_counter() - t0 - every_s) * 1000
-        if late >= least_ms:
-            stalls.append((time.time(), late))
+def epoch(iso: str) -> float:
+    """Seconds since the epoch of an ISO 8601 time as the bridge and the logs write it (…Z)."""
+    return dt.datetime.fromisoformat(iso).timestamp()
+
+
+def record_stalls(stalls: list[tuple[float, float]]) -> Callable[[float], None]:
+    """A `core.tasks.watch_loop` callback keeping (wall-clock time, milliseconds late) of each stall: a stalled
+    client times its deliveries late, and the benchmark must tell that from the system's latency."""
+    return lambda late: stalls.append((time.time(), late * 1000))
 
 
 def settle_client_heap() -> None:
@@ -212,7 +214,7 @@ async def _user_worker(idx, urls, tokens, n_active, n_bot, rate, seconds, bot_se
     settle_client_heap()
     gc_pauses = GcPauses()
     stalls: list[tuple[float, float]] = []
-    watcher = asyncio.create_task(watch_loop(stalls))
+    watcher = asyncio.create_task(watch_loop(record_stalls(stalls), 0.01, 0.02))
     await asyncio.get_running_loop().run_in_executor(None, ctl["go_load"].wait)
     errors = {"n": 0}
     kinds: dict[str, int] = {}
@@ -337,7 +339,7 @@ async def _agent_worker(urls, tokens, ctl, out) -> None:
             sent_at = float(data["text"].rsplit("@", 1)[1])
             lat.append((time.time() - sent_at) * 1000)
             sent_times.append(sent_at)
-            stored_times.append(dt.datetime.fromisoformat(data["ts"].replace("Z", "+00:00")).timestamp())
+            stored_times.append(epoch(data["ts"]))
             asyncio.create_task(_quiet(sio_ref[0].call("message", {
                 "conversation_id": data["conversation_id"], "client_msg_id": uuid.uuid4().hex,
                 "text": f"您好，已收到@{time.time():.6f}"}, namespace="/agent", timeout=10)))
@@ -354,7 +356,7 @@ async def _agent_worker(urls, tokens, ctl, out) -> None:
     settle_client_heap()
     gc_pauses = GcPauses()
     stalls: list[tuple[float, float]] = []
-    watcher = asyncio.create_task(watch_loop(stalls))
+    watcher = asyncio.create_task(watch_loop(record_stalls(stalls), 0.01, 0.02))
     await asyncio.get_running_loop().run_in_executor(None, ctl["load_done"].wait)
     watcher.cancel()
     out.put(("agent_lat", 0, lat, sent_times, stored_times, gc_pauses.pauses, stalls))
@@ -549,7 +551,7 @@ def bridge_stalls(system: Any, bridges: int, t0: float, seconds: float) -> list[
                 continue
             try:
                 ev = json.loads(line)
-                t = dt.datetime.fromisoformat(ev["timestamp"].replace("Z", "+00:00")).timestamp()
+                t = epoch(ev["timestamp"])
             except (ValueError, KeyError):
                 continue
             if ev.get("event") in STALL_EVENTS and t0 <= t <= t0 + seconds:

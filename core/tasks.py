@@ -56,3 +56,14 @@ class Periodic:
             if took >= self.slow_s:
                 self.log.info("periodic round slow", extra={"task": self.name, "took_ms": round(took * 1000)})
             await asyncio.sleep(self.interval_s)
+
+
+async def watch_loop(on_stall: Callable[[float], None], every_s: float, least_s: float) -> None:
+    """Time a short sleep over and over and call `on_stall(seconds late)` for each wake-up `least_s` or more
+    late: the loop was busy with one piece of work meanwhile, and everything else on it waited that long."""
+    while True:
+        t0 = time.perf_counter()
+        await asyncio.sleep(every_s)
+        late = time.perf_counter() - t0 - every_s
+        if late >= least_s:
+            on_stall(late)

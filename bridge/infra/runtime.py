@@ -12,12 +12,12 @@ up are frozen out of every collection. Pauses are measured in `bangban_gc_pause_
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import logging
 import time
 
 from bridge.infra.metrics import GC_PAUSE, LOOP_STALL
+from core.tasks import watch_loop
 
 log = logging.getLogger("bangban.runtime")
 
@@ -45,15 +45,14 @@ def freeze_startup_objects() -> None:
 
 
 async def watch_event_loop(every_s: float = 0.05, least_s: float = 0.05, log_from_s: float = 0.2) -> None:
-    """Time a short sleep over and over: a timer run late means the loop was busy with one piece of work
-    (a long collection, a big query result decoded at once, a burst of frames). Stalls from `least_s` go to
-    `bangban_event_loop_stall_seconds`, from `log_from_s` also to the log with their length: every socket
-    of the process waited that long."""
-    while True:
-        t0 = time.perf_counter()
-        await asyncio.sleep(every_s)
-        late = time.perf_counter() - t0 - every_s
-        if late >= least_s:
-            LOOP_STALL.observe(late)
-            if late >= log_from_s:
-                log.warning("event loop stalled", extra={"stall_ms": round(late * 1000)})
+    """Watch this process's event loop (`core.tasks.watch_loop`): a timer run late means the loop was busy with
+    one piece of work (a long collection, a big query result decoded at once, a burst of frames). Stalls from
+    `least_s` go to `bangban_event_loop_stall_seconds`, from `log_from_s` also to the log with their length:
+    every socket of the process waited that long."""
+
+    def stalled(late: float) -> None:
+        LOOP_STALL.observe(late)
+        if late >= log_from_s:
+            log.warning("event loop stalled", extra={"stall_ms": round(late * 1000)})
+
+    await watch_loop(stalled, every_s, least_s)
