@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -24,10 +25,35 @@ def _die_with_parent() -> None:
         pass
 
 
+_handed_out: set[int] = set()
+
+
+def _listen_pool() -> range:
+    """Ports below the kernel's range for outgoing connections: a client socket never takes one of them
+    between our choosing it and the server binding it."""
+    try:
+        low, high = map(int, Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999
+    return range(10000, low) if low > 12000 else range(high + 1, 65536)
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port nobody listens on, outside the ephemeral range and never handed out twice by this process
+    (binding to port 0 can give the same port twice in a row: a hotline once got Redis's port)."""
+    pool = _listen_pool()
+    for _ in range(1000):
+        port = random.choice(pool)
+        if port in _handed_out:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError(f"no free port in {pool.start}..{pool.stop - 1}")
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:

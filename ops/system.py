@@ -222,9 +222,21 @@ class System:
             self.start_bridge(i)
         for i, port in enumerate(self.cfg.bridge_ports):
             wait_until(lambda p=port: self._bridge_up(p), 60, f"bridge {i}", self.procs[f"bridge-{i}"])
+        self._stand_ins_up()
         if self.cfg.with_rasa:
             self.wait_bot(240)
         self.log(f"system ready in {time.monotonic() - t0:.0f} s")
+
+    def _stand_ins_up(self) -> None:
+        """Every stand-in listens, and is the one listening: one that could not bind its port has exited by now."""
+        ports = {"hotline": self.cfg.hotline_port, "haocha": self.cfg.haocha_port, "cti": self.cfg.cti_port,
+                 "notify": self.cfg.notify_port}
+        for name, port in ports.items():
+            if name in self.procs:
+                proc = self.procs[name]
+                wait_until(lambda p=port: _tcp(p), 30, name, proc)
+                if not proc.alive:
+                    raise RuntimeError(f"{name}: exited (port {port} taken?)\n{proc.tail()}")
 
     def run_cmd(self, argv: list[str]) -> str:
         proc = subprocess.run(argv, cwd=ROOT, env={**os.environ, **self.env()}, capture_output=True, text=True)
