@@ -33,6 +33,8 @@ from typing import Any
 import jwt
 
 from bench.common import cpu_probe_s, make_staff, pct, start_system, store_of
+from bench.stage_sampler import StageSampler
+from core.gc_pauses import GcTimer
 from core.tasks import watch_loop
 
 DEP, MATTER = "housing-fund", "housing-fund-withdrawal"
@@ -101,18 +103,12 @@ class GcPauses:
 
     def __init__(self) -> None:
         self.pauses: list[tuple[float, int, float]] = []
-        self._start = (0.0, 0.0)
-        gc.callbacks.append(self._observe)
-
-    def _observe(self, phase: str, info: dict) -> None:
-        if phase == "start":
-            self._start = (time.time(), time.perf_counter())
-        else:
-            self.pauses.append((self._start[0], info["generation"], (time.perf_counter() - self._start[1]) * 1000))
+        self._timer = GcTimer(lambda generation, at, seconds: self.pauses.append((at, generation, seconds * 1000)))
+        self._timer.install()
 
     def stop(self) -> None:
         """Stop recording."""
-        gc.callbacks.remove(self._observe)
+        self._timer.remove()
 
 
 def epoch(iso: str) -> float:
@@ -440,6 +436,7 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
         clients0 = sum(_cpu(p.pid) for p in procs)
         commands0 = db_command_counts(urls)
         counters0 = bridge_counters(urls)
+        stages = StageSampler(urls).start()
         ctl["go_load"].set()
         phase("load", pids + [db_pid])
         t0 = time.perf_counter()
@@ -452,6 +449,7 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
         commands = per_message(commands0, db_command_counts(urls), 2 * sum(r[2] for r in loads))
         counters = counter_figures(counters0, bridge_counters(urls))
         ctl["load_done"].set()
+        stages.stop()
         _, _, agent_lat, sent_times, stored_times, agent_gc, agent_stalls = expect(out, "agent_lat", 1)[0]
         user_lat = [x for r in loads for x in r[4]]
         ctl["go_bot"].set()
@@ -488,11 +486,15 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
             "stored_to_agent_p99_ms_per_1s": windows(sent_times, [x - (s - t) * 1000 for x, s, t in
                                                                   zip(agent_lat, stored_times, sent_times,
                                                                       strict=True)], 1.0),
+            # the bridges' own timing of each stage (bench/stage_sampler.py), p99 per second: arrival in the store
+            # to the insert's acknowledgement, and one process's publish to another's receipt (Redis)
+            **{f"{stage}_p99_ms_per_1s": v for stage, v in
+               stages.per_second_p99(min(sent_times, default=0.0), seconds).items()},
             "agent_to_user_ms": {p: round(pct(user_lat, p), 1) for p in (50, 95, 99)},
             # the load clients' own collector pauses in the load phase (they would count as the system's latency)
             "client_gc_pauses": client_gc([x for r in loads for x in r[7]] + agent_gc, min(sent_times, default=0.0)),
             # event-loop stalls of 20 ms or more in the load phase: (second of the phase, ms), agents' and users'
-            "bridge_stalls": bridge_stalls(system, bridges, min(sent_times, default=0.0), seconds + 3),
+            "server_stalls": server_stalls(system, bridges, min(sent_times, default=0.0), seconds + 3),
             "client_loop_stalls": {
                 "agents": stalls_in_phase(agent_stalls, min(sent_times, default=0.0)),
                 "users": stalls_in_phase([x for r in loads for x in r[8]], min(sent_times, default=0.0))},
@@ -539,7 +541,7 @@ def client_gc(pauses: list[tuple[float, int, float]], t0: float) -> dict[str, An
 STALL_EVENTS = {"event loop stalled": "stall", "periodic round slow": None, "gc pause": "gc pause"}
 
 
-def bridge_stalls(system: Any, bridges: int, t0: float, seconds: float) -> list[list]:
+def server_stalls(system: Any, bridges: int, t0: float, seconds: float) -> list[list]:
     """The bridges' logged event-loop stalls and slow periodic rounds, and the database's collector pauses, in
     the load phase: [process, second of the phase, what, ms] (bridge/infra/runtime.py, core/tasks.py,
     ops/embedded_db.py)."""

@@ -8,13 +8,12 @@ handoffs per second). Pinned to one core the threads switch on that core. Argume
 
 from __future__ import annotations
 
-import datetime as dt
-import gc
-import json
+import logging
 import os
 import sys
-import time
 
+from core.gc_pauses import GcTimer
+from core.logs import setup_logging
 from core.settings import load_settings
 
 
@@ -29,32 +28,31 @@ def chosen_core(setting: str, cores: list[int]) -> int | None:
     return int(setting)
 
 
-class GcLog:
-    """Logs the server's garbage-collector pauses from `least_s` on, one JSON line on stderr each: a pause
-    stops every connection's thread, a stall of every client of the database (bench/load.py reads them)."""
+log = logging.getLogger("bangban.database")
+
+
+class GcLog(GcTimer):
+    """Logs the server's garbage-collector pauses from `least_s` on (`gc pause`, structured like every log of
+    ours): a pause stops every connection's thread, a stall of every client of the database (bench/load.py
+    reads them)."""
 
     def __init__(self, least_s: float = 0.05) -> None:
+        super().__init__(self._pause)
         self.least_s = least_s
-        self._t0 = 0.0
 
-    def __call__(self, phase: str, info: dict) -> None:
-        if phase == "start":
-            self._t0 = time.perf_counter()
-            return
-        took = time.perf_counter() - self._t0
-        if took >= self.least_s:
-            print(json.dumps({"event": "gc pause", "generation": info["generation"], "took_ms": round(took * 1000),
-                              "service": "database",
-                              "timestamp": dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z")}),
-                  file=sys.stderr, flush=True)
+    def _pause(self, generation: int, _at: float, seconds: float) -> None:
+        if seconds >= self.least_s:
+            log.warning("gc pause", extra={"generation": generation, "took_ms": round(seconds * 1000)})
 
 
 def main(argv: list[str]) -> int:
     """Pin this process to the configured core, then run the database server with `argv`."""
-    core = chosen_core(load_settings().db_cpu, sorted(os.sched_getaffinity(0)))
+    settings = load_settings()
+    setup_logging("database", settings.log_level)
+    core = chosen_core(settings.db_cpu, sorted(os.sched_getaffinity(0)))
     if core is not None:
         os.sched_setaffinity(0, {core})
-    gc.callbacks.append(GcLog())
+    GcLog().install()
     from secantus.cli import main as serve
 
     return serve(argv)

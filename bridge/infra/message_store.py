@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import random
+import time
 import uuid
 from collections import OrderedDict
 from typing import Any
@@ -28,7 +29,7 @@ from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from bridge.infra.keyed_locks import KeyedLocks
-from bridge.infra.metrics import MESSAGES, SEQ_RETRIES
+from bridge.infra.metrics import MESSAGE_STORE, MESSAGES, SEQ_RETRIES
 from bridge.infra.write_batch import InsertBatcher, UpdateBatcher
 from core.clock import iso, now
 from core.db import Store
@@ -189,9 +190,13 @@ class MessageStore:
             doc["cards"] = cards
         if bot_turn:
             doc["bot_turn"] = bot_turn
+        t0 = time.perf_counter()
         async with self._lock(conversation_id):
             nxt = 1 if new_conversation else await self._start(conversation_id)
-            return await self._insert_numbered(conversation_id, doc, sender, client_msg_id, nxt)
+            stored, created = await self._insert_numbered(conversation_id, doc, sender, client_msg_id, nxt)
+        if created:
+            MESSAGE_STORE.observe(time.perf_counter() - t0)
+        return stored, created
 
     async def _insert_numbered(self, conversation_id: str, doc: dict[str, Any], sender: dict[str, Any],
                                client_msg_id: str | None, nxt: int) -> tuple[dict, bool]:

@@ -18,6 +18,14 @@ REFUSED = Counter("bangban_refused_total", "Refused events", ["code"])
 RELAYED = Counter("bangban_relayed_publishes_total",
                   "Socket.IO publishes received from Redis: `decoded`, or dropped undecoded (`own`, `not_here`)",
                   ["outcome"])
+# A message's way through the bridges, stage by stage (bench/load.py samples them every second)
+STAGE_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.2, 0.5, 1, 2, 5)
+MESSAGE_STORE = Histogram("bangban_message_store_seconds",
+                          "From a message's arrival in the store (its ts) to the database's acknowledgement of its "
+                          "insert: the conversation's lock, the seq, the grouped insert", buckets=STAGE_BUCKETS)
+RELAY = Histogram("bangban_relay_seconds",
+                  "From a process's publish of an emit to its receipt by another process that has a socket for it "
+                  "(the publisher's queue, Redis, this process's listener)", buckets=STAGE_BUCKETS)
 
 
 GC_PAUSE = Histogram("bangban_gc_pause_seconds", "Pauses of Python's garbage collector", ["generation"],

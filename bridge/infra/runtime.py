@@ -14,28 +14,20 @@ from __future__ import annotations
 
 import gc
 import logging
-import time
 
 from bridge.infra.metrics import GC_PAUSE, LOOP_STALL
+from core.gc_pauses import GcTimer
 from core.tasks import watch_loop
 
 log = logging.getLogger("bangban.runtime")
 
-_started = [0.0]
-
-
-def _time_gc(phase: str, info: dict) -> None:
-    if phase == "start":
-        _started[0] = time.perf_counter()
-    else:
-        GC_PAUSE.labels(str(info["generation"])).observe(time.perf_counter() - _started[0])
+_gc_timer = GcTimer(lambda generation, _at, seconds: GC_PAUSE.labels(str(generation)).observe(seconds))
 
 
 def tune_gc(threshold: tuple[int, int, int]) -> None:
     """Set the collector's thresholds and time its pauses."""
     gc.set_threshold(*threshold)
-    if _time_gc not in gc.callbacks:
-        gc.callbacks.append(_time_gc)
+    _gc_timer.install()
 
 
 def freeze_startup_objects() -> None:

@@ -35,12 +35,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
 import socketio
 
-from bridge.infra.metrics import RELAYED
+from bridge.infra.metrics import RELAY, RELAYED
 from bridge.infra.sio_packet import has_binary
 from bridge.infra.sio_relay import ADDRESSED, Addressed, address
 
@@ -133,6 +134,8 @@ class RedisManager(socketio.AsyncRedisManager, ObservingManager):
                     self.relayed_dropped += 1
                     self._relayed[dropped].inc()
                     continue
+                if addressed.published_at is not None:
+                    RELAY.observe(max(0.0, time.time() - addressed.published_at))
                 message = addressed.body
             self._relayed["decoded"].inc()
             yield message

@@ -32,6 +32,9 @@ async def test_health_openapi_catalogue_and_metrics(h):
     await start_conversation(user, "你好")
     status, text = await h.http("GET", "/metrics")
     assert status == 200 and "bangban_messages_total" in text and 'role="user"' in text
+    # the collector is timed from the start (the start-up objects are frozen after a full collection)
+    assert 'bangban_gc_pause_seconds_count{generation="2"}' in text, text[:2000]
+    assert "bangban_message_store_seconds_count" in text  # each message's insert timed (bench/stage_sampler.py)
 
 
 async def test_conversation_search_and_transcript_for_supervisors(h):

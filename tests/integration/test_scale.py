@@ -197,6 +197,7 @@ async def test_user_and_agent_on_different_processes_number_messages_without_col
     """Each process learns the seq the other gave from the relayed events: no insert is retried."""
     user, agent, cid = await _across_processes(mh, "seq")
     before = await _seq_retries(mh)
+    timed = [await _metric(mh, f"bangban_{stage}_seconds_count") for stage in ("message_store", "relay")]
     for i in range(8):
         sent = await user.call("message", {"conversation_id": cid, "client_msg_id": cmid(), "text": f"问题{i}"})
         await agent.wait_for("message", conversation_id=cid, seq=sent["seq"])
@@ -206,6 +207,10 @@ async def test_user_and_agent_on_different_processes_number_messages_without_col
     assert await _seq_retries(mh) == before
     seqs = [m["seq"] for m in (await user.call("sync", {"conversation_id": cid, "after_seq": 0}))["messages"]]
     assert seqs == list(range(1, len(seqs) + 1))
+    # each of the 16 was timed when stored and when it reached the other process (bench/stage_sampler.py)
+    stored, relayed = [await _metric(mh, f"bangban_{stage}_seconds_count") - t
+                       for stage, t in zip(("message_store", "relay"), timed, strict=True)]
+    assert stored >= 16 and relayed >= 16, (stored, relayed)
 
 
 async def test_user_and_agent_writing_at_the_same_time_on_two_processes_store_each_once_without_a_gap(

@@ -44,11 +44,11 @@ def test_stalls_in_phase_keeps_the_longest_from_the_phase_start_in_time_order() 
     assert stalls_in_phase(stalls, 100.0, most=2) == [(0.2, 30), (1.5, 400)]
 
 
-def test_bridge_stalls_reads_the_bridges_logs_of_the_load_phase(tmp_path) -> None:
+def test_server_stalls_reads_the_bridges_and_the_databases_logs_of_the_load_phase(tmp_path) -> None:
     import json
     import types
 
-    from bench.load import bridge_stalls
+    from bench.load import server_stalls
 
     def line(ts: str, **ev) -> str:
         return json.dumps({"timestamp": ts, **ev})
@@ -62,22 +62,32 @@ def test_bridge_stalls_reads_the_bridges_logs_of_the_load_phase(tmp_path) -> Non
                                                 task="sweeper", took_ms=640))
     (tmp_path / "database.log").write_text(line("2026-11-27T10:00:01.200Z", event="gc pause", took_ms=280))
     t0 = dt.datetime(2026, 11, 27, 10, 0, 1, tzinfo=dt.UTC).timestamp()
-    found = bridge_stalls(types.SimpleNamespace(logs=tmp_path), 2, t0, 30)
+    found = server_stalls(types.SimpleNamespace(logs=tmp_path), 2, t0, 30)
     assert found == [["database", 0.2, "gc pause", 280], ["bridge-1", 0.5, "sweeper", 640],
                      ["bridge-0", 1.0, "stall", 310]]
 
 
 def test_the_database_logs_its_long_collector_pauses(capsys) -> None:
     import json
+    import logging
 
+    from core.logs import setup_logging
     from ops.embedded_db import GcLog
 
-    log = GcLog(least_s=0.0)
-    log("start", {"generation": 2})
-    log("stop", {"generation": 2, "collected": 0})
-    line = json.loads(capsys.readouterr().err)
-    assert line["event"] == "gc pause" and line["generation"] == 2 and line["took_ms"] >= 0
-    quiet = GcLog(least_s=10.0)
-    quiet("start", {"generation": 0})
-    quiet("stop", {"generation": 0, "collected": 0})
-    assert capsys.readouterr().err == ""
+    root = logging.getLogger()
+    kept = root.handlers[:], root.level
+    setup_logging("database")
+    try:
+        log = GcLog(least_s=0.0)
+        log("start", {"generation": 2})
+        log("stop", {"generation": 2, "collected": 0})
+        line = json.loads(capsys.readouterr().err)
+        assert line["event"] == "gc pause" and line["generation"] == 2 and line["took_ms"] >= 0
+        assert line["service"] == "database" and line["timestamp"].endswith("Z")
+        quiet = GcLog(least_s=10.0)
+        quiet("start", {"generation": 0})
+        quiet("stop", {"generation": 0, "collected": 0})
+        assert capsys.readouterr().err == ""
+    finally:
+        root.handlers[:] = kept[0]
+        root.setLevel(kept[1])

@@ -206,3 +206,30 @@ async def test_binary_payloads_are_not_emitted_together():
     await manager.emit_together([("file", {"blob": b"\x00"}, "/user", "u:u1", None),
                                  ("file", {"blob": b"\x00"}, "/agent", ["w:c1"], None)])
     assert len(published) == 2 and all("together" not in p and p["binary"] for p in published)
+
+
+async def test_a_relayed_emit_is_timed_from_its_publish_to_its_receipt(monkeypatch):
+    from bridge.infra.metrics import RELAY
+    from bridge.infra.sio_relay import Addressed, address
+
+    emits = [("message", {"conversation_id": "c1", "seq": 5}, "/agent", ["a:s1"], None)]
+    header = address("host-a", emits, at=1000.0)
+    assert Addressed.parse(header + "{}").published_at == 1000.0
+    old = "#" + json.dumps({"h": "host-a", "r": [["/agent", ["a:s1"]]], "m": None}) + "\n{}"
+    assert Addressed.parse(old).published_at is None  # a publisher of before the clock was sent
+    b = RedisManager("redis://127.0.0.1:1/0")
+    b.rooms = {"/agent": {"a:s1": {"sid-9": "eio-9"}}}
+
+    def count() -> float:
+        return sum(s.value for m in RELAY.collect() for s in m.samples if s.name.endswith("_count"))
+
+    def within(le: str) -> float:
+        return sum(s.value for m in RELAY.collect() for s in m.samples
+                   if s.name.endswith("_bucket") and s.labels["le"] == le)
+
+    before, within_05, within_02 = count(), within("0.5"), within("0.2")
+    monkeypatch.setattr("time.time", lambda: 1000.25)
+    await _listen_to(b, [address("host-a", emits, at=1000.0) + json.dumps({"method": "emit", "together": []})],
+                     monkeypatch)
+    assert count() == before + 1  # 250 ms: in the 0.5 s bucket, not the 0.2 s one
+    assert within("0.5") == within_05 + 1 and within("0.2") == within_02
