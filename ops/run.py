@@ -12,6 +12,8 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
+from typing import TextIO
 
 from core.settings import SettingsError, load_settings
 from ops.demo import DEMO_PASSWORD, DEMO_STAFF
@@ -24,7 +26,7 @@ def say(msg: str) -> None:
     print(f"[bangban {time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="bangban run")
     p.add_argument("--bridges", type=int, default=int(os.environ.get("BANGBAN_BRIDGES", "1")),
                    help="number of bridge processes (more than one uses Redis)")
@@ -36,7 +38,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="number of action servers (Rasa server i calls action server i mod M)")
     p.add_argument("--free-ports", action="store_true",
                    help="free ports for every process instead of the fixed ones (a second copy, tests)")
-    args = p.parse_args(argv)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     try:
         settings = load_settings()
         settings.check()
@@ -45,23 +51,12 @@ def main(argv: list[str] | None = None) -> int:
                 " (a development run against this database: BANGBAN_DEMO=1)")
         say(f"refusing to start: {exc}{hint}")
         return 1
-    var = settings.var_dir
-    var.mkdir(parents=True, exist_ok=True)
-    lock = open(var / "run.lock", "a+")  # noqa: SIM115 - held for the life of the process
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        lock.seek(0)
-        say(f"Bangban is already running (pid {lock.read().strip() or '?'}); stop it first (Ctrl-C there).")
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    lock = _only_instance(settings.var_dir / "run.lock")
+    if lock is None:
         return 1
-    lock.seek(0)
-    lock.truncate()
-    lock.write(str(os.getpid()))
-    lock.flush()
     cfg = _config(settings, args)
-    busy = [x for x in [*cfg.bridge_ports, *cfg.rasa_ports, *cfg.actions_ports, cfg.hotline_port, cfg.cti_port,
-                        cfg.notify_port, cfg.haocha_port]
-            + ([] if cfg.mongo_url else [cfg.db_port]) if port_open(x)]
+    busy = _busy_ports(cfg)
     if busy:
         say(f"ports already in use: {busy}; is another Bangban or another service running?")
         return 1
@@ -79,6 +74,36 @@ def main(argv: list[str] | None = None) -> int:
         say(f"start failed: {exc}")
         system.stop()
         return 1
+    _print_addresses(system, settings.local_development)
+    _supervise(system, settings.var_dir / "run.json", stopping)
+    return 0
+
+
+def _only_instance(path: Path) -> TextIO | None:
+    """The run lock, held for the life of the process (written with our pid); None when another run holds it."""
+    lock = open(path, "a+")  # noqa: SIM115 - held for the life of the process
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.seek(0)
+        say(f"Bangban is already running (pid {lock.read().strip() or '?'}); stop it first (Ctrl-C there).")
+        return None
+    lock.seek(0)
+    lock.truncate()
+    lock.write(str(os.getpid()))
+    lock.flush()
+    return lock
+
+
+def _busy_ports(cfg: SystemConfig) -> list[int]:
+    """The system's ports that something already listens on."""
+    ports = [*cfg.bridge_ports, *cfg.rasa_ports, *cfg.actions_ports, cfg.hotline_port, cfg.cti_port,
+             cfg.notify_port, cfg.haocha_port] + ([] if cfg.mongo_url else [cfg.db_port])
+    return [x for x in ports if port_open(x)]
+
+
+def _print_addresses(system: System, local_development: bool) -> None:
+    """Where the pages, the stand-ins and (in development) the demo accounts are."""
     base = system.base_url
     say("Bangban is running:")
     for label, path in (("user chat page (H5)", "/h5"), ("agent pane", "/agent"), ("trainer console", "/trainer"),
@@ -88,16 +113,19 @@ def main(argv: list[str] | None = None) -> int:
     print(f"    {'12345 stand-in':<22} {system.hotline_url}/workorders")
     print(f"    {'call-centre stand-in':<22} {system.cti_url}/  (place a fake call)")
     print(f"    {'好差评 stand-in':<22} {system.haocha_url}/ratings")
-    if settings.local_development:
+    if local_development:
         print(f"    {'notification stand-ins':<22} {system.notify_url}/admin/received?provider=wechat")
-    if settings.local_development:
         print(f"  demo accounts (password {DEMO_PASSWORD}):")
         for username, name, deps, role in DEMO_STAFF:
             print(f"    {username:<14} {role:<11} {name:<6} {','.join(deps) or '-'}")
     else:
         print(f"  {system.demo_output.strip()}")
     print("  logs in var/logs/; press Ctrl-C to stop.", flush=True)
-    supervisor = Supervisor(system.procs, log=say, state_file=var / "run.json")
+
+
+def _supervise(system: System, state_file: Path, stopping: dict[str, bool]) -> None:
+    """Restart crashed processes until a signal or a crash loop, then stop the system."""
+    supervisor = Supervisor(system.procs, log=say, state_file=state_file)
     try:
         while not stopping["flag"]:
             try:
@@ -110,7 +138,6 @@ def main(argv: list[str] | None = None) -> int:
         say("stopping ...")
         system.stop()
         say("stopped.")
-    return 0
 
 
 def _config(settings, args: argparse.Namespace) -> SystemConfig:
