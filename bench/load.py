@@ -27,6 +27,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -401,14 +402,12 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
         procs.append(ctx.Process(target=agent_worker, args=(urls, staff, ctl, out)))
         procs[-1].start()
         expect(out, "agents", 1)
-        per = users // workers
         t_conn = time.perf_counter()
-        for w in range(workers):
-            toks = [user_token(secret, f"load-{w}-{i}") for i in range(per)]
-            procs.append(ctx.Process(target=user_worker, args=(
-                w, urls, toks, n_active // workers, bot_users // workers, rate / 2 / workers, seconds, bot_seconds,
-                ctl, out)))
-            procs[-1].start()
+        procs += [ctx.Process(target=user_worker, args=(
+            w, urls, [user_token(secret, f"load-{w}-{i}") for i in range(users // workers)], n_active // workers,
+            bot_users // workers, rate / 2 / workers, seconds, bot_seconds, ctl, out)) for w in range(workers)]
+        for proc in procs[1:]:
+            proc.start()
         conn = expect(out, "connected", workers)
         connect_s = time.perf_counter() - t_conn
         held = sum(c[2] for c in conn)
@@ -429,23 +428,15 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
         ctl["settle"].set()
         settle_s, idle_cores = settle(urls, pids + [db_pid])
         with_agent = loop.run_until_complete(store.conversations.count_documents({"state": "with_agent"}))
-        cpu0 = [_cpu(p) for p in pids]
-        db0 = _cpu(db_pid)
         redis_pid = system.procs["redis"].popen.pid if "redis" in system.procs else None
-        redis0 = _cpu(redis_pid) if redis_pid else 0.0
-        clients0 = sum(_cpu(p.pid) for p in procs)
+        cpu0 = CpuClock.read(pids, db_pid, redis_pid, procs)
         commands0 = db_command_counts(urls)
         counters0 = bridge_counters(urls)
         stages = StageSampler(urls).start()
         ctl["go_load"].set()
         phase("load", pids + [db_pid])
-        t0 = time.perf_counter()
         loads = expect(out, "load", workers, timeout=seconds + 120)
-        elapsed = time.perf_counter() - t0
-        cpu1 = [_cpu(p) for p in pids]
-        db1 = _cpu(db_pid)
-        redis1 = _cpu(redis_pid) if redis_pid else 0.0
-        clients1 = sum(_cpu(p.pid) for p in procs)
+        cpu1 = CpuClock.read(pids, db_pid, redis_pid, procs)
         commands = per_message(commands0, db_command_counts(urls), 2 * sum(r[2] for r in loads))
         counters = counter_figures(counters0, bridge_counters(urls))
         ctl["load_done"].set()
@@ -470,44 +461,9 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
             "database_cpu_ms_per_handoff": round(db_ms_per_handoff, 1),
             "rss_mib_before": [round(r / 1024) for r in rss0], "rss_mib_after": [round(r / 1024) for r in rss1],
             "kib_per_connection": round(sum(rss1[i] - rss0[i] for i in range(bridges)) / max(1, held), 1),
-            # rates over the sending window (the run then waits 3 s for the last deliveries)
-            "user_msgs_sent_per_s": round(sum(r[2] for r in loads) / seconds, 1),
-            "send_errors": sum(r[3] for r in loads),
-            "send_errors_by_kind": {k: sum(r[6].get(k, 0) for r in loads) for k in {k for r in loads for k in r[6]}},
-            "user_ack_ms": {p: round(pct([x for r in loads for x in r[5]], p), 1) for p in (50, 95, 99)},
-            "delivered_per_s": round((len(agent_lat) + len(user_lat)) / seconds, 1),
-            "delivered_of_sent": f"{len(agent_lat) + len(user_lat)} of {2 * sum(r[2] for r in loads)}",
-            "user_to_agent_ms": {p: round(pct(agent_lat, p), 1) for p in (50, 95, 99)},
-            "user_to_agent_p99_ms_per_5s": windows(sent_times, agent_lat, 5.0),
-            # per second: p99 of sent→stored (client, socket, bridge until its `ts`) and stored→received
-            "user_to_agent_p99_ms_per_1s": windows(sent_times, agent_lat, 1.0),
-            "user_to_stored_p99_ms_per_1s": windows(sent_times, [(s - t) * 1000 for s, t in
-                                                                 zip(stored_times, sent_times, strict=True)], 1.0),
-            "stored_to_agent_p99_ms_per_1s": windows(sent_times, [x - (s - t) * 1000 for x, s, t in
-                                                                  zip(agent_lat, stored_times, sent_times,
-                                                                      strict=True)], 1.0),
-            # the bridges' own timing of each stage (bench/stage_sampler.py), p99 per second: arrival in the store
-            # to the insert's acknowledgement, and one process's publish to another's receipt (Redis)
-            **{f"{stage}_p99_ms_per_1s": v for stage, v in
-               stages.per_second_p99(min(sent_times, default=0.0), seconds).items()},
-            "agent_to_user_ms": {p: round(pct(user_lat, p), 1) for p in (50, 95, 99)},
-            # the load clients' own collector pauses in the load phase (they would count as the system's latency)
-            "client_gc_pauses": client_gc([x for r in loads for x in r[7]] + agent_gc, min(sent_times, default=0.0)),
-            # event-loop stalls of 20 ms or more in the load phase: (second of the phase, ms), agents' and users'
-            "server_stalls": server_stalls(system, bridges, min(sent_times, default=0.0), seconds + 3),
-            "client_loop_stalls": {
-                "agents": stalls_in_phase(agent_stalls, min(sent_times, default=0.0)),
-                "users": stalls_in_phase([x for r in loads for x in r[8]], min(sent_times, default=0.0))},
-            "bridge_cpu_during_load": [round((cpu1[i] - cpu0[i]) / elapsed, 2) for i in range(bridges)],
-            "database_cpu_during_load": round((db1 - db0) / elapsed, 2),
-            "client_processes_cpu_during_load": round((clients1 - clients0) / elapsed, 2),
-            # CPU per message delivered in the load phase (does not depend on the machine's other work)
-            "database_cpu_ms_per_message": round((db1 - db0) * 1000 / max(1, len(agent_lat) + len(user_lat)), 2),
-            "bridge_cpu_ms_per_message": round(sum(cpu1[i] - cpu0[i] for i in range(bridges)) * 1000
-                                               / max(1, len(agent_lat) + len(user_lat)), 2),
-            "redis_cpu_ms_per_message": round((redis1 - redis0) * 1000 / max(1, len(agent_lat) + len(user_lat)), 3),
-            "client_cpu_ms_per_message": round((clients1 - clients0) * 1000 / max(1, len(agent_lat) + len(user_lat)),
-                                               2),
+            **latency_figures(loads, agent_lat, user_lat, sent_times, stored_times, seconds, stages),
+            **pause_figures(system, bridges, loads, agent_gc, agent_stalls, min(sent_times, default=0.0), seconds),
+            **cpu_figures(cpu0, cpu1, len(agent_lat) + len(user_lat)),
             "db_commands_per_message": commands,
             **counters,
             "bot_turns_per_s": round(sum(b[2] for b in bots) / max(b[3] for b in bots), 1),
@@ -520,6 +476,75 @@ def run(bridges: int, users: int, agents: int, rate: float, seconds: float, bot_
         join_or_kill(procs)
         stub.kill()
         system.stop()
+
+
+@dataclass
+class CpuClock:
+    """CPU seconds used so far by the bridges, the database, Redis and the load clients, and when read."""
+
+    bridges: list[float]
+    database: float
+    redis: float
+    clients: float
+    at: float
+
+    @classmethod
+    def read(cls, pids: list[int], db_pid: int, redis_pid: int | None, procs: list[Any]) -> CpuClock:
+        return cls([_cpu(p) for p in pids], _cpu(db_pid), _cpu(redis_pid) if redis_pid else 0.0,
+                   sum(_cpu(p.pid) for p in procs), time.perf_counter())
+
+
+def cpu_figures(before: CpuClock, after: CpuClock, delivered: int) -> dict[str, Any]:
+    """Cores used during the load phase, and CPU per message delivered (which does not depend on the machine's
+    other work)."""
+    elapsed = max(1e-9, after.at - before.at)
+    bridges = [a - b for a, b in zip(after.bridges, before.bridges, strict=True)]
+    db, redis, clients = after.database - before.database, after.redis - before.redis, after.clients - before.clients
+    per = 1000 / max(1, delivered)
+    return {"bridge_cpu_during_load": [round(x / elapsed, 2) for x in bridges],
+            "database_cpu_during_load": round(db / elapsed, 2),
+            "client_processes_cpu_during_load": round(clients / elapsed, 2),
+            "database_cpu_ms_per_message": round(db * per, 2),
+            "bridge_cpu_ms_per_message": round(sum(bridges) * per, 2),
+            "redis_cpu_ms_per_message": round(redis * per, 3),
+            "client_cpu_ms_per_message": round(clients * per, 2)}
+
+
+def pause_figures(system: Any, bridges: int, loads: list, agent_gc: list, agent_stalls: list, t0: float,
+                  seconds: float) -> dict[str, Any]:
+    """What stopped a process in the load phase: the clients' own collector pauses and event-loop stalls of
+    20 ms or more (they would count as the system's latency), and what the bridges and the database logged."""
+    return {"client_gc_pauses": client_gc([x for r in loads for x in r[7]] + agent_gc, t0),
+            "server_stalls": server_stalls(system, bridges, t0, seconds + 3),
+            "client_loop_stalls": {"agents": stalls_in_phase(agent_stalls, t0),
+                                   "users": stalls_in_phase([x for r in loads for x in r[8]], t0)}}
+
+
+def latency_figures(loads: list, agent_lat: list[float], user_lat: list[float], sent_times: list[float],
+                    stored_times: list[float], seconds: float, stages: StageSampler) -> dict[str, Any]:
+    """Rates over the sending window (the run then waits 3 s for the last deliveries) and latencies: overall,
+    per 5-s and 1-s window, split at the bridge's `ts`, and the bridges' own stage timings."""
+    to_stored = [(s - t) * 1000 for s, t in zip(stored_times, sent_times, strict=True)]
+    return {
+        "user_msgs_sent_per_s": round(sum(r[2] for r in loads) / seconds, 1),
+        "send_errors": sum(r[3] for r in loads),
+        "send_errors_by_kind": {k: sum(r[6].get(k, 0) for r in loads) for k in {k for r in loads for k in r[6]}},
+        "user_ack_ms": {p: round(pct([x for r in loads for x in r[5]], p), 1) for p in (50, 95, 99)},
+        "delivered_per_s": round((len(agent_lat) + len(user_lat)) / seconds, 1),
+        "delivered_of_sent": f"{len(agent_lat) + len(user_lat)} of {2 * sum(r[2] for r in loads)}",
+        "user_to_agent_ms": {p: round(pct(agent_lat, p), 1) for p in (50, 95, 99)},
+        "user_to_agent_p99_ms_per_5s": windows(sent_times, agent_lat, 5.0),
+        # per second: p99 of sent→stored (client, socket, bridge until its `ts`) and stored→received
+        "user_to_agent_p99_ms_per_1s": windows(sent_times, agent_lat, 1.0),
+        "user_to_stored_p99_ms_per_1s": windows(sent_times, to_stored, 1.0),
+        "stored_to_agent_p99_ms_per_1s": windows(sent_times, [x - d for x, d in zip(agent_lat, to_stored,
+                                                                                     strict=True)], 1.0),
+        # the bridges' own timing of each stage (bench/stage_sampler.py), p99 per second: arrival in the store
+        # to the insert's acknowledgement, and one process's publish to another's receipt (Redis)
+        **{f"{stage}_p99_ms_per_1s": v for stage, v in
+           stages.per_second_p99(min(sent_times, default=0.0), seconds).items()},
+        "agent_to_user_ms": {p: round(pct(user_lat, p), 1) for p in (50, 95, 99)},
+    }
 
 
 def join_or_kill(procs: list[Any]) -> None:

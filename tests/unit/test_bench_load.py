@@ -91,3 +91,15 @@ def test_the_database_logs_its_long_collector_pauses(capsys) -> None:
     finally:
         root.handlers[:] = kept[0]
         root.setLevel(kept[1])
+
+
+def test_cpu_figures_are_cores_during_the_phase_and_ms_per_message() -> None:
+    from bench.load import CpuClock, cpu_figures
+
+    before = CpuClock([10.0, 20.0], 5.0, 1.0, 30.0, at=100.0)
+    after = CpuClock([12.0, 21.0], 9.0, 1.5, 34.0, at=110.0)
+    got = cpu_figures(before, after, delivered=1000)
+    assert got["bridge_cpu_during_load"] == [0.2, 0.1] and got["database_cpu_during_load"] == 0.4
+    assert got["client_processes_cpu_during_load"] == 0.4
+    assert got["database_cpu_ms_per_message"] == 4.0 and got["bridge_cpu_ms_per_message"] == 3.0
+    assert got["redis_cpu_ms_per_message"] == 0.5 and got["client_cpu_ms_per_message"] == 4.0
