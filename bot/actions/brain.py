@@ -133,6 +133,8 @@ class Brain:
              and (unsure or named or (turn.confidence < UNSURE_FAULT and HUMAN_CUES.search(text))))
             or (action == "action_complaint_channel" and unsure and not STRONG_COMPLAINT.search(text)
                 and bool(self.matters.sure_of(text)))  # "…有没有被法院封": a question about a clear matter
+            or (action == "action_complaint_channel" and turn.confidence < UNSURE_FAULT
+                and not COMPLAINT_CUES.search(text) and bool(self.matters.placed(text)))
             or (action == "action_handoff" and ((unsure or half_sure) and not HUMAN_CUES.search(text) or manner))
             or (action == "action_smalltalk" and turn.confidence < UNSURE_SMALLTALK and HUMAN_CUES.search(text))
             or (action == "action_platform_tech" and named and not PLATFORM_STRONG.search(text.lower()))
@@ -147,7 +149,9 @@ class Brain:
         if action == "action_handoff" and COMPLAINT_CUES.search(text):
             return "action_complaint_channel"  # asking for someone while aggrieved: the channels, not an article
         backed = runner_up == "complaint_or_legal" and COMPLAINT_CUES.search(text)  # "窗口的人故意为难我"
-        if runner_up in ASK_INTENTS or runner_up == "platform_tech" or backed:
+        if action == "action_complaint_channel" and not backed and self.matters.placed(text):
+            turn.ranking = [("ask_matter", 0.0), *turn.ranking]  # "节目都批好了 演员来不了想换人 怎么搞"
+        elif runner_up in ASK_INTENTS or runner_up == "platform_tech" or backed:
             turn.ranking = [(runner_up, 0.0), *turn.ranking]
         return "action_fallback"
 

@@ -512,3 +512,22 @@ def test_a_lawsuit_against_the_administration_is_legal_however_the_nlu_read_it(b
     # session 11: 官司 without 打 right before it (打行政官司) was answered with a matter's time limit
     m = reply(brain, text, "ask_time_limit", 0.6)
     assert m["meta"]["scope"] == "complaint_or_legal" and m["meta"]["kb_article"] is None
+
+
+@pytest.mark.parametrize(
+    ("text", "matter"),
+    [  # session 12: an unsure complaint reading with no complaint cue, of a question the matter model places
+        ("节目报批过了 有个演员临时来不了 想换个人 怎么弄", "commercial-performance-approval"),
+        ("晚会的节目单批下来了 主持人临时换了 还要再报一次吗", "commercial-performance-approval"),
+    ],
+)
+def test_an_uncued_unsure_complaint_about_a_placed_matter_is_answered(brain, text, matter):
+    ranking = [("complaint_or_legal", 0.68), ("platform_tech", 0.16), ("request_human", 0.1)]
+    m = reply(brain, text, "complaint_or_legal", 0.68, ranking=ranking)
+    assert m["meta"]["scope"] == "in_scope" and m["meta"]["matter"] == matter, m["meta"]
+
+
+def test_an_unsure_complaint_with_a_cue_still_gets_the_channels(brain):
+    ranking = [("complaint_or_legal", 0.68), ("platform_tech", 0.16), ("request_human", 0.1)]
+    m = reply(brain, "演出审批拖了两个月没人管 我要投诉", "complaint_or_legal", 0.68, ranking=ranking)
+    assert m["meta"]["scope"] == "complaint_or_legal" and not m["meta"].get("kb_article")
