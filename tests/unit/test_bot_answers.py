@@ -107,3 +107,20 @@ def test_an_unsure_turn_is_read_by_the_runner_up_when_the_text_backs_it(brain):
     assert closed["outcome"] == "bot_resolved"
     assert unsure("这个按钮点了没反应", "platform_tech")["meta"]["scope"] == "platform_tech"
     assert unsure("我对结果有异议", "complaint_or_legal")["meta"]["scope"] == "complaint_or_legal"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "article", "figure"),
+    [
+        ("外地孩子在上海考普高 爸妈积分要多少分", "ask_conditions", "zhongkao-registration.faq.01", "120分"),
+        ("我爸工伤去世了丧葬补助金有多少", "ask_matter", "after-death-one-thing.faq.01", "6个月"),
+        ("外地人在外环外买房要交几年社保", "ask_conditions", "home-purchase-eligibility.faq.01", "满1年"),
+        ("自助签注机在哪里", "ask_matter", "exit-entry-documents.faq.04", "民生路1500号"),
+    ],
+)
+def test_the_short_answer_gives_the_figure_asked_for(brain, text, intent, article, figure):
+    """Session 12 (s12-kb): the short answer, shown first, carries the figure or place a citizen asks for."""
+    m = ask(brain, text, intent=intent).message
+    assert m["meta"]["kb_article"] == article
+    assert figure in brain.index.get(article).answer
+    assert figure in m["text"]
