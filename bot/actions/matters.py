@@ -226,6 +226,8 @@ class MatterResolver:
         content = [t for t in tokenize(text) if len(t) > 1]
         ranked = self.index.matter_scores(text) if len(content) >= (3 if followup else 2) else []
         guess = self._clear(ranked, strong=followup)
+        if followup and guess and not self.index.specific_terms(text, guess, characteristic=True):
+            guess = None  # a follow-up stays on its matter unless the text holds a word of the other matter's own
         if guess and not (self._dominant(ranked) or self.index.specific_terms(text, guess)):
             guess = None  # only words many matters share ("证件", "孩子"): ask back instead
         return ranked, guess

@@ -1,0 +1,40 @@
+"""Whole conversations with 小申's brain (session 12): what a turn means given the turns before it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.actions.brain import Brain, Turn
+from tests.unit.kb_fixtures import real_brain
+
+SH = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass
+class Status:
+    open: bool
+    next_open: dt.datetime
+
+
+@pytest.fixture(scope="module")
+def brain() -> Brain:
+    b = real_brain()
+    b.help_status = lambda department: Status(True, dt.datetime.now(SH))
+    return b
+
+
+def say(brain: Brain, action: str, intent: str, text: str, conf: float = 0.9, **slots):
+    return brain.respond(action, Turn(intent=intent, confidence=conf, text=text, slots=dict(slots)))
+
+
+@pytest.mark.parametrize(("matter", "text"), [
+    ("food-business-permit", "大概多少个工作日"),  # 大概: a word one article of another matter mentions in passing
+    ("marriage-registration", "嘿嘿 我下个月就要结婚啦"),
+])
+def test_a_follow_up_with_no_word_of_another_matters_own_stays_on_the_matter(brain, matter, text):
+    r = say(brain, "action_answer", "ask_time_limit", text, matter=matter)
+    assert r.message["meta"]["matter"] == matter
