@@ -299,7 +299,8 @@ class Brain:
         """Complaints and legal remedies are not help-desk matters: name the right channel, no handoff.
         A question about a matter that is such a channel (how to apply for labour arbitration) is answered."""
         asked = turn.intent in ASK_INTENTS
-        if turn.text and not turn.payload and (remedy := self.matters.remedy_matter(turn.text, asked)):
+        context = self.matters.valid(turn.slots.get("matter"))
+        if turn.text and not turn.payload and (remedy := self.matters.remedy_matter(turn.text, asked, context)):
             return self._answer_in(turn, remedy, turn.text)
         kinds = complaint_kinds(turn.text or "") or ["hotline", "petition", "review", "court"]
         lines = [texts.COMPLAINT_HEAD] + [f"· {texts.COMPLAINT_CHANNELS[k]}" for k in kinds]

@@ -200,17 +200,21 @@ class MatterResolver:
             return learned[0][0] if self._clear(ranked, strong=False) else None
         return None
 
-    def remedy_matter(self, text: str, asked: bool = False) -> str | None:
+    def remedy_matter(self, text: str, asked: bool = False, context: str | None = None) -> str | None:
         """A matter that is itself a complaint or dispute service (12315, labour arbitration) which the
         text names: a question about using that service, not a complaint to route. Without an alias, the
         model very sure and retrieval agreeing place it ("跟公司打官司要交钱吗"); a text read as a complaint
         about a shop or an employer, not the administration, may be placed by a fairly sure model too
-        ("商家不认账 去哪反映"), unless it is indignant at how it was handled ("反映了好几次都没人理 投诉无门")."""
+        ("商家不认账 去哪反映"), unless it is indignant at how it was handled ("反映了好几次都没人理 投诉无门").
+        In a conversation about another matter (`context`, not itself such a service) only an alias places it: a
+        bare "我要投诉" after a refusal is about how that matter was handled, not a shop."""
         if MISCONDUCT.search(text):
             return None
         match = self.matcher.match(text)
         if match.candidates:
             matter = match.best
+        elif context and not STRONG_COMPLAINT.search(self.names.get(context, "")):
+            matter = None
         elif asked:
             matter = self.sure_of(text)
         else:

@@ -38,3 +38,11 @@ def say(brain: Brain, action: str, intent: str, text: str, conf: float = 0.9, **
 def test_a_follow_up_with_no_word_of_another_matters_own_stays_on_the_matter(brain, matter, text):
     r = say(brain, "action_answer", "ask_time_limit", text, matter=matter)
     assert r.message["meta"]["matter"] == matter
+
+
+@pytest.mark.parametrize("text", ["我要举报这个人", "怎么举报他们"])
+def test_a_bare_complaint_in_a_conversation_about_another_matter_gets_the_channels_not_12315(brain, text):
+    r = say(brain, "action_complaint_channel", "complaint_or_legal", text, conf=0.8, matter="elderly-allowance")
+    assert r.message["meta"]["scope"] == "complaint_or_legal" and r.message["meta"]["kb_article"] is None
+    first = say(brain, "action_complaint_channel", "complaint_or_legal", text, conf=0.8)
+    assert first.message["meta"]["matter"] == "consumer-complaint"  # with no matter before, it may be a shop
