@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -46,3 +47,16 @@ def test_a_bare_complaint_in_a_conversation_about_another_matter_gets_the_channe
     assert r.message["meta"]["scope"] == "complaint_or_legal" and r.message["meta"]["kb_article"] is None
     first = say(brain, "action_complaint_channel", "complaint_or_legal", text, conf=0.8)
     assert first.message["meta"]["matter"] == "consumer-complaint"  # with no matter before, it may be a shop
+
+
+@pytest.mark.parametrize("text", ["户口方面的事情", "想问下公积金"])
+def test_a_bare_topic_shared_by_several_matters_is_asked_back_with_matter_buttons(brain, text):
+    r = say(brain, "action_answer", "ask_matter", text)
+    payloads = [b["payload"] for b in r.message.get("buttons", [])]
+    assert r.message["meta"]["kb_article"] is None
+    assert len([p for p in payloads if p.startswith('/ask_matter{"matter"')]) >= 2 and "/request_human" in payloads
+    chosen = json.loads(payloads[1].removeprefix("/ask_matter"))["matter"]  # the citizen clicks the second one
+    click = Turn(intent="ask_matter", text=payloads[1], entities=[{"entity": "matter", "value": chosen}],
+                 slots=dict(r.slots))
+    clicked = brain.respond("action_answer", click)
+    assert clicked.message["meta"]["matter"] == chosen and clicked.message["meta"]["kb_article"]
