@@ -60,3 +60,10 @@ def test_a_bare_topic_shared_by_several_matters_is_asked_back_with_matter_button
                  slots=dict(r.slots))
     clicked = brain.respond("action_answer", click)
     assert clicked.message["meta"]["matter"] == chosen and clicked.message["meta"]["kb_article"]
+
+
+def test_an_unsure_greeting_that_asks_an_aspect_is_a_follow_up_on_the_matter(brain):
+    r = say(brain, "action_smalltalk", "greet", "那在哪里办呀", conf=0.45, matter="dog-registration")
+    assert r.message["meta"]["matter"] == "dog-registration" and r.message["meta"]["kb_article"]
+    hello = say(brain, "action_smalltalk", "greet", "你好呀", conf=0.45, matter="dog-registration")
+    assert hello.message["meta"]["kb_article"] is None
