@@ -369,6 +369,8 @@ class Brain:
             reply = self._unsure_scope(turn, runner_up)
             if reply is not None:
                 return reply
+        if not named and not turn.slots.get("matter") and (topic := self.matters.topic_matters(text)):
+            return self._clarify(turn, self._matter_options(topic), None)  # "户口" alone, read as unsure
         if named or runner_up in ASK_INTENTS:
             found = self.matters.resolve(turn)
             follow_up = found.source in ("context", "hint") and runner_up in ASK_INTENTS

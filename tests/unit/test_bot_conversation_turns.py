@@ -67,3 +67,9 @@ def test_an_unsure_greeting_that_asks_an_aspect_is_a_follow_up_on_the_matter(bra
     assert r.message["meta"]["matter"] == "dog-registration" and r.message["meta"]["kb_article"]
     hello = say(brain, "action_smalltalk", "greet", "你好呀", conf=0.45, matter="dog-registration")
     assert hello.message["meta"]["kb_article"] is None
+
+
+def test_an_unsure_bare_topic_word_is_asked_back_too(brain):
+    r = say(brain, "action_fallback", "nlu_fallback", "社保吧", conf=0.3)
+    assert r.message["meta"]["kb_article"] is None
+    assert sum(b["payload"].startswith('/ask_matter{"matter"') for b in r.message["buttons"]) >= 2
