@@ -10,7 +10,14 @@ optional `after` = the id or the text of a first turn, and any labels) a new cit
 `/user` with python-socketio's client, opens a new conversation with the question (a follow-up: its `after`
 turn first, then the question once the bot has answered that) and records what came back until the
 conversation is quiet for `--quiet` seconds: the replies (sender role, text, buttons, `meta`), the states,
-whether a handoff happened, latencies. Then it ends the conversation. One JSON line per question goes to O,
+whether a handoff happened, latencies. Then it ends the conversation.
+
+An item may instead carry `turns:` (a whole conversation, also under a top-level `conversations:`): a list
+whose entries are texts or `{button: X}`, a click on the button of the previous turn's replies whose payload
+names X (a matter or article id; `request_human` clicks the 转人工 button). A click sends the payload as the
+text of a message, as the clients do, and the 转人工 payload `/request_human` calls `handoff` instead. Every
+turn's replies, states and meta go to the record's `turn_records`; a click without such a button is recorded
+as that turn's `error` and the conversation goes on. One JSON line per question goes to O,
 with the question's own labels copied, so a trainer can judge the answers afterwards (docs/bot.md,
 "Evaluation"). Nothing goes through internal routes: only what protocol.md promises a client.
 """
@@ -38,7 +45,10 @@ REPLY_ROLES = ("bot", "system", "agent")
 def load_questions(path: Path) -> list[dict[str, Any]]:
     """The questions of a YAML file: a list, or a mapping whose `questions` is one."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    items = data.get("questions", []) if isinstance(data, dict) else data
+    if isinstance(data, dict):
+        items = data.get("questions") or data.get("conversations") or []
+    else:
+        items = data
     out = []
     for i, item in enumerate(items or []):
         q = {"text": item} if isinstance(item, str) else dict(item)
@@ -68,6 +78,28 @@ def answer_meta(replies: list[dict[str, Any]]) -> dict[str, Any]:
     bot = [r for r in replies if r["role"] == "bot"]
     named = [r for r in bot if (r.get("meta") or {}).get("kb_article")]
     return dict((named or bot or [{"meta": {}}])[0].get("meta") or {})
+
+
+HUMAN_PAYLOAD = "/request_human"
+
+
+def turn_text(turn: Any) -> str | None:
+    """The text a conversation turn types, or None where the turn is a button click."""
+    if isinstance(turn, dict):
+        return None if "button" in turn else str(turn.get("text", ""))
+    return str(turn)
+
+
+def find_button(replies: list[dict[str, Any]], target: str) -> dict[str, Any] | None:
+    """The button of `replies` whose payload names `target` (the last offered first), else None."""
+    buttons = [b for r in replies for b in r.get("buttons") or []]
+    for button in reversed(buttons):
+        payload = str(button.get("payload") or "")
+        if target == "request_human" and payload == HUMAN_PAYLOAD:
+            return button
+        if target and target in payload:
+            return button
+    return None
 
 
 class Citizen:
@@ -133,6 +165,22 @@ class Citizen:
                 "ack_ms": round(ack_ms, 1),
                 "first_reply_ms": round((got[0]["_t"] - mark) * 1000, 1) if got else None}
 
+    async def handoff(self, conversation_id: str, quiet: float, timeout: float) -> dict[str, Any]:
+        """Ask for a person as the client's 转人工 button does, and collect what the turn brought."""
+        mark, seen_states = time.perf_counter(), len(self.states)
+        last_seq = max((m.get("seq", 0) for m in self.messages), default=0)
+        ack = await self.call("handoff", {"conversation_id": conversation_id, "reason": "user_request"})
+        if not ack.get("ok"):
+            raise RuntimeError(f"handoff refused: {ack.get('error')}")
+        await self.settle(last_seq, quiet, min(timeout, quiet * 3))
+        got = [m for m in self.messages if m["sender"]["role"] in REPLY_ROLES]
+        self.messages = [m for m in self.messages if m not in got]
+        replies = [{"seq": m["seq"], "role": m["sender"]["role"], "text": m.get("text") or "",
+                    "buttons": m.get("buttons") or [], "meta": m.get("meta") or {}} for m in got]
+        states = [s.get("state") for s in self.states[seen_states:]] + [ack.get("state")]
+        return {"conversation_id": conversation_id, "replies": replies, "states": states,
+                "ack_ms": round((time.perf_counter() - mark) * 1000, 1), "first_reply_ms": None}
+
     async def close(self) -> None:
         if self.sio.connected:
             await self.sio.disconnect()
@@ -147,6 +195,39 @@ async def user_token(http: aiohttp.ClientSession, base: str, channel: str, kind:
         return data["token"]
 
 
+async def play_turn(citizen: Citizen, args: argparse.Namespace, turn: Any, conversation_id: str | None,
+                    previous: list[dict[str, Any]]) -> dict[str, Any]:
+    """One turn of a conversation: type its text, or click the previous replies' button it names."""
+    text = turn_text(turn)
+    if text is not None:
+        return {"sent": text, **await citizen.ask(text, conversation_id, args.quiet, args.timeout)}
+    target = str(turn["button"])
+    button = find_button(previous, target)
+    if button is None or conversation_id is None:
+        return {"sent": None, "button": target, "error": "no such button", "replies": [], "states": []}
+    if button.get("payload") == HUMAN_PAYLOAD:
+        done = await citizen.handoff(conversation_id, args.quiet, args.timeout)
+    else:
+        done = await citizen.ask(str(button["payload"]), conversation_id, args.quiet, args.timeout)
+    return {"sent": button.get("payload"), "button": target, "title": button.get("title"), **done}
+
+
+async def play_conversation(citizen: Citizen, args: argparse.Namespace, turns: list[Any]) -> dict[str, Any]:
+    """Every turn of a conversation in order: the per-turn records, and the last turn's as the item's own."""
+    records: list[dict[str, Any]] = []
+    conversation_id, previous, handed_off = None, [], False
+    for turn in turns:
+        done = await play_turn(citizen, args, turn, conversation_id, previous)
+        conversation_id = done.get("conversation_id") or conversation_id
+        handed_off = handed_off or any(s in HANDOFF_STATES for s in done["states"])
+        records.append({**done, "meta": answer_meta(done["replies"]), "handoff": handed_off})
+        previous = done["replies"] or previous
+    last = records[-1] if records else {"replies": [], "states": [], "meta": {}, "handoff": False}
+    return {"conversation_id": conversation_id, "turn_records": records, "replies": last["replies"],
+            "states": last["states"], "meta": last["meta"], "handoff": handed_off,
+            "first_reply_ms": next((r.get("first_reply_ms") for r in records if r.get("first_reply_ms")), None)}
+
+
 async def ask_one(http: aiohttp.ClientSession, args: argparse.Namespace, q: dict[str, Any],
                   by_id: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """One question in a new conversation of a new citizen: the JSON record of what came back."""
@@ -154,6 +235,11 @@ async def ask_one(http: aiohttp.ClientSession, args: argparse.Namespace, q: dict
     citizen = Citizen(args.base, await user_token(http, args.base, args.channel, citizen_kind(q)))
     try:
         await citizen.connect()
+        if q.get("turns"):
+            record.update(await play_conversation(citizen, args, list(q["turns"])))
+            if not args.keep and record.get("conversation_id"):
+                await citizen.call("end", {"conversation_id": record["conversation_id"]})
+            return record
         conversation_id = None
         first = first_turn_text(q, by_id)
         if first is not None:

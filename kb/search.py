@@ -211,16 +211,19 @@ class BM25Index:
         ranked = sorted(raw.items(), key=lambda kv: (-kv[1], self.articles[kv[0]].id))[:limit]
         return [Hit(self.articles[i], s) for i, s in ranked if s > 0]
 
-    def specific_terms(self, query: str, matter: str, max_matters: int = 3) -> list[str]:
+    def specific_terms(self, query: str, matter: str, max_matters: int = 3,
+                       characteristic: bool = False) -> list[str]:
         """Query words (two characters or more) telling of `matter`: found in at most `max_matters`
         matters, or characteristic of it (in half its articles or more) and of at most `max_matters`.
 
         The second test keeps a matter's own words (发票, 员工, 体检) telling when the filled-in KB
-        mentions them in passing under many other matters.
+        mentions them in passing under many other matters. `characteristic`: only the second test (a word
+        one article mentions in passing, 大概 or 下个月, does not tell).
         """
         terms = [t for t in self.terms(query) if len(t) > 1]
+        spreads = (self.term_core,) if characteristic else (self.term_matters, self.term_core)
         return [t for t in terms if any(matter in spread.get(t, ()) and len(spread[t]) <= max_matters
-                                        for spread in (self.term_matters, self.term_core))]
+                                        for spread in spreads)]
 
     def matter_scores(self, query: str, top_k: int = 8) -> list[tuple[str, float]]:
         """Matters ranked by the summed score of their best articles for the query."""

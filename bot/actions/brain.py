@@ -31,7 +31,7 @@ from bot.actions.cues import (
 from bot.actions.handoff import Handoff, HelpStatusFn
 from bot.actions.handoff import when as _when  # noqa: F401 - re-exported for callers
 from bot.actions.matters import MatterResolver
-from bot.actions.ranking import ASPECT_INTENTS, ArticleRanker, Ranked, aspect_probs
+from bot.actions.ranking import ASPECT_CUES, ASPECT_INTENTS, ArticleRanker, Ranked, aspect_probs
 from bot.actions.turns import Reply, Turn, article_payload, matter_payload, meta
 from kb.loader import Article
 from kb.matching import MatterMatcher
@@ -112,6 +112,8 @@ class Brain:
         if (turn.intent == "feedback_unresolved" and HUMAN_CUES.search(text)) or cannot_do_it_alone(text) or (
                 (turn.intent == "ask_matter" or wants_a_person(text)) and self._asks_for_person(turn)):
             return "action_handoff"  # "我还是想问问窗口的老师"; "退休手续太复杂 我自己搞不定 有人能帮忙吗"
+        if self._aspect_of_the_matter(action, turn):
+            return "action_answer"  # "那在哪里办呀" after an answer, read as an unsure greeting
         named = bool(self.matters.named(turn))
         if not named and chat:
             placed = self.matters.retrieved(text)  # "失业了 社保断了怎么办" read as thanks
@@ -154,6 +156,16 @@ class Brain:
         elif runner_up in ASK_INTENTS or runner_up == "platform_tech" or backed:
             turn.ranking = [(runner_up, 0.0), *turn.ranking]
         return "action_fallback"
+
+    @staticmethod
+    def _aspect_of_the_matter(action: str, turn: Turn) -> bool:
+        """Unsure small talk in a conversation about a matter whose text asks an aspect (where, how long, what to
+        bring): a follow-up question about that matter."""
+        if action != "action_smalltalk" or turn.intent not in SMALLTALK_INTENTS:
+            return False
+        if turn.confidence >= UNSURE_SMALLTALK or not turn.slots.get("matter"):
+            return False
+        return any(cue.search(turn.text or "") for cue in ASPECT_CUES.values())
 
     def _asks_for_person(self, turn: Turn) -> bool:
         """A request for a person among the NLU's three best readings, and an explicit ask to be called, seen or put
@@ -303,7 +315,8 @@ class Brain:
         """Complaints and legal remedies are not help-desk matters: name the right channel, no handoff.
         A question about a matter that is such a channel (how to apply for labour arbitration) is answered."""
         asked = turn.intent in ASK_INTENTS
-        if turn.text and not turn.payload and (remedy := self.matters.remedy_matter(turn.text, asked)):
+        context = self.matters.valid(turn.slots.get("matter"))
+        if turn.text and not turn.payload and (remedy := self.matters.remedy_matter(turn.text, asked, context)):
             return self._answer_in(turn, remedy, turn.text)
         kinds = complaint_kinds(turn.text or "") or ["hotline", "petition", "review", "court"]
         lines = [texts.COMPLAINT_HEAD] + [f"· {texts.COMPLAINT_CHANNELS[k]}" for k in kinds]
@@ -360,6 +373,8 @@ class Brain:
             reply = self._unsure_scope(turn, runner_up)
             if reply is not None:
                 return reply
+        if not named and not turn.slots.get("matter") and (topic := self.matters.topic_matters(text)):
+            return self._clarify(turn, self._matter_options(topic), None)  # "户口" alone, read as unsure
         if named or runner_up in ASK_INTENTS:
             found = self.matters.resolve(turn)
             follow_up = found.source in ("context", "hint") and runner_up in ASK_INTENTS

@@ -35,6 +35,11 @@ MODEL_AGREES = 0.34  # names the matter when retrieval's clear top agrees
 # the one the clauses after it name
 CONTEXT_CLAUSE = re.compile(r"(之前|以前|之后|以后|前|后|要用|用的|的时候|时候)$")
 _CLAUSES = re.compile(r"[\s，,。；;：:！!？?]+")
+# What a first turn says besides a bare topic ("公积金的事", "医保方面想问下"): the topic is then all it names
+TOPIC_FILLER = re.compile(
+    "的事情|的事|事情|的问题|问题|方面|相关|想问一下|想问下|想问问|想问|问问|问一下|问下|请问|咨询|我要|我想|一下|那个|这个|"
+    "[呢吗啊吧呀哦嗯的]|[\\s，,。？?！!~～]")
+TOPIC_CHARS = (2, 3)  # a topic word this long (公积金, 医保); longer ones name a matter or are a question
 MODEL_OVER_NAMES = 0.78  # overrules aliases of other matters (right 9 times in 10 on dev: 低保 in "吃低保了 突然住院…")
 
 
@@ -143,6 +148,8 @@ class MatterResolver:
             return Found(hits[0].article.matter if hits else tied[0], "alias")
         hint = self.valid(turn.hint_matter)
         context = self.valid(turn.slots.get("matter"))
+        if not (hint or context) and (topic := self.topic_matters(text)):
+            return Found(None, "none", topic)
         ranked, guess = self._retrieve(text, followup=bool(hint or context))
         learned = self.model.posterior(text) if not (hint or context) else []
         if learned and (agreed := self._agreeing(learned, ranked)):
@@ -157,6 +164,18 @@ class MatterResolver:
             return Found(context, "context")
         good = [m for m, s in ranked[:MAX_CANDIDATES] if s >= MIN_GLOBAL_SCORE]
         return Found(None, "none", good)
+
+    def topic_matters(self, text: str) -> list[str]:
+        """The matters (up to three, retrieval's order) whose names or aliases hold the bare topic word that is all
+        the text says, when several do: "公积金的事" or "医保" is asked back, not answered from one of them."""
+        topic = TOPIC_FILLER.sub("", text)
+        if not TOPIC_CHARS[0] <= len(topic) <= TOPIC_CHARS[1]:
+            return []
+        holders = [m for m, words in self._words.items() if any(topic in w for w in words)]
+        if len(holders) < 2:
+            return []
+        order = {m: i for i, (m, _) in enumerate(self.index.matter_scores(topic, top_k=40))}
+        return sorted(holders, key=lambda m: order.get(m, len(order)))[:MAX_CANDIDATES]
 
     def _over_names(self, text: str, cands: dict[str, float]) -> str | None:
         """The matter model's top matter when it is sure enough to overrule the matters the text names, none
@@ -200,17 +219,21 @@ class MatterResolver:
             return learned[0][0] if self._clear(ranked, strong=False) else None
         return None
 
-    def remedy_matter(self, text: str, asked: bool = False) -> str | None:
+    def remedy_matter(self, text: str, asked: bool = False, context: str | None = None) -> str | None:
         """A matter that is itself a complaint or dispute service (12315, labour arbitration) which the
         text names: a question about using that service, not a complaint to route. Without an alias, the
         model very sure and retrieval agreeing place it ("跟公司打官司要交钱吗"); a text read as a complaint
         about a shop or an employer, not the administration, may be placed by a fairly sure model too
-        ("商家不认账 去哪反映"), unless it is indignant at how it was handled ("反映了好几次都没人理 投诉无门")."""
+        ("商家不认账 去哪反映"), unless it is indignant at how it was handled ("反映了好几次都没人理 投诉无门").
+        In a conversation about another matter (`context`, not itself such a service) only an alias places it: a
+        bare "我要投诉" after a refusal is about how that matter was handled, not a shop."""
         if MISCONDUCT.search(text):
             return None
         match = self.matcher.match(text)
         if match.candidates:
             matter = match.best
+        elif context and not STRONG_COMPLAINT.search(self.names.get(context, "")):
+            matter = None
         elif asked:
             matter = self.sure_of(text)
         else:
@@ -226,6 +249,8 @@ class MatterResolver:
         content = [t for t in tokenize(text) if len(t) > 1]
         ranked = self.index.matter_scores(text) if len(content) >= (3 if followup else 2) else []
         guess = self._clear(ranked, strong=followup)
+        if followup and guess and not self.index.specific_terms(text, guess, characteristic=True):
+            guess = None  # a follow-up stays on its matter unless the text holds a word of the other matter's own
         if guess and not (self._dominant(ranked) or self.index.specific_terms(text, guess)):
             guess = None  # only words many matters share ("证件", "孩子"): ask back instead
         return ranked, guess
