@@ -3,33 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.actions.brain import Brain, Turn, _when
 from bot.actions.ranking import aspect_probs
-from tests.unit.kb_fixtures import real_brain
-
-SH = ZoneInfo("Asia/Shanghai")
-
-
-@dataclass
-class Status:
-    open: bool
-    next_open: dt.datetime
+from tests.unit.kb_fixtures import SH, Status, open_brain, real_brain, say
 
 
 @pytest.fixture(scope="module")
 def brain() -> Brain:
-    b = real_brain()
-    b.help_status = lambda department: Status(True, dt.datetime.now(SH))
-    return b
-
-
-def say(brain: Brain, action: str, intent: str, text: str, conf: float = 0.9, **slots):
-    return brain.respond(action, Turn(intent=intent, confidence=conf, text=text, slots=dict(slots)))
+    return open_brain()
 
 
 def test_aspect_answer_has_short_answer_steps_buttons_and_meta(brain):
