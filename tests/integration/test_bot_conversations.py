@@ -1,7 +1,8 @@
 """小申 in conversations through the bridge (real Rasa, real Socket.IO clients): follow-ups,
 clarification, thanks, requests for a person and complaints without the keywords, platform
 faults without 登录/系统, a specific alias against a generic matter word, a first-turn thank-you,
-figures and how-tos with their source, and a question placed by the matter model (issue 13)."""
+figures and how-tos with their source, a question placed by the matter model, and (session 12) follow-ups that
+keep their matter, a bare topic asked back, a complaint inside another matter's conversation (issue 13)."""
 
 from __future__ import annotations
 
@@ -36,11 +37,16 @@ async def _ask(h, text: str) -> tuple[object, str, dict]:
     return user, cid, await _bot_reply(user, cid)
 
 
+async def _follow_up(h, text: str, matter: str, then: str) -> dict:
+    """The bot's reply to `then`, asked after `text` was answered in `matter`."""
+    user, cid, first = await _ask(h, text)
+    assert first["meta"]["matter"] == matter, first["meta"]
+    await _say(user, cid, then)
+    return await _bot_reply(user, cid, first["seq"])
+
+
 async def test_specific_alias_beats_generic_word_and_the_follow_up_stays_on_it(h):
-    user, cid, first = await _ask(h, "我退休了，想把住房公积金全部提出来")
-    assert first["meta"]["matter"] == "housing-fund-withdrawal", first["meta"]
-    await _say(user, cid, "钱多久能到账")
-    follow = await _bot_reply(user, cid, first["seq"])
+    follow = await _follow_up(h, "我退休了，想把住房公积金全部提出来", "housing-fund-withdrawal", "钱多久能到账")
     assert follow["meta"]["matter"] == "housing-fund-withdrawal", follow["meta"]
     assert follow["meta"]["kb_article"] == "housing-fund-withdrawal.time_limit", follow["meta"]
 
@@ -147,3 +153,31 @@ async def test_a_turn_ending_in_a_handoff_writes_what_the_bot_learned_with_the_h
     updates = await h.store.client.local["oplog.rs"].find(
         {"ts": {"$gt": since}, "op": "u", "ns": f"{h.store.db.name}.conversations", "o2._id": cid}).to_list(None)
     assert len(updates) == 1, updates
+
+
+# Session 12 (s12-conv's outside check of whole conversations): what a turn means given the turns before it
+
+
+async def test_a_follow_up_with_a_filler_word_of_another_matter_stays_on_its_matter(h):
+    follow = await _follow_up(h, "开饭店要办的食品经营许可证怎么申请", "food-business-permit", "大概多少个工作日")
+    assert follow["meta"]["matter"] == "food-business-permit", follow["meta"]
+
+
+async def test_a_bare_complaint_in_a_conversation_about_another_matter_gets_the_channels(h):
+    reply = await _follow_up(h, "老年综合津贴怎么申请", "elderly-allowance", "我要举报这个人")
+    assert reply["meta"]["scope"] == "complaint_or_legal" and reply["meta"]["kb_article"] is None, reply["meta"]
+
+
+async def test_a_bare_topic_shared_by_several_matters_is_asked_back_and_a_click_answers(h):
+    user, cid, ask = await _ask(h, "想问下公积金")
+    assert ask["meta"]["kb_article"] is None, ask["meta"]
+    choices = [b["payload"] for b in ask["buttons"] if b["payload"].startswith('/ask_matter{"matter"')]
+    assert len(choices) >= 2 and "/request_human" in [b["payload"] for b in ask["buttons"]], ask["buttons"]
+    await _say(user, cid, choices[1])
+    answer = await _bot_reply(user, cid, ask["seq"])
+    assert answer["meta"]["matter"] in choices[1] and answer["meta"]["kb_article"], answer["meta"]
+
+
+async def test_where_to_do_it_after_an_answer_is_a_follow_up_not_small_talk(h):
+    follow = await _follow_up(h, "养狗要去办犬证吗", "dog-registration", "那在哪里办呀")
+    assert follow["meta"]["matter"] == "dog-registration" and follow["meta"]["kb_article"], follow["meta"]
