@@ -14,24 +14,20 @@ from collections.abc import Callable
 
 from bot.actions import texts
 from bot.actions.cues import (
-    CALL_FOR_PERSON,
     COMPLAINT_CUES,
     HUMAN_CUES,
     INDIGNANT,
     MISCONDUCT,
     PLATFORM_CUES,
     PLATFORM_STRONG,
-    STAFF_MANNER,
     STRONG_COMPLAINT,
-    cannot_do_it_alone,
     complaint_kinds,
-    names_a_person_in_latin,
-    wants_a_person,
 )
 from bot.actions.handoff import Handoff, HelpStatusFn
 from bot.actions.handoff import when as _when  # noqa: F401 - re-exported for callers
 from bot.actions.matters import MatterResolver
-from bot.actions.ranking import ASPECT_CUES, ASPECT_INTENTS, ArticleRanker, Ranked, aspect_probs
+from bot.actions.ranking import ASPECT_INTENTS, ArticleRanker, Ranked, aspect_probs
+from bot.actions.scope_reading import ASK_INTENTS, SMALLTALK_INTENTS, ScopeReader
 from bot.actions.turns import Reply, Turn, article_payload, matter_payload, meta
 from kb.loader import Article
 from kb.matching import MatterMatcher
@@ -40,16 +36,9 @@ from kb.search import BM25Index
 LOW_CONF_HANDOFF = 2
 MIN_GLOBAL_SCORE = 4.0  # BM25 score a platform-tech article needs to answer a fault
 ARTICLE_MIN_CONF = 0.2  # below: ask back with the candidate articles (no dev question was this flat)
-TRUST_SCOPE = 0.5  # an NLU scope intent this sure is believed without any keyword cue
-UNSURE_SMALLTALK = 0.7  # below: small talk with a cue for a person is read by its runner-up
 NEAR_SECOND = 0.8  # a second reading this close to the first is as likely (requests for a person)
-UNCUED_SCOPE = 0.95  # below: a fault or complaint without any cue is doubted when model and retrieval agree
-UNSURE_FAULT = 0.8  # below: a platform fault without any cue for one is doubted when the matter model is sure
 MAX_STEPS = 6
-ASK_INTENTS = frozenset({"ask_matter", *ASPECT_INTENTS})
-FEEDBACK_INTENTS = frozenset({"feedback_resolved", "feedback_unresolved", "affirm", "deny"})
 CLOSING_INTENTS = frozenset({"thanks", "feedback_resolved"})
-SMALLTALK_INTENTS = frozenset({"greet", "goodbye", "chitchat"})
 _NO_QUOTES = str.maketrans("", "", "“”\"")
 
 __all__ = ["Brain", "Reply", "Turn"]
@@ -70,6 +59,7 @@ class Brain:
         self.matcher = matcher
         self.departments = departments  # matter id -> department id
         self.matters = MatterResolver(index, matcher, departments)
+        self.scope = ScopeReader(self.matters)
         self.ranker = ArticleRanker(index)
         self.handoffs = Handoff(departments, help_status, hours_text)
 
@@ -99,80 +89,8 @@ class Brain:
         return handler(turn)
 
     def reroute(self, action: str, turn: Turn) -> str:
-        """Second-guess a doubtful NLU prediction with cues from the text (docs/bot.md, "How a question is
-        answered" 1 and 6): answered as a low-confidence turn, handed off, or given the complaint channels."""
-        text = turn.text or ""
-        if not text or turn.payload:
-            return action
-        chat = action == "action_smalltalk" or turn.intent in FEEDBACK_INTENTS
-        if chat and turn.confidence < UNSURE_SMALLTALK and CALL_FOR_PERSON.search(text):
-            return "action_handoff"  # "有人值班吗 等半天了" read as feedback
-        if names_a_person_in_latin(text) and not STRONG_COMPLAINT.search(text):
-            return "action_handoff"  # "zhuan rengong", "human please": words the NLU was never taught
-        if (turn.intent == "feedback_unresolved" and HUMAN_CUES.search(text)) or cannot_do_it_alone(text) or (
-                (turn.intent == "ask_matter" or wants_a_person(text)) and self._asks_for_person(turn)):
-            return "action_handoff"  # "我还是想问问窗口的老师"; "退休手续太复杂 我自己搞不定 有人能帮忙吗"
-        if self._aspect_of_the_matter(action, turn):
-            return "action_answer"  # "那在哪里办呀" after an answer, read as an unsure greeting
-        named = bool(self.matters.named(turn))
-        if not named and chat:
-            placed = self.matters.retrieved(text)  # "失业了 社保断了怎么办" read as thanks
-            named = bool(placed) and (action != "action_smalltalk" or self.matters.model_top(text) == placed)
-        uncued = (action == "action_platform_tech" and not PLATFORM_CUES.search(text.lower())
-                  and turn.confidence < UNCUED_SCOPE) or (
-            action == "action_complaint_channel" and not COMPLAINT_CUES.search(text) and turn.confidence < UNCUED_SCOPE)
-        if not named and uncued:
-            named = bool(self.matters.agreed_on(text))  # "施工证领了没按时开工会怎样" read as a fault
-        content = named or bool(PLATFORM_CUES.search(text.lower()))
-        unsure = turn.confidence < TRUST_SCOPE
-        manner = STAFF_MANNER.search(text) and not wants_a_person(text)  # "那个审核的老师说话太冲了"
-        if action == "action_answer" and unsure and manner:
-            return "action_complaint_channel"  # "派出所的民警对老人大呼小叫" read as an unsure question
-        cued = named or COMPLAINT_CUES.search(text) or self.matters.placed(text)  # "…是我自己弄还是单位帮我弄"
-        half_sure = turn.confidence < UNSURE_FAULT and cued
-        doubtful = (
-            (action == "action_complaint_channel" and not COMPLAINT_CUES.search(text)
-             and (unsure or named or (turn.confidence < UNSURE_FAULT and HUMAN_CUES.search(text))))
-            or (action == "action_complaint_channel" and unsure and not STRONG_COMPLAINT.search(text)
-                and bool(self.matters.sure_of(text)))  # "…有没有被法院封": a question about a clear matter
-            or (action == "action_complaint_channel" and turn.confidence < UNSURE_FAULT
-                and not COMPLAINT_CUES.search(text) and bool(self.matters.placed(text)))
-            or (action == "action_handoff" and ((unsure or half_sure) and not HUMAN_CUES.search(text) or manner))
-            or (action == "action_smalltalk" and turn.confidence < UNSURE_SMALLTALK and HUMAN_CUES.search(text))
-            or (action == "action_platform_tech" and named and not PLATFORM_STRONG.search(text.lower()))
-            or (turn.intent in FEEDBACK_INTENTS and not turn.slots.get("awaiting_feedback") and content)
-            or (action == "action_smalltalk" and named and turn.confidence < 0.9)
-        )
-        if not doubtful:
-            return action
-        runner_up = next((n for n, _ in turn.ranking if n != turn.intent and n != "nlu_fallback"), None)
-        if runner_up == "request_human" and HUMAN_CUES.search(text):
-            return "action_handoff"  # "还是找个懂行的吧" read as an unsure complaint
-        if action == "action_handoff" and COMPLAINT_CUES.search(text):
-            return "action_complaint_channel"  # asking for someone while aggrieved: the channels, not an article
-        backed = runner_up == "complaint_or_legal" and COMPLAINT_CUES.search(text)  # "窗口的人故意为难我"
-        if action == "action_complaint_channel" and not backed and self.matters.placed(text):
-            turn.ranking = [("ask_matter", 0.0), *turn.ranking]  # "节目都批好了 演员来不了想换人 怎么搞"
-        elif runner_up in ASK_INTENTS or runner_up == "platform_tech" or backed:
-            turn.ranking = [(runner_up, 0.0), *turn.ranking]
-        return "action_fallback"
-
-    @staticmethod
-    def _aspect_of_the_matter(action: str, turn: Turn) -> bool:
-        """Unsure small talk in a conversation about a matter whose text asks an aspect (where, how long, what to
-        bring): a follow-up question about that matter."""
-        if action != "action_smalltalk" or turn.intent not in SMALLTALK_INTENTS:
-            return False
-        if turn.confidence >= UNSURE_SMALLTALK or not turn.slots.get("matter"):
-            return False
-        return any(cue.search(turn.text or "") for cue in ASPECT_CUES.values())
-
-    def _asks_for_person(self, turn: Turn) -> bool:
-        """A request for a person among the NLU's three best readings, and an explicit ask to be called, seen or put
-        through (matter or not: "残疾证办到哪了 请经办人联系我") or a cue for a person and no matter named."""
-        top, text = [n for n, _ in turn.ranking if n != "nlu_fallback"][:3], turn.text or ""
-        wanted = wants_a_person(text) and not STRONG_COMPLAINT.search(text)
-        return "request_human" in top and (wanted or bool(HUMAN_CUES.search(text)) and not self.matters.named(turn))
+        """The action after second-guessing a doubtful NLU prediction (`scope_reading.ScopeReader`)."""
+        return self.scope.reroute(action, turn)
 
     # ----------------------------------------------------------------- replies
     def _article_text(self, article: Article) -> str:
@@ -367,7 +285,7 @@ class Brain:
         torn = turn.intent == "nlu_fallback" and turn.close_second("complaint_or_legal", NEAR_SECOND)
         if torn and not named and COMPLAINT_CUES.search(text):
             return self.complaint(turn)  # "被罚了款我觉得不合理 有没有地方能复查": torn, a complaint cue
-        if runner_up == "ask_matter" and self._asks_for_person(turn):
+        if runner_up == "ask_matter" and self.scope.asks_for_person(turn):
             return self.request_human(turn)  # "我要和办事员通话" torn between a question and a complaint
         if not named and runner_up and runner_up not in ASK_INTENTS:
             reply = self._unsure_scope(turn, runner_up)
