@@ -127,6 +127,8 @@ class BM25Index:
         self.matters = sorted({a.matter for a in self.articles if a.matter})
         self._matter_stats = self._own.idf_by_group([a.matter for a in self.articles])
         self.term_matters, self.term_core = self._spread()
+        # the last matter ranking: a turn asks it for the same text from several places (alias, model, follow-up)
+        self._last_matters: tuple[tuple[str, int], list[tuple[str, float]]] | None = None
 
     def _spread(self) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
         """Per term: the matters whose articles hold it, and those where at least half of them do
@@ -227,13 +229,18 @@ class BM25Index:
 
     def matter_scores(self, query: str, top_k: int = 8) -> list[tuple[str, float]]:
         """Matters ranked by the summed score of their best articles for the query."""
+        last = self._last_matters
+        if last is not None and last[0] == (query, top_k):
+            return list(last[1])
         sums: dict[str, float] = defaultdict(float)
         hits = sorted(self.scores(self.terms(query)).items(), key=lambda kv: -kv[1])[:top_k]
         for rank, (i, s) in enumerate(hits):
             m = self.articles[i].matter
             if m:
                 sums[m] += s / (1 + 0.5 * rank)
-        return sorted(sums.items(), key=lambda kv: -kv[1])
+        ranked = sorted(sums.items(), key=lambda kv: -kv[1])
+        self._last_matters = ((query, top_k), ranked)
+        return list(ranked)
 
 
 class KBSearcher:

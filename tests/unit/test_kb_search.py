@@ -163,3 +163,15 @@ def test_within_a_matter_a_word_all_its_articles_hold_tells_none_apart():
     own = idx.scores_in_matter(["租房"], matter)  # in one of them
     assert max(shared.values()) < 0.5 * max(own.values())
     assert idx.scores_in_matter(["租房"], "no-such-matter") == {}
+
+
+def test_the_last_matter_ranking_is_reused_and_callers_get_their_own_list():
+    idx = BM25Index(real_index().articles)
+    first = idx.matter_scores("公积金提取要什么材料")
+    calls = []
+    idx.scores = lambda *a, **kw: calls.append(a) or {}  # a second ranking of the same text must not score again
+    again = idx.matter_scores("公积金提取要什么材料")
+    assert again == first and again is not first and calls == []
+    again.clear()
+    assert idx.matter_scores("公积金提取要什么材料") == first  # a caller's change does not reach the memo
+    assert idx.matter_scores("居住证怎么办") == [] and calls  # another text is scored (here by the stub)
