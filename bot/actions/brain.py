@@ -15,13 +15,13 @@ from collections.abc import Callable
 from bot.actions import texts
 from bot.actions.cues import (
     COMPLAINT_CUES,
-    HUMAN_CUES,
     INDIGNANT,
     MISCONDUCT,
     PLATFORM_CUES,
     PLATFORM_STRONG,
     STRONG_COMPLAINT,
     complaint_kinds,
+    person_cue,
 )
 from bot.actions.handoff import Handoff, HelpStatusFn
 from bot.actions.handoff import when as _when  # noqa: F401 - re-exported for callers
@@ -311,7 +311,7 @@ class Brain:
             return self.platform_tech(turn)
         if runner_up == "complaint_or_legal" and COMPLAINT_CUES.search(text):
             return self.complaint(turn)
-        if turn.close_second("request_human", NEAR_SECOND) and HUMAN_CUES.search(text):
+        if turn.close_second("request_human", NEAR_SECOND) and person_cue(text):
             return self.request_human(turn)  # "能不能有个人帮我看看": torn between complaint and a person
         if runner_up in CLOSING_INTENTS:
             return self.resolved(turn)

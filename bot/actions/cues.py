@@ -70,7 +70,7 @@ PERSON_WANTED = re.compile(
     # being called (打给我, 回访), how to reach "your" people (联系上你们的人, 客服热线), no one alive (一个活人都没有)
     "(转人工|找人工|要人工|接人工)(?!审|复核|核)|(人工|客服)(热线|电话)(?!.{0,8}(几点|时间|上班|下班))|安排(个|一个|一位|位|专)人|"
     "(联系上?|找|请|让|叫)你们的人|你们的人(来|帮|给|跟|直接|联系)|问问人|问下人|问一下人|活人|打给我|回访|"
-    "找(个|位|一个|一位)?(人|老师|工作人员|客服|同志|同事|专员).{0,4}(核对|核实|看|查|算|说|讲|问|聊|咨询|教)|"
+    "找(个|位|一个|一位)?(人|真人|老师|工作人员|客服|同志|同事|专员).{0,4}(核对|核实|看|查|算|说|讲|问|聊|咨询|教)|"
     "(有没有|有)人(能|可以)帮我"
 )
 # Words for a person in English or pinyin ("human please", "zhuan rengong", "kefu zai ma"): the NLU is trained on
@@ -80,10 +80,32 @@ LATIN_PERSON = re.compile(
     r"((zhuan|zhao|yao) ?)?(ren ?gong|ke ?fu|zhen ?ren)( ?ke ?fu)?)(?![a-z])",
     re.IGNORECASE,
 )
+# A message that is nothing but a call for a person ("真人", "客服在吗", "在线客服在哪", "人工人工", "喂 有人吗",
+# "转一下"): a request whatever the NLU, trained on longer texts, read it as
+_PERSON_NOUN = (
+    "rg|人工|真人|客服|客[付腹夫]|人[公共宫]|工作人员|工作人|活人|坐席|专员|人工服务|人工客服|真人客服|(在线|线上|网上)(客服|人工)"
+)
+_CALL_FILLER = (
+    "喂|哈喽|你好|您好|请问|请|麻烦|劳驾|帮我|给我|我要|我想|我需要|需要|要|找|转接|转|接|换|叫|来|个|一个|一下|快|赶紧|"
+    "的|吧|呀|啊|呢|吗|哦|嘛|谢谢"
+)
+BARE_PERSON = re.compile(
+    f"({_CALL_FILLER})*(({_PERSON_NOUN})+(在吗|在不在|在哪|在哪里|在哪儿|在线吗|有吗|呢|吗|吧|啊|呀|服务|谢谢)*"
+    f"|有人吗|有人在吗|有人在不在|有没有人在?|有没有人工|人呢|转一下|转过去|帮我转|转吧)({_CALL_FILLER})*"
+)
+_NOT_WORDS = re.compile(r"[\W_]+")
+# Sending the bot away ("别让机器人回了", "不要机器人"): the asker wants a person
+REJECT_BOT = re.compile(
+    "(不要|别|不想|不用|换掉|关掉).{0,4}(机器人|机器|自动回复)|(机器人|自动回复).{0,3}(别回|闭嘴|走开|一边|滚|别说|没用)"
+)
+# Asking to be called back ("可以打电话给我吗", "要求回电"): a request for a person whatever else the text says
+CALL_ME = re.compile("打电话给我|给我打个?电话|回个?电话给我|(?<!不)回电|回个电话|回拨|打我电话|电话联系我")
+# A person mentioned in passing: "人工智能", a comparison with staff ("比人工客服还快")
+PERSON_IN_PASSING = re.compile("人工智能|比(人工客服|真人客服|在线客服|人工|真人|客服|工作人员|窗口)")
 # ... unless someone else is to do the matter for the asker (代办, 委托, 家里人), or it asks whether someone will call
 BY_PROXY = re.compile(
     "代办|代开|代我|代为|代领|代他|代她|替我|替他|替她|委托|家里人|屋里人|家属|别人|朋友|中介|旅行社|代理|"
-    "会不会|会有人|会联系|会打|会来电|会通知"
+    "会不会|会有人|会联系|会打|会来电|会通知|会给我|会回"
 )
 # Saying one cannot do it alone, and asking someone to help with it: together a request for a person, even when
 # the text names a matter ("医保报销我搞不懂 有人能一步步带我办吗")
@@ -95,7 +117,7 @@ HELP_FROM_SOMEONE = re.compile(
     "有人能|有人可以|有人陪|有人带|有没有人|陪我|陪着我|带着我|带我|教我|教教我|帮我弄|帮我办|帮我填|帮我操作|帮帮"
 )
 # A complaint aimed at the administration itself (its staff, a decision, "you"): not a shop or an employer
-AT_THE_OFFICE = re.compile("你们|处罚|决定|政府|部门|窗口|工作人员|经办|网站|系统")
+AT_THE_OFFICE = re.compile("你们|处罚|决定|政府|部门|窗口|工作人员|经办|网站|系统|客服|热线|12345|接线")
 # Calling for someone to be there (not asking about staff): believed over unsure small talk or feedback
 CALL_FOR_PERSON = re.compile("值班|有人在吗|有人吗|人呢|活人|真人")
 PLATFORM_CUES = re.compile(
@@ -131,3 +153,19 @@ def names_a_person_in_latin(text: str) -> bool:
 def cannot_do_it_alone(text: str) -> bool:
     """Whether the text says the asker cannot do it alone and asks someone to help (a request for a person)."""
     return bool(CANNOT_ALONE.search(text) and (HUMAN_CUES.search(text) or HELP_FROM_SOMEONE.search(text)))
+
+
+def calls_for_a_person(text: str) -> bool:
+    """Whether the text is a bare call for a person, sends the bot away, or asks to be called back."""
+    bare = BARE_PERSON.fullmatch(_NOT_WORDS.sub("", text.lower()))
+    return bool(bare or REJECT_BOT.search(text) or CALL_ME.search(text)) and not BY_PROXY.search(text)
+
+
+def person_only_in_passing(text: str) -> bool:
+    """Whether every word for a person in the text is part of 人工智能 or a comparison with staff."""
+    return bool(PERSON_IN_PASSING.search(text)) and not person_cue(text)
+
+
+def person_cue(text: str) -> bool:
+    """Whether the text has a word for a person, not counting passing mentions (人工智能, 比人工还快)."""
+    return bool(HUMAN_CUES.search(PERSON_IN_PASSING.sub("", text)))

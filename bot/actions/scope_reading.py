@@ -12,8 +12,11 @@ from bot.actions.cues import (
     PLATFORM_STRONG,
     STAFF_MANNER,
     STRONG_COMPLAINT,
+    calls_for_a_person,
     cannot_do_it_alone,
     names_a_person_in_latin,
+    person_cue,
+    person_only_in_passing,
     wants_a_person,
 )
 from bot.actions.matters import MatterResolver
@@ -41,6 +44,10 @@ class ScopeReader:
         text = turn.text or ""
         if not text or turn.payload:
             return action
+        if calls_for_a_person(text) and not STRONG_COMPLAINT.search(text):
+            return "action_handoff"  # "真人", "客服在吗", "机器人别回了", "要求回电": read as anything
+        if action == "action_handoff" and person_only_in_passing(text) and not wants_a_person(text):
+            return self._not_a_person(turn)  # "人工智能会取代你们吗", "比人工客服还快"
         chat = action == "action_smalltalk" or turn.intent in FEEDBACK_INTENTS
         if chat and turn.confidence < UNSURE_SMALLTALK and CALL_FOR_PERSON.search(text):
             return "action_handoff"  # "有人值班吗 等半天了" read as feedback
@@ -95,6 +102,13 @@ class ScopeReader:
         return "action_fallback"
 
     @staticmethod
+    def _not_a_person(turn: Turn) -> str:
+        """A request for a person misread from a passing mention: the NLU's next reading, through the fallback."""
+        runner_up = next((n for n, _ in turn.ranking if n not in ("request_human", "nlu_fallback")), "chitchat")
+        turn.ranking = [(runner_up, 0.0), *turn.ranking]
+        return "action_fallback"
+
+    @staticmethod
     def _aspect_of_the_matter(action: str, turn: Turn) -> bool:
         """Unsure small talk in a conversation about a matter whose text asks an aspect (where, how long, what to
         bring): a follow-up question about that matter."""
@@ -109,4 +123,4 @@ class ScopeReader:
         through (matter or not: "残疾证办到哪了 请经办人联系我") or a cue for a person and no matter named."""
         top, text = [n for n, _ in turn.ranking if n != "nlu_fallback"][:3], turn.text or ""
         wanted = wants_a_person(text) and not STRONG_COMPLAINT.search(text)
-        return "request_human" in top and (wanted or bool(HUMAN_CUES.search(text)) and not self.matters.named(turn))
+        return "request_human" in top and (wanted or person_cue(text) and not self.matters.named(turn))
