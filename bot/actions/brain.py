@@ -313,6 +313,9 @@ class Brain:
             return self.complaint(turn)
         if turn.close_second("request_human", NEAR_SECOND) and person_cue(text):
             return self.request_human(turn)  # "能不能有个人帮我看看": torn between complaint and a person
+        chat = runner_up in CLOSING_INTENTS or runner_up in SMALLTALK_INTENTS
+        if chat and any(n in ASK_INTENTS for n, _ in turn.ranking[:4]) and (sure := self.matters.placed(text)):
+            return self._answer_in(turn, sure, text)  # "车子开了六年了 年检怎么预约" read unsure as thanks
         if runner_up in CLOSING_INTENTS:
             return self.resolved(turn)
         if runner_up in SMALLTALK_INTENTS:

@@ -76,3 +76,10 @@ def test_a_complaint_about_the_hotline_staff_gets_the_channels_not_the_12315_mat
     m = respond(brain, "action_complaint_channel", "12345接线的客服态度很差 电话直接挂了 我要投诉",
                 [("complaint_or_legal", 0.99), ("request_human", 0.005)])
     assert m["meta"]["scope"] == "complaint_or_legal" and m["meta"]["matter"] != "consumer-complaint"
+
+
+def test_a_placed_question_read_unsure_as_thanks_is_answered_not_thanked(brain):
+    # session 13: nlu_fallback with thanks or small talk first and an ask intent further down
+    m = respond(brain, "action_fallback", "家里那辆车开了快六年 今年年检去哪里约",
+                [("nlu_fallback", 0.3), ("feedback_resolved", 0.27), ("ask_process", 0.22), ("ask_matter", 0.17)])
+    assert m["meta"]["matter"] == "vehicle-inspection" and m["meta"]["kb_article"]
