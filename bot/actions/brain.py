@@ -10,6 +10,7 @@ turn is about is decided by `bot.actions.matters`, which article answers it by
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 from bot.actions import texts
@@ -31,6 +32,7 @@ from bot.actions.scope_reading import ASK_INTENTS, SMALLTALK_INTENTS, ScopeReade
 from bot.actions.turns import Reply, Turn, article_payload, matter_payload, meta
 from kb.loader import Article
 from kb.matching import MatterMatcher
+from kb.pinyin import LatinReader
 from kb.search import BM25Index
 
 LOW_CONF_HANDOFF = 2
@@ -62,6 +64,7 @@ class Brain:
         self.scope = ScopeReader(self.matters)
         self.ranker = ArticleRanker(index)
         self.handoffs = Handoff(departments, help_status, hours_text)
+        self.latin = LatinReader.from_phrases(matcher.phrases)
 
     @property
     def help_status(self) -> HelpStatusFn | None:
@@ -74,6 +77,7 @@ class Brain:
     # ---------------------------------------------------------------- dispatch
     def respond(self, action: str, turn: Turn) -> Reply:
         """Reply for a Rasa action name (see `bot.actions.actions`)."""
+        turn = self.read_latin(turn)
         action = self.reroute(action, turn)
         handler = {
             "action_answer": self.answer,
@@ -87,6 +91,14 @@ class Brain:
             "action_default_fallback": self.fallback,
         }.get(action, self.fallback)
         return handler(turn)
+
+    def read_latin(self, turn: Turn) -> Turn:
+        """The turn with the matter words typed in pinyin or English read as hanzi (`kb.pinyin`), so that
+        matter resolution, retrieval and ranking see them; the typed text is kept for the handoff summary."""
+        if turn.payload or not turn.text:
+            return turn
+        reading = self.latin.rewrite(turn.text)
+        return turn if reading == turn.text else dataclasses.replace(turn, text=reading, typed=turn.text)
 
     def reroute(self, action: str, turn: Turn) -> str:
         """The action after second-guessing a doubtful NLU prediction (`scope_reading.ScopeReader`)."""
@@ -332,5 +344,7 @@ class Brain:
             scope = "in_scope" if slots.get("matter") else "unknown"
         matter = matter or self.matters.valid(slots.get("matter")) or self.matters.valid(turn.hint_matter)
         question = question or slots.get("last_question") or (turn.text if not turn.payload else None)
+        if turn.typed and question == turn.text:
+            question = turn.typed  # the agent reads what the citizen wrote
         return self.handoffs.reply(turn, reason, scope=scope, matter=matter, question=question, now=now)
 

@@ -51,8 +51,8 @@ class ScopeReader:
         chat = action == "action_smalltalk" or turn.intent in FEEDBACK_INTENTS
         if chat and turn.confidence < UNSURE_SMALLTALK and CALL_FOR_PERSON.search(text):
             return "action_handoff"  # "有人值班吗 等半天了" read as feedback
-        if names_a_person_in_latin(text) and not STRONG_COMPLAINT.search(text):
-            return "action_handoff"  # "zhuan rengong", "human please": words the NLU was never taught
+        if names_a_person_in_latin(turn.typed or text) and not STRONG_COMPLAINT.search(text):
+            return "action_handoff"  # "zhuan rengong", "human please": words the NLU was never taught (as typed)
         if (turn.intent == "feedback_unresolved" and HUMAN_CUES.search(text)) or cannot_do_it_alone(text) or (
                 (turn.intent == "ask_matter" or wants_a_person(text)) and self.asks_for_person(turn)):
             return "action_handoff"  # "我还是想问问窗口的老师"; "退休手续太复杂 我自己搞不定 有人能帮忙吗"
