@@ -2,7 +2,8 @@
 clarification, thanks, requests for a person and complaints without the keywords, platform
 faults without 登录/系统, a specific alias against a generic matter word, a first-turn thank-you,
 figures and how-tos with their source, a question placed by the matter model, and (session 12) follow-ups that
-keep their matter, a bare topic asked back, a complaint inside another matter's conversation (issue 13)."""
+keep their matter, a bare topic asked back, a complaint inside another matter's conversation (issue 13), and (session
+13) a bare call for a person and matter words typed in pinyin."""
 
 from __future__ import annotations
 
@@ -181,3 +182,18 @@ async def test_a_bare_topic_shared_by_several_matters_is_asked_back_and_a_click_
 async def test_where_to_do_it_after_an_answer_is_a_follow_up_not_small_talk(h):
     follow = await _follow_up(h, "养狗要去办犬证吗", "dog-registration", "那在哪里办呀")
     assert follow["meta"]["matter"] == "dog-registration" and follow["meta"]["kb_article"], follow["meta"]
+
+
+async def test_a_bare_call_for_a_person_hands_off(h):
+    # session 13: one or two words the NLU was not trained on ("真人", "客服在吗"), whatever it read them as
+    for text in ("真人在不在", "喂 有人吗"):
+        _, cid, reply = await _ask(h, text)
+        assert reply.get("meta", {}).get("kb_article") is None, reply
+        assert await _handed_off(h, cid), text
+
+
+async def test_a_matter_typed_in_pinyin_is_answered_from_it(h):
+    # session 13: the pinyin of a matter word read as hanzi (kb/pinyin.py) before the matter is decided
+    _, _, reply = await _ask(h, "shebaoka丢了 补一张要带什么")
+    assert reply["meta"]["matter"] == "social-security-card", reply["meta"]
+    assert (reply["meta"]["kb_article"] or "").startswith("social-security-card."), reply["meta"]
