@@ -96,7 +96,7 @@ BARE_PERSON = re.compile(
 _NOT_WORDS = re.compile(r"[\W_]+")
 # Sending the bot away ("别让机器人回了", "不要机器人"): the asker wants a person
 REJECT_BOT = re.compile(
-    "(不要|别|不想|不用|换掉|关掉).{0,4}(机器人|机器|自动回复)|(机器人|自动回复).{0,3}(别回|闭嘴|走开|一边|滚|别说|没用)"
+    "(不要|别|不想|不用|换掉|关掉).{0,4}(机器人|自动回复)|(机器人|自动回复).{0,3}(别回|闭嘴|走开|一边|滚|别说|没用)"
 )
 # Asking to be called back ("可以打电话给我吗", "要求回电"): a request for a person whatever else the text says
 CALL_ME = re.compile("打电话给我|给我打个?电话|回个?电话给我|(?<!不)回电|回个电话|回拨|打我电话|电话联系我")

@@ -31,7 +31,7 @@ def test_calls_for_a_person(text):
 @pytest.mark.parametrize(
     "text",
     ["在吗", "你好", "人工审核一般几天", "材料交了会给我打电话吗", "审批完会回电通知吗", "家属能替我去吗",
-     "转账要多久到", "机器人也能办事吗", "客服电话是多少 异地就医备案的"],
+     "转账要多久到", "机器人也能办事吗", "客服电话是多少 异地就医备案的", "签注的自助机器坏了 别的机器也不行"],
 )
 def test_not_calls_for_a_person(text):
     assert not calls_for_a_person(text)
