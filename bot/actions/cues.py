@@ -152,7 +152,7 @@ def names_a_person_in_latin(text: str) -> bool:
 
 def cannot_do_it_alone(text: str) -> bool:
     """Whether the text says the asker cannot do it alone and asks someone to help (a request for a person)."""
-    return bool(CANNOT_ALONE.search(text) and (HUMAN_CUES.search(text) or HELP_FROM_SOMEONE.search(text)))
+    return bool(CANNOT_ALONE.search(text) and (person_cue(text) or HELP_FROM_SOMEONE.search(text)))
 
 
 def calls_for_a_person(text: str) -> bool:

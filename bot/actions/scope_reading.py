@@ -7,7 +7,6 @@ from __future__ import annotations
 from bot.actions.cues import (
     CALL_FOR_PERSON,
     COMPLAINT_CUES,
-    HUMAN_CUES,
     PLATFORM_CUES,
     PLATFORM_STRONG,
     STAFF_MANNER,
@@ -53,7 +52,7 @@ class ScopeReader:
             return "action_handoff"  # "有人值班吗 等半天了" read as feedback
         if names_a_person_in_latin(turn.typed or text) and not STRONG_COMPLAINT.search(text):
             return "action_handoff"  # "zhuan rengong", "human please": words the NLU was never taught (as typed)
-        if (turn.intent == "feedback_unresolved" and HUMAN_CUES.search(text)) or cannot_do_it_alone(text) or (
+        if (turn.intent == "feedback_unresolved" and person_cue(text)) or cannot_do_it_alone(text) or (
                 (turn.intent == "ask_matter" or wants_a_person(text)) and self.asks_for_person(turn)):
             return "action_handoff"  # "我还是想问问窗口的老师"; "退休手续太复杂 我自己搞不定 有人能帮忙吗"
         if self._aspect_of_the_matter(action, turn):
@@ -76,13 +75,13 @@ class ScopeReader:
         half_sure = turn.confidence < UNSURE_FAULT and cued
         doubtful = (
             (action == "action_complaint_channel" and not COMPLAINT_CUES.search(text)
-             and (unsure or named or (turn.confidence < UNSURE_FAULT and HUMAN_CUES.search(text))))
+             and (unsure or named or (turn.confidence < UNSURE_FAULT and person_cue(text))))
             or (action == "action_complaint_channel" and unsure and not STRONG_COMPLAINT.search(text)
                 and bool(self.matters.sure_of(text)))  # "…有没有被法院封": a question about a clear matter
             or (action == "action_complaint_channel" and turn.confidence < UNSURE_FAULT
                 and not COMPLAINT_CUES.search(text) and bool(self.matters.placed(text)))
-            or (action == "action_handoff" and ((unsure or half_sure) and not HUMAN_CUES.search(text) or manner))
-            or (action == "action_smalltalk" and turn.confidence < UNSURE_SMALLTALK and HUMAN_CUES.search(text))
+            or (action == "action_handoff" and ((unsure or half_sure) and not person_cue(text) or manner))
+            or (action == "action_smalltalk" and turn.confidence < UNSURE_SMALLTALK and person_cue(text))
             or (action == "action_platform_tech" and named and not PLATFORM_STRONG.search(text.lower()))
             or (turn.intent in FEEDBACK_INTENTS and not turn.slots.get("awaiting_feedback") and content)
             or (action == "action_smalltalk" and named and turn.confidence < 0.9)
@@ -90,7 +89,7 @@ class ScopeReader:
         if not doubtful:
             return action
         runner_up = next((n for n, _ in turn.ranking if n != turn.intent and n != "nlu_fallback"), None)
-        if runner_up == "request_human" and HUMAN_CUES.search(text):
+        if runner_up == "request_human" and person_cue(text):
             return "action_handoff"  # "还是找个懂行的吧" read as an unsure complaint
         if action == "action_handoff" and COMPLAINT_CUES.search(text):
             return "action_complaint_channel"  # asking for someone while aggrieved: the channels, not an article

@@ -83,3 +83,11 @@ def test_a_placed_question_read_unsure_as_thanks_is_answered_not_thanked(brain):
     m = respond(brain, "action_fallback", "家里那辆车开了快六年 今年年检去哪里约",
                 [("nlu_fallback", 0.3), ("feedback_resolved", 0.27), ("ask_process", 0.22), ("ask_matter", 0.17)])
     assert m["meta"]["matter"] == "vehicle-inspection" and m["meta"]["kb_article"]
+
+
+def test_every_person_cue_skips_passing_mentions(brain):
+    # the cue for a person is one check (`person_cue`) wherever a reading is second-guessed: feedback that compares
+    # the bot with staff is not a request for a person
+    m = respond(brain, "action_feedback_unresolved", "这次比人工客服回得还快",
+                [("feedback_unresolved", 0.6), ("thanks", 0.3)])
+    assert "handoff" not in m
