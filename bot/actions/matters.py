@@ -41,6 +41,7 @@ TOPIC_FILLER = re.compile(
     "[呢吗啊吧呀哦嗯的]|[\\s，,。？?！!~～]")
 TOPIC_CHARS = (2, 3)  # a topic word this long (公积金, 医保); longer ones name a matter or are a question
 MODEL_OVER_NAMES = 0.78  # overrules aliases of other matters (right 9 times in 10 on dev: 低保 in "吃低保了 突然住院…")
+QUALIFIED_RUN = 3  # an alias sharing an ending this long with another matter's word qualifies it
 
 
 @dataclass
@@ -183,8 +184,16 @@ class MatterResolver:
         交税吗"); among named matters the ties are told apart below."""
         learned = self.model.posterior(text)
         if learned and learned[0][1] >= MODEL_OVER_NAMES and learned[0][0] not in cands:
-            return learned[0][0]
+            phrases = self.matcher.match(text).phrases
+            if not any(self._qualifies(p, learned[0][0]) for p in phrases):
+                return learned[0][0]
         return None
+
+    def _qualifies(self, phrase: str, other: str) -> bool:
+        """Whether a matched alias is a qualified form of a word that `other`'s names share ("个税汇算" of the 汇算
+        in "企业所得税汇算"): the text chose its own matter's version of the shared word, which a model sure of
+        `other` must not overrule."""
+        return any(_shared_head(phrase, w) >= QUALIFIED_RUN for w in self.words(other))
 
     def holds_parts(self, bundle: str, phrases: list[str]) -> bool:
         """Whether `bundle` is a "一件事" whose own articles name every matched alias (its parts: 社保卡 of
@@ -269,3 +278,9 @@ class MatterResolver:
         if len(ranked) > 1 and ranked[0][1] < MIN_MATTER_SHARE * ranked[1][1]:
             return None
         return ranked[0][0]
+
+
+def _shared_head(phrase: str, word: str) -> int:
+    """The length of the longest proper ending of `phrase` found in `word`: the head the two share, `phrase`
+    qualifying it its own way (汇算 in 个税汇算 and 企业所得税汇算; Chinese puts the qualifier first)."""
+    return next((k for k in range(len(phrase) - 1, 0, -1) if phrase[-k:] in word), 0)

@@ -531,3 +531,12 @@ def test_an_unsure_complaint_with_a_cue_still_gets_the_channels(brain):
     ranking = [("complaint_or_legal", 0.68), ("platform_tech", 0.16), ("request_human", 0.1)]
     m = reply(brain, "演出审批拖了两个月没人管 我要投诉", "complaint_or_legal", 0.68, ranking=ranking)
     assert m["meta"]["scope"] == "complaint_or_legal" and not m["meta"].get("kb_article")
+
+
+def test_a_qualified_alias_holds_against_a_model_sure_of_the_shared_word(brain):
+    # 个税汇算 qualifies the 汇算 of the corporate settlement's 企业所得税汇算: a model sure of the corporate
+    # settlement (it reads 汇算 and the deadline) does not overrule the person's own tax
+    assert reply(brain, "个税汇算 今年几号截止", "ask_time_limit")["meta"]["matter"] == "income-tax-settlement"
+    # a named part of a bundle is no qualifier of it: the model still reads the bundle where it is sure
+    assert brain.matters._qualifies("个税汇算", "corporate-income-tax-settlement")
+    assert not brain.matters._qualifies("食品经营许可证", "restaurant-startup-one-thing")
