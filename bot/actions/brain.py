@@ -84,6 +84,7 @@ class Brain:
             "action_platform_tech": self.platform_tech,
             "action_complaint_channel": self.complaint,
             "action_smalltalk": self.smalltalk,
+            "action_praise": self.praise,
             "action_feedback_resolved": self.resolved,
             "action_feedback_unresolved": self.unresolved,
             "action_handoff": self.request_human,
@@ -264,6 +265,13 @@ class Brain:
             return self.resolved(turn)  # thanks after an answer closes the loop
         text = texts.SMALLTALK.get(turn.intent, texts.CHITCHAT)
         msg = {"text": text, "meta": meta(turn, "chitchat", turn.slots.get("matter"))}
+        return Reply(msg, {"low_conf_count": 0})
+
+    def praise(self, turn: Turn) -> Reply:
+        """Praise of the staff or the service: thanked and passed on; after an answer it closes the loop."""
+        if turn.slots.get("awaiting_feedback"):
+            return self.resolved(turn)
+        msg = {"text": texts.PRAISE, "meta": meta(turn, "chitchat", turn.slots.get("matter"))}
         return Reply(msg, {"low_conf_count": 0})
 
     def resolved(self, turn: Turn) -> Reply:

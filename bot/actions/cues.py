@@ -117,7 +117,21 @@ HELP_FROM_SOMEONE = re.compile(
     "有人能|有人可以|有人陪|有人带|有没有人|陪我|陪着我|带着我|带我|教我|教教我|帮我弄|帮我办|帮我填|帮我操作|帮帮"
 )
 # A complaint aimed at the administration itself (its staff, a decision, "you"): not a shop or an employer
-AT_THE_OFFICE = re.compile("你们|处罚|决定|政府|部门|窗口|工作人员|经办|网站|系统|客服|热线|12345|接线")
+AT_THE_OFFICE = re.compile(
+    "你们|处罚|决定|政府|部门|窗口|工作人员|经办|网站|系统|客服|热线|12345|接线|大厅|办事处|街道|居委|服务中心|受理中心|派出所"
+)
+# Praise of the staff or the service, to be passed on: thanked, not read as a complaint about them or a call
+PRAISE_VERB = re.compile(
+    "表扬|点赞|点个赞|锦旗|感谢信|[替帮代]我(谢谢|感谢)|转达.{0,6}(谢|感谢)|(谢谢|感谢)(那位|这位|那个|窗口|工作人员|你们的)"
+)
+_SO = "(很|特别|非常|真|超|挺|蛮|十分|太)"
+PRAISE_MANNER = re.compile(
+    f"{_SO}(耐心|热情|负责|细心|专业|周到|贴心|给力|和气|客气|敬业|和蔼)|服务{_SO}?(好|周到|到位|热情)|态度{_SO}(好|热情|耐心|和蔼)"
+)
+PRAISE_SPOILED = re.compile(
+    "不(耐心|热情|负责|好|行|专业|周到|和气|客气)|没(耐心|礼貌)|差|投诉|举报|但是|可是|不过|却|就是"
+)
+ASKS = re.compile("[吗呢？?]|怎么|什么|啥|咋|怎样|哪|多少|多久|几|如何|能不能|可不可以|要不要|是否")
 # Calling for someone to be there (not asking about staff): believed over unsure small talk or feedback
 CALL_FOR_PERSON = re.compile("值班|有人在吗|有人吗|人呢|活人|真人")
 PLATFORM_CUES = re.compile(
@@ -169,3 +183,11 @@ def person_only_in_passing(text: str) -> bool:
 def person_cue(text: str) -> bool:
     """Whether the text has a word for a person, not counting passing mentions (人工智能, 比人工还快)."""
     return bool(HUMAN_CUES.search(PERSON_IN_PASSING.sub("", text)))
+
+
+def praises_staff(text: str) -> bool:
+    """Whether the text praises the staff or the service (表扬, 替我谢谢她, 窗口的老师很耐心) with no complaint in
+    it; praise of how someone behaved followed by a question is a question."""
+    if PRAISE_SPOILED.search(text):
+        return False
+    return bool(PRAISE_VERB.search(text) or (PRAISE_MANNER.search(text) and not ASKS.search(text)))

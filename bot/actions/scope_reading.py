@@ -5,6 +5,7 @@ channels."""
 from __future__ import annotations
 
 from bot.actions.cues import (
+    ASKS,
     CALL_FOR_PERSON,
     COMPLAINT_CUES,
     PLATFORM_CUES,
@@ -16,6 +17,7 @@ from bot.actions.cues import (
     names_a_person_in_latin,
     person_cue,
     person_only_in_passing,
+    praises_staff,
     wants_a_person,
 )
 from bot.actions.matters import MatterResolver
@@ -45,6 +47,8 @@ class ScopeReader:
             return action
         if calls_for_a_person(text) and not STRONG_COMPLAINT.search(text):
             return "action_handoff"  # "真人", "客服在吗", "机器人别回了", "要求回电": read as anything
+        if praises_staff(text) and not (ASKS.search(text) and self.matters.named(turn)):
+            return "action_praise"  # "窗口的老师很耐心 替我谢谢她" read as a complaint about her
         if action == "action_handoff" and person_only_in_passing(text) and not wants_a_person(text):
             return self._not_a_person(turn)  # "人工智能会取代你们吗", "比人工客服还快"
         chat = action == "action_smalltalk" or turn.intent in FEEDBACK_INTENTS

@@ -78,6 +78,14 @@ def test_a_complaint_about_the_hotline_staff_gets_the_channels_not_the_12315_mat
     assert m["meta"]["scope"] == "complaint_or_legal" and m["meta"]["matter"] != "consumer-complaint"
 
 
+@pytest.mark.parametrize("text", ["服务中心的人互相推 来回跑了三次还是没办好 我要投诉",
+                                  "街道受理的人一直拖着不给办 我要去投诉她"])
+def test_a_complaint_about_an_office_gets_the_channels_not_the_12315_matter(brain, text):
+    # session 14: an office named by its hall or street office (大厅, 街道, 服务中心) is the administration too
+    m = respond(brain, "action_complaint_channel", text, [("complaint_or_legal", 0.99), ("request_human", 0.005)])
+    assert m["meta"]["scope"] == "complaint_or_legal" and not m["meta"]["kb_article"]
+
+
 def test_a_placed_question_read_unsure_as_thanks_is_answered_not_thanked(brain):
     # session 13: nlu_fallback with thanks or small talk first and an ask intent further down
     m = respond(brain, "action_fallback", "家里那辆车开了快六年 今年年检去哪里约",
