@@ -26,7 +26,7 @@ from bot.actions.turns import Turn
 
 TRUST_SCOPE = 0.5  # an NLU scope intent this sure is believed without any keyword cue
 UNSURE_SMALLTALK = 0.7  # below: small talk with a cue for a person is read by its runner-up
-UNCUED_SCOPE = 0.95  # below: a fault or complaint without any cue is doubted when model and retrieval agree
+UNCUED_SCOPE = 0.95  # below: a fault without any cue is doubted when model and retrieval agree (a complaint: always)
 UNSURE_FAULT = 0.8  # below: a platform fault without any cue for one is doubted when the matter model is sure
 ASK_INTENTS = frozenset({"ask_matter", *ASPECT_INTENTS})
 FEEDBACK_INTENTS = frozenset({"feedback_resolved", "feedback_unresolved", "affirm", "deny"})
@@ -67,7 +67,7 @@ class ScopeReader:
             named = bool(placed) and (action != "action_smalltalk" or self.matters.model_top(text) == placed)
         uncued = (action == "action_platform_tech" and not PLATFORM_CUES.search(text.lower())
                   and turn.confidence < UNCUED_SCOPE) or (
-            action == "action_complaint_channel" and not COMPLAINT_CUES.search(text) and turn.confidence < UNCUED_SCOPE)
+            action == "action_complaint_channel" and not COMPLAINT_CUES.search(text))  # however sure: a long story
         if not named and uncued:
             named = bool(self.matters.agreed_on(text))  # "施工证领了没按时开工会怎样" read as a fault
         content = named or bool(PLATFORM_CUES.search(text.lower()))

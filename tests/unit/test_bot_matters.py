@@ -540,3 +540,11 @@ def test_a_qualified_alias_holds_against_a_model_sure_of_the_shared_word(brain):
     # a named part of a bundle is no qualifier of it: the model still reads the bundle where it is sure
     assert brain.matters._qualifies("个税汇算", "corporate-income-tax-settlement")
     assert not brain.matters._qualifies("食品经营许可证", "restaurant-startup-one-thing")
+
+
+def test_a_story_read_as_a_sure_complaint_without_any_complaint_word_is_answered(brain):
+    # session 14: a hard story told before the question is no complaint; however sure the NLU, a text without a
+    # single complaint cue that model and retrieval place is answered from its matter
+    text = "在外地打了十年工 去年回上海 之前那边交的养老钱怎么转回来"
+    msg = reply(brain, text, "complaint_or_legal", 0.97, [("complaint_or_legal", 0.97), ("ask_process", 0.02)])
+    assert msg["meta"]["matter"] == "pension-insurance-transfer" and msg["meta"]["kb_article"]
