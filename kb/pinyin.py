@@ -85,9 +85,7 @@ class LatinReader:
     @classmethod
     def from_phrases(cls, phrases: Iterable[str]) -> LatinReader:
         """A reader over matter names and aliases (`phrases`), their words and the jieba user dictionary."""
-        phrases = sorted(set(phrases), key=lambda p: (-len(p), p))
-        words = sorted({w for p in phrases for w in parts(p)}, key=lambda w: (-len(w), w))
-        return cls([*phrases, *_userdict_terms(), *words, *ENGLISH.values()])
+        return cls([*vocabulary(phrases), *ENGLISH.values()])
 
     def segment(self, letters: str) -> list[str] | None:
         """The fewest known terms whose keys make up `letters` exactly, or None."""
@@ -130,6 +128,14 @@ class LatinReader:
         return _RUN.sub(lambda m: _join(self.read_run(m.group(0))), text)
 
 
+def vocabulary(phrases: Iterable[str]) -> list[str]:
+    """The domain terms in order of preference: matter names and aliases (longest first), the jieba user
+    dictionary (most frequent first), then the dictionary words inside the names and aliases."""
+    phrases = sorted(set(phrases), key=lambda p: (-len(p), p))
+    words = sorted({w for p in phrases for w in parts(p)}, key=lambda w: (-len(w), w))
+    return [*phrases, *userdict_terms(), *words]
+
+
 def _join(pieces: list[Piece]) -> str:
     """Pieces joined: hanzi next to hanzi without a space, a typed word apart from its neighbours."""
     out = ""
@@ -140,7 +146,7 @@ def _join(pieces: list[Piece]) -> str:
     return out
 
 
-def _userdict_terms() -> list[str]:
+def userdict_terms() -> list[str]:
     """The words of the jieba user dictionary, most frequent first."""
     path = userdict_path()
     if not path.exists():

@@ -90,3 +90,10 @@ def parts(phrase: str) -> list[str]:
     t = normalize(phrase)
     subs = {w for w in _get().cut_for_search(t) if w.strip() and w != t}
     return [w for w in subs if w not in STOPWORDS and not any(w != o and w in o for o in subs)]
+
+
+def is_word(text: str) -> bool:
+    """Whether `text` is a word of the tokenizer's dictionary (jieba's, the user dictionary, added words)."""
+    tok = _get()
+    tok.check_initialized()
+    return tok.FREQ.get(normalize(text), 0) > 0

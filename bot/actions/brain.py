@@ -34,6 +34,7 @@ from kb.loader import Article
 from kb.matching import MatterMatcher
 from kb.pinyin import LatinReader
 from kb.search import BM25Index
+from kb.typos import TypoReader
 
 LOW_CONF_HANDOFF = 2
 MIN_GLOBAL_SCORE = 4.0  # BM25 score a platform-tech article needs to answer a fault
@@ -65,6 +66,7 @@ class Brain:
         self.ranker = ArticleRanker(index)
         self.handoffs = Handoff(departments, help_status, hours_text)
         self.latin = LatinReader.from_phrases(matcher.phrases)
+        self.typos = TypoReader.from_phrases(matcher.phrases)
 
     @property
     def help_status(self) -> HelpStatusFn | None:
@@ -94,11 +96,12 @@ class Brain:
         return handler(turn)
 
     def read_latin(self, turn: Turn) -> Turn:
-        """The turn with the matter words typed in pinyin or English read as hanzi (`kb.pinyin`), so that
-        matter resolution, retrieval and ranking see them; the typed text is kept for the handoff summary."""
+        """The turn with the matter words typed in pinyin or English read as hanzi (`kb.pinyin`) and their
+        typos (homophones, traditional characters: `kb.typos`) read as the words, so that matter resolution,
+        retrieval and ranking see them; the typed text is kept for the handoff summary."""
         if turn.payload or not turn.text:
             return turn
-        reading = self.latin.rewrite(turn.text)
+        reading = self.typos.rewrite(self.latin.rewrite(turn.text))
         return turn if reading == turn.text else dataclasses.replace(turn, text=reading, typed=turn.text)
 
     def reroute(self, action: str, turn: Turn) -> str:

@@ -18,7 +18,7 @@ class Turn:
     ranking: list[tuple[str, float]] = field(default_factory=list)
     hint_matter: str | None = None
     slots: dict[str, Any] = field(default_factory=dict)
-    typed: str = ""  # the text as typed, when `text` is its reading (pinyin matter words in hanzi: kb.pinyin)
+    typed: str = ""  # the text as typed, when `text` is its reading (pinyin in hanzi: kb.pinyin; typos: kb.typos)
 
     def close_second(self, intent: str, share: float) -> bool:
         """Whether `intent` is the NLU's first or second reading, at least `share` of the first."""
