@@ -68,7 +68,7 @@ PERSON_WANTED = re.compile(
     # session 11: put through to a person (转人工), someone arranged or found to check, explain or look something up
     # for the asker (安排个人跟我们说, 找个人核对一下, 找老师当面问问), asking a person rather than the bot (问问人),
     # being called (打给我, 回访), how to reach "your" people (联系上你们的人, 客服热线), no one alive (一个活人都没有)
-    "(转人工|找人工|要人工|接人工)(?!审|复核|核)|(人工|客服)(热线|电话)(?!.{0,8}(几点|时间|上班|下班))|安排(个|一个|一位|位|专)人|"
+    "(转|找|要|接)(个|一下|一个)?人工(?!审|复核|核)|(人工|客服)(热线|电话)(?!.{0,8}(几点|时间|上班|下班))|安排(个|一个|一位|位|专)人|"
     "(联系上?|找|请|让|叫)你们的人|你们的人(来|帮|给|跟|直接|联系)|问问人|问下人|问一下人|活人|打给我|回访|"
     "找(个|位|一个|一位)?(人|真人|老师|工作人员|客服|同志|同事|专员).{0,4}(核对|核实|看|查|算|说|讲|问|聊|咨询|教)|"
     "(有没有|有)人(能|可以)帮我"
@@ -134,13 +134,17 @@ PRAISE_SPOILED = re.compile(
 ASKS = re.compile("[吗呢？?]|怎么|什么|啥|咋|怎样|哪|多少|多久|几|如何|能不能|可不可以|要不要|是否")
 # Calling for someone to be there (not asking about staff): believed over unsure small talk or feedback
 CALL_FOR_PERSON = re.compile("值班|有人在吗|有人吗|人呢|活人|真人")
+# 报错 followed by putting it right is a form filled in wrong ("年报报错了能改吗"), not an error message
+_ERROR_SHOWN = "报错(?!了?(能|可以|怎么|咋|要)?(改|更正|修改|撤回|重新))"
 PLATFORM_CUES = re.compile(
-    "登录|登陆|登不|登入|验证码|实名|刷脸|人脸|上传|传不上|传不了|闪退|白屏|报错|打不开|页面|网页|卡住|卡死|"
+    "登录|登陆|登不|登入|验证码|实名|刷脸|人脸|上传|传不上|传不了|闪退|白屏|" + _ERROR_SHOWN + "|"
+    "打不开|页面|网页|卡住|卡死|"
     "密码|账号|帐号|一证通|附件|提交不了|系统繁忙|扫码|小程序|app|网站|转圈|404|500|浏览器|按钮|没反应|"
     "空白|加载|乱码|bug|弹窗|闪退"
 )
 PLATFORM_STRONG = re.compile(
-    "登录|登陆|登不|登入|验证码|实名|刷脸|人脸|闪退|白屏|报错|打不开|账号|帐号|一证通|系统繁忙|转圈|传不上|"
+    "登录|登陆|登不|登入|验证码|实名|刷脸|人脸|闪退|白屏|" + _ERROR_SHOWN + "|"
+    "打不开|账号|帐号|一证通|系统繁忙|转圈|传不上|"
     "传不了|上传失败|浏览器|没反应|加载不出|乱码|bug"
 )
 

@@ -548,3 +548,9 @@ def test_a_story_read_as_a_sure_complaint_without_any_complaint_word_is_answered
     text = "在外地打了十年工 去年回上海 之前那边交的养老钱怎么转回来"
     msg = reply(brain, text, "complaint_or_legal", 0.97, [("complaint_or_legal", 0.97), ("ask_process", 0.02)])
     assert msg["meta"]["matter"] == "pension-insurance-transfer" and msg["meta"]["kb_article"]
+
+
+def test_a_form_filed_wrong_is_a_question_not_a_portal_error(brain):
+    # session 14: 报错 followed by putting it right is filing something wrong, not an error message
+    msg = reply(brain, "企业年度报告填报错了 公示以后还可以更正吗", "ask_conditions", 0.9)
+    assert msg["meta"]["scope"] == "in_scope" and msg["meta"]["matter"] == "enterprise-annual-report"

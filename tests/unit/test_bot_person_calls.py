@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.actions.brain import Turn
-from bot.actions.cues import calls_for_a_person, person_cue, person_only_in_passing
+from bot.actions.cues import calls_for_a_person, person_cue, person_only_in_passing, wants_a_person
 from tests.unit.kb_fixtures import open_brain
 
 
@@ -99,3 +99,9 @@ def test_every_person_cue_skips_passing_mentions(brain):
     m = respond(brain, "action_feedback_unresolved", "这次比人工客服回得还快",
                 [("feedback_unresolved", 0.6), ("thanks", 0.3)])
     assert "handoff" not in m
+
+
+@pytest.mark.parametrize("text", ["跑了三趟都没弄好 麻烦你帮我转个人工", "能不能找一下人工 我说不清楚"])
+def test_put_through_with_a_measure_word_is_a_request(text):
+    # session 14: 转个人工, 找一下人工 ask for a person as 转人工 does
+    assert wants_a_person(text)
