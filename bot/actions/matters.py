@@ -34,6 +34,7 @@ MODEL_AGREES = 0.34  # names the matter when retrieval's clear top agrees
 # A clause that only sets the scene for the question ("二手房过户之前", "孩子上学报名要用"): the matter asked about is
 # the one the clauses after it name
 CONTEXT_CLAUSE = re.compile(r"(之前|以前|之后|以后|前|后|要用|用的|的时候|时候)$")
+PURPOSE_CLAUSE = re.compile("(要用|要用到|需要用)$")  # a last clause saying what the asked thing is for
 _CLAUSES = re.compile(r"[\s，,。；;：:！!？?]+")
 # What a first turn says besides a bare topic ("公积金的事", "医保方面想问下"): the topic is then all it names
 TOPIC_FILLER = re.compile(
@@ -101,15 +102,19 @@ class MatterResolver:
         return found + [m for m in self.entity_matters(turn) if m not in found]
 
     def asked_part(self, text: str) -> str | None:
-        """The clauses after a clause that only sets the scene, when they name a matter other than it does."""
+        """The clauses after a clause that only sets the scene (or before a last one that says what the asked thing
+        is for), when they name a matter other than it does."""
         clauses = [c for c in _CLAUSES.split(text) if c]
         last = max((i for i, c in enumerate(clauses[:-1]) if CONTEXT_CLAUSE.search(c)), default=None)
-        if last is None:
+        if last is not None:
+            asked, scene = clauses[last + 1 :], clauses[: last + 1]
+        elif len(clauses) > 1 and PURPOSE_CLAUSE.search(clauses[-1]):
+            asked, scene = clauses[:-1], clauses[-1:]  # "…也要备案吗 提取公积金要用"
+        else:
             return None
-        asked = " ".join(clauses[last + 1 :])
-        named = {m for m, _ in self.matcher.match(asked).candidates}
-        scene = {m for m, _ in self.matcher.match(" ".join(clauses[: last + 1])).candidates}
-        return asked if named and named != scene else None
+        named = {m for m, _ in self.matcher.match(" ".join(asked)).candidates}
+        scene_named = {m for m, _ in self.matcher.match(" ".join(scene)).candidates}
+        return " ".join(asked) if named and named != scene_named else None
 
     def resolve(self, turn: Turn) -> Found:
         """The matter of the turn and where it came from (of the asked part when a clause only sets the scene)."""

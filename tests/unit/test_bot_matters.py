@@ -554,3 +554,10 @@ def test_a_form_filed_wrong_is_a_question_not_a_portal_error(brain):
     # session 14: 报错 followed by putting it right is filing something wrong, not an error message
     msg = reply(brain, "企业年度报告填报错了 公示以后还可以更正吗", "ask_conditions", 0.9)
     assert msg["meta"]["scope"] == "in_scope" and msg["meta"]["matter"] == "enterprise-annual-report"
+
+
+def test_a_last_clause_saying_what_it_is_for_is_not_the_matter_asked(brain):
+    # session 14: "…落户要用" after the question only says what the asked thing is for
+    assert brain.matters.asked_part("房屋租赁合同登记备案怎么办 落户要用") == "房屋租赁合同登记备案怎么办"
+    msg = reply(brain, "房屋租赁合同登记备案要带什么 公积金提取要用", "ask_materials", 0.9)
+    assert msg["meta"]["matter"] == "rental-contract-filing"
