@@ -25,7 +25,12 @@ from kb.tokenize import STOPWORDS, normalize, parts, userdict_path
 
 # Common initial-letter abbreviations of matter words: only ones used as such on Chinese forums and
 # unlikely to be anything else in a government-service question (not yb, sb, hk: too ambiguous)
-ABBREVIATIONS = {"gjj": "公积金", "sbk": "社保卡", "sfz": "身份证", "jzz": "居住证", "hkb": "户口本"}
+ABBREVIATIONS = {
+    "gjj": "公积金", "sbk": "社保卡", "sfz": "身份证", "jzz": "居住证", "hkb": "户口本", "rcyj": "人才引进",
+}
+# Words citizens type in pinyin that are no matter word of their own: the driving test's 科目三, the 无犯罪 of the
+# no-criminal-record certificate
+SPOKEN_TERMS = ("无犯罪", "科目一", "科目二", "科目三", "科目四")
 ENGLISH = {
     "passport": "护照", "visa": "签证", "work permit": "工作许可", "working permit": "工作许可",
     "residence permit": "居住证", "social security card": "社保卡", "social security": "社保",
@@ -85,7 +90,7 @@ class LatinReader:
     @classmethod
     def from_phrases(cls, phrases: Iterable[str]) -> LatinReader:
         """A reader over matter names and aliases (`phrases`), their words and the jieba user dictionary."""
-        return cls([*vocabulary(phrases), *ENGLISH.values()])
+        return cls([*vocabulary(phrases), *SPOKEN_TERMS, *ENGLISH.values()])
 
     def segment(self, letters: str) -> list[str] | None:
         """The fewest known terms whose keys make up `letters` exactly, or None."""

@@ -74,6 +74,13 @@ def test_the_short_tables_of_abbreviations_and_english_terms(reader):
     assert reader.rewrite("yb") == "yb"  # too ambiguous to be in the list
 
 
+def test_spoken_words_that_are_no_matter_word_of_their_own(reader):
+    # session 14: the driving test's subjects, 无犯罪, and the rcyj of 人才引进
+    assert reader.rewrite("kemuer 挂了两次 还能约吗") == "科目二 挂了两次 还能约吗"
+    assert reader.rewrite("wufanzui要本人去开吗") == "无犯罪要本人去开吗"
+    assert reader.rewrite("rcyj要几年社保") == "人才引进要几年社保"
+
+
 def test_an_empty_vocabulary_still_reads_the_tables_and_leaves_the_rest():
     r = LatinReader([])
     assert r.rewrite("passport 丢了") == "护照 丢了"
