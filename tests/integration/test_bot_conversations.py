@@ -3,7 +3,8 @@ clarification, thanks, requests for a person and complaints without the keywords
 faults without 登录/系统, a specific alias against a generic matter word, a first-turn thank-you,
 figures and how-tos with their source, a question placed by the matter model, and (session 12) follow-ups that
 keep their matter, a bare topic asked back, a complaint inside another matter's conversation (issue 13), and (session
-13) a bare call for a person and matter words typed in pinyin."""
+13) a bare call for a person and matter words typed in pinyin, and (session 14) typos of matter words and praise of
+the staff."""
 
 from __future__ import annotations
 
@@ -197,3 +198,20 @@ async def test_a_matter_typed_in_pinyin_is_answered_from_it(h):
     _, _, reply = await _ask(h, "shebaoka丢了 补一张要带什么")
     assert reply["meta"]["matter"] == "social-security-card", reply["meta"]
     assert (reply["meta"]["kb_article"] or "").startswith("social-security-card."), reply["meta"]
+
+
+async def test_a_matter_word_typed_wrong_is_answered_from_it(h):
+    # session 14: a traditional character (護照) and a homophone typo (公基金) read as the matter word (kb/typos.py):
+    # the passport is answered (not the driving licence), the bare topic asked back like 公积金 (not one fund matter)
+    _, _, reply = await _ask(h, "護照过期了怎么换")
+    assert reply["meta"]["matter"] == "exit-entry-documents", reply["meta"]
+    _, _, reply = await _ask(h, "公基金")
+    assert reply["text"].startswith("您想问的是") and reply["meta"].get("kb_article") is None, reply
+
+
+async def test_praise_of_the_staff_is_thanked_not_handed_off_or_given_the_complaint_channels(h):
+    # session 14: praise read by the NLU as a complaint or a call for a person is passed on with thanks
+    _, cid, reply = await _ask(h, "昨天社保中心窗口那位老师特别耐心 帮我谢谢她")
+    assert "表扬" in reply["text"] and reply["meta"].get("kb_article") is None, reply
+    assert reply["meta"]["scope"] == "chitchat", reply["meta"]
+    assert not await _handed_off(h, cid, timeout=1)
