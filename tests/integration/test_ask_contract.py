@@ -24,7 +24,7 @@ def test_each_question_is_recorded_with_replies_meta_handoff_and_latency(system,
     questions, out = tmp_path / "q.yml", tmp_path / "out.jsonl"
     questions.write_text(yaml.safe_dump({"questions": QUESTIONS}, allow_unicode=True), encoding="utf-8")
     run = subprocess.run([sys.executable, "-m", "bench.ask_contract", "--file", str(questions), "--out", str(out),
-                          "--base", system.base_url, "--quiet", "0.8"],
+                          "--base", system.base_url, "--quiet", "2.0"],
                          cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert run.returncode == 0, run.stderr
     records = {r["id"]: r for r in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
